@@ -1,0 +1,52 @@
+package dev.warden;
+
+import java.util.Optional;
+
+/**
+ * A request Warden refuses for a reason the caller can act on: bad input, something missing, or a
+ * conflict with the current state. Thrown by services, mapped to problem+json by the HTTP layer;
+ * never used for bugs or infrastructure failures.
+ */
+public final class Rejection extends RuntimeException {
+
+  /** Why the request was refused; the HTTP layer maps each to one status code. */
+  public enum Kind { INVALID, NOT_FOUND, CONFLICT, TOO_LARGE }
+
+  private final Kind kind;
+  private final String field;
+
+  private Rejection(Kind kind, String field, String message) {
+    super(message, null, false, false);
+    this.kind = kind;
+    this.field = field;
+  }
+
+  public static Rejection invalid(String field, String message) {
+    return new Rejection(Kind.INVALID, field, message);
+  }
+
+  public static Rejection notFound(String message) {
+    return new Rejection(Kind.NOT_FOUND, null, message);
+  }
+
+  public static Rejection conflict(String message) {
+    return new Rejection(Kind.CONFLICT, null, message);
+  }
+
+  public static Rejection conflict(String field, String message) {
+    return new Rejection(Kind.CONFLICT, field, message);
+  }
+
+  public static Rejection of(Kind kind, String message) {
+    return new Rejection(kind, null, message);
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  /** The request field (dotted path for nested ones) the rejection is about, if it is about one. */
+  public Optional<String> field() {
+    return Optional.ofNullable(field);
+  }
+}

@@ -1,0 +1,44 @@
+package dev.warden.daemon;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import dev.warden.persistence.DatabaseSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Builds the daemon's configuration. Precedence, strongest first: JVM system properties, the
+ * operator's file ({@code --config} or {@code WARDEN_CONFIG}), environment variables named in
+ * application.conf, application.conf, the libraries' reference.conf. The journal's connection keys
+ * are then derived from {@code warden.database}.
+ */
+public final class WardenConfig {
+
+  private WardenConfig() {}
+
+  public static Config load(Optional<Path> operatorFile) {
+    Config application = ConfigFactory.parseResources("application.conf");
+    Config layered = application;
+    if (operatorFile.isPresent()) {
+      Path file = operatorFile.get();
+      if (!Files.isRegularFile(file)) {
+        throw new IllegalArgumentException("config file " + file + " does not exist or is not a file");
+      }
+      layered = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false))
+          .withFallback(application);
+    }
+    return withDatabase(ConfigFactory.load(layered));
+  }
+
+  /** Layers over a test's or operator's config: the given keys win over application.conf. */
+  public static Config load(Config overrides) {
+    return withDatabase(ConfigFactory.load(overrides.withFallback(ConfigFactory.parseResources("application.conf"))));
+  }
+
+  private static Config withDatabase(Config resolved) {
+    Path dataDir = Path.of(resolved.getString("warden.data-dir")).toAbsolutePath().normalize();
+    return DatabaseSettings.fromConfig(resolved, dataDir).toAkkaConfig().withFallback(resolved);
+  }
+}

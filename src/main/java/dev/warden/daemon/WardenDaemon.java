@@ -1,0 +1,138 @@
+package dev.warden.daemon;
+
+import akka.Done;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.typed.Cluster;
+import akka.cluster.typed.Join;
+import akka.http.javadsl.ServerBinding;
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.Route;
+import com.typesafe.config.Config;
+import dev.warden.auth.AdminTokenFile;
+import dev.warden.auth.Role;
+import dev.warden.auth.TokenRegistry;
+import dev.warden.feature.Feature;
+import dev.warden.feature.FeatureRoutes;
+import dev.warden.feature.FeatureService;
+import dev.warden.feature.FeatureWorkspaces;
+import dev.warden.git.GitCli;
+import dev.warden.git.RepositoryGuard;
+import dev.warden.git.Worktrees;
+import dev.warden.http.Authentication;
+import dev.warden.http.HealthRoutes;
+import dev.warden.http.HttpServer;
+import dev.warden.persistence.DatabaseSettings;
+import dev.warden.persistence.SchemaInitializer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running Warden node, wired by hand: data directory, journal schema, actor system (a cluster
+ * node that joins itself unless seed nodes are configured), the sharded Feature entity, tokens,
+ * routes, and the HTTP binding. {@code bin/warden serve} runs one; integration tests start and
+ * stop several in one JVM.
+ */
+public final class WardenDaemon {
+
+  private static final Logger log = LoggerFactory.getLogger(WardenDaemon.class);
+
+  private final ActorSystem<Void> system;
+  private final ServerBinding binding;
+  private final WardenSettings settings;
+
+  private WardenDaemon(ActorSystem<Void> system, ServerBinding binding, WardenSettings settings) {
+    this.system = system;
+    this.binding = binding;
+    this.settings = settings;
+  }
+
+  /** Starts a node and returns once HTTP is bound; throws with a readable message when it cannot. */
+  public static WardenDaemon start(Config config) {
+    WardenSettings settings = WardenSettings.fromConfig(config);
+    Path dataDir = prepareDataDir(settings.dataDir());
+    DatabaseSettings database = DatabaseSettings.fromConfig(config, dataDir);
+    SchemaInitializer.ensureSchema(database);
+    TokenRegistry tokens = tokens(settings, dataDir);
+
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "warden", config);
+    try {
+      joinCluster(system);
+      Feature.init(system);
+      GitCli git = new GitCli(settings.gitExecutable(), settings.gitCommandTimeout());
+      FeatureWorkspaces workspaces = new FeatureWorkspaces(
+          new RepositoryGuard(settings.allowedRoots()), new Worktrees(git), dataDir.resolve("worktrees"));
+      FeatureService features = new FeatureService(system, workspaces, settings.askTimeout());
+
+      Route routes = routes(system, settings, tokens, features);
+      ServerBinding binding = HttpServer.start(system, settings.httpHost(), settings.httpPort(), routes)
+          .toCompletableFuture()
+          .get(30, TimeUnit.SECONDS);
+      log.info("Warden started: data {}, database {}, {} API token(s)", dataDir, database.describe(), tokens.size());
+      return new WardenDaemon(system, binding, settings);
+    } catch (Exception e) {
+      system.terminate();
+      throw new IllegalStateException("Warden failed to start: " + e.getMessage(), e);
+    }
+  }
+
+  private static Route routes(ActorSystem<?> system, WardenSettings settings, TokenRegistry tokens, FeatureService features) {
+    AllDirectives d = new AllDirectives() {};
+    Authentication authentication = new Authentication(tokens);
+    FeatureRoutes featureRoutes = new FeatureRoutes(system, features, settings.maxBodyBytes());
+    return d.concat(
+        new HealthRoutes(system).route(),
+        d.pathPrefix("api", () -> authentication.authenticated(caller ->
+            d.pathPrefix("v1", () -> featureRoutes.route(caller)))));
+  }
+
+  private static Path prepareDataDir(Path dataDir) {
+    try {
+      Files.createDirectories(dataDir.resolve("worktrees"));
+      return dataDir.toRealPath();
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot create the data directory " + dataDir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static TokenRegistry tokens(WardenSettings settings, Path dataDir) {
+    if (!settings.tokens().isEmpty()) {
+      return new TokenRegistry(settings.tokens());
+    }
+    String admin = AdminTokenFile.readOrCreate(dataDir);
+    return new TokenRegistry(List.of(new TokenRegistry.Entry("admin", Role.ADMIN, TokenRegistry.sha256(admin))));
+  }
+
+  /** A node without seed nodes is a cluster of one: it joins itself. */
+  private static void joinCluster(ActorSystem<?> system) {
+    if (system.settings().config().getStringList("akka.cluster.seed-nodes").isEmpty()) {
+      Cluster cluster = Cluster.get(system);
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+  }
+
+  public InetSocketAddress httpAddress() {
+    return binding.localAddress();
+  }
+
+  public Path dataDir() {
+    return settings.dataDir();
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  /** Graceful stop through CoordinatedShutdown: unbind, let requests finish, stop entities, close the journal. */
+  public CompletionStage<Done> stop() {
+    system.terminate();
+    return system.getWhenTerminated();
+  }
+}

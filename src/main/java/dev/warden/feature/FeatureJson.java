@@ -1,0 +1,109 @@
+package dev.warden.feature;
+
+import dev.warden.Rejection;
+import dev.warden.http.JsonFields;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The JSON shapes of the feature API: request parsing (each error names its field) and the
+ * {@link FeatureView} the API answers with. Events and entity state never leave as API JSON.
+ */
+public final class FeatureJson {
+
+  private FeatureJson() {}
+
+  /** {@code POST /api/v1/features}: {@code {"id","repo","target","plan"}}. */
+  public static FeatureService.NewFeature newFeature(JsonFields body) {
+    body.onlyKeys(Set.of("id", "repo", "target", "plan"));
+    String id = FeatureId.require(body.requiredText("id"), "id");
+    String repo = body.requiredText("repo");
+    String target = body.requiredText("target");
+    Plan plan = body.optionalObject("plan").map(FeatureJson::plan).orElse(Plan.defaults());
+    return new FeatureService.NewFeature(id, repo, target, plan);
+  }
+
+  /** An optional {@code {"reason"}} body of pause and abandon. */
+  public static Optional<String> reason(JsonFields body) {
+    body.onlyKeys(Set.of("reason"));
+    return body.optionalText("reason").filter(reason -> !reason.isBlank());
+  }
+
+  static Plan plan(JsonFields plan) {
+    plan.onlyKeys(Set.of("allowedPaths", "forbiddenPaths", "plannedFiles", "limits", "checks", "test"));
+    List<String> allowed = plan.optionalStrings("allowedPaths").orElse(List.of("**"));
+    List<String> forbidden = plan.optionalStrings("forbiddenPaths").orElse(List.of());
+    Optional<List<String>> planned = plan.optionalStrings("plannedFiles");
+    Plan.Limits limits = plan.optionalObject("limits").map(FeatureJson::limits).orElse(Plan.Limits.defaults());
+    List<Plan.Check> checks = new ArrayList<>();
+    for (JsonFields check : plan.optionalObjects("checks").orElse(List.of())) {
+      check.onlyKeys(Set.of("name", "argv", "paths", "timeoutSeconds"));
+      checks.add(new Plan.Check(
+          nonBlank(check, "name"),
+          argv(check),
+          check.optionalText("paths").orElse("**"),
+          check.optionalPositiveLong("timeoutSeconds").orElse(300L)));
+    }
+    Optional<Plan.TestCommand> test = plan.optionalObject("test").map(t -> {
+      t.onlyKeys(Set.of("argv", "timeoutSeconds"));
+      return new Plan.TestCommand(argv(t), t.optionalPositiveLong("timeoutSeconds").orElse(1800L));
+    });
+    return new Plan(1, allowed, forbidden, planned, limits, checks, test);
+  }
+
+  private static Plan.Limits limits(JsonFields limits) {
+    limits.onlyKeys(Set.of("maxChangedLines", "maxChangedFiles", "maxFileBytes", "diskQuotaBytes"));
+    return new Plan.Limits(
+        limits.optionalPositiveLong("maxChangedLines").orElse(Plan.DEFAULT_MAX_CHANGED_LINES),
+        limits.optionalPositiveLong("maxChangedFiles"),
+        limits.optionalPositiveLong("maxFileBytes"),
+        limits.optionalPositiveLong("diskQuotaBytes").orElse(Plan.DEFAULT_DISK_QUOTA_BYTES));
+  }
+
+  private static List<String> argv(JsonFields command) {
+    List<String> argv = command.optionalStrings("argv").orElseThrow(() -> Rejection.invalid(command.pathOf("argv"), "is required"));
+    if (argv.isEmpty() || argv.get(0).isBlank()) {
+      throw Rejection.invalid(command.pathOf("argv"), "must name a program: a non-empty array whose first element is not blank");
+    }
+    return argv;
+  }
+
+  private static String nonBlank(JsonFields object, String key) {
+    String value = object.requiredText(key);
+    if (value.isBlank()) {
+      throw Rejection.invalid(object.pathOf(key), "must not be blank");
+    }
+    return value;
+  }
+
+  /** A feature as the API shows it. */
+  public record FeatureView(
+      String id,
+      String status,
+      String repo,
+      String target,
+      String branch,
+      String worktree,
+      String baseCommit,
+      Plan plan,
+      String createdBy,
+      Instant createdAt,
+      Instant updatedAt,
+      String statusReason) {
+
+    public static FeatureView fromDomain(Feature.FeatureSummary f) {
+      return new FeatureView(f.id(), f.status().label(), f.repo(), f.target(), f.branch(), f.worktree(), f.baseCommit(),
+          f.plan(), f.createdBy(), f.createdAt(), f.updatedAt(), f.statusReason().orElse(null));
+    }
+  }
+
+  /** {@code GET /api/v1/features}. */
+  public record FeatureList(List<FeatureView> features, int count) {
+    public static FeatureList fromDomain(List<Feature.FeatureSummary> features) {
+      return new FeatureList(features.stream().map(FeatureView::fromDomain).toList(), features.size());
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package dev.warden.feature;
+
+import akka.actor.typed.ActorSystem;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.model.headers.Location;
+import akka.http.javadsl.server.PathMatchers;
+import akka.http.javadsl.server.Route;
+import dev.warden.Rejection;
+import dev.warden.auth.Caller;
+import dev.warden.auth.Role;
+import dev.warden.http.ApiDirectives;
+import dev.warden.http.JsonFields;
+import java.util.Optional;
+
+/**
+ * {@code /api/v1/features}: create, list, read, pause, resume and abandon features. Reading needs
+ * a viewer token, creating, pausing and resuming an agent token, abandoning an approver token.
+ */
+public final class FeatureRoutes extends ApiDirectives {
+
+  private final FeatureService features;
+
+  public FeatureRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes) {
+    super(system, maxBodyBytes);
+    this.features = features;
+  }
+
+  public Route route(Caller caller) {
+    return pathPrefix("features", () -> concat(
+        pathEndOrSingleSlash(() -> concat(
+            get(() -> parameterOptional("status", status -> list(status))),
+            post(() -> requireRole(caller, Role.AGENT, () -> create(caller))))),
+        pathPrefix(PathMatchers.segment(), id -> concat(
+            pathEnd(() -> concat(
+                get(() -> onSuccess(features.get(id), this::ok)),
+                delete(() -> requireRole(caller, Role.APPROVER, () -> optionalBody(body ->
+                    onSuccess(features.abandon(id, FeatureJson.reason(body), caller), this::ok)))))),
+            path("pause", () -> post(() -> requireRole(caller, Role.AGENT, () -> optionalBody(body ->
+                onSuccess(features.pause(id, FeatureJson.reason(body), caller), this::ok))))),
+            path("resume", () -> post(() -> requireRole(caller, Role.AGENT, () ->
+                onSuccess(features.resume(id, caller), this::ok))))))));
+  }
+
+  private Route list(Optional<String> status) {
+    Optional<FeatureStatus> filter = status.map(label -> FeatureStatus.fromLabel(label)
+        .orElseThrow(() -> Rejection.invalid("status", "'" + label + "' is not a feature status")));
+    return onSuccess(features.list(filter), list -> completeJson(StatusCodes.OK, FeatureJson.FeatureList.fromDomain(list)));
+  }
+
+  private Route create(Caller caller) {
+    return bodyText(text -> {
+      FeatureService.NewFeature request = FeatureJson.newFeature(JsonFields.parseObject(mapper, text, false));
+      return onSuccess(features.create(request, caller), feature ->
+          respondWithHeader(Location.create("/api/v1/features/" + feature.id()), () ->
+              completeJson(StatusCodes.CREATED, FeatureJson.FeatureView.fromDomain(feature))));
+    });
+  }
+
+  private Route optionalBody(java.util.function.Function<JsonFields, Route> inner) {
+    return bodyText(text -> inner.apply(JsonFields.parseObject(mapper, text, true)));
+  }
+
+  private Route ok(Feature.FeatureSummary feature) {
+    return completeJson(StatusCodes.OK, FeatureJson.FeatureView.fromDomain(feature));
+  }
+}

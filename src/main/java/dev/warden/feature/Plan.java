@@ -1,0 +1,59 @@
+package dev.warden.feature;
+
+import dev.warden.CborSerializable;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a feature may do (design brief §1): which paths it may touch, its limits, and the checks and
+ * test command its checkpoints must pass. Stored in the feature's events; {@code version} grows with
+ * every change so cached verdicts can be keyed by it.
+ */
+public record Plan(
+    int version,
+    List<String> allowedPaths,
+    List<String> forbiddenPaths,
+    Optional<List<String>> plannedFiles,
+    Limits limits,
+    List<Check> checks,
+    Optional<TestCommand> test)
+    implements CborSerializable {
+
+  public static final long DEFAULT_MAX_CHANGED_LINES = 10_000;
+  public static final long DEFAULT_DISK_QUOTA_BYTES = 1L << 30;
+
+  public Plan {
+    allowedPaths = List.copyOf(allowedPaths);
+    forbiddenPaths = List.copyOf(forbiddenPaths);
+    plannedFiles = plannedFiles.map(List::copyOf);
+    checks = List.copyOf(checks);
+  }
+
+  /** The plan of a feature created without one: anything in the worktree, default limits, no checks. */
+  public static Plan defaults() {
+    return new Plan(1, List.of("**"), List.of(), Optional.empty(), Limits.defaults(), List.of(), Optional.empty());
+  }
+
+  /** Size limits; absent ones are not enforced. */
+  public record Limits(
+      long maxChangedLines, Optional<Long> maxChangedFiles, Optional<Long> maxFileBytes, long diskQuotaBytes)
+      implements CborSerializable {
+    public static Limits defaults() {
+      return new Limits(DEFAULT_MAX_CHANGED_LINES, Optional.empty(), Optional.empty(), DEFAULT_DISK_QUOTA_BYTES);
+    }
+  }
+
+  /** A command run against every checkpoint touching {@code paths}. */
+  public record Check(String name, List<String> argv, String paths, long timeoutSeconds) implements CborSerializable {
+    public Check {
+      argv = List.copyOf(argv);
+    }
+  }
+
+  /** The test command run before a proposal is applied. */
+  public record TestCommand(List<String> argv, long timeoutSeconds) implements CborSerializable {
+    public TestCommand {
+      argv = List.copyOf(argv);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+package dev.warden.http;
+
+import akka.http.javadsl.marshallers.jackson.Jackson;
+import akka.http.javadsl.marshalling.Marshaller;
+import akka.http.javadsl.model.RequestEntity;
+import akka.http.javadsl.model.StatusCode;
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.Route;
+import akka.serialization.jackson.JacksonObjectMapperProvider;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import akka.actor.typed.ActorSystem;
+import dev.warden.Rejection;
+import dev.warden.auth.Caller;
+import dev.warden.auth.Role;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/** Directives every resource's routes share: JSON in and out with Warden's mapper, body limits, roles. */
+public abstract class ApiDirectives extends AllDirectives {
+
+  private static final long BODY_READ_TIMEOUT_MS = 10_000;
+
+  protected final ObjectMapper mapper;
+  private final long maxBodyBytes;
+
+  protected ApiDirectives(ActorSystem<?> system, long maxBodyBytes) {
+    this.mapper = apiMapper(system);
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  /** Akka's configured mapper (Instant, Optional, records), strict about unknown fields (serialization.conf). */
+  public static ObjectMapper apiMapper(ActorSystem<?> system) {
+    return JacksonObjectMapperProvider.get(system).getOrCreate("warden-api", Optional.empty());
+  }
+
+  protected <T> Marshaller<T, RequestEntity> json() {
+    return Jackson.marshaller(mapper);
+  }
+
+  protected <T> Route completeJson(StatusCode status, T value) {
+    return complete(status, value, json());
+  }
+
+  /** Reads the whole body as text, failing with 413 past the configured limit. */
+  protected Route bodyText(Function<String, Route> inner) {
+    return extractRequestEntity(entity -> extractMaterializer(materializer -> {
+      if (entity.getContentLengthOption().orElse(0L) > maxBodyBytes) {
+        throw tooLarge();
+      }
+      return onSuccess(entity.toStrict(BODY_READ_TIMEOUT_MS, maxBodyBytes, materializer),
+            strict -> inner.apply(strict.getData().utf8String()));
+    }));
+  }
+
+  private Rejection tooLarge() {
+    return Rejection.of(Rejection.Kind.TOO_LARGE, "the request body is larger than the limit of " + maxBodyBytes + " bytes");
+  }
+
+  /** Lets the request through only when the caller's role includes {@code required} (else 403). */
+  protected Route requireRole(Caller caller, Role required, Supplier<Route> inner) {
+    return authorize(() -> caller.role().includes(required), inner);
+  }
+}

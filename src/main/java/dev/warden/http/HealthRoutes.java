@@ -1,0 +1,60 @@
+package dev.warden.http;
+
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Adapter;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.Route;
+import akka.management.HealthCheckSettings;
+import akka.management.javadsl.CheckResult;
+import akka.management.javadsl.HealthChecks;
+import akka.http.javadsl.marshallers.jackson.Jackson;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * {@code GET /health/alive} and {@code GET /health/ready} on the main port, no token needed. Backed by
+ * akka-management's configured checks (cluster membership Up, database reachable), plus: a daemon
+ * that is shutting down is not ready.
+ */
+public final class HealthRoutes extends AllDirectives {
+
+  private final HealthChecks checks;
+  private final CoordinatedShutdown shutdown;
+  private final ObjectMapper mapper;
+
+  public HealthRoutes(ActorSystem<?> system) {
+    akka.actor.ActorSystem classic = Adapter.toClassic(system);
+    this.checks = new HealthChecks(
+        (akka.actor.ExtendedActorSystem) classic,
+        HealthCheckSettings.create(system.settings().config().getConfig("akka.management.health-checks")));
+    this.shutdown = CoordinatedShutdown.get(classic);
+    this.mapper = ApiDirectives.apiMapper(system);
+  }
+
+  public Route route() {
+    return pathPrefix("health", () -> concat(
+        path("alive", () -> get(() -> respond(checks.aliveResult()))),
+        path("ready", () -> get(() -> respond(readiness())))));
+  }
+
+  private CompletionStage<CheckResult> readiness() {
+    if (shutdown.getShutdownReason().isPresent()) {
+      return CompletableFuture.completedFuture(new CheckResult(scala.util.Left.apply("shutting down")));
+    }
+    return checks.readyResult();
+  }
+
+  private Route respond(CompletionStage<CheckResult> result) {
+    return onSuccess(result, check -> {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("status", check.isSuccess() ? "ok" : "unavailable");
+      check.failure().ifPresent(reason -> body.put("reason", reason));
+      return complete(check.isSuccess() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body, Jackson.marshaller(mapper));
+    });
+  }
+}

@@ -1,0 +1,37 @@
+package dev.warden.http;
+
+import akka.actor.typed.ActorSystem;
+import akka.http.javadsl.Http;
+import akka.http.javadsl.ServerBinding;
+import akka.http.javadsl.server.Route;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Binds the one HTTP port (API, health, later the dashboard). A failed bind terminates the system;
+ * on shutdown the port is unbound and in-flight requests get a few seconds to finish.
+ */
+public final class HttpServer {
+
+  private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
+
+  private HttpServer() {}
+
+  public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String host, int port, Route route) {
+    Route sealed = route.seal(ApiErrors.rejectionHandler(), ApiErrors.exceptionHandler());
+    return Http.get(system)
+        .newServerAt(host, port)
+        .bind(sealed)
+        .thenApply(binding -> binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system))
+        .whenComplete((binding, failure) -> {
+          if (failure != null) {
+            log.error("cannot bind HTTP to {}:{}: {}", host, port, failure.getMessage());
+            system.terminate();
+          } else {
+            log.info("HTTP listening on {}:{}", binding.localAddress().getHostString(), binding.localAddress().getPort());
+          }
+        });
+  }
+}

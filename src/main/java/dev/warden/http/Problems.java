@@ -1,0 +1,70 @@
+package dev.warden.http;
+
+import akka.http.javadsl.model.ContentType;
+import akka.http.javadsl.model.HttpEntities;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.MediaTypes;
+import akka.http.javadsl.model.StatusCode;
+import akka.http.javadsl.model.StatusCodes;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.warden.Rejection;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Error responses as RFC 9457 {@code application/problem+json}: {@code type}, {@code title},
+ * {@code status}, {@code detail}, and {@code field} when one input field is to blame.
+ */
+public final class Problems {
+
+  public static final ContentType PROBLEM_JSON =
+      MediaTypes.applicationWithFixedCharset("problem+json", akka.http.javadsl.model.HttpCharsets.UTF_8).toContentType();
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private Problems() {}
+
+  public static HttpResponse response(StatusCode status, String detail, String field) {
+    ObjectNode body = MAPPER.createObjectNode();
+    body.put("type", "about:blank");
+    body.put("title", status.reason());
+    body.put("status", status.intValue());
+    body.put("detail", detail);
+    if (field != null) {
+      body.put("field", field);
+    }
+    byte[] bytes;
+    try {
+      bytes = MAPPER.writeValueAsBytes(body);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      bytes = ("{\"status\":" + status.intValue() + "}").getBytes(StandardCharsets.UTF_8);
+    }
+    return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(PROBLEM_JSON, bytes));
+  }
+
+  public static HttpResponse of(Rejection rejection) {
+    return response(statusOf(rejection.kind()), rejection.getMessage(), rejection.field().orElse(null));
+  }
+
+  static StatusCode statusOf(Rejection.Kind kind) {
+    return switch (kind) {
+      case INVALID -> StatusCodes.BAD_REQUEST;
+      case NOT_FOUND -> StatusCodes.NOT_FOUND;
+      case CONFLICT -> StatusCodes.CONFLICT;
+      case TOO_LARGE -> StatusCodes.PAYLOAD_TOO_LARGE;
+    };
+  }
+
+  /** Turns one of Akka HTTP's plain-text rejection responses into a problem, keeping status and text. */
+  static HttpResponse fromPlainResponse(HttpResponse response) {
+    if (response.entity().getContentType().equals(PROBLEM_JSON)) {
+      return response;
+    }
+    String text = "";
+    if (response.entity() instanceof akka.http.javadsl.model.HttpEntity.Strict strict) {
+      text = strict.getData().utf8String();
+    }
+    HttpResponse problem = response(response.status(), text.isBlank() ? response.status().reason() : text, null);
+    return response.withEntity(problem.entity());
+  }
+}
