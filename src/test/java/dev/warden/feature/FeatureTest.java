@@ -1,0 +1,189 @@
+package dev.warden.feature;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.typed.ActorRef;
+import java.util.function.Function;
+import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
+import com.typesafe.config.ConfigFactory;
+import dev.warden.Rejection;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Feature entity's lifecycle: each command's reply, events and state, rejections that persist
+ * nothing, and recovery from the journal. Serialization of commands, events and state is verified
+ * on every command (the testkit's default), so what crosses nodes or reaches the journal is checked.
+ */
+class FeatureTest {
+
+  private static final ActorTestKit testKit = ActorTestKit.create(
+      ConfigFactory.parseResources("serialization.conf").withFallback(EventSourcedBehaviorTestKit.config()).resolve());
+
+  private EventSourcedBehaviorTestKit<Feature.Command, Feature.Event, Feature.State> feature;
+  private String id;
+
+  @BeforeEach
+  void freshFeature() {
+    id = "f-" + UUID.randomUUID().toString().substring(0, 8);
+    feature = EventSourcedBehaviorTestKit.create(testKit.system(), Feature.create(id));
+  }
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  private static Feature.Registration registration(String id) {
+    return new Feature.Registration("/repos/app", "main", "warden/" + id, "/data/worktrees/" + id,
+        "0123456789012345678901234567890123456789", Plan.defaults());
+  }
+
+  private CommandResultWithReply<Feature.Command, Feature.Event, Feature.State, Feature.Reply> register() {
+    return run(replyTo -> new Feature.Register(registration(id), "alice", replyTo));
+  }
+
+  private CommandResultWithReply<Feature.Command, Feature.Event, Feature.State, Feature.Reply> run(
+      Function<ActorRef<Feature.Reply>, Feature.Command> command) {
+    return feature.runCommand(command);
+  }
+
+  private Feature.FeatureSummary accepted(Feature.Reply reply) {
+    return assertInstanceOf(Feature.Accepted.class, reply).feature();
+  }
+
+  private Feature.Rejected rejected(Feature.Reply reply, Rejection.Kind kind) {
+    Feature.Rejected rejected = assertInstanceOf(Feature.Rejected.class, reply);
+    assertEquals(kind, rejected.kind());
+    return rejected;
+  }
+
+  private FeatureStatus status() {
+    return ((Feature.Existing) feature.getState()).feature().status();
+  }
+
+  @Test
+  void registeringRecordsTheFeatureAndAdmitsIt() {
+    var result = register();
+
+    Feature.FeatureSummary summary = accepted(result.reply());
+    assertEquals(FeatureStatus.ACTIVE, summary.status());
+    assertEquals("warden/" + id, summary.branch());
+    assertEquals("alice", summary.createdBy());
+    assertEquals(2, result.events().size());
+    assertInstanceOf(Feature.FeatureRegistered.class, result.events().get(0));
+    assertInstanceOf(Feature.FeatureActivated.class, result.events().get(1));
+    assertEquals(summary, ((Feature.Existing) result.state()).feature());
+  }
+
+  @Test
+  void registeringAnExistingIdIsAConflictAndPersistsNothing() {
+    register();
+    var again = register();
+    rejected(again.reply(), Rejection.Kind.CONFLICT);
+    assertTrue(again.hasNoEvents());
+  }
+
+  @Test
+  void commandsOnAFeatureThatWasNeverRegisteredAreNotFound() {
+    var get = run(Feature.Get::new);
+    rejected(get.reply(), Rejection.Kind.NOT_FOUND);
+    var pause = run(replyTo -> new Feature.Pause(null, "alice", replyTo));
+    rejected(pause.reply(), Rejection.Kind.NOT_FOUND);
+    var resume = run(replyTo -> new Feature.Resume("alice", replyTo));
+    rejected(resume.reply(), Rejection.Kind.NOT_FOUND);
+    var abandon = run(replyTo -> new Feature.Abandon(null, "alice", replyTo));
+    rejected(abandon.reply(), Rejection.Kind.NOT_FOUND);
+    assertTrue(get.hasNoEvents() && pause.hasNoEvents() && resume.hasNoEvents() && abandon.hasNoEvents());
+    assertInstanceOf(Feature.Empty.class, feature.getState());
+  }
+
+  @Test
+  void pauseThenResume() {
+    register();
+    var pause = run(replyTo -> new Feature.Pause("reviewing", "bob", replyTo));
+    assertEquals(FeatureStatus.PAUSED, accepted(pause.reply()).status());
+    assertEquals(Optional.of("reviewing"), accepted(pause.reply()).statusReason());
+    Feature.FeaturePaused paused = pause.eventOfType(Feature.FeaturePaused.class);
+    assertEquals("bob", paused.pausedBy());
+
+    var resume = run(replyTo -> new Feature.Resume("carol", replyTo));
+    assertEquals(FeatureStatus.ACTIVE, accepted(resume.reply()).status());
+    assertEquals("carol", resume.eventOfType(Feature.FeatureResumed.class).resumedBy());
+    assertEquals(FeatureStatus.ACTIVE, status());
+  }
+
+  @Test
+  void repeatingPauseOrResumeSucceedsWithoutNewEvents() {
+    register();
+    var resumeActive = run(replyTo -> new Feature.Resume("bob", replyTo));
+    assertEquals(FeatureStatus.ACTIVE, accepted(resumeActive.reply()).status());
+    assertTrue(resumeActive.hasNoEvents());
+
+    run(replyTo -> new Feature.Pause(null, "bob", replyTo));
+    var pauseAgain = run(replyTo -> new Feature.Pause(null, "bob", replyTo));
+    assertEquals(FeatureStatus.PAUSED, accepted(pauseAgain.reply()).status());
+    assertTrue(pauseAgain.hasNoEvents());
+  }
+
+  @Test
+  void abandoningEndsTheFeatureFromActiveOrPaused() {
+    register();
+    run(replyTo -> new Feature.Pause(null, "bob", replyTo));
+    var abandon = run(replyTo -> new Feature.Abandon("not needed", "dave", replyTo));
+    assertEquals(FeatureStatus.ABANDONED, accepted(abandon.reply()).status());
+    Feature.FeatureAbandoned event = abandon.eventOfType(Feature.FeatureAbandoned.class);
+    assertEquals(Optional.of("not needed"), event.reason());
+    assertEquals("dave", event.abandonedBy());
+
+    var again = run(replyTo -> new Feature.Abandon(null, "dave", replyTo));
+    assertEquals(FeatureStatus.ABANDONED, accepted(again.reply()).status());
+    assertTrue(again.hasNoEvents());
+  }
+
+  @Test
+  void anAbandonedFeatureCannotBePausedOrResumed() {
+    register();
+    run(replyTo -> new Feature.Abandon(null, "dave", replyTo));
+
+    var pause = run(replyTo -> new Feature.Pause(null, "bob", replyTo));
+    Feature.Rejected rejected = rejected(pause.reply(), Rejection.Kind.CONFLICT);
+    assertTrue(rejected.message().contains("abandoned"), rejected.message());
+    assertTrue(pause.hasNoEvents());
+
+    var resume = run(replyTo -> new Feature.Resume("bob", replyTo));
+    rejected(resume.reply(), Rejection.Kind.CONFLICT);
+    assertTrue(resume.hasNoEvents());
+    assertEquals(FeatureStatus.ABANDONED, status());
+  }
+
+  @Test
+  void getAnswersTheCurrentFeatureWithoutEvents() {
+    register();
+    var get = run(Feature.Get::new);
+    assertEquals(id, accepted(get.reply()).id());
+    assertTrue(get.hasNoEvents());
+  }
+
+  @Test
+  void recoveryRestoresTheSameState() {
+    register();
+    run(replyTo -> new Feature.Pause("night", "bob", replyTo));
+    Feature.State before = feature.getState();
+
+    var restarted = feature.restart();
+
+    assertEquals(before, restarted.state());
+    assertEquals(FeatureStatus.PAUSED, status());
+    var resume = run(replyTo -> new Feature.Resume("bob", replyTo));
+    assertEquals(List.of(FeatureStatus.ACTIVE), List.of(accepted(resume.reply()).status()));
+  }
+}
