@@ -240,7 +240,7 @@ public final class WatchHub implements AutoCloseable {
         resync(batch);
       } catch (ClosedWatchServiceException | InterruptedException e) {
         return;
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         // a bug here must not end the daemon's only watcher: what was collected still goes out
         log.error("watch service {} failed while processing events", name, e);
       }
@@ -523,7 +523,8 @@ public final class WatchHub implements AutoCloseable {
   private static void safely(Watched feature, Runnable call) {
     try {
       call.run();
-    } catch (RuntimeException | AssertionError e) {
+    } catch (RuntimeException | Error e) {
+      // a dead hub thread would be a silent gap for every feature: log and go on
       log.error("[{}] watch listener failed", feature.featureId, e);
     }
   }
