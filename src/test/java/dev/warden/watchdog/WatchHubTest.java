@@ -97,6 +97,31 @@ class WatchHubTest {
   }
 
   @Test
+  void followsADirectoryRenamedInsideTheWorktree() throws IOException {
+    Files.createDirectories(root.resolve("a/sub"));
+    Files.createDirectories(root.resolve("c"));
+    RecordingListener listener = new RecordingListener();
+    Registration registration = hub.watch("f1", root, List.of(), listener);
+
+    Files.move(root.resolve("a"), root.resolve("b"));
+    listener.awaitChange(root.resolve("b"), Kind.CREATED);
+    Path renamed = Files.writeString(root.resolve("b/sub/x.txt"), "x");
+    listener.awaitChange(renamed, Kind.CREATED);
+    // into another watched directory: the two halves of the move arrive on different keys
+    Files.move(root.resolve("b"), root.resolve("c/d"));
+    listener.awaitChange(root.resolve("c/d"), Kind.CREATED);
+    Path moved = Files.writeString(root.resolve("c/d/sub/y.txt"), "y");
+
+    listener.awaitChange(moved, Kind.CREATED);
+    assertTrue(listener.saw(root.resolve("a"), Kind.DELETED));
+    assertTrue(listener.saw(root.resolve("b"), Kind.DELETED));
+    assertFalse(listener.paths().contains(root.resolve("a/sub/x.txt")), "reported under the old name");
+    assertFalse(listener.paths().contains(root.resolve("b/sub/y.txt")), "reported under the old name");
+    RecordingListener.await(() -> registration.watchedDirectories() == 4, () -> registration.watchedDirectories() + " directories");
+    assertEquals(4, hub.stats().watchedDirectories());
+  }
+
+  @Test
   void reportsChmodAsModified() throws IOException {
     Path script = Files.writeString(root.resolve("run.sh"), "echo hi\n");
     RecordingListener listener = new RecordingListener();
