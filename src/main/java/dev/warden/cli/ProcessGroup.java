@@ -121,14 +121,14 @@ public final class ProcessGroup {
 
   /**
    * SIGSTOP to the whole group, then waits until every member is seen stopped in /proc (kill(2)
-   * only queues the signal). Returns whether that was confirmed; a process in uninterruptible
-   * sleep stops only when it leaves it.
+   * only queues the signal: members are still seen running for a while after it returns). Returns
+   * whether that was confirmed; a process in uninterruptible sleep stops only when it leaves it.
    */
   public boolean stop() {
     signal("STOP");
     long deadline = System.nanoTime() + STOP_CONFIRMATION.toNanos();
     while (true) {
-      if (members().stream().allMatch(Stat::isStopped)) {
+      if (isStopped(pgid)) {
         return true;
       }
       if (System.nanoTime() > deadline) {
@@ -178,7 +178,29 @@ public final class ProcessGroup {
     return members().stream().map(Stat::pid).toList();
   }
 
+  /**
+   * Whether nothing in group {@code pgid} can run: every live member is stopped, or is a vfork
+   * parent (dash vforks for plain commands) waiting uninterruptibly in the kernel for a child that
+   * is itself a stopped member, and that cannot run before the child does.
+   */
+  static boolean isStopped(long pgid) {
+    return members(pgid).stream().allMatch(s -> s.isStopped() || s.state() == 'D' && waitsForVforkChild(s.pid()));
+  }
+
+  private static boolean waitsForVforkChild(long pid) {
+    try {
+      String wchan = Files.readString(PROC.resolve(Long.toString(pid)).resolve("wchan"));
+      return wchan.contains("clone") || wchan.contains("fork"); // kernel_clone, wait_for_vfork_done, _do_fork
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   private List<Stat> members() {
+    return members(pgid);
+  }
+
+  private static List<Stat> members(long pgid) {
     List<Stat> members = new ArrayList<>();
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(PROC)) {
       for (Path entry : entries) {
