@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * <p>A short-lived client: plain JDK HTTP and WebSocket, no actor system, so it starts fast. One
  * instance is one invocation; pause state lives on a single control thread.
  */
-public final class AgentCommand implements AgentLink.Events {
+public final class AgentCommand {
 
   static final String DEFAULT_SERVER = "http://127.0.0.1:8420";
   static final String USAGE = """
@@ -264,7 +264,7 @@ public final class AgentCommand implements AgentLink.Events {
 
     List<String> command = options.command();
     agentName = programName(command.get(0));
-    AgentLink link = new AgentLink(http, agentUri(options), options.token(), this, this::warn, tuning.logCapacity());
+    AgentLink link = new AgentLink(http, agentUri(options), options.token(), new WardenEvents(), this::warn, tuning.logCapacity());
     try {
       link.connect();
     } catch (AgentLink.Refused e) {
@@ -395,34 +395,41 @@ public final class AgentCommand implements AgentLink.Events {
         + "/api/v1/features/" + options.feature() + "/agent");
   }
 
-  // ---- what Warden says (AgentLink.Events), handled in order on the control thread
+  // ---- what Warden says, handled in order on the control thread
 
-  @Override
-  public void onMessage(JsonNode message) {
-    control.execute(() -> handle(message));
-  }
+  /** The link's reports, handed to the control thread (kept out of this class's public API). */
+  private final class WardenEvents implements AgentLink.Events {
+    @Override
+    public void onMessage(JsonNode message) {
+      control.execute(() -> handle(message));
+    }
 
-  @Override
-  public void onConnected(boolean reconnected) {
-    if (reconnected) {
-      control.execute(() -> warn("reconnected to Warden"));
+    @Override
+    public void onConnected(boolean reconnected) {
+      if (reconnected) {
+        control.execute(() -> warn("reconnected to Warden"));
+      }
+    }
+
+    @Override
+    public void onDisconnected(String why) {
+      control.execute(() -> onConnectionLost(why));
     }
   }
 
-  @Override
-  public void onDisconnected(String why) {
-    control.execute(() -> {
-      if (finishing) {
-        return;
-      }
-      if (paused) {
-        warn("lost the connection to Warden (" + why + "); reconnecting. " + agentName
-            + " stays paused until Warden resumes it, at most " + readable(tuning.orphanedPause()));
+  private void onConnectionLost(String why) {
+    if (finishing) {
+      return;
+    }
+    if (paused) {
+      warn("lost the connection to Warden (" + why + "); reconnecting. " + agentName
+          + " stays paused until Warden resumes it, at most " + readable(tuning.orphanedPause()));
+      if (orphanedPauseTimer == null) { // counted from the loss of the connection that paused it
         orphanedPauseTimer = control.schedule(this::orphanedPauseExpired, tuning.orphanedPause().toMillis(), TimeUnit.MILLISECONDS);
-      } else {
-        warn("lost the connection to Warden (" + why + "); reconnecting");
       }
-    });
+    } else {
+      warn("lost the connection to Warden (" + why + "); reconnecting");
+    }
   }
 
   private void handle(JsonNode message) {
