@@ -1,0 +1,527 @@
+package dev.warden.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.warden.feature.FeatureId;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code warden agent --feature ID [--server URL] [--token T] -- <command...>}: runs any agent CLI
+ * in its feature's worktree and speaks {@code warden.agent.v1} for it (docs/agent-protocol.md,
+ * "The wrapper"). The command runs in a process group of its own ({@link ProcessGroup}): Warden's
+ * {@code pause} stops the whole group before the ack, {@code resume} continues it. Its output is
+ * copied to ours unchanged and forwarded as {@code log}; exit 0 is proposed as ready.
+ *
+ * <p>A short-lived client: plain JDK HTTP and WebSocket, no actor system, so it starts fast. One
+ * instance is one invocation; pause state lives on a single control thread.
+ */
+public final class AgentCommand {
+
+  static final String DEFAULT_SERVER = "http://127.0.0.1:8420";
+  static final String USAGE = """
+      usage: warden agent --feature ID [--server URL] [--token TOKEN] -- <command> [args...]
+        --feature ID    the feature to work on; the command runs in its worktree
+        --server URL    Warden's base URL (default: $WARDEN_URL, else http://127.0.0.1:8420)
+        --token TOKEN   an agent token (default: $WARDEN_TOKEN, else ./data/admin.token)
+      Exit status: the command's (128+N when signal N ended it), 2 bad arguments,
+      3 Warden refused or is unreachable (the command is not started), 1 the wrapper failed,
+      130 interrupted.""";
+
+  static final int EXIT_WRAPPER_FAILED = 1;
+  static final int EXIT_USAGE = 2;
+  static final int EXIT_WARDEN_REFUSED = 3;
+  static final int EXIT_INTERRUPTED = 130;
+
+  /** The timings and limits of one invocation; tests shorten them. */
+  record Tuning(Duration orphanedPause, Duration killGrace, Duration leftoverGrace, Duration finishTimeout,
+      int logCapacity, ProcessBuilder.Redirect stdin) {
+
+    static Tuning defaults() {
+      return new Tuning(Duration.ofSeconds(30), Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofSeconds(5),
+          2_000, ProcessBuilder.Redirect.INHERIT);
+    }
+  }
+
+  /** What the arguments asked for. */
+  record Options(String feature, URI server, String token, List<String> command) {
+    @Override
+    public String toString() { // never the token
+      return "Options[feature=" + feature + ", server=" + server + ", command=" + command + "]";
+    }
+  }
+
+  /** Bad arguments: usage and exit 2. */
+  static final class UsageError extends Exception {
+    UsageError(String message) {
+      super(message);
+    }
+  }
+
+  /** Warden said no, or could not be asked: exit 3. */
+  static final class Refusal extends Exception {
+    Refusal(String message) {
+      super(message);
+    }
+  }
+
+  private final PrintStream out;
+  private final PrintStream err;
+  private final Map<String, String> env;
+  private final Path cwd;
+  private final Tuning tuning;
+
+  // one invocation's state
+  private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(runnable -> {
+    Thread thread = new Thread(runnable, "warden-agent-control");
+    thread.setDaemon(true);
+    return thread;
+  });
+  private volatile ProcessGroup group;
+  private volatile AgentLink link;
+  private volatile String agentName = "agent";
+  private volatile boolean finishing;
+  private volatile boolean interrupted;
+  private boolean paused; // control thread only
+  private ScheduledFuture<?> orphanedPauseTimer; // control thread only
+
+  AgentCommand(PrintStream out, PrintStream err, Map<String, String> env, Path cwd, Tuning tuning) {
+    this.out = out;
+    this.err = err;
+    this.env = env;
+    this.cwd = cwd;
+    this.tuning = tuning;
+  }
+
+  /** Runs {@code warden agent} with the arguments after the word {@code agent}; returns the exit status. */
+  public static int run(String[] args) {
+    return new AgentCommand(System.out, System.err, System.getenv(), Path.of("").toAbsolutePath(), Tuning.defaults())
+        .execute(args);
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  int execute(String[] args) {
+    Options options;
+    try {
+      Optional<Options> parsed = parse(args);
+      if (parsed.isEmpty()) {
+        out.println(USAGE);
+        return 0;
+      }
+      options = parsed.get();
+    } catch (UsageError e) {
+      err.println("warden agent: " + e.getMessage());
+      err.println(USAGE);
+      return EXIT_USAGE;
+    }
+    try {
+      return supervise(options);
+    } catch (Refusal e) {
+      err.println("warden agent: " + e.getMessage() + "; not starting " + options.command().get(0));
+      return EXIT_WARDEN_REFUSED;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return EXIT_INTERRUPTED;
+    } finally {
+      control.shutdownNow();
+    }
+  }
+
+  // ---- arguments
+
+  /** The options, or empty for {@code --help}. */
+  Optional<Options> parse(String[] args) throws UsageError {
+    String feature = null;
+    String server = null;
+    String token = null;
+    List<String> command = List.of();
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (arg.equals("--")) {
+        command = List.of(Arrays.copyOfRange(args, i + 1, args.length));
+        break;
+      } else if (arg.equals("-h") || arg.equals("--help")) {
+        return Optional.empty();
+      } else if (arg.equals("--feature") || arg.startsWith("--feature=")) {
+        feature = value(args, i, "--feature");
+        i += arg.contains("=") ? 0 : 1;
+      } else if (arg.equals("--server") || arg.startsWith("--server=")) {
+        server = value(args, i, "--server");
+        i += arg.contains("=") ? 0 : 1;
+      } else if (arg.equals("--token") || arg.startsWith("--token=")) {
+        token = value(args, i, "--token");
+        i += arg.contains("=") ? 0 : 1;
+      } else if (arg.startsWith("-")) {
+        throw new UsageError("unknown option '" + arg + "' (the command goes after --)");
+      } else {
+        command = List.of(Arrays.copyOfRange(args, i, args.length));
+        break;
+      }
+    }
+    if (feature == null) {
+      throw new UsageError("--feature ID is required");
+    }
+    if (!FeatureId.isValid(feature)) {
+      throw new UsageError("--feature '" + feature + "' is not a feature id (a lowercase slug such as login-form)");
+    }
+    if (command.isEmpty() || command.get(0).isBlank()) {
+      throw new UsageError("no command to run: put it after --");
+    }
+    return Optional.of(new Options(feature, server(server), token(token), command));
+  }
+
+  private static String value(String[] args, int i, String option) throws UsageError {
+    String arg = args[i];
+    String value = arg.startsWith(option + "=") ? arg.substring(option.length() + 1)
+        : i + 1 < args.length ? args[i + 1] : null;
+    if (value == null || value.isBlank()) {
+      throw new UsageError(option + " needs a value");
+    }
+    return value;
+  }
+
+  private URI server(String given) throws UsageError {
+    String text = given != null ? given : nonBlank(env.get("WARDEN_URL")).orElse(DEFAULT_SERVER);
+    String origin = given != null ? "--server" : env.containsKey("WARDEN_URL") ? "WARDEN_URL" : "the default server";
+    try {
+      URI uri = new URI(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null
+          || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+        throw new UsageError(origin + " '" + text + "' must be an http:// or https:// URL such as " + DEFAULT_SERVER);
+      }
+      return uri;
+    } catch (URISyntaxException e) {
+      throw new UsageError(origin + " '" + text + "' is not a URL: " + e.getReason());
+    }
+  }
+
+  private String token(String given) throws UsageError {
+    if (given != null) {
+      return given;
+    }
+    Optional<String> fromEnv = nonBlank(env.get("WARDEN_TOKEN"));
+    if (fromEnv.isPresent()) {
+      return fromEnv.get().strip();
+    }
+    Path file = cwd.resolve("data").resolve("admin.token");
+    if (Files.isRegularFile(file)) {
+      try {
+        String token = Files.readString(file, StandardCharsets.UTF_8).strip();
+        if (!token.isEmpty()) {
+          return token;
+        }
+        throw new UsageError(file + " is empty");
+      } catch (IOException e) {
+        throw new UsageError("cannot read " + file + ": " + e.getMessage());
+      }
+    }
+    throw new UsageError("no token: pass --token, set WARDEN_TOKEN, or run where data/admin.token is");
+  }
+
+  private static Optional<String> nonBlank(String value) {
+    return Optional.ofNullable(value).filter(v -> !v.isBlank());
+  }
+
+  // ---- the run
+
+  private int supervise(Options options) throws Refusal, InterruptedException {
+    HttpClient http = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(AgentLink.CONNECT_TIMEOUT)
+        .build();
+    Path worktree = worktree(http, options);
+    if (!Files.isDirectory(worktree)) {
+      throw new Refusal("the worktree of feature " + options.feature() + ", " + worktree + ", is not a directory here"
+          + " (run the wrapper on Warden's machine)");
+    }
+    for (ProcessGroup.Tools tool : ProcessGroup.Tools.values()) {
+      if (!tool.available()) {
+        err.println("warden agent: " + missing(tool));
+        return EXIT_WRAPPER_FAILED;
+      }
+    }
+
+    List<String> command = options.command();
+    agentName = programName(command.get(0));
+    AgentLink link = new AgentLink(http, agentUri(options), options.token(), new WardenEvents(), this::warn, tuning.logCapacity());
+    try {
+      link.connect();
+    } catch (AgentLink.Refused e) {
+      throw new Refusal(refusal(options.feature(), e.status(), e.getMessage()));
+    } catch (AgentLink.Unreachable e) {
+      throw new Refusal("cannot reach Warden at " + options.server() + " (" + e.getMessage() + ")");
+    }
+    this.link = link;
+
+    ProcessGroup group;
+    try {
+      group = ProcessGroup.start(command, worktree, tuning.stdin());
+    } catch (IOException | RuntimeException e) {
+      link.finish(Optional.empty(), Duration.ofSeconds(1));
+      err.println("warden agent: cannot start " + command.get(0) + ": " + e.getMessage());
+      return EXIT_WRAPPER_FAILED;
+    }
+    this.group = group;
+    Thread shutdownHook = new Thread(this::onShutdown, "warden-agent-shutdown");
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
+    try {
+      Thread stdout = OutputPump.start("warden-agent-stdout", group.stdout(), out, line -> link.sendLog("stdout", line));
+      Thread stderr = OutputPump.start("warden-agent-stderr", group.stderr(), err, line -> link.sendLog("stderr", line));
+      link.start(AgentProtocol.hello(agentName, version(), group.pid()));
+      warn("feature " + options.feature() + ": running " + agentName + " (pid " + group.pid() + ") in " + worktree);
+
+      int exit = group.waitFor();
+      if (!interrupted && group.hasLiveMembers()) {
+        warn(agentName + " exited; ending what it left running in its process group");
+        group.terminate(tuning.leftoverGrace());
+      }
+      stdout.join(tuning.leftoverGrace().toMillis()); // a process that left the group may still hold the pipe
+      stderr.join(tuning.leftoverGrace().toMillis());
+      finishing = true;
+      if (interrupted) {
+        return EXIT_INTERRUPTED; // the shutdown hook ends the group and the connection
+      }
+      Optional<String> propose = exit == 0
+          ? Optional.of(AgentProtocol.propose(abbreviate(String.join(" ", command), 200) + " exited 0"))
+          : Optional.empty();
+      boolean delivered = link.finish(propose, tuning.finishTimeout());
+      if (!delivered) {
+        warn("could not tell Warden the work is ready (no connection); propose it with"
+            + " POST /api/v1/features/" + options.feature() + "/propose");
+      }
+      long dropped = link.droppedLines();
+      if (dropped > 0) {
+        warn(dropped + " output line(s) were not forwarded to Warden (it was too slow or unreachable)");
+      }
+      return exit;
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(shutdownHook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook is running or has run
+      }
+    }
+  }
+
+  /** Ctrl-C, SIGTERM, SIGHUP: end the agent's whole group, then the connection. The JVM exits 128+signal. */
+  private void onShutdown() {
+    if (finishing && !interrupted) {
+      return; // the command has exited already: the run is ending by itself
+    }
+    interrupted = true;
+    ProcessGroup running = group;
+    warn("interrupted: ending " + agentName + " and everything it started");
+    try {
+      running.terminate(tuning.killGrace());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    AgentLink connection = link;
+    if (connection != null) {
+      connection.finish(Optional.empty(), Duration.ofSeconds(1));
+    }
+  }
+
+  /** {@code GET /api/v1/features/{id}}: the feature's worktree. */
+  private Path worktree(HttpClient http, Options options) throws Refusal, InterruptedException {
+    URI uri = URI.create(options.server() + "/api/v1/features/" + options.feature());
+    HttpRequest request = HttpRequest.newBuilder(uri)
+        .header("Authorization", "Bearer " + options.token())
+        .header("Accept", "application/json")
+        .timeout(Duration.ofSeconds(10))
+        .GET()
+        .build();
+    HttpResponse<String> response;
+    try {
+      response = http.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      throw new Refusal("cannot reach Warden at " + options.server() + " (" + AgentLink.describe(e) + ")");
+    }
+    int status = response.statusCode();
+    if (status != 200) {
+      String detail = AgentProtocol.parse(response.body()).flatMap(json -> AgentProtocol.text(json, "detail")).orElse("");
+      throw new Refusal(refusal(options.feature(), status, detail));
+    }
+    JsonNode feature = AgentProtocol.parse(response.body())
+        .orElseThrow(() -> new Refusal("Warden's answer about feature " + options.feature() + " is not a JSON object"));
+    Optional<String> worktree = AgentProtocol.text(feature, "worktree").filter(w -> !w.isBlank());
+    if (worktree.isEmpty()) {
+      throw new Refusal("feature " + options.feature() + " has no worktree"
+          + AgentProtocol.text(feature, "status").map(s -> " (it is " + s + ")").orElse(""));
+    }
+    try {
+      return Path.of(worktree.get());
+    } catch (InvalidPathException e) {
+      throw new Refusal("feature " + options.feature() + " has a worktree path this machine cannot use: " + worktree.get());
+    }
+  }
+
+  static String refusal(String feature, int status, String detail) {
+    String why = switch (status) {
+      case 401 -> "Warden refused the token (401 Unauthorized): check --token or WARDEN_TOKEN";
+      case 403 -> "the token may not act as an agent (403 Forbidden): it needs the agent role or stronger";
+      case 404 -> "no feature " + feature + " (404 Not Found)";
+      case 409 -> "feature " + feature + " does not take an agent now (409 Conflict): it has ended, or another agent is connected";
+      default -> "Warden answered HTTP " + status;
+    };
+    return detail == null || detail.isBlank() ? why : why + ": " + detail;
+  }
+
+  private static URI agentUri(Options options) {
+    URI server = options.server();
+    String scheme = "https".equals(server.getScheme()) ? "wss" : "ws";
+    return URI.create(scheme + server.toString().substring(server.getScheme().length())
+        + "/api/v1/features/" + options.feature() + "/agent");
+  }
+
+  // ---- what Warden says, handled in order on the control thread
+
+  /** The link's reports, handed to the control thread (kept out of this class's public API). */
+  private final class WardenEvents implements AgentLink.Events {
+    @Override
+    public void onMessage(JsonNode message) {
+      control.execute(() -> handle(message));
+    }
+
+    @Override
+    public void onConnected(boolean reconnected) {
+      if (reconnected) {
+        control.execute(() -> warn("reconnected to Warden"));
+      }
+    }
+
+    @Override
+    public void onDisconnected(String why) {
+      control.execute(() -> onConnectionLost(why));
+    }
+  }
+
+  private void onConnectionLost(String why) {
+    if (finishing) {
+      return;
+    }
+    if (paused) {
+      warn("lost the connection to Warden (" + why + "); reconnecting. " + agentName
+          + " stays paused until Warden resumes it, at most " + readable(tuning.orphanedPause()));
+      if (orphanedPauseTimer == null) { // counted from the loss of the connection that paused it
+        orphanedPauseTimer = control.schedule(this::orphanedPauseExpired, tuning.orphanedPause().toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } else {
+      warn("lost the connection to Warden (" + why + "); reconnecting");
+    }
+  }
+
+  private void handle(JsonNode message) {
+    switch (AgentProtocol.type(message)) {
+      case "welcome" -> onWelcome(message);
+      case "pause" -> onPause(message);
+      case "resume" -> onResume(message);
+      default -> warn(AgentProtocol.describe(message)); // message, violation, rollback, answer, error, unknown
+    }
+  }
+
+  private void onWelcome(JsonNode welcome) {
+    JsonNode interval = welcome.get("heartbeatMs");
+    long heartbeatMs = interval != null && interval.isIntegralNumber() && interval.canConvertToLong() ? interval.asLong() : 0;
+    link.heartbeatEvery(heartbeatMs > 0 ? Math.max(heartbeatMs, 100) : 5_000);
+  }
+
+  private void onPause(JsonNode pause) {
+    Optional<String> id = AgentProtocol.text(pause, "id");
+    if (id.isEmpty()) {
+      warn("ignoring a pause without an id: " + pause);
+      return;
+    }
+    boolean allStopped = group.stop();
+    paused = true;
+    cancelOrphanedPauseTimer(); // this connection owns the pause now
+    if (!allStopped) {
+      warn("not every process of " + agentName + " stopped within a second (busy in the kernel?); the stop is pending");
+    }
+    link.sendControl(AgentProtocol.ack(id.get(), "paused"));
+  }
+
+  private void onResume(JsonNode resume) {
+    Optional<String> id = AgentProtocol.text(resume, "id");
+    group.cont();
+    paused = false;
+    cancelOrphanedPauseTimer();
+    if (id.isPresent()) {
+      link.sendControl(AgentProtocol.ack(id.get(), "running"));
+    } else {
+      warn("resumed on a resume without an id: " + resume);
+    }
+  }
+
+  /** An agent must not hang forever because the Warden that paused it went away. */
+  private void orphanedPauseExpired() {
+    orphanedPauseTimer = null;
+    if (paused) {
+      group.cont();
+      paused = false;
+      warn("no resume from Warden within " + readable(tuning.orphanedPause()) + " of losing the connection that paused "
+          + agentName + ": continuing it, unsupervised until Warden is back");
+    }
+  }
+
+  private void cancelOrphanedPauseTimer() {
+    if (orphanedPauseTimer != null) {
+      orphanedPauseTimer.cancel(false);
+      orphanedPauseTimer = null;
+    }
+  }
+
+  // ---- helpers
+
+  private void warn(String text) {
+    err.println("[warden] " + text);
+  }
+
+  private static String missing(ProcessGroup.Tools tool) {
+    try {
+      tool.path();
+      return "";
+    } catch (IllegalStateException e) {
+      return e.getMessage();
+    }
+  }
+
+  static String programName(String program) {
+    String name = new File(program).getName();
+    return name.isBlank() ? program : name;
+  }
+
+  static String version() {
+    String version = AgentCommand.class.getPackage().getImplementationVersion();
+    return version == null ? "dev" : version;
+  }
+
+  private static String readable(Duration duration) {
+    return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + " s" : duration.toMillis() + " ms";
+  }
+
+  private static String abbreviate(String text, int max) {
+    return text.length() <= max ? text : text.substring(0, max) + "...";
+  }
+}
