@@ -93,6 +93,8 @@ final class PackStore implements AutoCloseable {
   private final CRC32 crc = new CRC32();
 
   private PendingPack pending;
+  /** The last capture's buffer, reused: a capture writes a few hundred KB. */
+  private byte[] reusable = new byte[512 * 1024];
   private final List<Entry> entries = new ArrayList<>();
   private final Set<ObjectId> pendingIds = new HashSet<>();
 
@@ -281,7 +283,7 @@ final class PackStore implements AutoCloseable {
 
   private PendingPack pendingPack() {
     if (pending == null) {
-      pending = new PendingPack(packDir, this::spare);
+      pending = new PendingPack(packDir, this::spare, reusable);
     }
     return pending;
   }
@@ -317,6 +319,10 @@ final class PackStore implements AutoCloseable {
     try {
       name = pending.finish(entries.size(), idx, sha1);
     } finally {
+      byte[] buffer = pending.memory();
+      if (buffer != null && buffer.length <= MEMORY_LIMIT) {
+        reusable = buffer;
+      }
       pending = null;
       entries.clear();
       pendingIds.clear();
@@ -423,7 +429,7 @@ final class PackStore implements AutoCloseable {
     }
     // tier-0 packs hold stored (uncompressed) objects: compress them on the way
     boolean compress = group.stream().anyMatch(p -> p.tier() == 0);
-    PendingPack out = new PendingPack(packDir, () -> Files.createTempFile(packDir, "tmp_warden_", ".tmp"));
+    PendingPack out = new PendingPack(packDir, () -> Files.createTempFile(packDir, "tmp_warden_", ".tmp"), new byte[256 * 1024]);
     String name;
     try (Recompressor recompressor = new Recompressor()) {
       List<PackIndexEntry> idx = new ArrayList<>(count);
@@ -769,15 +775,20 @@ final class PackStore implements AutoCloseable {
   static final class PendingPack {
     private final Path dir;
     private final FileSource files;
-    private byte[] memory = new byte[64 * 1024];
+    private byte[] memory;
     private int memoryLength = 12;
     private Path tmp;
     private FileChannel file;
     private long fileLength;
 
-    PendingPack(Path dir, FileSource files) {
+    PendingPack(Path dir, FileSource files, byte[] buffer) {
       this.dir = dir;
       this.files = files;
+      this.memory = buffer;
+    }
+
+    byte[] memory() {
+      return memory;
     }
 
     long position() {
