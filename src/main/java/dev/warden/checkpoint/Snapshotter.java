@@ -124,6 +124,8 @@ public final class Snapshotter implements AutoCloseable {
 
   private record FileState(int mode, ObjectId id) {}
 
+  private record IndexSeed(int mode, ObjectId id, int length, long mtime) {}
+
   private final Path worktree;
   private final String refName;
   private final ObjectId base;
@@ -151,6 +153,12 @@ public final class Snapshotter implements AutoCloseable {
   private boolean needFullScan = true;
   private boolean broken;
   private long pass;
+  /**
+   * The worktree index's word on files we have not hashed yet (first scan after open): git's stat data
+   * and blob id per path. Read-only; dropped after that scan.
+   */
+  private Map<String, IndexSeed> seed;
+  private boolean seedPending;
   private NavigableSet<String> tracked;
   private Stat trackedStat;
   private long trackedChecked = -1;
@@ -299,6 +307,7 @@ public final class Snapshotter implements AutoCloseable {
     needFullScan = true;
     broken = false;
     tracked = null;
+    seedPending = true;
   }
 
   private void loadTree(Dir dir, ObjectId treeId) throws IOException {
@@ -383,7 +392,14 @@ public final class Snapshotter implements AutoCloseable {
           }
         }
         Ignores.reloadRules(root, worktree);
-        scanDir(p, root);
+        if (seedPending) {
+          seedFromIndex(p);
+        }
+        try {
+          scanDir(p, root);
+        } finally {
+          seed = null;
+        }
       }
       long tScan = System.nanoTime();
       ObjectId tree = writeTree(root);
@@ -664,6 +680,28 @@ public final class Snapshotter implements AutoCloseable {
     if (node != null && node.stat != null && !node.racy && node.mode == mode && st.sameFile(node.stat)) {
       return;
     }
+    if (seed != null && (node == null || node.stat == null)) {
+      IndexSeed known = seed.get(path);
+      if (known != null && known.mode() == mode && known.length() == (int) st.size() && known.mtime() == st.mtime()) {
+        // git's index vouches for this content (same size and mtime, written before the index was):
+        // no need to read the file, and the blob is already in the object database
+        if (node == null || node.mode != mode || !node.id.equals(known.id())) {
+          touch(path, node);
+          if (node == null) {
+            node = new File(name, Nodes.utf8(name), dir, mode, known.id());
+            dir.put(node);
+          } else {
+            node.mode = mode;
+            node.id = known.id();
+            dir.markDirty();
+          }
+          newContent.remove(path);
+        }
+        node.stat = st;
+        node.racy = st.mtime() >= p.racyFrom;
+        return;
+      }
+    }
     byte[] data = null;
     ObjectId id;
     boolean trustStat = true;
@@ -776,6 +814,52 @@ public final class Snapshotter implements AutoCloseable {
     }
     dir.remove(node.name);
     node.parent = null;
+  }
+
+  // ---------------------------------------------------------------- the worktree's index (read only)
+
+  /**
+   * Reads the worktree's index once, right after open, so the first full scan need not hash files
+   * git already hashed: an entry counts when its size, mtime and mode match lstat and it is not racy
+   * (modified before the index file was written), git's own rule. Conflicted, intent-to-add,
+   * assume-unchanged and skip-worktree entries are not trusted. Also primes the tracked paths.
+   */
+  private void seedFromIndex(Pass p) {
+    seedPending = false;
+    if (indexFile == null) {
+      return;
+    }
+    try {
+      Stat s = Stat.of(indexFile);
+      if (s == null) {
+        return;
+      }
+      DirCache index = DirCache.read(indexFile.toFile(), FS.DETECTED);
+      Map<String, IndexSeed> known = new HashMap<>(index.getEntryCount() * 2);
+      NavigableSet<String> paths = new TreeSet<>();
+      for (int i = 0; i < index.getEntryCount(); i++) {
+        DirCacheEntry e = index.getEntry(i);
+        String path = e.getPathString();
+        paths.add(path);
+        if (e.getStage() != 0 || e.isAssumeValid() || e.isSkipWorkTree() || e.isIntentToAdd()) {
+          continue;
+        }
+        Instant modified = e.getLastModifiedInstant();
+        long mtime = TimeUnit.SECONDS.toNanos(modified.getEpochSecond()) + modified.getNano();
+        if (mtime >= s.mtime()) {
+          continue;
+        }
+        int raw = e.getRawMode();
+        int mode = (raw & FileMode.TYPE_MASK) == FileMode.TYPE_FILE ? ((raw & 0111) != 0 ? Nodes.EXECUTABLE : Nodes.REGULAR) : raw;
+        known.put(path, new IndexSeed(mode, e.getObjectId(), e.getLength(), mtime));
+      }
+      seed = known;
+      tracked = paths;
+      trackedStat = s;
+      trackedChecked = p.number;
+    } catch (IOException | RuntimeException e) {
+      log.debug("cannot read index {} (every file will be hashed): {}", indexFile, e.toString());
+    }
   }
 
   // ---------------------------------------------------------------- tracked paths

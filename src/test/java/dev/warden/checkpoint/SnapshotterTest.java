@@ -329,6 +329,59 @@ class SnapshotterTest {
     assertEquals(gitTree(), excluded.tree().name());
   }
 
+  @Test
+  void theAgentsOwnCommitsAndStagingChangeNothingAboutWhatIsCaptured() throws Exception {
+    write(wt, "feature.txt", "v1\n");
+    GitRepos.git(wt, "add", "feature.txt");
+    GitRepos.git(wt, "-c", "user.email=a@example.com", "-c", "user.name=Agent", "commit", "-q", "-m", "agent commit");
+    write(wt, "feature.txt", "v2, not staged\n");
+    write(wt, "staged.txt", "staged only\n");
+    GitRepos.git(wt, "add", "staged.txt");
+    write(wt, "staged.txt", "staged, then edited\n");
+    Files.delete(wt.resolve("docs/readme.md"));
+    GitRepos.git(wt, "rm", "-q", "--cached", "tracked.log"); // now untracked and ignored
+
+    Capture c = snap.capture(List.of(), true, false, "after the agent's git work");
+
+    assertEquals(gitTree(), c.tree().name());
+    assertEquals(base, c.parent());
+    assertEquals("v2, not staged", GitRepos.git(repo, "cat-file", "-p", c.tree().name() + ":feature.txt"));
+    assertFalse(GitRepos.git(repo, "ls-tree", "-r", "--name-only", c.tree().name()).contains("tracked.log"));
+    // a restarted snapshotter trusts the index only where it matches the disk
+    snap.close();
+    snap = open(Optional.of(c.commit()));
+    Capture again = snap.capture(List.of(), false, false, "after restart");
+    assertTrue(again.unchanged());
+    assertEquals(c.tree(), again.tree());
+  }
+
+  @Test
+  void aLargeFileIsStreamedIntoThePackIntact() throws Exception {
+    Path big = wt.resolve("assets/big.bin");
+    Files.createDirectories(big.getParent());
+    byte[] chunk = new byte[1 << 20];
+    new java.util.Random(7).nextBytes(chunk);
+    try (var out = Files.newOutputStream(big)) {
+      for (int i = 0; i < 40; i++) {
+        chunk[0] = (byte) i;
+        out.write(chunk);
+      }
+    }
+
+    Capture c = snap.capture(List.of("assets/big.bin"), true, false, "big");
+
+    assertEquals(GitRepos.git(wt, "hash-object", "assets/big.bin"), GitRepos.git(repo, "rev-parse", c.tree().name() + ":assets/big.bin"));
+    assertEquals(String.valueOf(40 << 20), GitRepos.git(repo, "cat-file", "-s", c.tree().name() + ":assets/big.bin"));
+    assertEquals(List.of(new FileChange("assets/big.bin", Kind.ADDED, 0, 0, true)), c.changes());
+    assertEquals(gitTree(), c.tree().name());
+    for (int i = 0; i < PackStore.FAN_IN; i++) {
+      write(wt, "small" + i + ".txt", i + "\n");
+      snap.capture(List.of("small" + i + ".txt"), false, false, "small " + i);
+    }
+    snap.awaitPackMerges();
+    assertEquals("", GitRepos.git(repo, "fsck", "--no-progress", "--no-dangling", "--full"));
+  }
+
   // ------------------------------------------------------------------ crash recovery
 
   @Test
