@@ -1,35 +1,61 @@
 package dev.warden;
 
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.javadsl.Adapter;
+import dev.warden.checkpoint.CheckpointBench;
+import dev.warden.cli.AgentCommand;
 import dev.warden.daemon.WardenConfig;
 import dev.warden.daemon.WardenDaemon;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Optional;
 
-/** {@code warden serve [--config FILE]} and {@code warden version}. */
+/** The {@code warden} command line: {@code serve}, {@code agent}, {@code bench}, {@code version}. */
 public final class Main {
+
+  private static final String USAGE = """
+      usage: warden serve [--config FILE]
+             warden agent --feature ID [--server URL] [--token T] -- <command...>
+             warden bench checkpoint [--files N] [--modify M] [--untracked U] [--runs R] [--json FILE]
+             warden version""";
 
   private Main() {}
 
   public static void main(String[] args) {
     String command = args.length == 0 ? "serve" : args[0];
-    switch (command) {
-      case "serve" -> serve(args);
-      case "version", "--version" -> System.out.println("warden " + version());
-      default -> {
-        System.err.println("usage: warden serve [--config FILE] | warden version");
-        System.exit(2);
+    String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
+    int exit = switch (command) {
+      case "serve" -> serve(rest);
+      case "agent" -> AgentCommand.run(rest);
+      case "bench" -> bench(rest);
+      case "version", "--version" -> {
+        System.out.println("warden " + version());
+        yield 0;
       }
-    }
+      default -> {
+        System.err.println(USAGE);
+        yield 2;
+      }
+    };
+    System.exit(exit);
   }
 
-  private static void serve(String[] args) {
+  private static int bench(String[] args) {
+    if (args.length > 0 && args[0].equals("checkpoint")) {
+      return CheckpointBench.run(Arrays.copyOfRange(args, 1, args.length));
+    }
+    System.err.println("usage: warden bench checkpoint [options]  (see docs/performance.md)");
+    return 2;
+  }
+
+  private static int serve(String[] args) {
     Optional<Path> configFile = Optional.ofNullable(System.getenv("WARDEN_CONFIG")).filter(s -> !s.isBlank()).map(Path::of);
-    for (int i = 1; i < args.length; i++) {
+    for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--config") && i + 1 < args.length) {
         configFile = Optional.of(Path.of(args[++i]));
       } else {
         System.err.println("warden serve: unknown argument '" + args[i] + "' (usage: warden serve [--config FILE])");
-        System.exit(2);
+        return 2;
       }
     }
     WardenDaemon daemon;
@@ -37,11 +63,17 @@ public final class Main {
       daemon = WardenDaemon.start(WardenConfig.load(configFile));
     } catch (RuntimeException e) {
       System.err.println("warden: " + e.getMessage());
-      System.exit(1);
-      return;
+      return 1;
     }
     // SIGTERM / Ctrl-C run the JVM's shutdown hooks; Akka's hook runs CoordinatedShutdown.
     daemon.system().getWhenTerminated().toCompletableFuture().join();
+    // Stopped by a signal: a clean exit. Stopped by itself (a failure, a lost cluster): let systemd restart it.
+    Optional<CoordinatedShutdown.Reason> reason = CoordinatedShutdown.get(Adapter.toClassic(daemon.system())).getShutdownReason();
+    boolean bySignal = reason.isPresent() && reason.get() == CoordinatedShutdown.jvmExitReason();
+    if (!bySignal) {
+      System.err.println("warden: the daemon stopped by itself (" + reason.map(Object::toString).orElse("unknown reason") + ")");
+    }
+    return bySignal ? 0 : 1;
   }
 
   static String version() {

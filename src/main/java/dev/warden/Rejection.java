@@ -37,6 +37,10 @@ public final class Rejection extends RuntimeException {
     return new Rejection(Kind.CONFLICT, field, message);
   }
 
+  public static Rejection tooLarge(String field, String message) {
+    return new Rejection(Kind.TOO_LARGE, field, message);
+  }
+
   public static Rejection of(Kind kind, String message) {
     return new Rejection(kind, null, message);
   }

@@ -12,7 +12,16 @@ import com.typesafe.config.Config;
 import dev.warden.auth.AdminTokenFile;
 import dev.warden.auth.Role;
 import dev.warden.auth.TokenRegistry;
+import dev.warden.agent.AgentRoutes;
+import dev.warden.agent.AgentSettings;
+import dev.warden.checkpoint.CheckpointRoutes;
+import dev.warden.checkpoint.CheckpointSettings;
 import dev.warden.feature.Feature;
+import dev.warden.feature.FeatureSubRoutes;
+import dev.warden.watchdog.ChangeLogRoutes;
+import dev.warden.watchdog.WatchHub;
+import dev.warden.watchdog.WatchdogSettings;
+import java.time.Duration;
 import dev.warden.feature.FeatureRoutes;
 import dev.warden.feature.FeatureService;
 import dev.warden.feature.FeatureWorkspaces;
@@ -63,15 +72,26 @@ public final class WardenDaemon {
     TokenRegistry tokens = tokens(settings, dataDir);
 
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "warden", config);
+    WatchHub hub = new WatchHub("warden-watch");
+    system.getWhenTerminated().thenRun(hub::close);
     try {
       joinCluster(system);
-      Feature.init(system);
+      Config warden = config.getConfig("warden");
+      AgentSettings agentSettings = AgentSettings.fromConfig(warden);
+      FeatureRuntimeWiring runtime = new FeatureRuntimeWiring(system, hub, agentSettings,
+          CheckpointSettings.fromConfig(warden), WatchdogSettings.fromConfig(warden), settings.askTimeout());
+      Feature.init(system, runtime);
       GitCli git = new GitCli(settings.gitExecutable(), settings.gitCommandTimeout());
       FeatureWorkspaces workspaces = new FeatureWorkspaces(
           new RepositoryGuard(settings.allowedRoots()), new Worktrees(git), dataDir.resolve("worktrees"));
-      FeatureService features = new FeatureService(system, workspaces, settings.askTimeout());
+      FeatureService features = new FeatureService(system, workspaces, runtime, settings.askTimeout());
 
-      Route routes = routes(system, settings, tokens, features);
+      Duration captureTimeout = settings.askTimeout().plus(runtime.pauseTimeout());
+      List<FeatureSubRoutes> subRoutes = List.of(
+          new CheckpointRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), captureTimeout),
+          new AgentRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout()),
+          new ChangeLogRoutes(system, features, settings.maxBodyBytes()));
+      Route routes = routes(system, settings, tokens, features, subRoutes, hub);
       ServerBinding binding = HttpServer.start(system, settings.httpHost(), settings.httpPort(), routes)
           .toCompletableFuture()
           .get(30, TimeUnit.SECONDS);
@@ -83,12 +103,13 @@ public final class WardenDaemon {
     }
   }
 
-  private static Route routes(ActorSystem<?> system, WardenSettings settings, TokenRegistry tokens, FeatureService features) {
+  private static Route routes(ActorSystem<?> system, WardenSettings settings, TokenRegistry tokens, FeatureService features,
+      List<FeatureSubRoutes> subRoutes, WatchHub hub) {
     AllDirectives d = new AllDirectives() {};
     Authentication authentication = new Authentication(tokens);
-    FeatureRoutes featureRoutes = new FeatureRoutes(system, features, settings.maxBodyBytes());
+    FeatureRoutes featureRoutes = new FeatureRoutes(system, features, settings.maxBodyBytes(), subRoutes);
     return d.concat(
-        new HealthRoutes(system).route(),
+        new HealthRoutes(system, hub).route(),
         d.pathPrefix("api", () -> authentication.authenticated(caller ->
             d.pathPrefix("v1", () -> featureRoutes.route(caller)))));
   }

@@ -6,7 +6,11 @@ import akka.actor.typed.Behavior;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.Entity;
 import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding.Passivate;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand;
 import akka.persistence.typed.PersistenceId;
+import akka.persistence.typed.RecoveryCompleted;
+import akka.persistence.typed.javadsl.SignalHandler;
 import akka.persistence.typed.javadsl.CommandHandlerWithReply;
 import akka.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import akka.persistence.typed.javadsl.EventHandler;
@@ -16,6 +20,7 @@ import akka.persistence.typed.javadsl.ReplyEffect;
 import dev.warden.CborSerializable;
 import dev.warden.Rejection;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -48,6 +53,18 @@ public final class Feature
 
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
+  /** Something went wrong that a person should look at (unquiesced checkpoint, silent agent). */
+  public record Escalate(String reason, ActorRef<Reply> replyTo) implements Command {}
+
+  /** The agent asked a question; the feature waits for a person's answer. */
+  public record AskQuestion(String questionId, String text, ActorRef<Reply> replyTo) implements Command {}
+
+  public record AnswerQuestion(String questionId, String answer, String by, ActorRef<Reply> replyTo) implements Command {}
+
+  /** The agent (or a person) says the work is ready, as of checkpoint {@code checkpoint}. */
+  public record RecordProposal(String description, Optional<Long> checkpoint, String by, ActorRef<Reply> replyTo)
+      implements Command {}
+
   /** What a prepared workspace looks like: where the feature lives and what it starts from. */
   public record Registration(
       String repo, String target, String branch, String worktree, String baseCommit, Plan plan)
@@ -76,13 +93,40 @@ public final class Feature
       String createdBy,
       Instant createdAt,
       Instant updatedAt,
-      Optional<String> statusReason)
+      Optional<String> statusReason,
+      List<OpenQuestion> openQuestions,
+      FeatureStatus statusAfterQuestions,
+      Optional<Proposal> proposal)
       implements CborSerializable {
 
+    public FeatureSummary {
+      openQuestions = List.copyOf(openQuestions);
+    }
+
     FeatureSummary withStatus(FeatureStatus newStatus, Optional<String> reason, Instant at) {
-      return new FeatureSummary(id, newStatus, repo, target, branch, worktree, baseCommit, plan, createdBy, createdAt, at, reason);
+      return new FeatureSummary(id, newStatus, repo, target, branch, worktree, baseCommit, plan, createdBy, createdAt, at,
+          reason, openQuestions, statusAfterQuestions, proposal);
+    }
+
+    FeatureSummary withQuestions(List<OpenQuestion> questions, FeatureStatus after) {
+      return new FeatureSummary(id, status, repo, target, branch, worktree, baseCommit, plan, createdBy, createdAt, updatedAt,
+          statusReason, questions, after, proposal);
+    }
+
+    FeatureSummary withProposal(Proposal newProposal) {
+      return new FeatureSummary(id, status, repo, target, branch, worktree, baseCommit, plan, createdBy, createdAt, updatedAt,
+          statusReason, openQuestions, statusAfterQuestions, Optional.of(newProposal));
+    }
+
+    /** Live features have a worktree and an agent; terminal ones are history. */
+    public boolean isLive() {
+      return !status.isTerminal();
     }
   }
+
+  public record OpenQuestion(String id, String text, Instant askedAt) implements CborSerializable {}
+
+  public record Proposal(String description, Optional<Long> checkpoint, String proposedBy, Instant at) implements CborSerializable {}
 
   // ---- events (stored contracts: never rename; add fields as Optional) ----
 
@@ -103,6 +147,16 @@ public final class Feature
   public record FeatureAbandoned(String featureId, Optional<String> reason, String abandonedBy, Instant at)
       implements Event {}
 
+  public record FeatureEscalated(String featureId, String reason, Instant at) implements Event {}
+
+  public record QuestionAsked(String featureId, String questionId, String text, Instant at) implements Event {}
+
+  public record QuestionAnswered(String featureId, String questionId, String answer, String answeredBy, Instant at)
+      implements Event {}
+
+  public record FeatureProposed(String featureId, String description, Optional<Long> checkpoint, String proposedBy, Instant at)
+      implements Event {}
+
   // ---- state ----
 
   public sealed interface State extends CborSerializable {}
@@ -115,18 +169,60 @@ public final class Feature
   // ---- behavior ----
 
   private final String featureId;
+  private final FeatureRuntime runtime;
+  private final Optional<ActorRef<ShardCommand>> shard;
+  private final ActorRef<Command> self;
 
-  public static void init(ActorSystem<?> system) {
-    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create(context.getEntityId())));
+  /**
+   * Remembered entities: a live feature is started again after a restart (its watchdog must run
+   * without anyone asking), and never passivated for being idle; an ended one passivates itself.
+   */
+  public static void init(ActorSystem<?> system, FeatureRuntime runtime) {
+    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
+            context -> akka.actor.typed.javadsl.Behaviors.<Command>setup(actor ->
+                new Feature(context.getEntityId(), runtime, Optional.of(context.getShard()), actor.getSelf())))
+        .withSettings(akka.cluster.sharding.typed.ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
+  /** @param self how the entity is addressed (its sharding ref), for passivation; tests pass any ref. */
+  public static Behavior<Command> create(String featureId, FeatureRuntime runtime, Optional<ActorRef<ShardCommand>> shard,
+      ActorRef<Command> self) {
+    return new Feature(featureId, runtime, shard, self);
+  }
+
+  /** An entity with no runtime and no shard: for tests of the lifecycle alone. */
   public static Behavior<Command> create(String featureId) {
-    return new Feature(featureId);
+    return akka.actor.typed.javadsl.Behaviors.setup(context -> new Feature(featureId, FeatureRuntime.NONE, Optional.empty(), context.getSelf()));
   }
 
-  private Feature(String featureId) {
+  private Feature(String featureId, FeatureRuntime runtime, Optional<ActorRef<ShardCommand>> shard, ActorRef<Command> self) {
     super(PersistenceId.of(ENTITY_KEY.name(), featureId));
     this.featureId = featureId;
+    this.runtime = runtime;
+    this.shard = shard;
+    this.self = self;
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          if (state instanceof Existing existing && existing.feature().isLive()) {
+            runtime.start(existing.feature());
+            FeatureSummary f = existing.feature();
+            if (f.status() == FeatureStatus.PAUSED
+                || (f.status() == FeatureStatus.AWAITING_INPUT && f.statusAfterQuestions() == FeatureStatus.PAUSED)) {
+              runtime.hold(featureId, true);
+            }
+          } else if (state instanceof Existing) {
+            passivate();
+          }
+        })
+        .build();
+  }
+
+  private void passivate() {
+    shard.ifPresent(s -> s.tell(new Passivate<>(self)));
   }
 
   @Override
@@ -148,14 +244,22 @@ public final class Feature
         .onCommand(Pause.class, command -> notFound(command.replyTo()))
         .onCommand(Resume.class, command -> notFound(command.replyTo()))
         .onCommand(Abandon.class, command -> notFound(command.replyTo()))
-        .onCommand(Get.class, command -> notFound(command.replyTo()));
+        .onCommand(Get.class, command -> notFound(command.replyTo()))
+        .onCommand(Escalate.class, command -> notFound(command.replyTo()))
+        .onCommand(AskQuestion.class, command -> notFound(command.replyTo()))
+        .onCommand(AnswerQuestion.class, command -> notFound(command.replyTo()))
+        .onCommand(RecordProposal.class, command -> notFound(command.replyTo()));
     builder
         .forStateType(Existing.class)
         .onCommand(Register.class, (state, command) -> reject(command.replyTo(), Rejection.Kind.CONFLICT, "feature '" + featureId + "' already exists"))
         .onCommand(Pause.class, this::onPause)
         .onCommand(Resume.class, this::onResume)
         .onCommand(Abandon.class, this::onAbandon)
-        .onCommand(Get.class, (state, command) -> Effect().reply(command.replyTo(), new Accepted(state.feature())));
+        .onCommand(Get.class, (state, command) -> Effect().reply(command.replyTo(), new Accepted(state.feature())))
+        .onCommand(Escalate.class, this::onEscalate)
+        .onCommand(AskQuestion.class, this::onAskQuestion)
+        .onCommand(AnswerQuestion.class, this::onAnswerQuestion)
+        .onCommand(RecordProposal.class, this::onRecordProposal);
     return builder.build();
   }
 
@@ -165,6 +269,7 @@ public final class Feature
         .persist(List.of(
             new FeatureRegistered(featureId, command.registration(), command.by(), now),
             new FeatureActivated(featureId, now)))
+        .thenRun(state -> runtime.start(((Existing) state).feature()))
         .thenReply(command.replyTo(), state -> accepted(state));
   }
 
@@ -173,11 +278,12 @@ public final class Feature
     if (status == FeatureStatus.PAUSED) {
       return Effect().reply(command.replyTo(), new Accepted(state.feature()));
     }
-    if (status != FeatureStatus.ACTIVE) {
+    if (status != FeatureStatus.ACTIVE && status != FeatureStatus.NEEDS_ATTENTION && status != FeatureStatus.AWAITING_INPUT) {
       return illegal(command.replyTo(), "pause", status);
     }
     return Effect()
         .persist(new FeaturePaused(featureId, Optional.ofNullable(command.reason()), command.by(), Instant.now()))
+        .thenRun(updated -> runtime.hold(featureId, true))
         .thenReply(command.replyTo(), Feature::accepted);
   }
 
@@ -186,11 +292,16 @@ public final class Feature
     if (status == FeatureStatus.ACTIVE) {
       return Effect().reply(command.replyTo(), new Accepted(state.feature()));
     }
-    if (status != FeatureStatus.PAUSED) {
+    if (status == FeatureStatus.AWAITING_INPUT) {
+      return reject(command.replyTo(), Rejection.Kind.CONFLICT,
+          "cannot resume feature '" + featureId + "': it is awaiting an answer to its open question");
+    }
+    if (status != FeatureStatus.PAUSED && status != FeatureStatus.NEEDS_ATTENTION) {
       return illegal(command.replyTo(), "resume", status);
     }
     return Effect()
         .persist(new FeatureResumed(featureId, command.by(), Instant.now()))
+        .thenRun(updated -> runtime.hold(featureId, false))
         .thenReply(command.replyTo(), Feature::accepted);
   }
 
@@ -204,6 +315,60 @@ public final class Feature
     }
     return Effect()
         .persist(new FeatureAbandoned(featureId, Optional.ofNullable(command.reason()), command.by(), Instant.now()))
+        .thenReply(command.replyTo(), Feature::accepted);
+  }
+
+  private ReplyEffect<Event, State> onEscalate(Existing state, Escalate command) {
+    FeatureStatus status = state.feature().status();
+    if (status == FeatureStatus.ACTIVE || status == FeatureStatus.PAUSED || status == FeatureStatus.AWAITING_INPUT) {
+      return Effect()
+          .persist(new FeatureEscalated(featureId, command.reason(), Instant.now()))
+          .thenReply(command.replyTo(), Feature::accepted);
+    }
+    // already needs attention, not started, proposed or ended: nothing more to say
+    return Effect().reply(command.replyTo(), new Accepted(state.feature()));
+  }
+
+  private ReplyEffect<Event, State> onAskQuestion(Existing state, AskQuestion command) {
+    FeatureSummary feature = state.feature();
+    if (feature.openQuestions().stream().anyMatch(q -> q.id().equals(command.questionId()))) {
+      return Effect().reply(command.replyTo(), new Accepted(feature));
+    }
+    FeatureStatus status = feature.status();
+    if (status != FeatureStatus.ACTIVE && status != FeatureStatus.PAUSED && status != FeatureStatus.NEEDS_ATTENTION
+        && status != FeatureStatus.AWAITING_INPUT) {
+      return illegal(command.replyTo(), "ask a question on", status);
+    }
+    return Effect()
+        .persist(new QuestionAsked(featureId, command.questionId(), command.text(), Instant.now()))
+        .thenReply(command.replyTo(), Feature::accepted);
+  }
+
+  private ReplyEffect<Event, State> onAnswerQuestion(Existing state, AnswerQuestion command) {
+    if (state.feature().status().isTerminal()) {
+      return illegal(command.replyTo(), "answer a question of", state.feature().status());
+    }
+    if (state.feature().openQuestions().stream().noneMatch(q -> q.id().equals(command.questionId()))) {
+      return reject(command.replyTo(), Rejection.Kind.NOT_FOUND,
+          "feature '" + featureId + "' has no open question '" + command.questionId() + "'");
+    }
+    return Effect()
+        .persist(new QuestionAnswered(featureId, command.questionId(), command.answer(), command.by(), Instant.now()))
+        .thenReply(command.replyTo(), Feature::accepted);
+  }
+
+  private ReplyEffect<Event, State> onRecordProposal(Existing state, RecordProposal command) {
+    FeatureStatus status = state.feature().status();
+    if (status == FeatureStatus.AWAITING_INPUT) {
+      return reject(command.replyTo(), Rejection.Kind.CONFLICT,
+          "cannot propose feature '" + featureId + "': it is awaiting an answer to its open question");
+    }
+    if (status != FeatureStatus.ACTIVE && status != FeatureStatus.PAUSED && status != FeatureStatus.NEEDS_ATTENTION
+        && status != FeatureStatus.PROPOSED) {
+      return illegal(command.replyTo(), "propose", status);
+    }
+    return Effect()
+        .persist(new FeatureProposed(featureId, command.description(), command.checkpoint(), command.by(), Instant.now()))
         .thenReply(command.replyTo(), Feature::accepted);
   }
 
@@ -237,7 +402,13 @@ public final class Feature
         .onEvent(FeatureActivated.class, (state, event) -> transition(state, FeatureStatus.ACTIVE, Optional.empty(), event.at()))
         .onEvent(FeaturePaused.class, (state, event) -> transition(state, FeatureStatus.PAUSED, event.reason(), event.at()))
         .onEvent(FeatureResumed.class, (state, event) -> transition(state, FeatureStatus.ACTIVE, Optional.empty(), event.at()))
-        .onEvent(FeatureAbandoned.class, (state, event) -> transition(state, FeatureStatus.ABANDONED, event.reason(), event.at()));
+        .onEvent(FeatureAbandoned.class, (state, event) -> transition(state, FeatureStatus.ABANDONED, event.reason(), event.at()))
+        .onEvent(FeatureEscalated.class, (state, event) -> transition(state, FeatureStatus.NEEDS_ATTENTION, Optional.of(event.reason()), event.at()))
+        .onEvent(QuestionAsked.class, Feature::questionAsked)
+        .onEvent(QuestionAnswered.class, Feature::questionAnswered)
+        .onEvent(FeatureProposed.class, (state, event) -> new Existing(state.feature()
+            .withProposal(new Proposal(event.description(), event.checkpoint(), event.proposedBy(), event.at()))
+            .withStatus(FeatureStatus.PROPOSED, Optional.of(event.description()), event.at())));
     return builder.build();
   }
 
@@ -245,7 +416,28 @@ public final class Feature
     Registration r = event.registration();
     return new FeatureSummary(
         event.featureId(), FeatureStatus.REGISTERED, r.repo(), r.target(), r.branch(), r.worktree(), r.baseCommit(),
-        r.plan(), event.registeredBy(), event.at(), event.at(), Optional.empty());
+        r.plan(), event.registeredBy(), event.at(), event.at(), Optional.empty(), List.of(), FeatureStatus.ACTIVE,
+        Optional.empty());
+  }
+
+  private static State questionAsked(Existing state, QuestionAsked event) {
+    FeatureSummary feature = state.feature();
+    List<OpenQuestion> questions = new ArrayList<>(feature.openQuestions());
+    questions.add(new OpenQuestion(event.questionId(), event.text(), event.at()));
+    // the status to return to once every question is answered: what it was before the first one
+    FeatureStatus after = feature.status() == FeatureStatus.AWAITING_INPUT ? feature.statusAfterQuestions() : feature.status();
+    return new Existing(feature.withQuestions(questions, after)
+        .withStatus(FeatureStatus.AWAITING_INPUT, Optional.of(event.text()), event.at()));
+  }
+
+  private static State questionAnswered(Existing state, QuestionAnswered event) {
+    FeatureSummary feature = state.feature();
+    List<OpenQuestion> questions = feature.openQuestions().stream().filter(q -> !q.id().equals(event.questionId())).toList();
+    FeatureSummary updated = feature.withQuestions(questions, feature.statusAfterQuestions());
+    if (questions.isEmpty() && feature.status() == FeatureStatus.AWAITING_INPUT) {
+      updated = updated.withStatus(feature.statusAfterQuestions(), Optional.empty(), event.at());
+    }
+    return new Existing(updated);
   }
 
   private static State transition(Existing state, FeatureStatus status, Optional<String> reason, Instant at) {

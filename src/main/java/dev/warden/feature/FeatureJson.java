@@ -33,7 +33,8 @@ public final class FeatureJson {
   }
 
   static Plan plan(JsonFields plan) {
-    plan.onlyKeys(Set.of("allowedPaths", "forbiddenPaths", "plannedFiles", "limits", "checks", "test"));
+    // "version" is accepted so a plan read from the API can be sent back; the server numbers versions
+    plan.onlyKeys(Set.of("version", "allowedPaths", "forbiddenPaths", "plannedFiles", "limits", "checks", "test"));
     List<String> allowed = plan.optionalStrings("allowedPaths").orElse(List.of("**"));
     List<String> forbidden = plan.optionalStrings("forbiddenPaths").orElse(List.of());
     Optional<List<String>> planned = plan.optionalStrings("plannedFiles");
@@ -92,11 +93,21 @@ public final class FeatureJson {
       String createdBy,
       Instant createdAt,
       Instant updatedAt,
-      String statusReason) {
+      String statusReason,
+      List<Feature.OpenQuestion> openQuestions,
+      ProposalView proposal) {
 
     public static FeatureView fromDomain(Feature.FeatureSummary f) {
       return new FeatureView(f.id(), f.status().label(), f.repo(), f.target(), f.branch(), f.worktree(), f.baseCommit(),
-          f.plan(), f.createdBy(), f.createdAt(), f.updatedAt(), f.statusReason().orElse(null));
+          f.plan(), f.createdBy(), f.createdAt(), f.updatedAt(), f.statusReason().orElse(null), f.openQuestions(),
+          f.proposal().map(ProposalView::fromDomain).orElse(null));
+    }
+  }
+
+  /** What was proposed, by whom, as of which checkpoint. */
+  public record ProposalView(String description, Long checkpoint, String proposedBy, Instant at) {
+    static ProposalView fromDomain(Feature.Proposal p) {
+      return new ProposalView(p.description(), p.checkpoint().orElse(null), p.proposedBy(), p.at());
     }
   }
 

@@ -10,6 +10,7 @@ import dev.warden.auth.Caller;
 import dev.warden.auth.Role;
 import dev.warden.http.ApiDirectives;
 import dev.warden.http.JsonFields;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -19,10 +20,12 @@ import java.util.Optional;
 public final class FeatureRoutes extends ApiDirectives {
 
   private final FeatureService features;
+  private final List<FeatureSubRoutes> subRoutes;
 
-  public FeatureRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes) {
+  public FeatureRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, List<FeatureSubRoutes> subRoutes) {
     super(system, maxBodyBytes);
     this.features = features;
+    this.subRoutes = List.copyOf(subRoutes);
   }
 
   public Route route(Caller caller) {
@@ -30,7 +33,10 @@ public final class FeatureRoutes extends ApiDirectives {
         pathEndOrSingleSlash(() -> concat(
             get(() -> parameterOptional("status", status -> list(status))),
             post(() -> requireRole(caller, Role.AGENT, () -> create(caller))))),
-        pathPrefix(PathMatchers.segment(), id -> concat(
+        pathPrefix(PathMatchers.segment(), id -> !FeatureId.isValid(id)
+            ? complete(dev.warden.http.Problems.of(Rejection.notFound("no feature '" + id + "' (feature ids are slugs)")))
+            : concat(
+            subRoutes(caller, id),
             pathEnd(() -> concat(
                 get(() -> onSuccess(features.get(id), this::ok)),
                 delete(() -> requireRole(caller, Role.APPROVER, () -> optionalBody(body ->
@@ -39,6 +45,10 @@ public final class FeatureRoutes extends ApiDirectives {
                 onSuccess(features.pause(id, FeatureJson.reason(body), caller), this::ok))))),
             path("resume", () -> post(() -> requireRole(caller, Role.AGENT, () ->
                 onSuccess(features.resume(id, caller), this::ok))))))));
+  }
+
+  private Route subRoutes(Caller caller, String id) {
+    return subRoutes.stream().map(r -> r.route(caller, id)).reduce(Route::orElse).orElse(reject());
   }
 
   private Route list(Optional<String> status) {

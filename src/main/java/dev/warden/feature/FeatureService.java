@@ -34,9 +34,11 @@ public final class FeatureService {
   private final Duration askTimeout;
   private final Executor blocking;
   private final JdbcReadJournal readJournal;
+  private final FeatureRuntime runtime;
 
-  public FeatureService(ActorSystem<?> system, FeatureWorkspaces workspaces, Duration askTimeout) {
+  public FeatureService(ActorSystem<?> system, FeatureWorkspaces workspaces, FeatureRuntime runtime, Duration askTimeout) {
     this.system = system;
+    this.runtime = runtime;
     this.sharding = ClusterSharding.get(system);
     this.workspaces = workspaces;
     this.askTimeout = askTimeout;
@@ -81,16 +83,36 @@ public final class FeatureService {
     return ask(id, replyTo -> new Feature.Resume(caller.name(), replyTo)).thenApply(FeatureService::summaryOrThrow);
   }
 
-  /** Records the abandonment, then removes worktree and branch (also when it was recorded before). */
+  /**
+   * Records the abandonment, takes a final checkpoint and stops watching, then removes worktree and
+   * branch (also when it was recorded before, so a repeated DELETE finishes an interrupted one). The
+   * checkpoint chain's ref stays in the repository for audit.
+   */
   public CompletionStage<Feature.FeatureSummary> abandon(String id, Optional<String> reason, Caller caller) {
     return ask(id, replyTo -> new Feature.Abandon(reason.orElse(null), caller.name(), replyTo))
         .thenApply(FeatureService::summaryOrThrow)
+        .thenCompose(feature -> runtime.finish(feature, "abandoned by " + caller.name()).thenApply(done -> feature))
         .thenCompose(feature -> CompletableFuture.supplyAsync(
             () -> {
               workspaces.remove(feature.id(), feature.repo(), feature.branch(), feature.worktree());
               return feature;
             },
             blocking));
+  }
+
+  /** The feature, if it is live (has a worktree and an agent); 409 when it ended, 404 when unknown. */
+  public CompletionStage<Feature.FeatureSummary> requireLive(String id) {
+    return get(id).thenApply(feature -> {
+      if (!feature.isLive()) {
+        throw Rejection.conflict("feature '" + id + "' is " + feature.status().label());
+      }
+      return feature;
+    });
+  }
+
+  public CompletionStage<Feature.FeatureSummary> answer(String id, String questionId, String text, Caller caller) {
+    return ask(id, replyTo -> new Feature.AnswerQuestion(questionId, text, caller.name(), replyTo))
+        .thenApply(FeatureService::summaryOrThrow);
   }
 
   /** Every feature ever registered, optionally only those in one status, ordered by id. */

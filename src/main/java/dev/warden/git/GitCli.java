@@ -39,6 +39,9 @@ public final class GitCli {
     command.add("--git-dir=" + gitDir);
     command.add("-c");
     command.add("core.hooksPath=/dev/null");
+    // a repository's config must not make the daemon run its programs either
+    command.add("-c");
+    command.add("core.fsmonitor=false");
     command.addAll(args);
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     Map<String, String> env = builder.environment();

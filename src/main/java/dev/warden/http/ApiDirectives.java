@@ -54,7 +54,7 @@ public abstract class ApiDirectives extends AllDirectives {
   }
 
   private Rejection tooLarge() {
-    return Rejection.of(Rejection.Kind.TOO_LARGE, "the request body is larger than the limit of " + maxBodyBytes + " bytes");
+    return Rejection.tooLarge("body", "the request body is larger than the limit of " + maxBodyBytes + " bytes");
   }
 
   /** Lets the request through only when the caller's role includes {@code required} (else 403). */

@@ -26,8 +26,18 @@ public final class HealthRoutes extends AllDirectives {
   private final HealthChecks checks;
   private final CoordinatedShutdown shutdown;
   private final ObjectMapper mapper;
+  private final dev.warden.watchdog.WatchHub hub;
+  private final dev.warden.metrics.WardenMetrics metrics;
 
-  public HealthRoutes(ActorSystem<?> system) {
+  public HealthRoutes(ActorSystem<?> system, dev.warden.watchdog.WatchHub hub) {
+    this.hub = hub;
+    this.metrics = dev.warden.metrics.WardenMetrics.get(system);
+    var registry = metrics.registry();
+    io.micrometer.core.instrument.Gauge.builder("warden_watched_directories", hub, h -> h.stats().watchedDirectories()).register(registry);
+    io.micrometer.core.instrument.Gauge.builder("warden_watch_overflows", hub, h -> h.stats().overflows())
+        .description("Times a feature was told file events were lost (each answered by a full scan)").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("warden_watch_failed_registrations", hub, h -> h.stats().failedRegistrations()).register(registry);
+    io.micrometer.core.instrument.Gauge.builder("warden_watch_degraded_features", hub, h -> h.stats().degradedFeatures().size()).register(registry);
     akka.actor.ActorSystem classic = Adapter.toClassic(system);
     this.checks = new HealthChecks(
         (akka.actor.ExtendedActorSystem) classic,
@@ -37,9 +47,12 @@ public final class HealthRoutes extends AllDirectives {
   }
 
   public Route route() {
-    return pathPrefix("health", () -> concat(
-        path("alive", () -> get(() -> respond(checks.aliveResult()))),
-        path("ready", () -> get(() -> respond(readiness())))));
+    return concat(
+        pathPrefix("health", () -> concat(
+            path("alive", () -> get(() -> respond(checks.aliveResult()))),
+            path("ready", () -> get(() -> respond(readiness()))))),
+        path("metrics", () -> get(() -> complete(akka.http.javadsl.model.HttpResponse.create().withEntity(
+            akka.http.javadsl.model.HttpEntities.create(akka.http.javadsl.model.ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape()))))));
   }
 
   private CompletionStage<CheckResult> readiness() {
@@ -54,6 +67,14 @@ public final class HealthRoutes extends AllDirectives {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("status", check.isSuccess() ? "ok" : "unavailable");
       check.failure().ifPresent(reason -> body.put("reason", reason));
+      // lost file events are not a reason to stop serving, but an operator must see them
+      var watch = hub.stats();
+      body.put("watch", Map.of(
+          "features", watch.features(),
+          "watchedDirectories", watch.watchedDirectories(),
+          "overflows", watch.overflows(),
+          "failedRegistrations", watch.failedRegistrations(),
+          "degradedFeatures", watch.degradedFeatures()));
       return complete(check.isSuccess() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE, body, Jackson.marshaller(mapper));
     });
   }

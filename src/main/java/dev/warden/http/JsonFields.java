@@ -79,7 +79,8 @@ public final class JsonFields {
       return Optional.empty();
     }
     if (!value.isIntegralNumber() || !value.canConvertToLong()) {
-      throw wrongType(key, "a whole number", value);
+      throw value.isNumber() ? Rejection.invalid(pathOf(key), "must be a whole number, got " + value.asText())
+          : wrongType(key, "a whole number", value);
     }
     long number = value.longValue();
     if (number <= 0) {

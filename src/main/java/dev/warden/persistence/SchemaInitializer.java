@@ -49,10 +49,19 @@ public final class SchemaInitializer {
     }
   }
 
+  private static final List<String> TABLES = List.of("event_journal", "event_tag", "snapshot");
+
+  /** All three tables, in the connection's own schema (another schema's tables do not count). */
   private static boolean journalExists(Connection connection) throws SQLException {
-    try (ResultSet tables = connection.getMetaData().getTables(null, null, "event_journal", null)) {
-      return tables.next();
+    String schema = connection.getSchema();
+    for (String table : TABLES) {
+      try (ResultSet tables = connection.getMetaData().getTables(connection.getCatalog(), schema, table, new String[] {"TABLE"})) {
+        if (!tables.next()) {
+          return false;
+        }
+      }
     }
+    return true;
   }
 
   private static String readDdl(String resource) {

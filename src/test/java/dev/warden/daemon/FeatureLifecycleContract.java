@@ -100,6 +100,10 @@ abstract class FeatureLifecycleContract {
       assertEquals(200, ready.status(), ready.body());
       assertEquals("ok", ready.json().get("status").asText());
       assertEquals(200, daemon.get("/health/alive", null).status());
+      assertTrue(ready.json().get("watch").has("degradedFeatures"), ready.body());
+      Response metrics = daemon.get("/metrics", null);
+      assertEquals(200, metrics.status());
+      assertTrue(metrics.body().contains("warden_watch_overflows"), "metrics lack the watch counters");
       daemon.get("/api/v1/features", null).assertProblem(401, null);
     }
   }

@@ -174,14 +174,78 @@ class FeatureTest {
   }
 
   @Test
+  void anEscalationPutsALiveFeatureInNeedsAttentionOnceAndResumeClearsIt() {
+    register();
+    var escalate = run(replyTo -> new Feature.Escalate("checkpoint taken without ack", replyTo));
+    assertEquals(FeatureStatus.NEEDS_ATTENTION, accepted(escalate.reply()).status());
+    assertEquals(Optional.of("checkpoint taken without ack"), accepted(escalate.reply()).statusReason());
+    escalate.eventOfType(Feature.FeatureEscalated.class);
+
+    var again = run(replyTo -> new Feature.Escalate("again", replyTo));
+    assertTrue(again.hasNoEvents());
+
+    var resume = run(replyTo -> new Feature.Resume("ops", replyTo));
+    assertEquals(FeatureStatus.ACTIVE, accepted(resume.reply()).status());
+  }
+
+  @Test
+  void aQuestionWaitsForItsAnswerThenTheFeatureCarriesOn() {
+    register();
+    var asked = run(replyTo -> new Feature.AskQuestion("q-1", "Keep the old endpoint?", replyTo));
+    Feature.FeatureSummary waiting = accepted(asked.reply());
+    assertEquals(FeatureStatus.AWAITING_INPUT, waiting.status());
+    assertEquals("Keep the old endpoint?", waiting.openQuestions().get(0).text());
+
+    var resume = run(replyTo -> new Feature.Resume("ops", replyTo));
+    rejected(resume.reply(), Rejection.Kind.CONFLICT);
+    var wrongId = run(replyTo -> new Feature.AnswerQuestion("q-9", "yes", "ops", replyTo));
+    rejected(wrongId.reply(), Rejection.Kind.NOT_FOUND);
+    assertTrue(wrongId.hasNoEvents());
+
+    var answered = run(replyTo -> new Feature.AnswerQuestion("q-1", "Yes, until v3.", "lead", replyTo));
+    assertEquals(FeatureStatus.ACTIVE, accepted(answered.reply()).status());
+    assertTrue(accepted(answered.reply()).openQuestions().isEmpty());
+    assertEquals("lead", answered.eventOfType(Feature.QuestionAnswered.class).answeredBy());
+  }
+
+  @Test
+  void aQuestionAskedWhilePausedReturnsToPausedWhenAnswered() {
+    register();
+    run(replyTo -> new Feature.Pause(null, "ops", replyTo));
+    run(replyTo -> new Feature.AskQuestion("q-1", "one?", replyTo));
+    run(replyTo -> new Feature.AskQuestion("q-2", "two?", replyTo));
+    var first = run(replyTo -> new Feature.AnswerQuestion("q-1", "a", "lead", replyTo));
+    assertEquals(FeatureStatus.AWAITING_INPUT, accepted(first.reply()).status());
+    var second = run(replyTo -> new Feature.AnswerQuestion("q-2", "b", "lead", replyTo));
+    assertEquals(FeatureStatus.PAUSED, accepted(second.reply()).status());
+  }
+
+  @Test
+  void aProposalRecordsItsCheckpointAndEndedFeaturesCannotPropose() {
+    register();
+    var proposed = run(replyTo -> new Feature.RecordProposal("login form", Optional.of(7L), "agent", replyTo));
+    Feature.FeatureSummary summary = accepted(proposed.reply());
+    assertEquals(FeatureStatus.PROPOSED, summary.status());
+    assertEquals(Optional.of(7L), summary.proposal().orElseThrow().checkpoint());
+
+    run(replyTo -> new Feature.Abandon(null, "ops", replyTo));
+    var late = run(replyTo -> new Feature.RecordProposal("again", Optional.empty(), "agent", replyTo));
+    rejected(late.reply(), Rejection.Kind.CONFLICT);
+    assertTrue(late.hasNoEvents());
+  }
+
+  @Test
   void recoveryRestoresTheSameState() {
     register();
     run(replyTo -> new Feature.Pause("night", "bob", replyTo));
+    run(replyTo -> new Feature.AskQuestion("q-1", "why?", replyTo));
     Feature.State before = feature.getState();
 
     var restarted = feature.restart();
 
     assertEquals(before, restarted.state());
+    assertEquals(FeatureStatus.AWAITING_INPUT, status());
+    run(replyTo -> new Feature.AnswerQuestion("q-1", "because", "lead", replyTo));
     assertEquals(FeatureStatus.PAUSED, status());
     var resume = run(replyTo -> new Feature.Resume("bob", replyTo));
     assertEquals(List.of(FeatureStatus.ACTIVE), List.of(accepted(resume.reply()).status()));

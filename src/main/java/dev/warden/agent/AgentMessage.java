@@ -1,0 +1,219 @@
+package dev.warden.agent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The messages an agent sends in protocol {@code warden.agent.v1} (docs/agent-protocol.md), parsed
+ * strictly: a message that cannot be used becomes a {@link Malformed} naming the problem, never an
+ * exception, so the connection stays up.
+ */
+public sealed interface AgentMessage {
+
+  record Hello(String agent, String version, Optional<Long> pid, List<String> capabilities) implements AgentMessage {
+    public boolean canPause() {
+      return capabilities.contains("pause");
+    }
+  }
+
+  record Ack(String id, String state) implements AgentMessage {}
+
+  record Heartbeat() implements AgentMessage {}
+
+  record Log(String stream, String line) implements AgentMessage {}
+
+  record Question(String id, String text) implements AgentMessage {}
+
+  record Propose(String description) implements AgentMessage {}
+
+  record Patch(String diff) implements AgentMessage {}
+
+  /** Not usable: {@code problem} says why, {@code ref} is the offending type or id when known. */
+  record Malformed(String problem, String ref) implements AgentMessage {}
+
+  ObjectMapper JSON = new ObjectMapper();
+
+  static AgentMessage parse(String text) {
+    JsonNode node;
+    try {
+      node = JSON.readTree(text);
+    } catch (IOException e) {
+      return new Malformed("not valid JSON", null);
+    }
+    if (node == null || !node.isObject()) {
+      return new Malformed("a message must be a JSON object", null);
+    }
+    JsonNode typeNode = node.get("type");
+    if (typeNode == null || !typeNode.isTextual()) {
+      return new Malformed("field 'type' is required and must be a string", null);
+    }
+    String type = typeNode.textValue();
+    try {
+      return switch (type) {
+        case "hello" -> new Hello(text(node, "agent"), optionalText(node, "version").orElse(""),
+            optionalLong(node, "pid"), strings(node, "capabilities"));
+        case "ack" -> {
+          String state = text(node, "state");
+          if (!state.equals("paused") && !state.equals("running")) {
+            throw new BadField("field 'state' must be \"paused\" or \"running\"");
+          }
+          yield new Ack(text(node, "id"), state);
+        }
+        case "heartbeat" -> new Heartbeat();
+        case "log" -> {
+          String stream = optionalText(node, "stream").orElse("stdout");
+          if (!stream.equals("stdout") && !stream.equals("stderr")) {
+            throw new BadField("field 'stream' must be \"stdout\" or \"stderr\"");
+          }
+          yield new Log(stream, text(node, "line"));
+        }
+        case "question" -> new Question(text(node, "id"), text(node, "text"));
+        case "propose" -> new Propose(optionalText(node, "description").orElse(""));
+        case "patch" -> new Patch(text(node, "diff"));
+        default -> new Malformed("unknown message type '" + type + "'", type);
+      };
+    } catch (BadField e) {
+      return new Malformed(type + ": " + e.getMessage(), type);
+    }
+  }
+
+  private static String text(JsonNode node, String field) {
+    return optionalText(node, field).orElseThrow(() -> new BadField("field '" + field + "' is required"));
+  }
+
+  private static Optional<String> optionalText(JsonNode node, String field) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull()) {
+      return Optional.empty();
+    }
+    if (!value.isTextual()) {
+      throw new BadField("field '" + field + "' must be a string");
+    }
+    return Optional.of(value.textValue());
+  }
+
+  private static Optional<Long> optionalLong(JsonNode node, String field) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull()) {
+      return Optional.empty();
+    }
+    if (!value.isIntegralNumber()) {
+      throw new BadField("field '" + field + "' must be a whole number");
+    }
+    return Optional.of(value.longValue());
+  }
+
+  private static List<String> strings(JsonNode node, String field) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull()) {
+      return List.of();
+    }
+    if (!value.isArray()) {
+      throw new BadField("field '" + field + "' must be an array of strings");
+    }
+    List<String> strings = new ArrayList<>();
+    for (JsonNode element : value) {
+      if (!element.isTextual()) {
+        throw new BadField("field '" + field + "' must be an array of strings");
+      }
+      strings.add(element.textValue());
+    }
+    return List.copyOf(strings);
+  }
+
+  /** A field of a known message is missing or has the wrong type. */
+  final class BadField extends RuntimeException {
+    BadField(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  // ---- what Warden sends ----
+
+  static String welcome(String feature, long heartbeatMs) {
+    ObjectNode node = message("welcome");
+    node.put("feature", feature);
+    node.put("protocol", "warden.agent.v1");
+    node.put("heartbeatMs", heartbeatMs);
+    return node.toString();
+  }
+
+  static String pause(String id, String reason, long deadlineMs) {
+    ObjectNode node = message("pause");
+    node.put("id", id);
+    node.put("reason", reason);
+    node.put("deadlineMs", deadlineMs);
+    return node.toString();
+  }
+
+  static String resume(String id) {
+    ObjectNode node = message("resume");
+    node.put("id", id);
+    return node.toString();
+  }
+
+  static String text(String text) {
+    ObjectNode node = message("message");
+    node.put("text", text);
+    return node.toString();
+  }
+
+  static String answer(String id, String text) {
+    ObjectNode node = message("answer");
+    node.put("id", id);
+    node.put("text", text);
+    return node.toString();
+  }
+
+  static String error(String problem, String ref) {
+    ObjectNode node = message("error");
+    node.put("message", problem);
+    if (ref != null) {
+      node.put("ref", ref);
+    }
+    return node.toString();
+  }
+
+  static String rollback(long checkpoint, List<String> paths) {
+    ObjectNode node = message("rollback");
+    node.put("checkpoint", checkpoint);
+    ArrayNode array = node.putArray("paths");
+    paths.forEach(array::add);
+    return node.toString();
+  }
+
+  /** One violation as the agent sees it. */
+  record ViolationNote(String rule, String path, String severity, String message) {}
+
+  static String violation(Optional<Long> checkpoint, String severity, List<ViolationNote> violations, String action) {
+    ObjectNode node = message("violation");
+    if (checkpoint.isPresent()) {
+      node.put("checkpoint", checkpoint.get());
+    } else {
+      node.putNull("checkpoint");
+    }
+    node.put("severity", severity);
+    ArrayNode array = node.putArray("violations");
+    for (ViolationNote v : violations) {
+      ObjectNode item = array.addObject();
+      item.put("rule", v.rule());
+      item.put("path", v.path());
+      item.put("severity", v.severity());
+      item.put("message", v.message());
+    }
+    node.put("action", action);
+    return node.toString();
+  }
+
+  private static ObjectNode message(String type) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("type", type);
+    return node;
+  }
+}

@@ -1,0 +1,85 @@
+package dev.warden.agent;
+
+import akka.actor.typed.ActorSystem;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.server.Route;
+import akka.stream.Materializer;
+import akka.stream.SystemMaterializer;
+import dev.warden.Rejection;
+import dev.warden.auth.Caller;
+import dev.warden.auth.Role;
+import dev.warden.feature.FeatureService;
+import dev.warden.feature.FeatureSubRoutes;
+import dev.warden.http.ApiDirectives;
+import dev.warden.http.JsonFields;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * {@code /api/v1/features/{id}/agent}: the agent's WebSocket (agent token; a plain GET without an
+ * upgrade shows the connection's status to a viewer), and
+ * {@code POST /api/v1/features/{id}/questions/{qid}/answer} for operators (approver token).
+ */
+public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes {
+
+  private final ClusterSharding sharding;
+  private final FeatureService features;
+  private final Duration askTimeout;
+  private final Materializer materializer;
+
+  public AgentRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, Duration askTimeout) {
+    super(system, maxBodyBytes);
+    this.sharding = ClusterSharding.get(system);
+    this.features = features;
+    this.askTimeout = askTimeout;
+    this.materializer = SystemMaterializer.get(system).materializer();
+  }
+
+  @Override
+  public Route route(Caller caller, String id) {
+    return concat(
+        path("agent", () -> get(() -> extractWebSocketUpgrade(upgrade -> caller.role().includes(Role.AGENT) ? connect(id)
+                : complete(dev.warden.http.Problems.response(StatusCodes.FORBIDDEN, "connecting as an agent needs an agent token", null)))
+            .orElse(onSuccess(features.get(id), feature -> onSuccess(
+                sharding.entityRefFor(AgentLink.ENTITY_KEY, id).<AgentLink.AgentStatus>ask(AgentLink.GetStatus::new, askTimeout),
+                status -> completeJson(StatusCodes.OK, AgentView.fromDomain(status))))))),
+        pathPrefix("questions", () -> pathPrefix(akka.http.javadsl.server.PathMatchers.segment(), questionId ->
+            path("answer", () -> post(() -> requireRole(caller, Role.APPROVER, () -> bodyText(text -> {
+              JsonFields body = JsonFields.parseObject(mapper, text, false).onlyKeys(Set.of("text"));
+              String answer = body.requiredText("text");
+              if (answer.isBlank()) {
+                throw Rejection.invalid("text", "must not be blank");
+              }
+              return onSuccess(features.answer(id, questionId, answer, caller), feature -> {
+                sharding.entityRefFor(AgentLink.ENTITY_KEY, id).tell(new AgentLink.Notify(AgentMessage.answer(questionId, answer)));
+                return completeJson(StatusCodes.OK, dev.warden.feature.FeatureJson.FeatureView.fromDomain(feature));
+              });
+            })))))));
+  }
+
+  private Route connect(String id) {
+    String connectionId = UUID.randomUUID().toString();
+    return onSuccess(features.requireLive(id).thenCompose(feature -> sharding.entityRefFor(AgentLink.ENTITY_KEY, id)
+            .<AgentLink.Reservation>ask(replyTo -> new AgentLink.Reserve(connectionId, replyTo), askTimeout)),
+        reservation -> {
+          if (reservation instanceof AgentLink.Refused refused) {
+            throw Rejection.of(refused.kind(), refused.reason());
+          }
+          AgentLink.Reserved reserved = (AgentLink.Reserved) reservation;
+          return handleWebSocketMessages(AgentSocket.flow(reserved.link(), connectionId, materializer));
+        });
+  }
+
+  /** The agent connection as the API shows it. */
+  public record AgentView(boolean connected, String agent, String version, List<String> capabilities, Instant lastSeen,
+      boolean paused, List<String> recentLog) {
+    static AgentView fromDomain(AgentLink.AgentStatus s) {
+      return new AgentView(s.connected(), s.agent().orElse(null), s.version().orElse(null), s.capabilities(),
+          s.lastSeen().orElse(null), s.paused(), s.recentLog());
+    }
+  }
+}

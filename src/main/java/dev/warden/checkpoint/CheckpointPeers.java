@@ -1,0 +1,19 @@
+package dev.warden.checkpoint;
+
+import dev.warden.agent.AgentLink;
+import java.util.concurrent.CompletionStage;
+
+/** Who the checkpoint chain of one feature talks to: the agent (through its link) and the feature. */
+public interface CheckpointPeers {
+
+  /** Asks the agent to pause; completes with whether it acknowledged, never exceptionally. */
+  CompletionStage<AgentLink.PauseOutcome> pauseAgent(String reason);
+
+  void resumeAgent();
+
+  /** Sends a ready-made protocol message to the agent, if one is connected. */
+  void notifyAgent(String json);
+
+  /** Puts the feature in needs_attention with a reason. */
+  void escalate(String reason);
+}

@@ -1,0 +1,196 @@
+package dev.warden.checkpoint;
+
+import akka.actor.typed.ActorSystem;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.cluster.sharding.typed.javadsl.EntityRef;
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpEntities;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.server.PathMatchers;
+import akka.http.javadsl.server.Route;
+import dev.warden.Rejection;
+import dev.warden.auth.Caller;
+import dev.warden.auth.Role;
+import dev.warden.feature.FeatureService;
+import dev.warden.feature.FeatureSubRoutes;
+import dev.warden.http.ApiDirectives;
+import dev.warden.http.JsonFields;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * {@code /api/v1/features/{id}/checkpoint(s)} and {@code /rollback}: take a checkpoint, page through
+ * the chain, read one with its files, its diff, compare two, roll back. Reading needs a viewer token;
+ * checkpointing and rolling back an agent token.
+ */
+public final class CheckpointRoutes extends ApiDirectives implements FeatureSubRoutes {
+
+  private static final int DEFAULT_PAGE = 50;
+  private static final int MAX_PAGE = 500;
+
+  private final ClusterSharding sharding;
+  private final FeatureService features;
+  private final Duration askTimeout;
+  private final Duration captureTimeout;
+
+  public CheckpointRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, Duration askTimeout, Duration captureTimeout) {
+    super(system, maxBodyBytes);
+    this.sharding = ClusterSharding.get(system);
+    this.features = features;
+    this.askTimeout = askTimeout;
+    this.captureTimeout = captureTimeout;
+  }
+
+  @Override
+  public Route route(Caller caller, String id) {
+    return concat(
+        path("checkpoint", () -> post(() -> requireRole(caller, Role.AGENT, () ->
+            onSuccess(live(id).thenCompose(f -> chain(id).<Checkpoints.Outcome>ask(
+                    replyTo -> new Checkpoints.Request(Trigger.MANUAL, List.of(), true, replyTo), captureTimeout)),
+                outcome -> outcome(outcome, true))))),
+        path("rollback", () -> post(() -> requireRole(caller, Role.AGENT, () -> bodyText(text -> {
+          JsonFields body = JsonFields.parseObject(mapper, text, false).onlyKeys(Set.of("to", "paths"));
+          long to = body.optionalPositiveLong("to").orElseThrow(() -> Rejection.invalid("to", "is required: the checkpoint number to go back to"));
+          Optional<List<String>> paths = body.optionalStrings("paths");
+          if (paths.isPresent() && paths.get().isEmpty()) {
+            throw Rejection.invalid("paths", "must name at least one path (omit it to roll back everything)");
+          }
+          paths.ifPresent(list -> list.forEach(CheckpointRoutes::requireRelative));
+          return onSuccess(live(id).thenCompose(f -> chain(id).<Checkpoints.Outcome>ask(
+                  replyTo -> new Checkpoints.Rollback(to, paths, caller.name(), replyTo), captureTimeout)),
+              outcome -> outcome(outcome, false));
+        })))),
+        pathPrefix("checkpoints", () -> onSuccess(features.get(id), feature -> concat(
+            pathEndOrSingleSlash(() -> get(() -> parameterOptional("offset", offset -> parameterOptional("limit", limit -> {
+              int from = intParam("offset", offset, 0, Integer.MAX_VALUE);
+              int size = intParam("limit", limit, DEFAULT_PAGE, MAX_PAGE);
+              return onSuccess(chain(id).<Checkpoints.Page>ask(replyTo -> new Checkpoints.ListCheckpoints(from, size, replyTo), askTimeout),
+                  page -> completeJson(StatusCodes.OK, new PageView(page.total(), from,
+                      page.checkpoints().stream().map(CheckpointView::fromDomain).toList())));
+            })))),
+            path("compare", () -> get(() -> parameterOptional("from", from -> parameterOptional("to", to -> {
+              long a = longParam("from", from.orElseThrow(() -> Rejection.invalid("from", "is required (0 is the base)")));
+              long b = longParam("to", to.orElseThrow(() -> Rejection.invalid("to", "is required")));
+              return onSuccess(chain(id).<Checkpoints.CompareResult>ask(replyTo -> new Checkpoints.Compare(a, b, replyTo), askTimeout),
+                  result -> {
+                    if (result instanceof Checkpoints.Missing missing) {
+                      throw Rejection.of(missing.kind(), missing.message());
+                    }
+                    Checkpoints.Comparison c = (Checkpoints.Comparison) result;
+                    return completeJson(StatusCodes.OK, new ComparisonView(a, b, c.from(), c.to(),
+                        c.files().stream().map(FileView::fromDomain).toList(), c.diff()));
+                  });
+            })))),
+            pathPrefix(PathMatchers.longSegment(), seq -> concat(
+                pathEnd(() -> get(() -> onSuccess(
+                    chain(id).<Checkpoints.Lookup>ask(replyTo -> new Checkpoints.GetCheckpoint(seq, replyTo), askTimeout),
+                    lookup -> {
+                      if (lookup instanceof Checkpoints.Missing missing) {
+                        throw Rejection.of(missing.kind(), missing.message());
+                      }
+                      Checkpoints.Found found = (Checkpoints.Found) lookup;
+                      return completeJson(StatusCodes.OK, new CheckpointDetail(CheckpointView.fromDomain(found.checkpoint()),
+                          found.files().stream().map(FileView::fromDomain).toList()));
+                    }))),
+                path("diff", () -> get(() -> parameterOptional("against", against -> {
+                  boolean base = against.map(value -> {
+                    if (!value.equals("base") && !value.equals("previous")) {
+                      throw Rejection.invalid("against", "must be 'base' or 'previous'");
+                    }
+                    return value.equals("base");
+                  }).orElse(false);
+                  return onSuccess(chain(id).<Checkpoints.DiffResult>ask(replyTo -> new Checkpoints.Diff(seq, base, replyTo), askTimeout),
+                      result -> {
+                        if (result instanceof Checkpoints.Missing missing) {
+                          throw Rejection.of(missing.kind(), missing.message());
+                        }
+                        return complete(HttpResponse.create().withEntity(
+                            HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, ((Checkpoints.DiffText) result).diff())));
+                      });
+                })))))))));
+  }
+
+  private CompletionStage<?> live(String id) {
+    return features.requireLive(id);
+  }
+
+  private EntityRef<Checkpoints.Command> chain(String id) {
+    return sharding.entityRefFor(Checkpoints.ENTITY_KEY, id);
+  }
+
+  private Route outcome(Checkpoints.Outcome outcome, boolean created) {
+    if (outcome instanceof Checkpoints.Taken taken) {
+      return completeJson(created ? StatusCodes.CREATED : StatusCodes.OK, CheckpointView.fromDomain(taken.checkpoint()));
+    }
+    if (outcome instanceof Checkpoints.NoChange same) {
+      return completeJson(StatusCodes.OK, same.latest().map(CheckpointView::fromDomain).orElse(null));
+    }
+    Checkpoints.Failed failed = (Checkpoints.Failed) outcome;
+    throw Rejection.of(failed.kind(), failed.message());
+  }
+
+  private static void requireRelative(String path) {
+    List<String> segments = List.of(path.split("/"));
+    if (path.isBlank() || path.startsWith("/") || path.contains("\0") || segments.contains("..")) {
+      throw Rejection.invalid("paths", "'" + path + "' must be a path inside the worktree, relative, without '..'");
+    }
+    if (segments.contains(".git")) {
+      throw Rejection.invalid("paths", "'" + path + "' is inside git's own files, which checkpoints never hold");
+    }
+  }
+
+  private static int intParam(String name, Optional<String> value, int fallback, int max) {
+    if (value.isEmpty()) {
+      return fallback;
+    }
+    try {
+      int parsed = Integer.parseInt(value.get());
+      if (parsed < 0 || parsed > max) {
+        throw Rejection.invalid(name, "must be between 0 and " + max);
+      }
+      return parsed;
+    } catch (NumberFormatException e) {
+      throw Rejection.invalid(name, "must be a whole number");
+    }
+  }
+
+  private static long longParam(String name, String value) {
+    try {
+      long parsed = Long.parseLong(value);
+      if (parsed < 0) {
+        throw Rejection.invalid(name, "must be 0 (the base) or a checkpoint number");
+      }
+      return parsed;
+    } catch (NumberFormatException e) {
+      throw Rejection.invalid(name, "must be 0 (the base) or a checkpoint number");
+    }
+  }
+
+  /** A checkpoint as the API shows it. */
+  public record CheckpointView(
+      long seq, String commit, String tree, String parent, String trigger, boolean quiesced, String quiesceNote,
+      int filesChanged, int linesAdded, int linesRemoved, int filesChangedSinceBase, long captureMs, Instant takenAt) {
+    static CheckpointView fromDomain(Checkpoints.CheckpointRecord r) {
+      return new CheckpointView(r.seq(), r.commit(), r.tree(), r.parent(), r.trigger().label(), r.quiesced(),
+          r.quiesceNote().orElse(null), r.filesChanged(), r.linesAdded(), r.linesRemoved(), r.filesChangedSinceBase(),
+          r.captureMs(), r.takenAt());
+    }
+  }
+
+  public record FileView(String path, String change, int linesAdded, int linesRemoved, boolean binary) {
+    static FileView fromDomain(Snapshotter.FileChange f) {
+      return new FileView(f.path(), f.kind().name().toLowerCase(), f.linesAdded(), f.linesRemoved(), f.binary());
+    }
+  }
+
+  public record PageView(long total, int offset, List<CheckpointView> checkpoints) {}
+
+  public record CheckpointDetail(CheckpointView checkpoint, List<FileView> files) {}
+
+  public record ComparisonView(long from, long to, String fromCommit, String toCommit, List<FileView> files, String diff) {}
+}

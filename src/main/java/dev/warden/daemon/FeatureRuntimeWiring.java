@@ -1,0 +1,223 @@
+package dev.warden.daemon;
+
+import akka.Done;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.DispatcherSelector;
+import akka.actor.typed.Props;
+import akka.cluster.sharding.typed.ClusterShardingSettings;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.cluster.sharding.typed.javadsl.Entity;
+import akka.cluster.sharding.typed.javadsl.EntityRef;
+import dev.warden.agent.AgentLink;
+import dev.warden.agent.AgentMessage;
+import dev.warden.agent.AgentSettings;
+import dev.warden.checkpoint.CheckpointPeers;
+import dev.warden.checkpoint.CheckpointSettings;
+import dev.warden.checkpoint.Checkpoints;
+import dev.warden.checkpoint.Trigger;
+import dev.warden.feature.Feature;
+import dev.warden.feature.FeatureRuntime;
+import dev.warden.watchdog.WatchHub;
+import dev.warden.watchdog.Watchdog;
+import dev.warden.watchdog.WatchdogPeers;
+import dev.warden.watchdog.WatchdogSettings;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wires what runs beside each live feature: the sharded Watchdog, Checkpoints and AgentLink
+ * entities (keyed by feature id), and how they reach each other. Implements {@link FeatureRuntime}
+ * for the Feature entity.
+ */
+public final class FeatureRuntimeWiring implements FeatureRuntime {
+
+  private static final Logger log = LoggerFactory.getLogger(FeatureRuntimeWiring.class);
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final Executor blocking;
+  private final Duration askTimeout;
+  private final Duration pauseTimeout;
+
+  public FeatureRuntimeWiring(ActorSystem<?> system, WatchHub hub, AgentSettings agent, CheckpointSettings checkpoints,
+      WatchdogSettings watchdog, Duration askTimeout) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("warden-blocking-dispatcher"));
+    this.askTimeout = askTimeout;
+    // every try doubles the deadline: d + 2d + 4d ..., plus slack for the capture queue
+    this.pauseTimeout = agent.ackDeadline().multipliedBy((1L << agent.ackTries()) - 1).plusSeconds(5);
+    ClusterShardingSettings unpassivated = ClusterShardingSettings.create(system).withNoPassivationStrategy();
+    Props blockingProps = DispatcherSelector.fromConfig("warden-blocking-dispatcher");
+
+    sharding.init(Entity.of(AgentLink.ENTITY_KEY, ctx -> AgentLink.create(ctx.getEntityId(), agent, sinkFor(ctx.getEntityId())))
+        .withSettings(unpassivated));
+    sharding.init(Entity.of(Checkpoints.ENTITY_KEY, ctx -> Checkpoints.create(ctx.getEntityId(), this::checkpointPeers, checkpoints, blocking))
+        .withSettings(unpassivated));
+    sharding.init(Entity.of(Watchdog.ENTITY_KEY, ctx -> Watchdog.create(ctx.getEntityId(), hub, this::watchdogPeers, watchdog, blocking))
+        .withSettings(unpassivated)
+        .withEntityProps(blockingProps));
+  }
+
+  /** How long a checkpoint may wait for the agent's pause acknowledgement, all tries included. */
+  public Duration pauseTimeout() {
+    return pauseTimeout;
+  }
+
+  // ---- FeatureRuntime ----
+
+  @Override
+  public void start(Feature.FeatureSummary feature) {
+    CompletableFuture.supplyAsync(() -> setups(feature), blocking)
+        .thenCompose(setups -> sharding.entityRefFor(Checkpoints.ENTITY_KEY, feature.id())
+            .<Done>ask(replyTo -> new Checkpoints.Start(setups.chain(), replyTo), askTimeout)
+            .thenCompose(done -> sharding.entityRefFor(Watchdog.ENTITY_KEY, feature.id())
+                .<Done>ask(replyTo -> new Watchdog.Start(setups.watch(), replyTo), askTimeout)))
+        .whenComplete((done, failure) -> {
+          if (failure != null) {
+            log.error("[{}] cannot start the watchdog and checkpoints: {}", feature.id(), failure.toString());
+          }
+        });
+  }
+
+  @Override
+  public void hold(String featureId, boolean paused) {
+    agent(featureId).tell(new AgentLink.HoldPaused(paused));
+  }
+
+  @Override
+  public CompletionStage<Done> finish(Feature.FeatureSummary feature, String reason) {
+    String id = feature.id();
+    return sharding.entityRefFor(Checkpoints.ENTITY_KEY, id)
+        .<Checkpoints.Outcome>ask(replyTo -> new Checkpoints.Request(Trigger.FINAL, List.of(), true, replyTo), askTimeout.plus(pauseTimeout))
+        .exceptionally(failure -> new Checkpoints.Failed(dev.warden.Rejection.Kind.CONFLICT, failure.toString()))
+        .thenCompose(outcome -> {
+          if (outcome instanceof Checkpoints.Failed failed) {
+            log.warn("[{}] no final checkpoint: {}", id, failed.message());
+          }
+          return sharding.entityRefFor(Watchdog.ENTITY_KEY, id).<Done>ask(Watchdog.Stop::new, askTimeout);
+        })
+        .thenCompose(done -> sharding.entityRefFor(Checkpoints.ENTITY_KEY, id).<Done>ask(Checkpoints.Stop::new, askTimeout))
+        .thenApply(done -> {
+          agent(id).tell(new AgentLink.Disconnect("feature '" + id + "' ended: " + reason));
+          return done;
+        });
+  }
+
+  // ---- who talks to whom ----
+
+  private EntityRef<AgentLink.Command> agent(String featureId) {
+    return sharding.entityRefFor(AgentLink.ENTITY_KEY, featureId);
+  }
+
+  private CheckpointPeers checkpointPeers(String featureId) {
+    return new CheckpointPeers() {
+      @Override
+      public CompletionStage<AgentLink.PauseOutcome> pauseAgent(String reason) {
+        return sharding.entityRefFor(AgentLink.ENTITY_KEY, featureId)
+            .<AgentLink.PauseOutcome>ask(replyTo -> new AgentLink.PauseForCheckpoint(reason, replyTo), pauseTimeout)
+            .exceptionally(failure -> new AgentLink.NotPaused("the agent link did not answer: " + failure, true));
+      }
+
+      @Override
+      public void resumeAgent() {
+        agent(featureId).tell(new AgentLink.ResumeAfterCheckpoint());
+      }
+
+      @Override
+      public void notifyAgent(String json) {
+        agent(featureId).tell(new AgentLink.Notify(json));
+      }
+
+      @Override
+      public void escalate(String reason) {
+        sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.Escalate(reason, system.ignoreRef()));
+      }
+    };
+  }
+
+  private WatchdogPeers watchdogPeers(String featureId) {
+    return new WatchdogPeers() {
+      @Override
+      public void requestCheckpoint(Trigger trigger, List<String> paths, boolean fullScan) {
+        sharding.entityRefFor(Checkpoints.ENTITY_KEY, featureId)
+            .tell(new Checkpoints.Request(trigger, paths, fullScan, system.ignoreRef()));
+      }
+
+      @Override
+      public void notifyAgent(String json) {
+        agent(featureId).tell(new AgentLink.Notify(json));
+      }
+    };
+  }
+
+  private AgentLink.FeatureSink sinkFor(String featureId) {
+    return new AgentLink.FeatureSink() {
+      @Override
+      public void questionAsked(String questionId, String text) {
+        sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.AskQuestion(questionId, text, system.ignoreRef()));
+      }
+
+      @Override
+      public void proposed(String description) {
+        sharding.entityRefFor(Checkpoints.ENTITY_KEY, featureId)
+            .<Checkpoints.Outcome>ask(replyTo -> new Checkpoints.Request(Trigger.FINAL, List.of(), true, replyTo), askTimeout.plus(pauseTimeout))
+            .thenCompose(outcome -> {
+              Optional<Long> seq = outcome instanceof Checkpoints.Taken taken ? Optional.of(taken.checkpoint().seq())
+                  : outcome instanceof Checkpoints.NoChange same ? same.latest().map(Checkpoints.CheckpointRecord::seq)
+                  : Optional.empty();
+              return sharding.entityRefFor(Feature.ENTITY_KEY, featureId)
+                  .<Feature.Reply>ask(replyTo -> new Feature.RecordProposal(description, seq, "agent", replyTo), askTimeout)
+                  .thenApply(reply -> reply instanceof Feature.Rejected rejected ? "proposal refused: " + rejected.message()
+                      : "proposal recorded" + seq.map(n -> " at checkpoint " + n).orElse(""));
+            })
+            .whenComplete((text, failure) -> agent(featureId).tell(new AgentLink.Notify(
+                AgentMessage.text(failure == null ? text : "proposal failed: " + failure.getMessage()))));
+      }
+
+      @Override
+      public void unresponsive(String reason) {
+        sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.Escalate(reason, system.ignoreRef()));
+      }
+    };
+  }
+
+  /** What the watchdog and the chain need to know about a feature's files. */
+  private record Setups(Checkpoints.ChainSetup chain, Watchdog.WatchSetup watch) {}
+
+  private static Setups setups(Feature.FeatureSummary feature) {
+    Path root = Path.of(feature.repo());
+    Path common = Files.isDirectory(root.resolve(".git")) ? root.resolve(".git") : root;
+    Path worktree = Path.of(feature.worktree());
+    Path admin = adminDirOf(worktree, common, feature.id());
+    return new Setups(
+        new Checkpoints.ChainSetup(feature.id(), common.toString(), worktree.toString(), "refs/warden/" + feature.id() + "/checkpoints",
+            feature.baseCommit()),
+        new Watchdog.WatchSetup(feature.id(), worktree.toString(), admin.toString(), common.toString(),
+            feature.plan().limits().diskQuotaBytes()));
+  }
+
+  /** The worktree's own admin dir, as its {@code .git} file names it (git may have suffixed the name). */
+  static Path adminDirOf(Path worktree, Path common, String id) {
+    try {
+      String content = Files.readString(worktree.resolve(".git"), StandardCharsets.UTF_8).trim();
+      if (content.startsWith("gitdir:")) {
+        Path named = Path.of(content.substring("gitdir:".length()).trim());
+        return named.isAbsolute() ? named : worktree.resolve(named).normalize();
+      }
+    } catch (IOException e) {
+      // a missing or unreadable .git file is itself something the watchdog will report
+    }
+    return common.resolve("worktrees").resolve(id);
+  }
+}

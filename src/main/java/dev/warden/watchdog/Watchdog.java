@@ -1,0 +1,355 @@
+package dev.warden.watchdog;
+
+import akka.Done;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.TimerScheduler;
+import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
+import akka.persistence.typed.PersistenceId;
+import akka.persistence.typed.javadsl.CommandHandlerWithReply;
+import akka.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import akka.persistence.typed.javadsl.EventHandler;
+import akka.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import akka.persistence.typed.javadsl.ReplyEffect;
+import akka.persistence.typed.javadsl.RetentionCriteria;
+import akka.persistence.typed.javadsl.SignalHandler;
+import dev.warden.CborSerializable;
+import dev.warden.agent.AgentMessage;
+import dev.warden.checkpoint.Trigger;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+
+/**
+ * Watches one feature's worktree and git admin dirs through the daemon's one {@link WatchHub}
+ * (sharded by feature id, persistence id {@code Watchdog|<id>}). Flags violations the moment they
+ * happen, debounces changes (quiet window, max delay), persists each batch — the continuous
+ * file-change log — and asks the checkpoint chain to capture exactly those paths. Lost events
+ * (overflow, watch limit) turn into full scans and are recorded, never a silent gap.
+ */
+public final class Watchdog
+    extends EventSourcedBehaviorWithEnforcedReplies<Watchdog.Command, Watchdog.Event, Watchdog.State> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Watchdog");
+  public static final String TAG = "watchdog";
+  private static final int MAX_RECORDED_PATHS = 5_000;
+
+  public sealed interface Command extends CborSerializable {}
+
+  public record Start(WatchSetup setup, ActorRef<Done> replyTo) implements Command {}
+
+  public record WatchSetup(String featureId, String worktree, String adminDir, String commonDir, long diskQuotaBytes)
+      implements CborSerializable {}
+
+  public record Stop(ActorRef<Done> replyTo) implements Command {}
+
+  public record GetStatus(ActorRef<WatchStatus> replyTo) implements Command {}
+
+  public record WatchStatus(boolean watching, boolean degraded, long diskUsageBytes, int pendingPaths) implements CborSerializable {}
+
+  private record ChangesSeen(List<WatchHub.PathChange> changes) implements Command {}
+
+  private record Overflowed(String reason) implements Command {}
+
+  private record Flush() implements Command {}
+
+  private record PeriodicScan() implements Command {}
+
+  private record Ready(ChangeClassifier classifier, WatchHub.Registration registration) implements Command {}
+
+  private record StartFailed(String reason) implements Command {}
+
+  // ---- events ----
+
+  public sealed interface Event extends CborSerializable {}
+
+  public record WatchStarted(WatchSetup setup, Instant at) implements Event {}
+
+  /** One debounced batch of the continuous file-change log. */
+  public record ChangesRecorded(String featureId, List<RecordedChange> changes, boolean truncated, boolean fullScan, Instant at)
+      implements Event {}
+
+  public record RecordedChange(String path, String kind, Instant firstAt, Instant lastAt, int count) implements CborSerializable {}
+
+  public record ViolationsDetected(String featureId, List<ViolationRecord> violations, Instant at) implements Event {}
+
+  public record ViolationRecord(String rule, String path, String severity, String message) implements CborSerializable {}
+
+  /** Changes may have been missed (queue overflow, watch limit): the next checkpoint is a full scan. */
+  public record WatchDegraded(String featureId, String reason, Instant at) implements Event {}
+
+  public static final class State implements CborSerializable {
+    public WatchSetup setup;
+    public long batches;
+    public long violations;
+  }
+
+  // ---- behavior ----
+
+  private final String featureId;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final WatchHub hub;
+  private final Function<String, WatchdogPeers> peersFactory;
+  private final WatchdogSettings settings;
+  private final Executor blocking;
+
+  private WatchdogPeers peers;
+  private ChangeClassifier classifier;
+  private WatchHub.Registration registration;
+  private boolean starting;
+  private final List<WatchHub.PathChange> beforeReady = new ArrayList<>();
+  private final Map<Path, Pending> pending = new LinkedHashMap<>();
+  private boolean fullScanNeeded;
+  private Instant lastDegradedRecord = Instant.EPOCH;
+
+  private static final class Pending {
+    WatchHub.PathChange last;
+    Instant first;
+    int count;
+  }
+
+  public static Behavior<Command> create(String featureId, WatchHub hub, Function<String, WatchdogPeers> peers,
+      WatchdogSettings settings, Executor blocking) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Watchdog(featureId, context, timers, hub, peers, settings, blocking)));
+  }
+
+  private Watchdog(String featureId, ActorContext<Command> context, TimerScheduler<Command> timers, WatchHub hub,
+      Function<String, WatchdogPeers> peers, WatchdogSettings settings, Executor blocking) {
+    super(PersistenceId.of(ENTITY_KEY.name(), featureId));
+    this.featureId = featureId;
+    this.context = context;
+    this.timers = timers;
+    this.hub = hub;
+    this.peersFactory = peers;
+    this.settings = settings;
+    this.blocking = blocking;
+  }
+
+  @Override
+  public State emptyState() {
+    return new State();
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return Set.of(TAG);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(500, 2);
+  }
+
+  private WatchdogPeers peers() {
+    if (peers == null) {
+      peers = peersFactory.apply(featureId);
+    }
+    return peers;
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder().onSignal(PostStop.instance(), state -> closeRegistration()).build();
+  }
+
+  private void closeRegistration() {
+    if (registration != null) {
+      registration.close();
+      registration = null;
+    }
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
+    builder.forAnyState()
+        .onCommand(Start.class, this::onStart)
+        .onCommand(Ready.class, this::onReady)
+        .onCommand(StartFailed.class, (state, failed) -> {
+          starting = false;
+          context.getLog().error("[{}] cannot watch the worktree: {}", featureId, failed.reason());
+          return Effect().persist(new WatchDegraded(featureId, "cannot watch: " + failed.reason(), Instant.now())).thenNoReply();
+        })
+        .onCommand(ChangesSeen.class, this::onChanges)
+        .onCommand(Overflowed.class, this::onOverflow)
+        .onCommand(Flush.class, this::onFlush)
+        .onCommand(PeriodicScan.class, (state, scan) -> {
+          peers().requestCheckpoint(Trigger.INTERVAL, List.of(), true);
+          return Effect().noReply();
+        })
+        .onCommand(GetStatus.class, (state, get) -> Effect().reply(get.replyTo(), new WatchStatus(
+            registration != null, registration != null && registration.degraded(),
+            classifier == null ? 0 : classifier.diskUsageBytes(), pending.size())))
+        .onCommand(Stop.class, (state, stop) -> {
+          closeRegistration();
+          return Effect().stop().thenReply(stop.replyTo(), s -> Done.getInstance());
+        });
+    return builder.build();
+  }
+
+  private ReplyEffect<Event, State> onStart(State state, Start start) {
+    if (start.setup().equals(state.setup)) {
+      activate(start.setup());
+      return Effect().reply(start.replyTo(), Done.getInstance());
+    }
+    return Effect().persist(new WatchStarted(start.setup(), Instant.now()))
+        .thenRun(s -> activate(start.setup()))
+        .thenReply(start.replyTo(), s -> Done.getInstance());
+  }
+
+  /** Registers the watches first (so nothing is missed), then learns the worktree, then catches up with a full scan. */
+  private void activate(WatchSetup setup) {
+    if (registration != null || starting) {
+      return;
+    }
+    starting = true;
+    ActorRef<Command> self = context.getSelf();
+    Path worktree = Path.of(setup.worktree());
+    Path common = Path.of(setup.commonDir());
+    List<Path> extra = ChangeClassifier.gitDirsToWatch(Path.of(setup.adminDir()), common);
+    CompletableFuture.supplyAsync(() -> {
+      WatchHub.Registration watching = hub.watch(featureId, worktree, extra, new WatchHub.Listener() {
+        @Override
+        public void onChanges(List<WatchHub.PathChange> changes) {
+          self.tell(new ChangesSeen(changes));
+        }
+
+        @Override
+        public void onOverflow(String reason) {
+          self.tell(new Overflowed(reason));
+        }
+      });
+      ChangeClassifier learned = new ChangeClassifier(worktree, Path.of(setup.adminDir()), common, setup.diskQuotaBytes());
+      learned.initialScan();
+      return new Ready(learned, watching);
+    }, blocking).whenComplete((ready, failure) -> self.tell(ready != null ? ready : new StartFailed(String.valueOf(failure))));
+  }
+
+  private ReplyEffect<Event, State> onReady(State state, Ready ready) {
+    starting = false;
+    classifier = ready.classifier();
+    registration = ready.registration();
+    context.getLog().info("[{}] watching {} directories", featureId, registration.watchedDirectories());
+    if (registration.degraded()) {
+      timers.startTimerWithFixedDelay("periodic-scan", new PeriodicScan(), settings.degradedScanInterval());
+    }
+    // catch up with whatever happened while nobody watched (first start, restart after a crash)
+    peers().requestCheckpoint(Trigger.DEBOUNCE, List.of(), true);
+    List<WatchHub.PathChange> early = List.copyOf(beforeReady);
+    beforeReady.clear();
+    return early.isEmpty() ? Effect().noReply() : onChanges(state, new ChangesSeen(early));
+  }
+
+  private ReplyEffect<Event, State> onChanges(State state, ChangesSeen seen) {
+    if (classifier == null) {
+      beforeReady.addAll(seen.changes());
+      return Effect().noReply();
+    }
+    for (WatchHub.PathChange change : seen.changes()) {
+      Pending p = pending.computeIfAbsent(change.path(), path -> new Pending());
+      if (p.first == null) {
+        p.first = change.at();
+      }
+      p.last = change;
+      p.count++;
+    }
+    timers.startSingleTimer("quiet", new Flush(), settings.quietWindow());
+    if (!timers.isTimerActive("max-delay")) {
+      timers.startSingleTimer("max-delay", new Flush(), settings.maxDelay());
+    }
+    List<ChangeClassifier.Violation> found = classifier.classify(seen.changes());
+    if (found.isEmpty()) {
+      return Effect().noReply();
+    }
+    List<ViolationRecord> records = found.stream()
+        .map(v -> new ViolationRecord(v.rule(), v.path(), v.severity().name().toLowerCase(), v.message())).toList();
+    return Effect().persist(new ViolationsDetected(featureId, records, Instant.now())).thenRun(s -> {
+      dev.warden.metrics.WardenMetrics.get(context.getSystem()).violationsReported(records.size());
+      context.getLog().warn("[{}] {} violation(s): {}", featureId, records.size(), records.get(0).message());
+      String severity = strongest(records);
+      peers().notifyAgent(AgentMessage.violation(Optional.empty(), severity,
+          records.stream().map(r -> new AgentMessage.ViolationNote(r.rule(), r.path(), r.severity(), r.message())).toList(), "none"));
+    }).thenNoReply();
+  }
+
+  private static String strongest(List<ViolationRecord> records) {
+    List<String> order = List.of("info", "warning", "error", "critical");
+    return records.stream().map(ViolationRecord::severity).max((a, b) -> order.indexOf(a) - order.indexOf(b)).orElse("info");
+  }
+
+  private ReplyEffect<Event, State> onOverflow(State state, Overflowed overflow) {
+    fullScanNeeded = true;
+    timers.startSingleTimer("quiet", new Flush(), settings.quietWindow());
+    if (registration != null && registration.degraded() && !timers.isTimerActive("periodic-scan")) {
+      timers.startTimerWithFixedDelay("periodic-scan", new PeriodicScan(), settings.degradedScanInterval());
+    }
+    Instant now = Instant.now();
+    if (lastDegradedRecord.plusSeconds(60).isAfter(now)) {
+      return Effect().noReply();
+    }
+    lastDegradedRecord = now;
+    context.getLog().warn("[{}] watch events lost ({}): the next checkpoint scans everything", featureId, overflow.reason());
+    return Effect().persist(new WatchDegraded(featureId, overflow.reason(), now)).thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onFlush(State state, Flush flush) {
+    timers.cancel("quiet");
+    timers.cancel("max-delay");
+    if (pending.isEmpty() && !fullScanNeeded) {
+      return Effect().noReply();
+    }
+    Path worktree = Path.of(state.setup.worktree());
+    List<WatchHub.PathChange> lasts = pending.values().stream().map(p -> p.last).toList();
+    List<String> paths = ChangeClassifier.worktreePaths(worktree, lasts);
+    List<RecordedChange> recorded = new ArrayList<>();
+    for (Pending p : pending.values()) {
+      if (recorded.size() >= MAX_RECORDED_PATHS) {
+        break;
+      }
+      Path path = p.last.path();
+      String shown = path.startsWith(worktree) ? worktree.relativize(path).toString() : path.toString();
+      recorded.add(new RecordedChange(shown, p.last.kind().name().toLowerCase(), p.first, p.last.at(), p.count));
+    }
+    boolean truncated = recorded.size() < pending.size();
+    boolean fullScan = fullScanNeeded || truncated;
+    pending.clear();
+    fullScanNeeded = false;
+    return Effect().persist(new ChangesRecorded(featureId, recorded, truncated, fullScan, Instant.now()))
+        .thenRun(s -> {
+          dev.warden.metrics.WardenMetrics.get(context.getSystem()).changeBatchRecorded();
+          peers().requestCheckpoint(Trigger.DEBOUNCE, paths, fullScan);
+        })
+        .thenNoReply();
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState()
+        .onEvent(WatchStarted.class, (state, event) -> {
+          state.setup = event.setup();
+          return state;
+        })
+        .onEvent(ChangesRecorded.class, (state, event) -> {
+          state.batches++;
+          return state;
+        })
+        .onEvent(ViolationsDetected.class, (state, event) -> {
+          state.violations += event.violations().size();
+          return state;
+        })
+        .onEvent(WatchDegraded.class, (state, event) -> state)
+        .build();
+  }
+}

@@ -1,0 +1,12 @@
+package dev.warden.watchdog;
+
+import dev.warden.checkpoint.Trigger;
+import java.util.List;
+
+/** Who a feature's watchdog tells: its checkpoint chain and its agent. */
+public interface WatchdogPeers {
+
+  void requestCheckpoint(Trigger trigger, List<String> paths, boolean fullScan);
+
+  void notifyAgent(String json);
+}

@@ -1,0 +1,103 @@
+package dev.warden.testing;
+
+import dev.warden.auth.TokenRegistry;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The daemon as its own JVM process (same classpath as the tests), for what an in-process daemon
+ * cannot show: being killed with SIGKILL. Output goes to {@code <dataDir>/../daemon-N.log}.
+ */
+public final class DaemonProcess implements AutoCloseable {
+
+  private static int starts;
+  private final Process process;
+  private final int port;
+  private final Path log;
+
+  private DaemonProcess(Process process, int port, Path log) {
+    this.process = process;
+    this.port = port;
+    this.log = log;
+  }
+
+  /** Starts {@code warden serve} on {@code dataDir} (embedded H2) with the test tokens and waits until ready. */
+  public static DaemonProcess start(Path dataDir) throws Exception {
+    int port = freePort();
+    Path config = dataDir.resolveSibling("daemon-test.conf");
+    Files.writeString(config, "warden.auth.tokens = [\n"
+        + "  { name = ops, role = admin, sha256 = \"" + TokenRegistry.sha256Hex(RunningDaemon.ADMIN) + "\" }\n"
+        + "  { name = claude, role = agent, sha256 = \"" + TokenRegistry.sha256Hex(RunningDaemon.AGENT) + "\" }\n"
+        + "  { name = dashboard, role = viewer, sha256 = \"" + TokenRegistry.sha256Hex(RunningDaemon.VIEWER) + "\" }\n"
+        + "]\n");
+    Path log = dataDir.resolveSibling("daemon-" + (++starts) + ".log");
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+        "-cp", System.getProperty("java.class.path"), "dev.warden.Main", "serve", "--config", config.toString()));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().put("WARDEN_DATA_DIR", dataDir.toString());
+    builder.environment().put("WARDEN_HTTP_PORT", Integer.toString(port));
+    builder.environment().put("WARDEN_CLUSTER_PORT", "0");
+    builder.environment().remove("WARDEN_DB_URL");
+    DaemonProcess daemon = new DaemonProcess(builder.start(), port, log);
+    daemon.awaitReady();
+    return daemon;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  public int port() {
+    return port;
+  }
+
+  private void awaitReady() throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new AssertionError("daemon exited with " + process.exitValue() + ": " + Files.readString(log));
+      }
+      try {
+        HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready"))
+            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+        if (ready.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("daemon not ready within 60 s: " + Files.readString(log));
+  }
+
+  /** SIGKILL: no shutdown hook, no flush, nothing graceful. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        kill();
+      }
+    }
+  }
+}
