@@ -265,6 +265,43 @@ class AgentSupervisionIT {
   }
 
   @Test
+  void aBurstOf20000WritesAcross2000PathsLosesNoChange() throws Exception {
+    for (int round = 0; round < 10; round++) {
+      for (int d = 0; d < 20; d++) {
+        Path dir = Files.createDirectories(worktree.resolve("burst/d" + d));
+        for (int f = 0; f < 100; f++) {
+          Files.writeString(dir.resolve("f" + f + ".txt"), "round " + round + " of " + d + "/" + f + "\n");
+        }
+      }
+    }
+    String expected = gitSnapshotOfWorktree();
+    // no manual checkpoint: the watchdog alone must bring every last write into a checkpoint
+    await("a checkpoint holding every write", 20_000, () -> {
+      JsonNode page = checkpoints();
+      int total = page.get("total").asInt();
+      return total > 0 && page.get("checkpoints").get(total - 1).get("tree").asText().equals(expected);
+    });
+  }
+
+  /** The tree git itself makes of the worktree, through a scratch index (the real one is untouched). */
+  private String gitSnapshotOfWorktree() throws Exception {
+    Path index = tmp.resolve("index-" + id);
+    for (List<String> args : List.of(List.of("add", "-A"), List.of("write-tree"))) {
+      List<String> command = new ArrayList<>(List.of("git", "-C", worktree.toString()));
+      command.addAll(args);
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      builder.environment().put("GIT_INDEX_FILE", index.toString());
+      Process process = builder.start();
+      String out = new String(process.getInputStream().readAllBytes()).trim();
+      assertEquals(0, process.waitFor(), out);
+      if (args.get(0).equals("write-tree")) {
+        return out;
+      }
+    }
+    throw new IllegalStateException();
+  }
+
+  @Test
   void rollbackRestoresExactlyTheCheckpointsContent() throws Exception {
     Files.writeString(worktree.resolve("a.txt"), "a1\n");
     Files.writeString(worktree.resolve("b.txt"), "b1\n");
