@@ -67,15 +67,15 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
         })))),
         pathPrefix("checkpoints", () -> onSuccess(features.get(id), feature -> concat(
             pathEndOrSingleSlash(() -> get(() -> parameterOptional("offset", offset -> parameterOptional("limit", limit -> {
-              int from = intParam("offset", offset, 0, Integer.MAX_VALUE);
-              int size = intParam("limit", limit, DEFAULT_PAGE, MAX_PAGE);
+              int from = (int) numberParam("offset", offset, 0, Integer.MAX_VALUE);
+              int size = (int) numberParam("limit", limit, DEFAULT_PAGE, MAX_PAGE);
               return onSuccess(chain(id).<Checkpoints.Page>ask(replyTo -> new Checkpoints.ListCheckpoints(from, size, replyTo), askTimeout),
                   page -> completeJson(StatusCodes.OK, new PageView(page.total(), from,
                       page.checkpoints().stream().map(CheckpointView::fromDomain).toList())));
             })))),
             path("compare", () -> get(() -> parameterOptional("from", from -> parameterOptional("to", to -> {
-              long a = longParam("from", from.orElseThrow(() -> Rejection.invalid("from", "is required (0 is the base)")));
-              long b = longParam("to", to.orElseThrow(() -> Rejection.invalid("to", "is required")));
+              long a = numberParam("from", Optional.of(from.orElseThrow(() -> Rejection.invalid("from", "is required (0 is the base)"))), 0, Long.MAX_VALUE);
+              long b = numberParam("to", Optional.of(to.orElseThrow(() -> Rejection.invalid("to", "is required"))), 0, Long.MAX_VALUE);
               return onSuccess(chain(id).<Checkpoints.CompareResult>ask(replyTo -> new Checkpoints.Compare(a, b, replyTo), askTimeout),
                   result -> {
                     if (result instanceof Checkpoints.Missing missing) {
@@ -141,33 +141,6 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
     }
     if (segments.contains(".git")) {
       throw Rejection.invalid("paths", "'" + path + "' is inside git's own files, which checkpoints never hold");
-    }
-  }
-
-  private static int intParam(String name, Optional<String> value, int fallback, int max) {
-    if (value.isEmpty()) {
-      return fallback;
-    }
-    try {
-      int parsed = Integer.parseInt(value.get());
-      if (parsed < 0 || parsed > max) {
-        throw Rejection.invalid(name, "must be between 0 and " + max);
-      }
-      return parsed;
-    } catch (NumberFormatException e) {
-      throw Rejection.invalid(name, "must be a whole number");
-    }
-  }
-
-  private static long longParam(String name, String value) {
-    try {
-      long parsed = Long.parseLong(value);
-      if (parsed < 0) {
-        throw Rejection.invalid(name, "must be 0 (the base) or a checkpoint number");
-      }
-      return parsed;
-    } catch (NumberFormatException e) {
-      throw Rejection.invalid(name, "must be 0 (the base) or a checkpoint number");
     }
   }
 

@@ -57,6 +57,25 @@ public abstract class ApiDirectives extends AllDirectives {
     return Rejection.tooLarge("body", "the request body is larger than the limit of " + maxBodyBytes + " bytes");
   }
 
+  /**
+   * A whole-number query parameter between 0 and {@code max}; {@code fallback} when absent. A bad
+   * value is a 400 naming the parameter.
+   */
+  protected static long numberParam(String name, Optional<String> value, long fallback, long max) {
+    if (value.isEmpty()) {
+      return fallback;
+    }
+    try {
+      long parsed = Long.parseLong(value.get());
+      if (parsed < 0 || parsed > max) {
+        throw Rejection.invalid(name, "must be between 0 and " + max);
+      }
+      return parsed;
+    } catch (NumberFormatException e) {
+      throw Rejection.invalid(name, "must be a whole number");
+    }
+  }
+
   /** Lets the request through only when the caller's role includes {@code required} (else 403). */
   protected Route requireRole(Caller caller, Role required, Supplier<Route> inner) {
     return authorize(() -> caller.role().includes(required), inner);

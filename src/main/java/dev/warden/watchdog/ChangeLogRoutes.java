@@ -6,7 +6,6 @@ import akka.http.javadsl.server.Route;
 import akka.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import akka.persistence.query.PersistenceQuery;
 import akka.stream.javadsl.Sink;
-import dev.warden.Rejection;
 import dev.warden.auth.Caller;
 import dev.warden.feature.FeatureService;
 import dev.warden.feature.FeatureSubRoutes;
@@ -39,8 +38,8 @@ public final class ChangeLogRoutes extends ApiDirectives implements FeatureSubRo
   @Override
   public Route route(Caller caller, String id) {
     return path("changes", () -> get(() -> parameterOptional("since", since -> parameterOptional("limit", limit -> {
-      long from = number("since", since, 0, Long.MAX_VALUE - 1);
-      long max = number("limit", limit, DEFAULT_LIMIT, MAX_LIMIT);
+      long from = numberParam("since", since, 0, Long.MAX_VALUE - 1);
+      long max = numberParam("limit", limit, DEFAULT_LIMIT, MAX_LIMIT);
       return onSuccess(features.get(id).thenCompose(feature -> journal
               .currentEventsByPersistenceId(Watchdog.ENTITY_KEY.name() + "|" + id, from + 1, Long.MAX_VALUE)
               .map(envelope -> entry(envelope.sequenceNr(), envelope.event()))
@@ -64,21 +63,6 @@ public final class ChangeLogRoutes extends ApiDirectives implements FeatureSubRo
       return Optional.of(new Entry(seq, "degraded", d.at(), List.of(), false, true, List.of(), d.reason()));
     }
     return Optional.empty();
-  }
-
-  private static long number(String name, Optional<String> value, long fallback, long max) {
-    if (value.isEmpty()) {
-      return fallback;
-    }
-    try {
-      long parsed = Long.parseLong(value.get());
-      if (parsed < 0 || parsed > max) {
-        throw Rejection.invalid(name, "must be between 0 and " + max);
-      }
-      return parsed;
-    } catch (NumberFormatException e) {
-      throw Rejection.invalid(name, "must be a whole number");
-    }
   }
 
   /** One entry of the change log. */
