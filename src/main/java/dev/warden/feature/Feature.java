@@ -53,6 +53,9 @@ public final class Feature
 
   public record Get(ActorRef<Reply> replyTo) implements Command {}
 
+  /** Replace the plan; the feature numbers the new version. */
+  public record ChangePlan(Plan plan, String by, ActorRef<Reply> replyTo) implements Command {}
+
   /** Something went wrong that a person should look at (unquiesced checkpoint, silent agent). */
   public record Escalate(String reason, ActorRef<Reply> replyTo) implements Command {}
 
@@ -113,6 +116,11 @@ public final class Feature
           statusReason, questions, after, proposal);
     }
 
+    FeatureSummary withPlan(Plan newPlan, Instant at) {
+      return new FeatureSummary(id, status, repo, target, branch, worktree, baseCommit, newPlan, createdBy, createdAt, at,
+          statusReason, openQuestions, statusAfterQuestions, proposal);
+    }
+
     FeatureSummary withProposal(Proposal newProposal) {
       return new FeatureSummary(id, status, repo, target, branch, worktree, baseCommit, plan, createdBy, createdAt, updatedAt,
           statusReason, openQuestions, statusAfterQuestions, Optional.of(newProposal));
@@ -148,6 +156,9 @@ public final class Feature
       implements Event {}
 
   public record FeatureEscalated(String featureId, String reason, Instant at) implements Event {}
+
+  /** The plan was replaced; {@code plan.version()} is the new version. */
+  public record PlanChanged(String featureId, Plan plan, String changedBy, Instant at) implements Event {}
 
   public record QuestionAsked(String featureId, String questionId, String text, Instant at) implements Event {}
 
@@ -248,7 +259,8 @@ public final class Feature
         .onCommand(Escalate.class, command -> notFound(command.replyTo()))
         .onCommand(AskQuestion.class, command -> notFound(command.replyTo()))
         .onCommand(AnswerQuestion.class, command -> notFound(command.replyTo()))
-        .onCommand(RecordProposal.class, command -> notFound(command.replyTo()));
+        .onCommand(RecordProposal.class, command -> notFound(command.replyTo()))
+        .onCommand(ChangePlan.class, command -> notFound(command.replyTo()));
     builder
         .forStateType(Existing.class)
         .onCommand(Register.class, (state, command) -> reject(command.replyTo(), Rejection.Kind.CONFLICT, "feature '" + featureId + "' already exists"))
@@ -259,7 +271,8 @@ public final class Feature
         .onCommand(Escalate.class, this::onEscalate)
         .onCommand(AskQuestion.class, this::onAskQuestion)
         .onCommand(AnswerQuestion.class, this::onAnswerQuestion)
-        .onCommand(RecordProposal.class, this::onRecordProposal);
+        .onCommand(RecordProposal.class, this::onRecordProposal)
+        .onCommand(ChangePlan.class, this::onChangePlan);
     return builder.build();
   }
 
@@ -357,6 +370,21 @@ public final class Feature
         .thenReply(command.replyTo(), Feature::accepted);
   }
 
+  private ReplyEffect<Event, State> onChangePlan(Existing state, ChangePlan command) {
+    FeatureSummary feature = state.feature();
+    if (feature.status().isTerminal()) {
+      return illegal(command.replyTo(), "change the plan of", feature.status());
+    }
+    if (command.plan().withVersion(feature.plan().version()).equals(feature.plan())) {
+      // the same plan sent again: nothing changes, no new version
+      return Effect().reply(command.replyTo(), new Accepted(feature));
+    }
+    Plan next = command.plan().withVersion(feature.plan().version() + 1);
+    return Effect()
+        .persist(new PlanChanged(featureId, next, command.by(), Instant.now()))
+        .thenReply(command.replyTo(), Feature::accepted);
+  }
+
   private ReplyEffect<Event, State> onRecordProposal(Existing state, RecordProposal command) {
     FeatureStatus status = state.feature().status();
     if (status == FeatureStatus.AWAITING_INPUT) {
@@ -404,6 +432,7 @@ public final class Feature
         .onEvent(FeatureResumed.class, (state, event) -> transition(state, FeatureStatus.ACTIVE, Optional.empty(), event.at()))
         .onEvent(FeatureAbandoned.class, (state, event) -> transition(state, FeatureStatus.ABANDONED, event.reason(), event.at()))
         .onEvent(FeatureEscalated.class, (state, event) -> transition(state, FeatureStatus.NEEDS_ATTENTION, Optional.of(event.reason()), event.at()))
+        .onEvent(PlanChanged.class, (state, event) -> new Existing(state.feature().withPlan(event.plan(), event.at())))
         .onEvent(QuestionAsked.class, Feature::questionAsked)
         .onEvent(QuestionAnswered.class, Feature::questionAnswered)
         .onEvent(FeatureProposed.class, (state, event) -> new Existing(state.feature()

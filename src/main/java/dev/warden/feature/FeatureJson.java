@@ -26,6 +26,11 @@ public final class FeatureJson {
     return new FeatureService.NewFeature(id, repo, target, plan);
   }
 
+  /** {@code PUT /api/v1/features/{id}/plan}: a whole plan; field names in errors start at the top. */
+  public static Plan planBody(JsonFields body) {
+    return plan(body);
+  }
+
   /** An optional {@code {"reason"}} body of pause and abandon. */
   public static Optional<String> reason(JsonFields body) {
     body.onlyKeys(Set.of("reason"));

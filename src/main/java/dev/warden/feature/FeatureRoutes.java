@@ -44,7 +44,13 @@ public final class FeatureRoutes extends ApiDirectives {
             path("pause", () -> post(() -> requireRole(caller, Role.AGENT, () -> optionalBody(body ->
                 onSuccess(features.pause(id, FeatureJson.reason(body), caller), this::ok))))),
             path("resume", () -> post(() -> requireRole(caller, Role.AGENT, () ->
-                onSuccess(features.resume(id, caller), this::ok))))))));
+                onSuccess(features.resume(id, caller), this::ok)))),
+            path("plan", () -> concat(
+                get(() -> onSuccess(features.get(id), feature -> completeJson(StatusCodes.OK, feature.plan()))),
+                put(() -> requireRole(caller, Role.APPROVER, () -> bodyText(text -> {
+                  Plan plan = FeatureJson.planBody(JsonFields.parseObject(mapper, text, false));
+                  return onSuccess(features.changePlan(id, plan, caller), this::ok);
+                })))))))));
   }
 
   private Route subRoutes(Caller caller, String id) {

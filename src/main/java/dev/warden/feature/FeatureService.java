@@ -110,6 +110,10 @@ public final class FeatureService {
     });
   }
 
+  public CompletionStage<Feature.FeatureSummary> changePlan(String id, Plan plan, Caller caller) {
+    return ask(id, replyTo -> new Feature.ChangePlan(plan, caller.name(), replyTo)).thenApply(FeatureService::summaryOrThrow);
+  }
+
   public CompletionStage<Feature.FeatureSummary> answer(String id, String questionId, String text, Caller caller) {
     return ask(id, replyTo -> new Feature.AnswerQuestion(questionId, text, caller.name(), replyTo))
         .thenApply(FeatureService::summaryOrThrow);

@@ -29,6 +29,10 @@ public record Plan(
     checks = List.copyOf(checks);
   }
 
+  public Plan withVersion(int newVersion) {
+    return new Plan(newVersion, allowedPaths, forbiddenPaths, plannedFiles, limits, checks, test);
+  }
+
   /** The plan of a feature created without one: anything in the worktree, default limits, no checks. */
   public static Plan defaults() {
     return new Plan(1, List.of("**"), List.of(), Optional.empty(), Limits.defaults(), List.of(), Optional.empty());

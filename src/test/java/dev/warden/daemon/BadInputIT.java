@@ -203,6 +203,25 @@ class BadInputIT {
   }
 
   @Test
+  void aPlanIsChangedOnlyByAnApproverAndOnlyWhenWellFormed() {
+    createFeature();
+    String path = "/api/v1/features/" + id + "/plan";
+    daemon.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + daemon.daemon().httpAddress().getPort() + path))
+            .header("Authorization", "Bearer " + RunningDaemon.AGENT).PUT(HttpRequest.BodyPublishers.ofString("{\"allowedPaths\":[\"**\"]}")))
+        .assertProblem(403, null);
+    daemon.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + daemon.daemon().httpAddress().getPort() + path))
+            .header("Authorization", "Bearer " + RunningDaemon.APPROVER)
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"checks\":[{\"name\":\"lint\",\"argv\":[]}]}")))
+        .assertProblem(400, "checks[0].argv");
+    RunningDaemon.Response changed = daemon.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + daemon.daemon().httpAddress().getPort() + path))
+        .header("Authorization", "Bearer " + RunningDaemon.APPROVER)
+        .PUT(HttpRequest.BodyPublishers.ofString("{\"allowedPaths\":[\"src/**\"],\"limits\":{\"maxChangedLines\":50}}")));
+    assertEquals(200, changed.status(), changed.body());
+    assertEquals(2, changed.json().get("plan").get("version").asInt());
+    assertEquals(50, daemon.get(path, RunningDaemon.VIEWER).json().get("limits").get("maxChangedLines").asInt());
+  }
+
+  @Test
   void unknownRoutesMethodsAndQueryValues() {
     daemon.get("/api/v1/nothing-here", RunningDaemon.VIEWER).assertProblem(404, null);
     daemon.get("/api/v1/features?status=sleeping", RunningDaemon.VIEWER).assertProblem(400, "status");

@@ -235,6 +235,26 @@ class FeatureTest {
   }
 
   @Test
+  void aNewPlanGetsTheNextVersionAndTheSamePlanAgainChangesNothing() {
+    register();
+    Plan narrower = new Plan(99, List.of("src/**"), List.of(), Optional.empty(), Plan.Limits.defaults(), List.of(), Optional.empty());
+    var changed = run(replyTo -> new Feature.ChangePlan(narrower, "lead", replyTo));
+    Feature.FeatureSummary summary = accepted(changed.reply());
+    assertEquals(2, summary.plan().version(), "the client's version number is ignored");
+    assertEquals(List.of("src/**"), summary.plan().allowedPaths());
+    assertEquals("lead", changed.eventOfType(Feature.PlanChanged.class).changedBy());
+
+    var same = run(replyTo -> new Feature.ChangePlan(narrower, "lead", replyTo));
+    assertEquals(2, accepted(same.reply()).plan().version());
+    assertTrue(same.hasNoEvents());
+
+    run(replyTo -> new Feature.Abandon(null, "ops", replyTo));
+    var late = run(replyTo -> new Feature.ChangePlan(Plan.defaults(), "lead", replyTo));
+    rejected(late.reply(), Rejection.Kind.CONFLICT);
+    assertTrue(late.hasNoEvents());
+  }
+
+  @Test
   void recoveryRestoresTheSameState() {
     register();
     run(replyTo -> new Feature.Pause("night", "bob", replyTo));
