@@ -141,7 +141,7 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
 
       @Override
       public void escalate(String reason) {
-        sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.Escalate(reason, system.ignoreRef()));
+        sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.Escalate(reason, false, system.ignoreRef()));
       }
     };
   }
@@ -157,6 +157,11 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
       @Override
       public void notifyAgent(String json) {
         agent(featureId).tell(new AgentLink.Notify(json));
+      }
+
+      @Override
+      public void critical(String reason) {
+        sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.Escalate(reason, true, system.ignoreRef()));
       }
     };
   }
@@ -187,7 +192,7 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
 
       @Override
       public void unresponsive(String reason) {
-        sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.Escalate(reason, system.ignoreRef()));
+        sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.Escalate(reason, false, system.ignoreRef()));
       }
     };
   }

@@ -57,7 +57,7 @@ public final class Feature
   public record ChangePlan(Plan plan, String by, ActorRef<Reply> replyTo) implements Command {}
 
   /** Something went wrong that a person should look at (unquiesced checkpoint, silent agent). */
-  public record Escalate(String reason, ActorRef<Reply> replyTo) implements Command {}
+  public record Escalate(String reason, boolean holdAgent, ActorRef<Reply> replyTo) implements Command {}
 
   /** The agent asked a question; the feature waits for a person's answer. */
   public record AskQuestion(String questionId, String text, ActorRef<Reply> replyTo) implements Command {}
@@ -99,7 +99,8 @@ public final class Feature
       Optional<String> statusReason,
       List<OpenQuestion> openQuestions,
       FeatureStatus statusAfterQuestions,
-      Optional<Proposal> proposal)
+      Optional<Proposal> proposal,
+      boolean agentHeld)
       implements CborSerializable {
 
     public FeatureSummary {
@@ -108,22 +109,27 @@ public final class Feature
 
     FeatureSummary withStatus(FeatureStatus newStatus, Optional<String> reason, Instant at) {
       return new FeatureSummary(id, newStatus, repo, target, branch, worktree, baseCommit, plan, createdBy, createdAt, at,
-          reason, openQuestions, statusAfterQuestions, proposal);
+          reason, openQuestions, statusAfterQuestions, proposal, agentHeld);
+    }
+
+    FeatureSummary withHold(boolean held) {
+      return new FeatureSummary(id, status, repo, target, branch, worktree, baseCommit, plan, createdBy, createdAt, updatedAt,
+          statusReason, openQuestions, statusAfterQuestions, proposal, held);
     }
 
     FeatureSummary withQuestions(List<OpenQuestion> questions, FeatureStatus after) {
       return new FeatureSummary(id, status, repo, target, branch, worktree, baseCommit, plan, createdBy, createdAt, updatedAt,
-          statusReason, questions, after, proposal);
+          statusReason, questions, after, proposal, agentHeld);
     }
 
     FeatureSummary withPlan(Plan newPlan, Instant at) {
       return new FeatureSummary(id, status, repo, target, branch, worktree, baseCommit, newPlan, createdBy, createdAt, at,
-          statusReason, openQuestions, statusAfterQuestions, proposal);
+          statusReason, openQuestions, statusAfterQuestions, proposal, agentHeld);
     }
 
     FeatureSummary withProposal(Proposal newProposal) {
       return new FeatureSummary(id, status, repo, target, branch, worktree, baseCommit, plan, createdBy, createdAt, updatedAt,
-          statusReason, openQuestions, statusAfterQuestions, Optional.of(newProposal));
+          statusReason, openQuestions, statusAfterQuestions, Optional.of(newProposal), agentHeld);
     }
 
     /** Live features have a worktree and an agent; terminal ones are history. */
@@ -155,7 +161,8 @@ public final class Feature
   public record FeatureAbandoned(String featureId, Optional<String> reason, String abandonedBy, Instant at)
       implements Event {}
 
-  public record FeatureEscalated(String featureId, String reason, Instant at) implements Event {}
+  /** {@code agentHeld}: the agent was paused too (a critical violation); absent in events before it existed. */
+  public record FeatureEscalated(String featureId, String reason, Instant at, Optional<Boolean> agentHeld) implements Event {}
 
   /** The plan was replaced; {@code plan.version()} is the new version. */
   public record PlanChanged(String featureId, Plan plan, String changedBy, Instant at) implements Event {}
@@ -220,9 +227,7 @@ public final class Feature
         .onSignal(RecoveryCompleted.instance(), state -> {
           if (state instanceof Existing existing && existing.feature().isLive()) {
             runtime.start(existing.feature());
-            FeatureSummary f = existing.feature();
-            if (f.status() == FeatureStatus.PAUSED
-                || (f.status() == FeatureStatus.AWAITING_INPUT && f.statusAfterQuestions() == FeatureStatus.PAUSED)) {
+            if (existing.feature().agentHeld()) {
               runtime.hold(featureId, true);
             }
           } else if (state instanceof Existing) {
@@ -332,14 +337,23 @@ public final class Feature
   }
 
   private ReplyEffect<Event, State> onEscalate(Existing state, Escalate command) {
-    FeatureStatus status = state.feature().status();
-    if (status == FeatureStatus.ACTIVE || status == FeatureStatus.PAUSED || status == FeatureStatus.AWAITING_INPUT) {
+    FeatureSummary feature = state.feature();
+    FeatureStatus status = feature.status();
+    boolean live = status == FeatureStatus.ACTIVE || status == FeatureStatus.PAUSED || status == FeatureStatus.AWAITING_INPUT
+        || status == FeatureStatus.NEEDS_ATTENTION;
+    boolean newHold = command.holdAgent() && !feature.agentHeld();
+    if (live && (status != FeatureStatus.NEEDS_ATTENTION || newHold)) {
       return Effect()
-          .persist(new FeatureEscalated(featureId, command.reason(), Instant.now()))
+          .persist(new FeatureEscalated(featureId, command.reason(), Instant.now(), Optional.of(command.holdAgent() || feature.agentHeld())))
+          .thenRun(updated -> {
+            if (newHold) {
+              runtime.hold(featureId, true);
+            }
+          })
           .thenReply(command.replyTo(), Feature::accepted);
     }
-    // already needs attention, not started, proposed or ended: nothing more to say
-    return Effect().reply(command.replyTo(), new Accepted(state.feature()));
+    // already needs attention (and held if asked), not started, proposed or ended: nothing more to say
+    return Effect().reply(command.replyTo(), new Accepted(feature));
   }
 
   private ReplyEffect<Event, State> onAskQuestion(Existing state, AskQuestion command) {
@@ -428,10 +442,14 @@ public final class Feature
     builder
         .forStateType(Existing.class)
         .onEvent(FeatureActivated.class, (state, event) -> transition(state, FeatureStatus.ACTIVE, Optional.empty(), event.at()))
-        .onEvent(FeaturePaused.class, (state, event) -> transition(state, FeatureStatus.PAUSED, event.reason(), event.at()))
-        .onEvent(FeatureResumed.class, (state, event) -> transition(state, FeatureStatus.ACTIVE, Optional.empty(), event.at()))
+        .onEvent(FeaturePaused.class, (state, event) -> new Existing(state.feature()
+            .withStatus(FeatureStatus.PAUSED, event.reason(), event.at()).withHold(true)))
+        .onEvent(FeatureResumed.class, (state, event) -> new Existing(state.feature()
+            .withStatus(FeatureStatus.ACTIVE, Optional.empty(), event.at()).withHold(false)))
         .onEvent(FeatureAbandoned.class, (state, event) -> transition(state, FeatureStatus.ABANDONED, event.reason(), event.at()))
-        .onEvent(FeatureEscalated.class, (state, event) -> transition(state, FeatureStatus.NEEDS_ATTENTION, Optional.of(event.reason()), event.at()))
+        .onEvent(FeatureEscalated.class, (state, event) -> new Existing(state.feature()
+            .withStatus(FeatureStatus.NEEDS_ATTENTION, Optional.of(event.reason()), event.at())
+            .withHold(state.feature().agentHeld() || event.agentHeld().orElse(false))))
         .onEvent(PlanChanged.class, (state, event) -> new Existing(state.feature().withPlan(event.plan(), event.at())))
         .onEvent(QuestionAsked.class, Feature::questionAsked)
         .onEvent(QuestionAnswered.class, Feature::questionAnswered)
@@ -446,7 +464,7 @@ public final class Feature
     return new FeatureSummary(
         event.featureId(), FeatureStatus.REGISTERED, r.repo(), r.target(), r.branch(), r.worktree(), r.baseCommit(),
         r.plan(), event.registeredBy(), event.at(), event.at(), Optional.empty(), List.of(), FeatureStatus.ACTIVE,
-        Optional.empty());
+        Optional.empty(), false);
   }
 
   private static State questionAsked(Existing state, QuestionAsked event) {

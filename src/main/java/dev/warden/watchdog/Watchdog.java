@@ -279,8 +279,15 @@ public final class Watchdog
       dev.warden.metrics.WardenMetrics.get(context.getSystem()).violationsReported(records.size());
       context.getLog().warn("[{}] {} violation(s): {}", featureId, records.size(), records.get(0).message());
       String severity = strongest(records);
+      boolean critical = severity.equals("critical");
+      // the agent hears why first, then is paused
       peers().notifyAgent(AgentMessage.violation(Optional.empty(), severity,
-          records.stream().map(r -> new AgentMessage.ViolationNote(r.rule(), r.path(), r.severity(), r.message())).toList(), "none"));
+          records.stream().map(r -> new AgentMessage.ViolationNote(r.rule(), r.path(), r.severity(), r.message())).toList(),
+          critical ? "paused" : "none"));
+      if (critical) {
+        ViolationRecord first = records.stream().filter(r -> r.severity().equals("critical")).findFirst().orElseThrow();
+        peers().critical("critical violation: " + first.rule() + " at " + first.path() + ": " + first.message());
+      }
     }).thenNoReply();
   }
 

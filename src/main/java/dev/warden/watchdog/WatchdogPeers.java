@@ -9,4 +9,7 @@ public interface WatchdogPeers {
   void requestCheckpoint(Trigger trigger, List<String> paths, boolean fullScan);
 
   void notifyAgent(String json);
+
+  /** A critical violation: pause the agent and put the feature in needs_attention. */
+  void critical(String reason);
 }

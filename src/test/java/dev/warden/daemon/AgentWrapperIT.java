@@ -98,6 +98,30 @@ class AgentWrapperIT {
   }
 
   @Test
+  void aCriticalViolationPausesTheAgentUntilAPersonResumesIt() throws Exception {
+    String id = feature();
+    Path worktree = Path.of(daemon.get("/api/v1/features/" + id, RunningDaemon.VIEWER).json().get("worktree").asText());
+    Path log = worktree.resolve("log.txt");
+    CompletableFuture<Integer> exit = wrap(id, "while [ ! -f stop ]; do date >> log.txt; sleep 0.01; done; exit 0");
+    await("the agent connected and writing", 15_000, () -> agentView(id).get("connected").asBoolean() && size(log) > 0);
+
+    Files.createSymbolicLink(worktree.resolve("passwd"), Path.of("/etc/passwd"));
+    await("the agent paused by the critical violation", 10_000, () -> agentView(id).get("paused").asBoolean());
+    JsonNode feature = daemon.get("/api/v1/features/" + id, RunningDaemon.VIEWER).json();
+    assertEquals("needs_attention", feature.get("status").asText());
+    assertTrue(feature.get("statusReason").asText().contains("symlink"), feature.toString());
+    long paused = size(log);
+    Thread.sleep(600);
+    assertEquals(paused, size(log), "the agent kept writing after a critical violation");
+
+    Files.delete(worktree.resolve("passwd"));
+    assertEquals(200, daemon.post("/api/v1/features/" + id + "/resume", RunningDaemon.APPROVER, "").status());
+    await("log.txt growing again", 10_000, () -> size(log) > paused);
+    Files.writeString(worktree.resolve("stop"), "");
+    assertEquals(0, exit.get(30, TimeUnit.SECONDS));
+  }
+
+  @Test
   void aCommandThatSucceedsIsProposedWithAFinalCheckpoint() throws Exception {
     String id = feature();
     assertEquals(0, wrap(id, "echo done > result.txt; echo finished").get(30, TimeUnit.SECONDS));

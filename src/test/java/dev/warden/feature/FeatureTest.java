@@ -176,16 +176,35 @@ class FeatureTest {
   @Test
   void anEscalationPutsALiveFeatureInNeedsAttentionOnceAndResumeClearsIt() {
     register();
-    var escalate = run(replyTo -> new Feature.Escalate("checkpoint taken without ack", replyTo));
+    var escalate = run(replyTo -> new Feature.Escalate("checkpoint taken without ack", false, replyTo));
     assertEquals(FeatureStatus.NEEDS_ATTENTION, accepted(escalate.reply()).status());
     assertEquals(Optional.of("checkpoint taken without ack"), accepted(escalate.reply()).statusReason());
     escalate.eventOfType(Feature.FeatureEscalated.class);
 
-    var again = run(replyTo -> new Feature.Escalate("again", replyTo));
+    var again = run(replyTo -> new Feature.Escalate("again", false, replyTo));
     assertTrue(again.hasNoEvents());
 
     var resume = run(replyTo -> new Feature.Resume("ops", replyTo));
     assertEquals(FeatureStatus.ACTIVE, accepted(resume.reply()).status());
+  }
+
+  @Test
+  void aCriticalEscalationHoldsTheAgentUntilAPersonResumes() {
+    register();
+    var critical = run(replyTo -> new Feature.Escalate("symlink to /etc/passwd", true, replyTo));
+    Feature.FeatureSummary held = accepted(critical.reply());
+    assertEquals(FeatureStatus.NEEDS_ATTENTION, held.status());
+    assertTrue(held.agentHeld());
+    assertEquals(Optional.of(true), critical.eventOfType(Feature.FeatureEscalated.class).agentHeld());
+
+    // a later critical finding on a held feature adds nothing
+    assertTrue(run(replyTo -> new Feature.Escalate("again", true, replyTo)).hasNoEvents());
+    feature.restart();
+    assertTrue(((Feature.Existing) feature.getState()).feature().agentHeld(), "the hold survives recovery");
+
+    var resume = run(replyTo -> new Feature.Resume("ops", replyTo));
+    assertEquals(FeatureStatus.ACTIVE, accepted(resume.reply()).status());
+    assertTrue(!accepted(resume.reply()).agentHeld());
   }
 
   @Test
