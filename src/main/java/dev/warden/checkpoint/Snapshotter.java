@@ -1278,10 +1278,15 @@ public final class Snapshotter implements AutoCloseable {
         throw new GitFailure("cannot reload checkpoint state of " + refName + ": " + e.getMessage(), e);
       }
     }
+    ObjectId targetTree;
+    try {
+      targetTree = treeOf(reader, commit); // a bad id is the caller's problem, not a reason to reload
+    } catch (IOException e) {
+      throw new GitFailure("cannot read " + commit.name() + ": " + e.getMessage(), e);
+    }
     Pass p = new Pass(++pass);
     TreeSet<String> done = new TreeSet<>();
     try {
-      ObjectId targetTree = treeOf(reader, commit);
       // 1. the image must show what is on disk now, within the selection
       if (ignores.refresh()) {
         needFullScan = true;
