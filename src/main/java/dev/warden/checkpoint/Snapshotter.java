@@ -41,10 +41,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jgit.diff.DiffFormatter;
 import org.eclipse.jgit.diff.HistogramDiff;
@@ -99,7 +97,7 @@ public final class Snapshotter implements AutoCloseable {
   /** A file modified this close to the moment it was hashed may change again without changing its stat. */
   private static final long RACY_NANOS = TimeUnit.SECONDS.toNanos(2);
   private static final Set<java.nio.file.OpenOption> READ_NOFOLLOW = Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-  /** Line counts are CPU work; they run here while the capturing thread does its I/O. */
+  /** Line counts are CPU work; they start here while the capturing thread does its I/O. */
   private static final ExecutorService DIFFS = Executors.newFixedThreadPool(2, r -> {
     Thread t = new Thread(r, "warden-checkpoint-diff");
     t.setDaemon(true);
@@ -418,7 +416,10 @@ public final class Snapshotter implements AutoCloseable {
       }
       boolean sameTree = tree.equals(parentTree);
       List<PendingChange> pending = pendingChanges();
-      Future<LineCounter.Counts[]> counting = pending.isEmpty() ? null : DIFFS.submit(() -> countLines(diffReader, pending));
+      LineCounts counting = new LineCounts(pending);
+      if (!pending.isEmpty()) {
+        DIFFS.execute(() -> counting.help(diffReader));
+      }
       try {
         byte[] commitBytes = commitBytes(tree, parent, message);
         ObjectId commit = store.insert(Constants.OBJ_COMMIT, commitBytes, 0, commitBytes.length);
@@ -430,7 +431,8 @@ public final class Snapshotter implements AutoCloseable {
               + tip.map(ObjectId::name).orElse("(none)") + " as recorded: checkpoint " + commit.name() + " not recorded");
         }
         long tRef = System.nanoTime();
-        List<FileChange> changes = finishChanges(pending, counting);
+        counting.work(reader);
+        List<FileChange> changes = finishChanges(counting);
         long tChanges = System.nanoTime();
         if (log.isDebugEnabled()) {
           log.debug("{} captured {} ({} changes{}): scan {} us, trees {} us, pack {} us, ref {} us, line counts {} us more",
@@ -445,14 +447,8 @@ public final class Snapshotter implements AutoCloseable {
         return new Capture(commit, tree, parent, sameTree, changes, differFromBase.size(),
             System.nanoTime() - started, full, List.copyOf(p.skipped));
       } finally {
-        if (counting != null && !counting.isDone()) {
-          counting.cancel(false);
-          try {
-            counting.get();
-          } catch (Exception ignored) {
-            // the failure being thrown matters more
-          }
-        }
+        counting.stop();
+        counting.awaitHelper(); // the helper's reader must be idle before the next capture
       }
     } catch (IOException e) {
       fail();
@@ -990,43 +986,92 @@ public final class Snapshotter implements AutoCloseable {
   }
 
   /**
-   * Line counts on the diff thread while the capturing thread writes the pack and the ref. A new side
-   * not kept in memory (a large file) is only in the pending pack: left null, counted after the flush.
+   * Line counts, shared out: a helper thread starts on them while the capturing thread writes the pack
+   * and the ref, then the capturing thread takes whatever is left, so it never sits waiting for a
+   * helper the scheduler put aside. Each side uses its own ObjectReader. A new side not kept in memory
+   * (a large file) is only in the pending pack: it is counted after the flush.
    */
-  private static LineCounter.Counts[] countLines(ObjectReader reader, List<PendingChange> pending) throws IOException {
-    LineCounter.Counts[] out = new LineCounter.Counts[pending.size()];
-    for (int i = 0; i < out.length; i++) {
-      if (Thread.currentThread().isInterrupted()) {
-        return out;
-      }
-      PendingChange c = pending.get(i);
-      if (c.after() != null && c.afterContent() == null && c.after().mode() != Nodes.GITLINK
-          && (c.before() == null || !c.before().id().equals(c.after().id()))) {
-        continue;
-      }
-      out[i] = counts(reader, c.before(), c.after(), c.afterContent());
+  private static final class LineCounts {
+    final List<PendingChange> pending;
+    final LineCounter.Counts[] counts;
+    private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    /** 0: helper not started, 1: helping, 2: finished or not wanted any more. */
+    private final java.util.concurrent.atomic.AtomicInteger helper = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.CountDownLatch helperDone = new java.util.concurrent.CountDownLatch(1);
+    private volatile Throwable helperFailure;
+
+    LineCounts(List<PendingChange> pending) {
+      this.pending = pending;
+      this.counts = new LineCounter.Counts[pending.size()];
     }
-    return out;
+
+    /** On the diff thread; does nothing when the capturing thread got there first. */
+    void help(ObjectReader reader) {
+      if (!helper.compareAndSet(0, 1)) {
+        return;
+      }
+      try {
+        work(reader);
+      } catch (Throwable t) {
+        helperFailure = t;
+      } finally {
+        helper.set(2);
+        helperDone.countDown();
+      }
+    }
+
+    void work(ObjectReader reader) throws IOException {
+      int i;
+      while ((i = next.getAndIncrement()) < counts.length) {
+        PendingChange c = pending.get(i);
+        if (c.after() != null && c.afterContent() == null && c.after().mode() != Nodes.GITLINK
+            && (c.before() == null || !c.before().id().equals(c.after().id()))) {
+          continue;
+        }
+        counts[i] = counts(reader, c.before(), c.after(), c.afterContent());
+      }
+    }
+
+    void stop() {
+      next.set(counts.length);
+    }
+
+    /** Waits for the helper to leave its last item (or makes sure it never starts). */
+    void awaitHelper() {
+      if (helper.compareAndSet(0, 2)) {
+        helperDone.countDown();
+        return;
+      }
+      boolean interrupted = false;
+      while (true) {
+        try {
+          helperDone.await();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
-  private List<FileChange> finishChanges(List<PendingChange> pending, Future<LineCounter.Counts[]> counting)
-      throws IOException {
-    LineCounter.Counts[] counts;
-    try {
-      counts = counting == null ? new LineCounter.Counts[0] : counting.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while counting lines", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof IOException io) {
-        throw io;
-      }
-      throw new IllegalStateException("line count failed", e.getCause());
+  private List<FileChange> finishChanges(LineCounts counting) throws IOException {
+    counting.awaitHelper();
+    Throwable failed = counting.helperFailure;
+    if (failed instanceof IOException io) {
+      throw io;
+    } else if (failed instanceof RuntimeException re) {
+      throw re;
+    } else if (failed instanceof Error error) {
+      throw error;
     }
+    List<PendingChange> pending = counting.pending;
     List<FileChange> out = new ArrayList<>(pending.size());
     for (int i = 0; i < pending.size(); i++) {
       PendingChange c = pending.get(i);
-      LineCounter.Counts n = counts[i] != null ? counts[i] : counts(reader, c.before(), c.after(), c.afterContent());
+      LineCounter.Counts n = counting.counts[i] != null ? counting.counts[i] : counts(reader, c.before(), c.after(), c.afterContent());
       if (Objects.equals(baseFiles.get(c.path()), c.after())) {
         differFromBase.remove(c.path());
       } else {
@@ -1233,10 +1278,15 @@ public final class Snapshotter implements AutoCloseable {
         throw new GitFailure("cannot reload checkpoint state of " + refName + ": " + e.getMessage(), e);
       }
     }
+    ObjectId targetTree;
+    try {
+      targetTree = treeOf(reader, commit); // a bad id is the caller's problem, not a reason to reload
+    } catch (IOException e) {
+      throw new GitFailure("cannot read " + commit.name() + ": " + e.getMessage(), e);
+    }
     Pass p = new Pass(++pass);
     TreeSet<String> done = new TreeSet<>();
     try {
-      ObjectId targetTree = treeOf(reader, commit);
       // 1. the image must show what is on disk now, within the selection
       if (ignores.refresh()) {
         needFullScan = true;

@@ -482,6 +482,9 @@ class SnapshotterTest {
     Capture whole = snap.capture(List.of(), false, false, "now everything is back");
     assertEquals(target.tree(), whole.tree());
     assertThrows(dev.warden.Rejection.class, () -> snap.restore(target.commit(), Optional.of(List.of("../x"))));
+    assertThrows(dev.warden.Rejection.class, () -> snap.restore(ObjectId.fromString("0123456789012345678901234567890123456789"),
+        Optional.empty()));
+    assertTrue(snap.capture(List.of(), false, false, "still fine").unchanged());
   }
 
   // ------------------------------------------------------------------ reading checkpoints
