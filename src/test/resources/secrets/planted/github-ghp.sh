@@ -1,0 +1,3 @@
+#!/bin/sh
+export GITHUB_TOKEN=ghp_ISnQ8unUFNPXDpbQHNXdwJDnw5KPlr8dx4Ip
+gh release list

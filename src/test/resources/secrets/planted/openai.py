@@ -1,0 +1,4 @@
+from openai import OpenAI
+
+legacy = OpenAI(api_key="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")
+project = OpenAI(api_key="sk-proj-4c8n8DZ5rk70p_bgIWTaeXYDi8jIG7WdLVT42eq-QroWsGSIN2OqWN2bsBfhQc_d_Jl-3G6aQI3JT4lTC6XKppxB81XEG9MxNX03vpxBLb_RNZ1KyfyymRL-SGPtqc8EWZSHDkgRvgMLDe1vHcgshnWjWm4_")

@@ -1,0 +1,2 @@
+Stripe.api_key = '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'
+RESTRICTED = "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"
