@@ -67,9 +67,7 @@ public final class ThrowawayWorktree implements AutoCloseable {
    * {@link GitFailure} when git cannot do it; nothing is left behind either way.
    */
   public static ThrowawayWorktree create(GitCli git, Path gitDir, String commit, Path parent) {
-    if (!OBJECT_ID.matcher(commit).matches()) {
-      throw new IllegalArgumentException("not a commit id: '" + commit + "'");
-    }
+    requireObjectId(commit);
     Path absoluteGitDir = realPath(gitDir);
     GitCli.Result resolved = git.run(absoluteGitDir, List.of("rev-parse", "--verify", "--quiet", commit + "^{commit}"));
     if (!resolved.ok()) {
@@ -100,6 +98,13 @@ public final class ThrowawayWorktree implements AutoCloseable {
       throw new GitFailure("git worktree add --detach " + dir + " " + fullId + " failed: " + added.output());
     }
     return worktree;
+  }
+
+  /** Throws {@link IllegalArgumentException} unless {@code id} looks like an object id (hex, 4 to 64 digits). */
+  static void requireObjectId(String id) {
+    if (!OBJECT_ID.matcher(id).matches()) {
+      throw new IllegalArgumentException("not a commit id: '" + id + "'");
+    }
   }
 
   /** The worktree's directory. */
