@@ -205,7 +205,7 @@ public final class CheckPool {
       } finally {
         lock.unlock();
       }
-      job.run();
+      Runnable complete = job.call();
       lock.lock();
       try {
         job.runner = null;
@@ -216,6 +216,7 @@ public final class CheckPool {
       } finally {
         lock.unlock();
       }
+      complete.run(); // counted first, so whoever sees the stage complete sees it in the stats too
     }
   }
 
@@ -248,14 +249,16 @@ public final class CheckPool {
       this.task = task;
     }
 
-    void run() {
+    /** Runs the task; returns what completes the stage with its outcome. */
+    Runnable call() {
       if (isDone()) {
-        return; // cancelled while being taken from the queue
+        return () -> {}; // cancelled while being taken from the queue
       }
       try {
-        complete(task.call());
+        T value = task.call();
+        return () -> complete(value);
       } catch (Throwable t) { // the job's outcome, whatever it is; the worker lives on
-        completeExceptionally(t);
+        return () -> completeExceptionally(t);
       }
     }
 
