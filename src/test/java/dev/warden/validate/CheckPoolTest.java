@@ -169,11 +169,9 @@ class CheckPoolTest {
     return () -> runner.run("hang", List.of("sh", "-c", "sleep 1000 & sleep 1000", marker), dir, Duration.ofSeconds(600));
   }
 
+  /** The check's group, once sh and its sleeps run. */
   private static long awaitRunning(String marker) throws InterruptedException {
-    Procs.await(() -> Procs.groupOf(marker).isPresent(), Duration.ofSeconds(10), "the check runs");
-    long pgid = Procs.groupOf(marker).getAsLong();
-    Procs.await(() -> Procs.liveMembers(pgid).size() >= 2, Duration.ofSeconds(10), "sh and its sleeps run");
-    return pgid;
+    return Procs.awaitGroup(marker, 2, Duration.ofSeconds(10));
   }
 
   private static <X extends Throwable> X failure(CompletionStage<?> stage, Class<X> type) throws Exception {

@@ -164,9 +164,7 @@ class CheckRunnerTest {
       }
     });
     thread.start();
-    Procs.await(() -> Procs.groupOf(marker).isPresent(), Duration.ofSeconds(10), "the check runs");
-    long pgid = Procs.groupOf(marker).getAsLong();
-    Procs.await(() -> Procs.liveMembers(pgid).size() >= 2, Duration.ofSeconds(10), "sh and its sleeps run");
+    long pgid = Procs.awaitGroup(marker, 2, Duration.ofSeconds(10)); // sh and its sleeps run
 
     thread.interrupt();
 

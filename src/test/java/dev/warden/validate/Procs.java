@@ -30,14 +30,18 @@ final class Procs {
     return pids;
   }
 
-  /** The process group of a live process whose command line contains {@code marker}. */
+  /**
+   * The process group led by a live process whose command line contains {@code marker}. Only group
+   * leaders count: between fork and setsid the command line may already show but the group is still
+   * the JVM's.
+   */
   static OptionalLong groupOf(String marker) {
     for (long pid : allPids()) {
       try {
         String cmdline = new String(Files.readAllBytes(PROC.resolve(Long.toString(pid)).resolve("cmdline")),
             StandardCharsets.UTF_8);
         long[] stat = stat(pid);
-        if (cmdline.contains(marker) && stat != null && stat[0] != 'Z') {
+        if (cmdline.contains(marker) && stat != null && stat[0] != 'Z' && stat[1] == pid) {
           return OptionalLong.of(stat[1]);
         }
       } catch (IOException e) {
@@ -71,6 +75,21 @@ final class Procs {
       throw new IllegalStateException(e);
     }
     return pids;
+  }
+
+  /** Waits until a group led by a process showing {@code marker} has at least {@code members} live members; its id. */
+  static long awaitGroup(String marker, int members, Duration within) throws InterruptedException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (true) {
+      OptionalLong pgid = groupOf(marker);
+      if (pgid.isPresent() && liveMembers(pgid.getAsLong()).size() >= members) {
+        return pgid.getAsLong();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for a group of " + members + " led by '" + marker + "'");
+      }
+      Thread.sleep(10);
+    }
   }
 
   static void await(BooleanSupplier condition, Duration within, String what) throws InterruptedException {
