@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
@@ -25,9 +26,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * none, {@link #submit} itself throws {@link PoolFull}. Either way the caller knows and records the
  * verdict as queued or tries again later.
  *
- * <p>Cancelling a returned stage ({@code toCompletableFuture().cancel(..)}) takes a queued job out of
- * the queue, or interrupts the worker running it: {@link CheckRunner} answers an interrupt by killing
- * the check's process group. {@link #shutdown} does that to everything. Stages complete on the worker
+ * <p>Cancelling a returned stage ({@code toCompletableFuture().cancel(..)}), or completing it from
+ * outside (a time budget: {@code toCompletableFuture().orTimeout(..)}), takes a queued job out of the
+ * queue, or interrupts the worker running it: {@link CheckRunner} answers an interrupt by killing the
+ * check's process group. {@link #shutdown} does that to everything. Stages complete on the worker
  * thread: dependent actions should be quick (Akka's {@code pipeToSelf} is) or use the async variants.
  *
  * <p>Workers are platform threads of their own, not the blocking dispatcher's: a check holds its
@@ -65,7 +67,8 @@ public final class CheckPool {
    *
    * @param rejected jobs turned away by a full queue, at submission or displaced later
    * @param completed jobs whose task ran to an end, successful or not, and was not cancelled meanwhile
-   * @param cancelled jobs cancelled by their caller or by shutdown, queued or running
+   * @param cancelled jobs cancelled (or completed from outside, e.g. timed out) by their caller, or by
+   *     shutdown, queued or running
    */
   public record Stats(int concurrency, int maxQueued, int running, int queued, long rejected, long completed, long cancelled) {}
 
@@ -117,6 +120,8 @@ public final class CheckPool {
    * at least as urgent, and {@link IllegalStateException} after {@link #shutdown}.
    */
   public <T> CompletionStage<T> submit(CheckPriority priority, Callable<T> task) {
+    Objects.requireNonNull(priority, "priority");
+    Objects.requireNonNull(task, "task");
     Job<T> job;
     Job<?> displaced = null;
     lock.lock();
@@ -143,7 +148,7 @@ public final class CheckPool {
       lock.unlock();
     }
     if (displaced != null) { // completed outside the lock: its dependents run right here
-      displaced.completeExceptionally(new PoolFull("check pool full: a " + displaced.priority + " check was displaced by a "
+      displaced.fail(new PoolFull("check pool full: a " + displaced.priority + " check was displaced by a "
           + priority + " one", displaced.priority, true));
     }
     return job;
@@ -220,8 +225,11 @@ public final class CheckPool {
     }
   }
 
-  /** A caller or shutdown cancelled {@code job}: out of the queue, or its worker interrupted. */
-  private void onCancel(Job<?> job) {
+  /**
+   * Someone other than its worker completed {@code job} (cancelled it, shutdown, {@code orTimeout}):
+   * nobody waits for its work any more, so it leaves the queue, or its worker is interrupted.
+   */
+  private void onAbandoned(Job<?> job) {
     lock.lock();
     try {
       cancelled++;
@@ -256,20 +264,39 @@ public final class CheckPool {
       }
       try {
         T value = task.call();
-        return () -> complete(value);
+        return () -> super.complete(value);
       } catch (Throwable t) { // the job's outcome, whatever it is; the worker lives on
-        return () -> completeExceptionally(t);
+        return () -> super.completeExceptionally(t);
       }
+    }
+
+    /** Completes the stage from the pool's side, which abandons nothing. */
+    void fail(Throwable failure) {
+      super.completeExceptionally(failure);
     }
 
     /** Always stops the work, whatever {@code mayInterruptIfRunning} says: nobody waits for it any more. */
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
-      boolean done = super.cancel(mayInterruptIfRunning);
-      if (done) {
-        pool.onCancel(this);
+      return abandonedIf(super.cancel(mayInterruptIfRunning));
+    }
+
+    /** A caller completing the stage itself (a time budget through {@code orTimeout}) stops the work too. */
+    @Override
+    public boolean completeExceptionally(Throwable failure) {
+      return abandonedIf(super.completeExceptionally(failure));
+    }
+
+    @Override
+    public boolean complete(T value) {
+      return abandonedIf(super.complete(value));
+    }
+
+    private boolean abandonedIf(boolean completedNow) {
+      if (completedNow) {
+        pool.onAbandoned(this);
       }
-      return done;
+      return completedNow;
     }
 
     @Override

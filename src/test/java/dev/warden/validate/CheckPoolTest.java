@@ -129,6 +129,22 @@ class CheckPoolTest {
   }
 
   @Test
+  void aTimeBudgetOnTheStageKillsTheCheckWhenItRunsOut() throws Exception {
+    CheckPool pool = pool(1, 5);
+    String marker = "warden-pool-budget-" + System.nanoTime();
+    CompletableFuture<CheckResult> budgeted =
+        pool.submit(CheckPriority.PERIODIC, hangingCheck(marker)).toCompletableFuture();
+    long pgid = awaitRunning(marker);
+
+    budgeted.orTimeout(200, TimeUnit.MILLISECONDS);
+
+    failure(budgeted, java.util.concurrent.TimeoutException.class);
+    Procs.await(() -> Procs.liveMembers(pgid).isEmpty(), Duration.ofSeconds(10), "group " + pgid + " killed");
+    Procs.await(() -> pool.stats().running() == 0, Duration.ofSeconds(10), "the worker is free again");
+    assertEquals(1, pool.stats().cancelled());
+  }
+
+  @Test
   void shutdownCancelsQueuedWorkAndKillsRunningChecks() throws Exception {
     CheckPool pool = pool(1, 5);
     String marker = "warden-pool-shutdown-" + System.nanoTime();
