@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A command running in its own session and process group, so that everything it spawns can be
@@ -50,6 +52,22 @@ public final class ProcessGroup {
 
   /** Starts {@code command} in {@code directory} in a new session, stdin as given, stdout and stderr piped. */
   public static ProcessGroup start(List<String> command, Path directory, ProcessBuilder.Redirect stdin) throws IOException {
+    return start(command, directory, stdin, Optional.empty(), false);
+  }
+
+  /**
+   * Starts {@code command} in {@code directory} in a new session with exactly {@code environment}
+   * (nothing inherited), stdin from /dev/null, and stderr merged into {@link #stdout()} so that the
+   * two interleave as they would on a terminal and one reader drains both. This is how checks run.
+   */
+  public static ProcessGroup startMerged(List<String> command, Path directory, Map<String, String> environment)
+      throws IOException {
+    return start(command, directory, ProcessBuilder.Redirect.from(new File("/dev/null")),
+        Optional.of(Map.copyOf(environment)), true);
+  }
+
+  private static ProcessGroup start(List<String> command, Path directory, ProcessBuilder.Redirect stdin,
+      Optional<Map<String, String>> environment, boolean mergeStderr) throws IOException {
     if (command.isEmpty() || command.get(0).isBlank()) {
       throw new IllegalArgumentException("no command to run");
     }
@@ -57,7 +75,13 @@ public final class ProcessGroup {
     argv.add(Tools.SETSID.path());
     argv.add("--wait");
     argv.addAll(command);
-    Process process = new ProcessBuilder(argv).directory(directory.toFile()).redirectInput(stdin).start();
+    ProcessBuilder builder = new ProcessBuilder(argv).directory(directory.toFile()).redirectInput(stdin)
+        .redirectErrorStream(mergeStderr);
+    environment.ifPresent(env -> {
+      builder.environment().clear();
+      builder.environment().putAll(env);
+    });
+    Process process = builder.start();
     try {
       return new ProcessGroup(process, awaitSession(process));
     } catch (IOException | RuntimeException e) {
@@ -166,6 +190,11 @@ public final class ProcessGroup {
   /** Waits for the command to exit; its exit code, or 128 + the signal that ended it, as shells report. */
   public int waitFor() throws InterruptedException {
     return process.waitFor();
+  }
+
+  /** Waits at most {@code timeout} for the command itself to exit; whether it did. */
+  public boolean waitFor(Duration timeout) throws InterruptedException {
+    return process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   /** Whether any process of the group, the command or anything it left behind, is still alive. */

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -99,6 +100,28 @@ class ProcessGroupTest {
   void anUnknownProgramExits127() throws Exception {
     ProcessGroup group = ProcessGroup.start(List.of("no-such-program-warden"), dir);
     assertEquals(127, group.waitFor(), "setsid reports a program it cannot find as shells do");
+  }
+
+  @Test
+  void startMergedRunsWithExactlyTheGivenEnvironmentAndStderrInStdout() throws Exception {
+    Map<String, String> env = Map.of("PATH", System.getenv("PATH"), "WARDEN_PG_TEST", "yes");
+    ProcessGroup group = ProcessGroup.startMerged(
+        List.of("sh", "-c", "echo out; echo err >&2; echo \"[$WARDEN_PG_TEST][${HOME-unset}]\""), dir, env);
+    String out = new String(group.stdout().readAllBytes());
+    assertEquals(0, group.waitFor());
+    assertEquals("out\nerr\n[yes][unset]\n", out, "nothing inherited, stderr interleaved with stdout");
+    assertEquals(group.pid(), group.pgid(), "still its own session");
+  }
+
+  @Test
+  void waitForWithATimeoutSaysWhetherTheCommandExited() throws Exception {
+    ProcessGroup group = ProcessGroup.start(List.of("sleep", "1000"), dir);
+    try {
+      assertFalse(group.waitFor(Duration.ofMillis(50)));
+    } finally {
+      group.terminate(Duration.ofSeconds(1));
+    }
+    assertTrue(group.waitFor(Duration.ofSeconds(1)));
   }
 
   private static boolean alive(long pid) {

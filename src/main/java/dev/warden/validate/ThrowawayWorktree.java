@@ -1,0 +1,256 @@
+package dev.warden.validate;
+
+import dev.warden.git.GitCli;
+import dev.warden.git.GitFailure;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A detached linked worktree of a repository at one commit, in a fresh directory under a scratch
+ * parent, for running checks against exactly that commit's content; {@link #close()} removes it and
+ * git's record of it. Created with {@code git worktree add --detach} through {@link GitCli} (hooks
+ * disabled): it has its own HEAD and index under {@code .git/worktrees/<name>}, creates no branch, and
+ * leaves every other worktree, the repository's HEAD, index and refs as they were.
+ *
+ * <p>Removal is targeted: {@code git worktree remove --force --force} for this worktree only, then
+ * its directory and its admin directory deleted by hand if git left them. It never runs
+ * {@code git worktree prune}, which would also drop the records of other worktrees whose directories
+ * happen to be missing at that moment (a feature's worktree on an unmounted share, say). What a
+ * crash left behind is found by {@link #sweep}.
+ */
+public final class ThrowawayWorktree implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(ThrowawayWorktree.class);
+
+  /** Directory names start with this, so {@link #sweep} can tell ours from anything else under the parent. */
+  static final String PREFIX = "check-";
+  /** Object ids only: never a ref name, never anything git could take for an option. */
+  private static final Pattern OBJECT_ID = Pattern.compile("[0-9a-f]{4,64}");
+  private static final Set<PosixFilePermission> OWNER_ALL =
+      EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
+
+  private final GitCli git;
+  private final Path gitDir;
+  private final Path path;
+  private final String commit;
+  private final Optional<Path> adminDir;
+  private boolean closed;
+
+  private ThrowawayWorktree(GitCli git, Path gitDir, Path path, String commit, Optional<Path> adminDir) {
+    this.git = git;
+    this.gitDir = gitDir;
+    this.path = path;
+    this.commit = commit;
+    this.adminDir = adminDir;
+  }
+
+  /**
+   * Checks out {@code commit} (a commit id, full or abbreviated) of the repository whose git
+   * directory is {@code gitDir} into a new directory under {@code parent}, which is created if
+   * missing. Throws {@link IllegalArgumentException} for something that is not a commit id and
+   * {@link GitFailure} when git cannot do it; nothing is left behind either way.
+   */
+  public static ThrowawayWorktree create(GitCli git, Path gitDir, String commit, Path parent) {
+    requireObjectId(commit);
+    Path absoluteGitDir = realPath(gitDir);
+    GitCli.Result resolved = git.run(absoluteGitDir, List.of("rev-parse", "--verify", "--quiet", commit + "^{commit}"));
+    if (!resolved.ok()) {
+      throw new IllegalArgumentException("no commit " + commit + " in " + absoluteGitDir);
+    }
+    String fullId = resolved.output().strip();
+    Path dir;
+    try {
+      Files.createDirectories(parent);
+      // an empty directory of our own, unique without racing anyone for the name; git accepts it.
+      // Real paths throughout: git records real paths, and sweep compares with what git lists.
+      dir = Files.createTempDirectory(parent.toRealPath(), PREFIX);
+    } catch (IOException e) {
+      throw new GitFailure("cannot create a scratch directory under " + parent + ": " + e.getMessage(), e);
+    }
+    GitCli.Result added;
+    try {
+      added = git.run(absoluteGitDir, List.of("worktree", "add", "--quiet", "--detach", dir.toString(), fullId));
+    } catch (GitFailure e) {
+      remove(git, absoluteGitDir, dir, adminDirOf(dir));
+      throw e;
+    }
+    // read now, before any check runs in there and could rewrite the .git file
+    Optional<Path> adminDir = adminDirOf(dir);
+    ThrowawayWorktree worktree = new ThrowawayWorktree(git, absoluteGitDir, dir, fullId, adminDir);
+    if (!added.ok()) {
+      worktree.close();
+      throw new GitFailure("git worktree add --detach " + dir + " " + fullId + " failed: " + added.output());
+    }
+    return worktree;
+  }
+
+  /** Throws {@link IllegalArgumentException} unless {@code id} looks like an object id (hex, 4 to 64 digits). */
+  static void requireObjectId(String id) {
+    if (!OBJECT_ID.matcher(id).matches()) {
+      throw new IllegalArgumentException("not a commit id: '" + id + "'");
+    }
+  }
+
+  /** The worktree's directory. */
+  public Path path() {
+    return path;
+  }
+
+  /** The full id of the commit checked out. */
+  public String commit() {
+    return commit;
+  }
+
+  /**
+   * Removes the worktree and git's record of it, whatever a check left inside (read-only
+   * directories included). Idempotent. Throws {@link GitFailure} only when the directory could not be
+   * deleted at all.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    remove(git, gitDir, path, adminDir);
+  }
+
+  /**
+   * Removes every throwaway worktree of the repository under {@code parent}: what a daemon that died
+   * while checks ran left behind. Only worktrees git lists for this repository, under that parent and
+   * named as ours, are touched. Returns the directories removed.
+   */
+  public static List<Path> sweep(GitCli git, Path gitDir, Path parent) {
+    Path absoluteGitDir = realPath(gitDir);
+    if (!Files.isDirectory(parent)) {
+      return List.of();
+    }
+    Path absoluteParent = realPath(parent);
+    GitCli.Result listed = git.run(absoluteGitDir, List.of("worktree", "list", "--porcelain"));
+    if (!listed.ok()) {
+      throw new GitFailure("git worktree list failed: " + listed.output());
+    }
+    List<Path> removed = new ArrayList<>();
+    for (String line : listed.output().lines().toList()) {
+      if (!line.startsWith("worktree ")) {
+        continue;
+      }
+      Path candidate = Path.of(line.substring("worktree ".length()));
+      if (candidate.getParent() != null && candidate.getParent().equals(absoluteParent)
+          && candidate.getFileName().toString().startsWith(PREFIX)) {
+        remove(git, absoluteGitDir, candidate, adminDirOf(candidate));
+        removed.add(candidate);
+      }
+    }
+    return removed;
+  }
+
+  private static void remove(GitCli git, Path gitDir, Path path, Optional<Path> adminDir) {
+    if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+      try {
+        GitCli.Result result = git.run(gitDir, List.of("worktree", "remove", "--force", "--force", path.toString()));
+        if (!result.ok()) {
+          log.debug("git worktree remove {} failed ({}); deleting it ourselves", path, result.output());
+        }
+      } catch (GitFailure e) {
+        log.warn("git worktree remove {} failed ({}); deleting it ourselves", path, e.getMessage());
+      }
+    }
+    deleteRecursively(path);
+    // git's record, when remove could not drop it (the directory was already gone, or was not a worktree)
+    adminDir.filter(admin -> isWorktreeRecordOf(gitDir, admin)).ifPresent(ThrowawayWorktree::deleteRecursively);
+  }
+
+  /** The admin directory named by the worktree's {@code .git} file ("gitdir: <path>"), if readable. */
+  private static Optional<Path> adminDirOf(Path worktree) {
+    try {
+      String text = Files.readString(worktree.resolve(".git")).strip();
+      if (text.startsWith("gitdir: ")) {
+        return Optional.of(Path.of(text.substring("gitdir: ".length())).toAbsolutePath().normalize());
+      }
+    } catch (IOException | RuntimeException e) {
+      // no .git file: git did not get that far
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Only ever delete {@code <gitDir>/worktrees/check-*}: a check runs inside the worktree and could
+   * rewrite its {@code .git} file to name another worktree's record.
+   */
+  private static boolean isWorktreeRecordOf(Path gitDir, Path admin) {
+    return admin.getParent() != null && admin.getParent().equals(gitDir.resolve("worktrees"))
+        && admin.getFileName().toString().startsWith(PREFIX);
+  }
+
+  private static Path realPath(Path path) {
+    try {
+      return path.toRealPath();
+    } catch (IOException e) {
+      throw new IllegalArgumentException("no such directory: " + path, e);
+    }
+  }
+
+  /** Deletes a tree, making directories writable first: a check may leave read-only ones behind. */
+  private static void deleteRecursively(Path root) {
+    if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try {
+      Files.walkFileTree(root, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+          Set<PosixFilePermission> permissions = EnumSet.copyOf(Files.getPosixFilePermissions(dir));
+          if (permissions.addAll(OWNER_ALL)) {
+            Files.setPosixFilePermissions(dir, permissions);
+          }
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+          Files.deleteIfExists(file);
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
+          if (exc instanceof NoSuchFileException) {
+            return FileVisitResult.CONTINUE;
+          }
+          if (exc instanceof AccessDeniedException && Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
+            // unreadable: the walk could not even list it before preVisitDirectory could fix that
+            Files.setPosixFilePermissions(file, OWNER_ALL);
+            deleteRecursively(file);
+            return FileVisitResult.CONTINUE;
+          }
+          throw exc;
+        }
+
+        @Override
+        public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+          Files.deleteIfExists(dir);
+          return FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException e) {
+      throw new GitFailure("cannot delete " + root + ": " + e.getMessage(), e);
+    }
+  }
+}
