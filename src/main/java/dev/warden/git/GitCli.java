@@ -48,13 +48,14 @@ public final class GitCli {
     // an inherited GIT_DIR or GIT_WORK_TREE would redirect the command to someone else's repository
     env.keySet().removeIf(key -> key.startsWith("GIT_"));
     env.put("GIT_TERMINAL_PROMPT", "0");
+    Process process = null;
     try {
-      Process process = builder.start();
+      process = builder.start();
       process.getOutputStream().close();
       OutputReader reader = new OutputReader(process.getInputStream());
       reader.start();
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly();
+        kill(process);
         process.waitFor(5, TimeUnit.SECONDS);
         throw new GitFailure("git " + String.join(" ", args) + " did not finish within " + timeout.toSeconds() + " s");
       }
@@ -64,8 +65,17 @@ public final class GitCli {
       throw new GitFailure("cannot run " + executable + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      if (process != null) {
+        kill(process); // nobody waits for it any more: it must not go on changing the repository
+      }
       throw new GitFailure("interrupted while running git " + String.join(" ", args));
     }
+  }
+
+  /** SIGKILL to git and the git processes it started (worktree add runs a checkout of its own). */
+  private static void kill(Process process) {
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
   }
 
   /** Drains a process's output so it never blocks on a full pipe; keeps the first 64 KiB. */

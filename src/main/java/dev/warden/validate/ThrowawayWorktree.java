@@ -4,6 +4,7 @@ import dev.warden.git.GitCli;
 import dev.warden.git.GitFailure;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -15,7 +16,6 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -49,15 +49,13 @@ public final class ThrowawayWorktree implements AutoCloseable {
   private final Path gitDir;
   private final Path path;
   private final String commit;
-  private final Optional<Path> adminDir;
   private boolean closed;
 
-  private ThrowawayWorktree(GitCli git, Path gitDir, Path path, String commit, Optional<Path> adminDir) {
+  private ThrowawayWorktree(GitCli git, Path gitDir, Path path, String commit) {
     this.git = git;
     this.gitDir = gitDir;
     this.path = path;
     this.commit = commit;
-    this.adminDir = adminDir;
   }
 
   /**
@@ -86,13 +84,11 @@ public final class ThrowawayWorktree implements AutoCloseable {
     GitCli.Result added;
     try {
       added = git.run(absoluteGitDir, List.of("worktree", "add", "--quiet", "--detach", dir.toString(), fullId));
-    } catch (GitFailure e) {
-      remove(git, absoluteGitDir, dir, adminDirOf(dir));
+    } catch (GitFailure e) { // timed out or interrupted, maybe half done
+      remove(git, absoluteGitDir, dir);
       throw e;
     }
-    // read now, before any check runs in there and could rewrite the .git file
-    Optional<Path> adminDir = adminDirOf(dir);
-    ThrowawayWorktree worktree = new ThrowawayWorktree(git, absoluteGitDir, dir, fullId, adminDir);
+    ThrowawayWorktree worktree = new ThrowawayWorktree(git, absoluteGitDir, dir, fullId);
     if (!added.ok()) {
       worktree.close();
       throw new GitFailure("git worktree add --detach " + dir + " " + fullId + " failed: " + added.output());
@@ -119,7 +115,8 @@ public final class ThrowawayWorktree implements AutoCloseable {
 
   /**
    * Removes the worktree and git's record of it, whatever a check left inside (read-only
-   * directories included). Idempotent. Throws {@link GitFailure} only when the directory could not be
+   * directories included), also on a thread that was interrupted (a cancelled check): the flag is
+   * kept for the caller. Idempotent. Throws {@link GitFailure} only when the directory could not be
    * deleted at all.
    */
   @Override
@@ -128,7 +125,7 @@ public final class ThrowawayWorktree implements AutoCloseable {
       return;
     }
     closed = true;
-    remove(git, gitDir, path, adminDir);
+    remove(git, gitDir, path);
   }
 
   /**
@@ -154,49 +151,64 @@ public final class ThrowawayWorktree implements AutoCloseable {
       Path candidate = Path.of(line.substring("worktree ".length()));
       if (candidate.getParent() != null && candidate.getParent().equals(absoluteParent)
           && candidate.getFileName().toString().startsWith(PREFIX)) {
-        remove(git, absoluteGitDir, candidate, adminDirOf(candidate));
+        remove(git, absoluteGitDir, candidate);
         removed.add(candidate);
       }
     }
     return removed;
   }
 
-  private static void remove(GitCli git, Path gitDir, Path path, Optional<Path> adminDir) {
-    if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-      try {
-        GitCli.Result result = git.run(gitDir, List.of("worktree", "remove", "--force", "--force", path.toString()));
-        if (!result.ok()) {
-          log.debug("git worktree remove {} failed ({}); deleting it ourselves", path, result.output());
-        }
-      } catch (GitFailure e) {
-        log.warn("git worktree remove {} failed ({}); deleting it ourselves", path, e.getMessage());
-      }
-    }
-    deleteRecursively(path);
-    // git's record, when remove could not drop it (the directory was already gone, or was not a worktree)
-    adminDir.filter(admin -> isWorktreeRecordOf(gitDir, admin)).ifPresent(ThrowawayWorktree::deleteRecursively);
-  }
-
-  /** The admin directory named by the worktree's {@code .git} file ("gitdir: <path>"), if readable. */
-  private static Optional<Path> adminDirOf(Path worktree) {
+  private static void remove(GitCli git, Path gitDir, Path path) {
+    // a cancelled check interrupts this thread; the git commands below must run all the same
+    boolean interrupted = Thread.interrupted();
     try {
-      String text = Files.readString(worktree.resolve(".git")).strip();
-      if (text.startsWith("gitdir: ")) {
-        return Optional.of(Path.of(text.substring("gitdir: ".length())).toAbsolutePath().normalize());
+      if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+        try {
+          GitCli.Result result = git.run(gitDir, List.of("worktree", "remove", "--force", "--force", path.toString()));
+          if (!result.ok()) {
+            log.debug("git worktree remove {} failed ({}); deleting it ourselves", path, result.output());
+          }
+        } catch (GitFailure e) {
+          log.warn("git worktree remove {} failed ({}); deleting it ourselves", path, e.getMessage());
+        }
       }
-    } catch (IOException | RuntimeException e) {
-      // no .git file: git did not get that far
+      deleteRecursively(path);
+      // git's record, when remove could not drop it (the directory was gone, half made, or tampered with)
+      recordsOf(gitDir, path).forEach(ThrowawayWorktree::deleteRecursively);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
-    return Optional.empty();
   }
 
   /**
-   * Only ever delete {@code <gitDir>/worktrees/check-*}: a check runs inside the worktree and could
-   * rewrite its {@code .git} file to name another worktree's record.
+   * git's records ({@code <gitDir>/worktrees/check-*}) of the worktree at {@code path}, found from
+   * git's side: each record's {@code gitdir} file names the worktree's {@code .git}. The worktree's
+   * own {@code .git} file is never trusted for this, since a check runs in there and could rewrite it
+   * to name another worktree's record.
    */
-  private static boolean isWorktreeRecordOf(Path gitDir, Path admin) {
-    return admin.getParent() != null && admin.getParent().equals(gitDir.resolve("worktrees"))
-        && admin.getFileName().toString().startsWith(PREFIX);
+  private static List<Path> recordsOf(Path gitDir, Path path) {
+    List<Path> records = new ArrayList<>();
+    Path worktrees = gitDir.resolve("worktrees");
+    if (!Files.isDirectory(worktrees)) {
+      return records;
+    }
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(worktrees, PREFIX + "*")) {
+      for (Path record : entries) {
+        try {
+          Path named = Path.of(Files.readString(record.resolve("gitdir")).strip()).normalize();
+          if (path.equals(named.getParent())) {
+            records.add(record);
+          }
+        } catch (IOException | RuntimeException e) {
+          // no gitdir file: not a record of anything
+        }
+      }
+    } catch (IOException e) {
+      log.warn("cannot list {}: {}", worktrees, e.getMessage());
+    }
+    return records;
   }
 
   private static Path realPath(Path path) {

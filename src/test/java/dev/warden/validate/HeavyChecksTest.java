@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -163,6 +164,32 @@ class HeavyChecksTest {
     } finally {
       pool.shutdown(Duration.ofSeconds(10));
     }
+  }
+
+  @Test
+  void cancellingOnThePoolKillsTheCheckAndRemovesTheWorktree() throws Exception {
+    HeavyChecks heavy = new HeavyChecks(gitCli, runner, scratch, 100);
+    CheckPool pool = new CheckPool(1, 4);
+    try {
+      String marker = "warden-heavy-cancel-" + System.nanoTime();
+      Plan.Check hang = new Plan.Check("hang", List.of("sh", "-c", "sleep 1000 & sleep 1000", marker), "**", 600);
+      CompletableFuture<List<CheckResult>> stage = heavy.submit(pool, CheckPriority.PERIODIC, request(commit, hang))
+          .toCompletableFuture();
+      long pgid = Procs.awaitGroup(marker, 2, Duration.ofSeconds(20));
+      assertEquals(1, worktreeCount() - 1, "the check runs in a throwaway worktree");
+
+      stage.cancel(true);
+
+      Procs.await(() -> Procs.liveMembers(pgid).isEmpty(), Duration.ofSeconds(10), "group " + pgid + " killed");
+      Procs.await(() -> pool.stats().running() == 0, Duration.ofSeconds(20), "the job has ended");
+      assertNoThrowawayLeft();
+    } finally {
+      pool.shutdown(Duration.ofSeconds(10));
+    }
+  }
+
+  private int worktreeCount() {
+    return (int) git(repo, "worktree", "list", "--porcelain").lines().filter(l -> l.startsWith("worktree ")).count();
   }
 
   private HeavyChecks.Request request(String commit, Plan.Check check) {

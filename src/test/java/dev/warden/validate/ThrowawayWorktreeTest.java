@@ -152,6 +152,55 @@ class ThrowawayWorktreeTest {
     others.close();
   }
 
+  @Test
+  void closeOnAnInterruptedThreadStillRemovesItAndKeepsTheFlag() throws Exception {
+    ThrowawayWorktree worktree = ThrowawayWorktree.create(gitCli, gitDir, second, scratch);
+
+    Thread.currentThread().interrupt(); // as after a cancelled check
+    try {
+      worktree.close();
+      assertTrue(Thread.currentThread().isInterrupted(), "the caller still sees the interrupt");
+    } finally {
+      Thread.interrupted();
+    }
+
+    assertFalse(Files.exists(worktree.path()));
+    assertEquals(List.of(repo.toRealPath(), feature.toRealPath()), worktreeList());
+  }
+
+  @Test
+  void createOnAnInterruptedThreadFailsAndLeavesNothing() throws Exception {
+    Thread.currentThread().interrupt();
+    try {
+      assertThrows(dev.warden.git.GitFailure.class, () -> ThrowawayWorktree.create(gitCli, gitDir, second, scratch));
+    } finally {
+      Thread.interrupted();
+    }
+    assertTrue(!Files.exists(scratch) || isEmpty(scratch));
+    assertEquals(List.of(repo.toRealPath(), feature.toRealPath()), worktreeList());
+  }
+
+  @Test
+  void sweepAlsoDropsTheRecordOfAThrowawayWhoseDirectoryIsGone() throws Exception {
+    Map<String, String> before = everythingElse();
+    ThrowawayWorktree left = ThrowawayWorktree.create(gitCli, gitDir, second, scratch);
+    deleteTree(left.path()); // as an operator cleaning the scratch directory by hand would
+    assertEquals(3, worktreeList().size(), "git still has its record");
+
+    assertEquals(List.of(left.path()), ThrowawayWorktree.sweep(gitCli, gitDir, scratch));
+
+    assertEquals(List.of(repo.toRealPath(), feature.toRealPath()), worktreeList());
+    assertEquals(before, everythingElse());
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
   /** HEADs, refs, index files, statuses and file contents of the repository and the feature's worktree. */
   private Map<String, String> everythingElse() throws Exception {
     Map<String, String> state = new TreeMap<>();
