@@ -16,4 +16,7 @@ public interface CheckpointPeers {
 
   /** Puts the feature in needs_attention with a reason. */
   void escalate(String reason);
+
+  /** A checkpoint was recorded: have it validated. */
+  void validate(Checkpoints.ChainSetup setup, long seq, String commit, Trigger trigger);
 }

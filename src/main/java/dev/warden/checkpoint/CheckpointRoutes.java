@@ -97,6 +97,15 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
                       return completeJson(StatusCodes.OK, new CheckpointDetail(CheckpointView.fromDomain(found.checkpoint()),
                           found.files().stream().map(FileView::fromDomain).toList()));
                     }))),
+                path("validation", () -> get(() -> onSuccess(
+                    sharding.entityRefFor(dev.warden.validate.Validator.ENTITY_KEY, id)
+                        .<dev.warden.validate.Validator.Lookup>ask(replyTo -> new dev.warden.validate.Validator.GetVerdict(seq, replyTo), askTimeout),
+                    lookup -> {
+                      if (lookup instanceof dev.warden.validate.Validator.Found found) {
+                        return completeJson(StatusCodes.OK, found.verdict());
+                      }
+                      throw Rejection.notFound("checkpoint " + seq + " of '" + id + "' has no verdict (yet)");
+                    }))),
                 path("diff", () -> get(() -> parameterOptional("against", against -> {
                   boolean base = against.map(value -> {
                     if (!value.equals("base") && !value.equals("previous")) {

@@ -391,6 +391,7 @@ public final class Checkpoints
         peers().notifyAgent(AgentMessage.rollback(cycle.rollback.to(), cycle.rollback.paths().orElse(List.of())));
       }
       cycle.waiters.forEach(w -> w.tell(new Taken(record)));
+      peers().validate(s.setup, seq, record.commit(), cycle.trigger);
       finishCycle(s, cycle, escalate, note);
     }).thenNoReply().thenUnstashAll();
   }

@@ -17,6 +17,9 @@ import dev.warden.checkpoint.Checkpoints;
 import dev.warden.checkpoint.Trigger;
 import dev.warden.feature.Feature;
 import dev.warden.feature.FeatureRuntime;
+import dev.warden.feature.Plan;
+import dev.warden.validate.Validator;
+import dev.warden.validate.ValidatorPeers;
 import dev.warden.watchdog.WatchHub;
 import dev.warden.watchdog.Watchdog;
 import dev.warden.watchdog.WatchdogPeers;
@@ -50,7 +53,7 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
   private final Duration pauseTimeout;
 
   public FeatureRuntimeWiring(ActorSystem<?> system, WatchHub hub, AgentSettings agent, CheckpointSettings checkpoints,
-      WatchdogSettings watchdog, Duration askTimeout) {
+      WatchdogSettings watchdog, Validator.ValidationServices validation, Duration askTimeout) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("warden-blocking-dispatcher"));
@@ -63,6 +66,8 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
     sharding.init(Entity.of(AgentLink.ENTITY_KEY, ctx -> AgentLink.create(ctx.getEntityId(), agent, sinkFor(ctx.getEntityId())))
         .withSettings(unpassivated));
     sharding.init(Entity.of(Checkpoints.ENTITY_KEY, ctx -> Checkpoints.create(ctx.getEntityId(), this::checkpointPeers, checkpoints, blocking))
+        .withSettings(unpassivated));
+    sharding.init(Entity.of(Validator.ENTITY_KEY, ctx -> Validator.create(ctx.getEntityId(), this::validatorPeers, validation))
         .withSettings(unpassivated));
     sharding.init(Entity.of(Watchdog.ENTITY_KEY, ctx -> Watchdog.create(ctx.getEntityId(), hub, this::watchdogPeers, watchdog, blocking))
         .withSettings(unpassivated)
@@ -108,6 +113,7 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
           return sharding.entityRefFor(Watchdog.ENTITY_KEY, id).<Done>ask(Watchdog.Stop::new, askTimeout);
         })
         .thenCompose(done -> sharding.entityRefFor(Checkpoints.ENTITY_KEY, id).<Done>ask(Checkpoints.Stop::new, askTimeout))
+        .thenCompose(done -> sharding.entityRefFor(Validator.ENTITY_KEY, id).<Done>ask(Validator.Stop::new, askTimeout))
         .thenApply(done -> {
           agent(id).tell(new AgentLink.Disconnect("feature '" + id + "' ended: " + reason));
           return done;
@@ -142,6 +148,54 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
       @Override
       public void escalate(String reason) {
         sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.Escalate(reason, false, system.ignoreRef()));
+      }
+
+      @Override
+      public void validate(Checkpoints.ChainSetup setup, long seq, String commit, Trigger trigger) {
+        sharding.entityRefFor(Validator.ENTITY_KEY, featureId)
+            .tell(new Validator.Validate(setup.gitDir(), setup.baseCommit(), seq, commit, trigger));
+      }
+    };
+  }
+
+  /** Asks the watchdog; one that is still starting (after a restart) is asked again a few times. */
+  private CompletionStage<java.util.OptionalLong> diskUsageOf(String featureId, int triesLeft) {
+    return sharding.entityRefFor(Watchdog.ENTITY_KEY, featureId)
+        .<Watchdog.WatchStatus>ask(Watchdog.GetStatus::new, askTimeout)
+        .thenApply(status -> status.watching() ? java.util.OptionalLong.of(status.diskUsageBytes()) : java.util.OptionalLong.empty())
+        .exceptionally(failure -> java.util.OptionalLong.empty())
+        .thenCompose(usage -> usage.isPresent() || triesLeft <= 1 ? CompletableFuture.completedFuture(usage)
+            : akka.pattern.Patterns.after(Duration.ofMillis(500), system.classicSystem().scheduler(), system.executionContext(),
+                () -> diskUsageOf(featureId, triesLeft - 1)));
+  }
+
+  private ValidatorPeers validatorPeers(String featureId) {
+    return new ValidatorPeers() {
+      @Override
+      public CompletionStage<Plan> plan() {
+        return sharding.entityRefFor(Feature.ENTITY_KEY, featureId)
+            .<Feature.Reply>ask(Feature.Get::new, askTimeout)
+            .thenApply(reply -> {
+              if (reply instanceof Feature.Accepted accepted) {
+                return accepted.feature().plan();
+              }
+              throw new IllegalStateException(((Feature.Rejected) reply).message());
+            });
+      }
+
+      @Override
+      public CompletionStage<java.util.OptionalLong> diskUsage() {
+        return diskUsageOf(featureId, 10);
+      }
+
+      @Override
+      public void notifyAgent(String json) {
+        agent(featureId).tell(new AgentLink.Notify(json));
+      }
+
+      @Override
+      public void critical(String reason) {
+        sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.Escalate(reason, true, system.ignoreRef()));
       }
     };
   }

@@ -18,6 +18,10 @@ import dev.warden.checkpoint.CheckpointRoutes;
 import dev.warden.checkpoint.CheckpointSettings;
 import dev.warden.feature.Feature;
 import dev.warden.feature.FeatureSubRoutes;
+import dev.warden.validate.CheckPool;
+import dev.warden.validate.CheckRunner;
+import dev.warden.validate.HeavyChecks;
+import dev.warden.validate.Validator;
 import dev.warden.watchdog.ChangeLogRoutes;
 import dev.warden.watchdog.WatchHub;
 import dev.warden.watchdog.WatchdogSettings;
@@ -78,10 +82,11 @@ public final class WardenDaemon {
       joinCluster(system);
       Config warden = config.getConfig("warden");
       AgentSettings agentSettings = AgentSettings.fromConfig(warden);
-      FeatureRuntimeWiring runtime = new FeatureRuntimeWiring(system, hub, agentSettings,
-          CheckpointSettings.fromConfig(warden), WatchdogSettings.fromConfig(warden), settings.askTimeout());
-      Feature.init(system, runtime);
       GitCli git = new GitCli(settings.gitExecutable(), settings.gitCommandTimeout());
+      Validator.ValidationServices validation = validationServices(system, warden, git, dataDir);
+      FeatureRuntimeWiring runtime = new FeatureRuntimeWiring(system, hub, agentSettings,
+          CheckpointSettings.fromConfig(warden), WatchdogSettings.fromConfig(warden), validation, settings.askTimeout());
+      Feature.init(system, runtime);
       FeatureWorkspaces workspaces = new FeatureWorkspaces(
           new RepositoryGuard(settings.allowedRoots()), new Worktrees(git), dataDir.resolve("worktrees"));
       FeatureService features = new FeatureService(system, workspaces, runtime, settings.askTimeout());
@@ -112,6 +117,26 @@ public final class WardenDaemon {
         new HealthRoutes(system, hub).route(),
         d.pathPrefix("api", () -> authentication.authenticated(caller ->
             d.pathPrefix("v1", () -> featureRoutes.route(caller)))));
+  }
+
+  /** The global check pool and heavy-check runner every feature's validator shares. */
+  private static Validator.ValidationServices validationServices(ActorSystem<?> system, Config warden, GitCli git, Path dataDir)
+      throws IOException {
+    Config v = warden.getConfig("validation");
+    int concurrency = v.getInt("check-concurrency") > 0 ? v.getInt("check-concurrency") : CheckPool.defaultConcurrency();
+    CheckPool pool = new CheckPool(concurrency, v.getInt("check-queue"));
+    system.getWhenTerminated().thenRun(() -> {
+      try {
+        pool.shutdown(Duration.ofSeconds(5));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    Path scratch = Files.createDirectories(dataDir.resolve("scratch"));
+    HeavyChecks heavy = new HeavyChecks(git, new CheckRunner(CheckRunner.Settings.defaults()), scratch, v.getInt("check-cache-entries"));
+    return new Validator.ValidationServices(pool, heavy,
+        system.dispatchers().lookup(akka.actor.typed.DispatcherSelector.fromConfig("warden-blocking-dispatcher")),
+        v.getDuration("fast-budget"), v.getDuration("queue-retry"), v.getInt("cache-entries"));
   }
 
   private static Path prepareDataDir(Path dataDir) {

@@ -56,11 +56,18 @@ class AgentSupervisionIT {
     daemon.close();
   }
 
+  private static int created;
+
   @BeforeEach
-  void feature() {
+  void feature() throws Exception {
     id = "f-" + UUID.randomUUID().toString().substring(0, 8);
     repo = GitRepos.create(repos.resolve(id));
     createFeature("{\"limits\":{\"diskQuotaBytes\":1048576}}");
+    created++;
+    // let the watchdog start and its catch-up scan (nothing new yet) pass before the test acts,
+    // so what the test writes is never caught by that first scan while no agent is connected
+    await("the watchdog watching", 10_000, () -> daemon.get("/health/ready", null).json().get("watch").get("features").asInt() >= created);
+    Thread.sleep(300);
   }
 
   private void createFeature(String plan) {

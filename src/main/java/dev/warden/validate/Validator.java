@@ -1,0 +1,375 @@
+package dev.warden.validate;
+
+import akka.Done;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.TimerScheduler;
+import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
+import akka.persistence.typed.PersistenceId;
+import akka.persistence.typed.RecoveryCompleted;
+import akka.persistence.typed.javadsl.CommandHandlerWithReply;
+import akka.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import akka.persistence.typed.javadsl.EventHandler;
+import akka.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import akka.persistence.typed.javadsl.ReplyEffect;
+import akka.persistence.typed.javadsl.RetentionCriteria;
+import akka.persistence.typed.javadsl.SignalHandler;
+import dev.warden.CborSerializable;
+import dev.warden.agent.AgentMessage;
+import dev.warden.checkpoint.Trigger;
+import dev.warden.feature.Plan;
+import java.io.File;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectReader;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+
+/**
+ * Gives every checkpoint of a feature a verdict (sharded by feature id, persistence id
+ * {@code Validator|<id>}). The fast rules run in full on the checkpoint's changes since the base; the
+ * plan's checks and test then run through the global {@link CheckPool} in a throwaway worktree.
+ * Verdicts are persisted; a validation cut short by a restart is run again after recovery. The agent
+ * hears about violations; a critical one pauses it and escalates the feature.
+ */
+public final class Validator
+    extends EventSourcedBehaviorWithEnforcedReplies<Validator.Command, Validator.Event, Validator.State> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Validator");
+  public static final String TAG = "validation";
+
+  public sealed interface Command extends CborSerializable {}
+
+  /** Validate checkpoint {@code seq} (commit) of the repository at {@code gitDir}, whose base is {@code baseCommit}. */
+  public record Validate(String gitDir, String baseCommit, long seq, String commit, Trigger trigger) implements Command {}
+
+  public record GetVerdict(long seq, ActorRef<Lookup> replyTo) implements Command {}
+
+  public record Stop(ActorRef<Done> replyTo) implements Command {}
+
+  public sealed interface Lookup extends CborSerializable {}
+
+  public record Found(VerdictRecord verdict) implements Lookup {}
+
+  public record NotValidated(long seq) implements Lookup {}
+
+  private record FastDone(Validate request, int planVersion, FastRules.Result result, boolean heavyDue, Plan plan,
+      List<String> changedPaths) implements Command {}
+
+  private record Failed(Validate request, String reason) implements Command {}
+
+  private record HeavyDone(Validate request, List<CheckResult> results) implements Command {}
+
+  private record HeavyQueued(Validate request, Plan plan, List<String> changedPaths, String reason) implements Command {}
+
+  private record Retry(Validate request) implements Command {}
+
+  private record RetryHeavy(Validate request, Plan plan, List<String> changedPaths) implements Command {}
+
+  // ---- events ----
+
+  public sealed interface Event extends CborSerializable {}
+
+  public record ValidationStarted(String featureId, long seq, String commit, Trigger trigger, String gitDir, String baseCommit,
+      Instant at) implements Event {}
+
+  public record FastRulesChecked(String featureId, long seq, int planVersion, String verdict, List<Violation> violations,
+      List<String> unchecked, int cacheHits, int cacheMisses, long elapsedMicros, boolean checksFollow, Instant at) implements Event {}
+
+  public record ChecksQueued(String featureId, long seq, String reason, Instant at) implements Event {}
+
+  public record ChecksCompleted(String featureId, long seq, List<CheckOutcome> checks, String verdict, Instant at) implements Event {}
+
+  public record ValidationFailed(String featureId, long seq, String reason, Instant at) implements Event {}
+
+  /** A heavy check's result as recorded: output bounded to its head and tail. */
+  public record CheckOutcome(String name, List<String> argv, boolean passed, Optional<Integer> exitCode, boolean timedOut,
+      long durationMs, String outputHead, String outputTail, long droppedBytes) implements CborSerializable {}
+
+  /** A checkpoint's verdict: {@code running}, {@code queued}, then {@code valid}, {@code invalid} or {@code degraded}. */
+  public record VerdictRecord(long seq, String commit, String status, String fastRules, int planVersion, List<Violation> violations,
+      List<String> unchecked, List<CheckOutcome> checks, Optional<String> failure, Instant startedAt, Optional<Instant> finishedAt)
+      implements CborSerializable {}
+
+  public static final class State implements CborSerializable {
+    public final Map<Long, VerdictRecord> verdicts = new LinkedHashMap<>();
+    public final Map<Long, ValidationStarted> unfinished = new LinkedHashMap<>();
+  }
+
+  // ---- behavior ----
+
+  private final String featureId;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final Function<String, ValidatorPeers> peersFactory;
+  private final ValidationServices services;
+  private final ValidationCache cache;
+  private ValidatorPeers peers;
+
+  /** What every validator shares: the pool, the heavy-check runner, the blocking executor, the fast-rule budget. */
+  public record ValidationServices(CheckPool pool, HeavyChecks heavy, Executor blocking, Duration fastBudget, Duration queueRetry,
+      int cacheCapacity) {}
+
+  public static Behavior<Command> create(String featureId, Function<String, ValidatorPeers> peers, ValidationServices services) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Validator(featureId, context, timers, peers, services)));
+  }
+
+  private Validator(String featureId, ActorContext<Command> context, TimerScheduler<Command> timers,
+      Function<String, ValidatorPeers> peers, ValidationServices services) {
+    super(PersistenceId.of(ENTITY_KEY.name(), featureId));
+    this.featureId = featureId;
+    this.context = context;
+    this.timers = timers;
+    this.peersFactory = peers;
+    this.services = services;
+    this.cache = new ValidationCache(services.cacheCapacity());
+  }
+
+  private ValidatorPeers peers() {
+    if (peers == null) {
+      peers = peersFactory.apply(featureId);
+    }
+    return peers;
+  }
+
+  @Override
+  public State emptyState() {
+    return new State();
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return Set.of(TAG);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(200, 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          // a validation the daemon did not finish is not lost: run it again
+          for (ValidationStarted started : List.copyOf(state.unfinished.values())) {
+            context.getLog().info("[{}] validating checkpoint {} again after a restart", featureId, started.seq());
+            context.getSelf().tell(new Retry(new Validate(started.gitDir(), started.baseCommit(), started.seq(), started.commit(),
+                started.trigger())));
+          }
+        })
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
+    builder.forAnyState()
+        .onCommand(Validate.class, this::onValidate)
+        .onCommand(Retry.class, (state, retry) -> {
+          runFast(retry.request());
+          return Effect().noReply();
+        })
+        .onCommand(RetryHeavy.class, (state, retry) -> {
+          runHeavy(retry.request(), retry.plan(), retry.changedPaths());
+          return Effect().noReply();
+        })
+        .onCommand(FastDone.class, this::onFastDone)
+        .onCommand(HeavyQueued.class, this::onHeavyQueued)
+        .onCommand(HeavyDone.class, this::onHeavyDone)
+        .onCommand(Failed.class, (state, failed) -> Effect()
+            .persist(new ValidationFailed(featureId, failed.request().seq(), failed.reason(), Instant.now()))
+            .thenRun(s -> context.getLog().warn("[{}] validation of checkpoint {} failed: {}", featureId, failed.request().seq(), failed.reason()))
+            .thenNoReply())
+        .onCommand(GetVerdict.class, (state, get) -> Effect().reply(get.replyTo(),
+            Optional.ofNullable(state.verdicts.get(get.seq())).<Lookup>map(Found::new).orElse(new NotValidated(get.seq()))))
+        .onCommand(Stop.class, (state, stop) -> Effect().stop().thenReply(stop.replyTo(), s -> Done.getInstance()));
+    return builder.build();
+  }
+
+  private ReplyEffect<Event, State> onValidate(State state, Validate request) {
+    if (state.verdicts.containsKey(request.seq()) && !state.unfinished.containsKey(request.seq())) {
+      return Effect().noReply(); // already judged
+    }
+    return Effect()
+        .persist(new ValidationStarted(featureId, request.seq(), request.commit(), request.trigger(), request.gitDir(),
+            request.baseCommit(), Instant.now()))
+        .thenRun(s -> runFast(request))
+        .thenNoReply();
+  }
+
+  private void runFast(Validate request) {
+    peers().plan().thenCombine(peers().diskUsage(), (plan, usage) -> new Object[] {plan, usage}).thenApplyAsync(both -> {
+      Plan plan = (Plan) both[0];
+      java.util.OptionalLong usage = (java.util.OptionalLong) both[1];
+      try (Repository repo = new FileRepositoryBuilder().setGitDir(new File(request.gitDir())).setMustExist(true).build();
+          ObjectReader reader = repo.newObjectReader()) {
+        FastRules.Input input = FastRules.Input.fromGit(reader, ObjectId.fromString(request.baseCommit()),
+                ObjectId.fromString(request.commit()), plan)
+            .withCache(cache)
+            .withBudget(services.fastBudget());
+        if (usage.isPresent()) {
+          input = input.withDiskUsage(usage.getAsLong());
+        }
+        FastRules.Result result = FastRules.check(input);
+        boolean heavyDue = !plan.checks().isEmpty() || plan.test().isPresent();
+        List<String> changed = input.changes().stream().map(Change::path).toList();
+        return (Command) new FastDone(request, plan.version(), result, heavyDue, plan, changed);
+      } catch (Exception e) {
+        return new Failed(request, e.getClass().getSimpleName() + ": " + e.getMessage());
+      }
+    }, services.blocking()).whenComplete((done, failure) ->
+        context.getSelf().tell(done != null ? done : new Failed(request, "the plan could not be read: " + failure)));
+  }
+
+  private ReplyEffect<Event, State> onFastDone(State state, FastDone done) {
+    FastRules.Result result = done.result();
+    Validate request = done.request();
+    List<String> unchecked = result.unchecked().stream().map(u -> u.rule() + " " + u.path() + ": " + u.reason()).toList();
+    FastRulesChecked event = new FastRulesChecked(featureId, request.seq(), done.planVersion(), label(result.verdict()),
+        result.violations(), unchecked, result.cacheHits(), result.cacheMisses(), result.elapsedNanos() / 1000,
+        done.heavyDue(), Instant.now());
+    return Effect().persist(event).thenRun(s -> {
+      react(request.seq(), result.violations());
+      if (done.heavyDue()) {
+        runHeavy(request, done.plan(), done.changedPaths());
+      }
+    }).thenNoReply();
+  }
+
+  private void react(long seq, List<Violation> violations) {
+    if (violations.isEmpty()) {
+      return;
+    }
+    Severity worst = violations.get(0).severity();
+    boolean critical = worst == Severity.CRITICAL;
+    peers().notifyAgent(AgentMessage.violation(Optional.of(seq), worst.name().toLowerCase(),
+        violations.stream().map(v -> new AgentMessage.ViolationNote(v.rule(), v.path(), v.severity().name().toLowerCase(), v.message())).toList(),
+        critical ? "paused" : "none"));
+    if (critical) {
+      Violation first = violations.get(0);
+      peers().critical("checkpoint " + seq + ": critical violation " + first.rule() + " at " + first.path() + ": " + first.message());
+    }
+  }
+
+  private void runHeavy(Validate request, Plan plan, List<String> changedPaths) {
+    CheckPriority priority = switch (request.trigger()) {
+      case FINAL -> CheckPriority.FINAL;
+      case MANUAL, ROLLBACK, FORCED -> CheckPriority.MANUAL;
+      default -> CheckPriority.PERIODIC;
+    };
+    List<HeavyChecks.Candidate> candidates = plan.checks().stream().map(check -> {
+      PathGlob glob = PathGlob.compile(check.paths());
+      return new HeavyChecks.Candidate(check, glob::matches);
+    }).toList();
+    HeavyChecks.Request heavy = new HeavyChecks.Request(java.nio.file.Path.of(request.gitDir()), request.commit(), plan.version(),
+        candidates, changedPaths, plan.test());
+    services.heavy().submit(services.pool(), priority, heavy).whenComplete((results, failure) -> {
+      Throwable cause = failure;
+      while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      if (cause instanceof CheckPool.PoolFull full) {
+        context.getSelf().tell(new HeavyQueued(request, plan, changedPaths, full.getMessage()));
+      } else if (cause != null) {
+        context.getSelf().tell(new Failed(request, "checks could not run: " + cause));
+      } else {
+        context.getSelf().tell(new HeavyDone(request, results));
+      }
+    });
+  }
+
+  private ReplyEffect<Event, State> onHeavyQueued(State state, HeavyQueued queued) {
+    timers.startSingleTimer("retry-" + queued.request().seq(), new RetryHeavy(queued.request(), queued.plan(), queued.changedPaths()),
+        services.queueRetry());
+    VerdictRecord current = state.verdicts.get(queued.request().seq());
+    if (current != null && current.status().equals("queued")) {
+      return Effect().noReply();
+    }
+    return Effect().persist(new ChecksQueued(featureId, queued.request().seq(), queued.reason(), Instant.now())).thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onHeavyDone(State state, HeavyDone done) {
+    List<CheckOutcome> outcomes = done.results().stream().map(r -> new CheckOutcome(r.name(), r.argv(), r.passed(),
+        Optional.ofNullable(r.exitCode()), r.timedOut(), r.durationMs(), r.outputHead(), r.outputTail(), r.droppedBytes())).toList();
+    VerdictRecord fast = state.verdicts.get(done.request().seq());
+    String fastVerdict = fast == null ? "valid" : fast.fastRules();
+    boolean failed = outcomes.stream().anyMatch(o -> !o.passed());
+    String verdict = failed || fastVerdict.equals("invalid") ? "invalid" : fastVerdict;
+    return Effect().persist(new ChecksCompleted(featureId, done.request().seq(), outcomes, verdict, Instant.now()))
+        .thenRun(s -> {
+          if (failed) {
+            List<AgentMessage.ViolationNote> notes = outcomes.stream().filter(o -> !o.passed())
+                .map(o -> new AgentMessage.ViolationNote("check", o.name(), "error",
+                    o.timedOut() ? "timed out after " + o.durationMs() + " ms" : "exited " + o.exitCode().map(String::valueOf).orElse("?")))
+                .toList();
+            peers().notifyAgent(AgentMessage.violation(Optional.of(done.request().seq()), "error", notes, "none"));
+          }
+        })
+        .thenNoReply();
+  }
+
+  private static String label(FastRules.Verdict verdict) {
+    return verdict.name().toLowerCase();
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState()
+        .onEvent(ValidationStarted.class, (state, e) -> {
+          state.unfinished.put(e.seq(), e);
+          state.verdicts.put(e.seq(), new VerdictRecord(e.seq(), e.commit(), "running", "running", 0, List.of(), List.of(), List.of(),
+              Optional.empty(), e.at(), Optional.empty()));
+          return state;
+        })
+        .onEvent(FastRulesChecked.class, (state, e) -> {
+          VerdictRecord before = state.verdicts.get(e.seq());
+          String status = e.checksFollow() && !e.verdict().equals("invalid") ? "running" : e.verdict();
+          // an invalid checkpoint stays invalid whatever the checks say, but the checks still run and are recorded
+          if (e.checksFollow() && e.verdict().equals("invalid")) {
+            status = "invalid";
+          }
+          state.verdicts.put(e.seq(), new VerdictRecord(e.seq(), before.commit(), status, e.verdict(), e.planVersion(), e.violations(),
+              e.unchecked(), List.of(), Optional.empty(), before.startedAt(), e.checksFollow() ? Optional.empty() : Optional.of(e.at())));
+          if (!e.checksFollow()) {
+            state.unfinished.remove(e.seq());
+          }
+          return state;
+        })
+        .onEvent(ChecksQueued.class, (state, e) -> {
+          VerdictRecord before = state.verdicts.get(e.seq());
+          state.verdicts.put(e.seq(), new VerdictRecord(e.seq(), before.commit(), "queued", before.fastRules(), before.planVersion(), before.violations(),
+              before.unchecked(), List.of(), Optional.of(e.reason()), before.startedAt(), Optional.empty()));
+          return state;
+        })
+        .onEvent(ChecksCompleted.class, (state, e) -> {
+          VerdictRecord before = state.verdicts.get(e.seq());
+          state.verdicts.put(e.seq(), new VerdictRecord(e.seq(), before.commit(), e.verdict(), before.fastRules(), before.planVersion(), before.violations(),
+              before.unchecked(), e.checks(), Optional.empty(), before.startedAt(), Optional.of(e.at())));
+          state.unfinished.remove(e.seq());
+          return state;
+        })
+        .onEvent(ValidationFailed.class, (state, e) -> {
+          VerdictRecord before = state.verdicts.get(e.seq());
+          state.verdicts.put(e.seq(), new VerdictRecord(e.seq(), before == null ? "" : before.commit(), "degraded",
+              before == null ? "degraded" : before.fastRules(),
+              before == null ? 0 : before.planVersion(), before == null ? List.of() : before.violations(),
+              List.of("validation failed: " + e.reason()), List.of(), Optional.of(e.reason()),
+              before == null ? e.at() : before.startedAt(), Optional.of(e.at())));
+          state.unfinished.remove(e.seq());
+          return state;
+        })
+        .build();
+  }
+}

@@ -1,0 +1,19 @@
+package dev.warden.validate;
+
+import dev.warden.feature.Plan;
+import java.util.concurrent.CompletionStage;
+
+/** Who a feature's validator talks to: the feature (its plan, escalation) and the agent. */
+public interface ValidatorPeers {
+
+  /** The feature's current plan. */
+  CompletionStage<Plan> plan();
+
+  /** The worktree's disk use as the watchdog counts it; empty when it is not watching. Never fails. */
+  CompletionStage<java.util.OptionalLong> diskUsage();
+
+  void notifyAgent(String json);
+
+  /** A critical finding: pause the agent and put the feature in needs_attention. */
+  void critical(String reason);
+}
