@@ -40,17 +40,29 @@ public final class FeatureJson {
   static Plan plan(JsonFields plan) {
     // "version" is accepted so a plan read from the API can be sent back; the server numbers versions
     plan.onlyKeys(Set.of("version", "allowedPaths", "forbiddenPaths", "plannedFiles", "limits", "checks", "test"));
-    List<String> allowed = plan.optionalStrings("allowedPaths").orElse(List.of("**"));
-    List<String> forbidden = plan.optionalStrings("forbiddenPaths").orElse(List.of());
+    List<String> allowed = globs(plan, "allowedPaths", plan.optionalStrings("allowedPaths").orElse(List.of("**")));
+    List<String> forbidden = globs(plan, "forbiddenPaths", plan.optionalStrings("forbiddenPaths").orElse(List.of()));
     Optional<List<String>> planned = plan.optionalStrings("plannedFiles");
+    planned.ifPresent(files -> {
+      for (int i = 0; i < files.size(); i++) {
+        String file = files.get(i);
+        if (file.isBlank() || file.startsWith("/") || file.contains("\\") || file.contains("\0")
+            || List.of(file.split("/")).contains("..") || List.of(file.split("/")).contains(".git")) {
+          throw Rejection.invalid(plan.pathOf("plannedFiles") + "[" + i + "]",
+              "'" + file + "' must be a relative path inside the worktree (no '..', no '.git', no leading '/')");
+        }
+      }
+    });
     Plan.Limits limits = plan.optionalObject("limits").map(FeatureJson::limits).orElse(Plan.Limits.defaults());
     List<Plan.Check> checks = new ArrayList<>();
     for (JsonFields check : plan.optionalObjects("checks").orElse(List.of())) {
       check.onlyKeys(Set.of("name", "argv", "paths", "timeoutSeconds"));
+      String paths = check.optionalText("paths").orElse("**");
+      glob(check.pathOf("paths"), paths);
       checks.add(new Plan.Check(
           nonBlank(check, "name"),
           argv(check),
-          check.optionalText("paths").orElse("**"),
+          paths,
           check.optionalPositiveLong("timeoutSeconds").orElse(300L)));
     }
     Optional<Plan.TestCommand> test = plan.optionalObject("test").map(t -> {
@@ -58,6 +70,22 @@ public final class FeatureJson {
       return new Plan.TestCommand(argv(t), t.optionalPositiveLong("timeoutSeconds").orElse(1800L));
     });
     return new Plan(1, allowed, forbidden, planned, limits, checks, test);
+  }
+
+  /** Every glob must compile (git-style, see PathGlob); the error names the element. */
+  private static List<String> globs(JsonFields plan, String key, List<String> globs) {
+    for (int i = 0; i < globs.size(); i++) {
+      glob(plan.pathOf(key) + "[" + i + "]", globs.get(i));
+    }
+    return globs;
+  }
+
+  private static void glob(String field, String glob) {
+    try {
+      dev.warden.validate.PathGlob.compile(glob);
+    } catch (IllegalArgumentException e) {
+      throw Rejection.invalid(field, e.getMessage());
+    }
   }
 
   private static Plan.Limits limits(JsonFields limits) {

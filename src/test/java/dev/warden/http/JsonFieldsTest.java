@@ -87,6 +87,18 @@ class JsonFieldsTest {
   }
 
   @Test
+  void badGlobsAndPlannedFilesAreNamed() {
+    assertRejectedField("{\"id\":\"x\",\"repo\":\"/r\",\"target\":\"main\",\"plan\":{\"allowedPaths\":[\"src/**\",\"src/[a\"]}}",
+        "plan.allowedPaths[1]");
+    assertRejectedField("{\"id\":\"x\",\"repo\":\"/r\",\"target\":\"main\",\"plan\":{\"forbiddenPaths\":[\"\"]}}",
+        "plan.forbiddenPaths[0]");
+    assertRejectedField("{\"id\":\"x\",\"repo\":\"/r\",\"target\":\"main\",\"plan\":{\"plannedFiles\":[\"../etc/passwd\"]}}",
+        "plan.plannedFiles[0]");
+    assertRejectedField("{\"id\":\"x\",\"repo\":\"/r\",\"target\":\"main\",\"plan\":{\"checks\":[{\"name\":\"l\",\"argv\":[\"x\"],\"paths\":\"a/[\"}]}}",
+        "plan.checks[0].paths");
+  }
+
+  @Test
   void unknownKeysAreRefusedAtEveryLevel() {
     assertRejectedField("{\"id\":\"x\",\"repo\":\"/r\",\"target\":\"main\",\"branch\":\"b\"}", "branch");
     assertRejectedField("{\"id\":\"x\",\"repo\":\"/r\",\"target\":\"main\",\"plan\":{\"allowed\":[]}}", "plan.allowed");
