@@ -54,7 +54,26 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
                     replyTo -> new Checkpoints.Request(Trigger.MANUAL, List.of(), true, replyTo), captureTimeout)),
                 outcome -> outcome(outcome, true))))),
         path("rollback", () -> post(() -> requireRole(caller, Role.AGENT, () -> bodyText(text -> {
-          JsonFields body = JsonFields.parseObject(mapper, text, false).onlyKeys(Set.of("to", "paths"));
+          JsonFields body = JsonFields.parseObject(mapper, text, false).onlyKeys(Set.of("to", "paths", "strategy"));
+          Optional<String> strategy = body.optionalText("strategy");
+          if (strategy.isPresent() && strategy.get().equals("smart")) {
+            if (body.optionalPositiveLong("to").isPresent() || body.optionalStrings("paths").isPresent()) {
+              throw Rejection.invalid("strategy", "a smart rollback chooses its checkpoint and paths itself: leave out to and paths");
+            }
+            return onSuccess(live(id).thenCompose(f -> sharding.entityRefFor(dev.warden.validate.Validator.ENTITY_KEY, id)
+                    .<dev.warden.validate.Validator.SmartRollbackResult>ask(
+                        replyTo -> new dev.warden.validate.Validator.SmartRollback(caller.name(), replyTo), captureTimeout)),
+                result -> {
+                  if (result instanceof dev.warden.validate.Validator.NothingToRollBack nothing) {
+                    throw Rejection.conflict(nothing.reason());
+                  }
+                  var done = (dev.warden.validate.Validator.RolledBackSmartly) result;
+                  return outcome(done.outcome(), false);
+                });
+          }
+          if (strategy.isPresent() && !List.of("full", "partial").contains(strategy.get())) {
+            throw Rejection.invalid("strategy", "must be \"full\", \"partial\" or \"smart\"");
+          }
           long to = body.optionalPositiveLong("to").orElseThrow(() -> Rejection.invalid("to", "is required: the checkpoint number to go back to"));
           Optional<List<String>> paths = body.optionalStrings("paths");
           if (paths.isPresent() && paths.get().isEmpty()) {

@@ -58,7 +58,7 @@ public final class Checkpoints
   /** Take a checkpoint. {@code paths}: worktree-relative paths known to have changed (may be empty). */
   public record Request(Trigger trigger, List<String> paths, boolean fullScan, ActorRef<Outcome> replyTo) implements Command {}
 
-  /** Restore the worktree to checkpoint {@code to} (all of it, or only {@code paths}), then checkpoint the result. */
+  /** Restore the worktree to checkpoint {@code to} (0: the base; all of it, or only {@code paths}), then checkpoint the result. */
   public record Rollback(long to, Optional<List<String>> paths, String by, ActorRef<Outcome> replyTo) implements Command {}
 
   public record ListCheckpoints(int offset, int limit, ActorRef<Page> replyTo) implements Command {}
@@ -258,7 +258,7 @@ public final class Checkpoints
     if (state.setup == null) {
       return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started"));
     }
-    if (state.bySeq(rollback.to()).isEmpty()) {
+    if (commitOf(state, rollback.to()).isEmpty()) {
       return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.NOT_FOUND, "feature '" + featureId + "' has no checkpoint " + rollback.to()));
     }
     pendingRollbacks.add(rollback);
@@ -295,7 +295,7 @@ public final class Checkpoints
     boolean fullScan = cycle.fullScan || capturesSinceFullScan + 1 >= settings.fullScanEvery();
     List<String> paths = List.copyOf(cycle.paths);
     Optional<ObjectId> rollbackTarget = cycle.rollback == null ? Optional.empty()
-        : state.bySeq(cycle.rollback.to()).map(r -> ObjectId.fromString(r.commit()));
+        : commitOf(state, cycle.rollback.to()).map(ObjectId::fromString);
     String message = cycle.rollback != null ? "warden: rollback of " + featureId + " to checkpoint " + cycle.rollback.to()
         : "warden: checkpoint of " + featureId + " (" + cycle.trigger.label() + ")";
     CompletableFuture<CaptureDone> work = CompletableFuture.supplyAsync(() -> {

@@ -184,6 +184,12 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
       }
 
       @Override
+      public CompletionStage<Checkpoints.Outcome> rollback(long to, List<String> paths, String by) {
+        return sharding.entityRefFor(Checkpoints.ENTITY_KEY, featureId)
+            .ask(replyTo -> new Checkpoints.Rollback(to, Optional.of(paths), by, replyTo), askTimeout.plus(pauseTimeout));
+      }
+
+      @Override
       public CompletionStage<java.util.OptionalLong> diskUsage() {
         return diskUsageOf(featureId, 10);
       }

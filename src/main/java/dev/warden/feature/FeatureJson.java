@@ -39,7 +39,11 @@ public final class FeatureJson {
 
   static Plan plan(JsonFields plan) {
     // "version" is accepted so a plan read from the API can be sent back; the server numbers versions
-    plan.onlyKeys(Set.of("version", "allowedPaths", "forbiddenPaths", "plannedFiles", "limits", "checks", "test"));
+    plan.onlyKeys(Set.of("version", "allowedPaths", "forbiddenPaths", "plannedFiles", "limits", "checks", "test", "autoRollback"));
+    Optional<String> autoRollback = plan.optionalText("autoRollback").filter(value -> !value.equals("none"));
+    if (autoRollback.isPresent() && !autoRollback.get().equals(Plan.SMART)) {
+      throw Rejection.invalid(plan.pathOf("autoRollback"), "must be \"none\" or \"smart\"");
+    }
     List<String> allowed = globs(plan, "allowedPaths", plan.optionalStrings("allowedPaths").orElse(List.of("**")));
     List<String> forbidden = globs(plan, "forbiddenPaths", plan.optionalStrings("forbiddenPaths").orElse(List.of()));
     Optional<List<String>> planned = plan.optionalStrings("plannedFiles");
@@ -69,7 +73,7 @@ public final class FeatureJson {
       t.onlyKeys(Set.of("argv", "timeoutSeconds"));
       return new Plan.TestCommand(argv(t), t.optionalPositiveLong("timeoutSeconds").orElse(1800L));
     });
-    return new Plan(1, allowed, forbidden, planned, limits, checks, test);
+    return new Plan(1, allowed, forbidden, planned, limits, checks, test, autoRollback);
   }
 
   /** Every glob must compile (git-style, see PathGlob); the error names the element. */

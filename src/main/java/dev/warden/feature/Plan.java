@@ -16,13 +16,24 @@ public record Plan(
     Optional<List<String>> plannedFiles,
     Limits limits,
     List<Check> checks,
-    Optional<TestCommand> test)
+    Optional<TestCommand> test,
+    Optional<String> autoRollback)
     implements CborSerializable {
+
+  /** {@code autoRollback} value: undo only the files behind a critical violation, then carry on. */
+  public static final String SMART = "smart";
 
   public static final long DEFAULT_MAX_CHANGED_LINES = 10_000;
   public static final long DEFAULT_DISK_QUOTA_BYTES = 1L << 30;
 
+  /** A plan without automatic rollback. */
+  public Plan(int version, List<String> allowedPaths, List<String> forbiddenPaths, Optional<List<String>> plannedFiles,
+      Limits limits, List<Check> checks, Optional<TestCommand> test) {
+    this(version, allowedPaths, forbiddenPaths, plannedFiles, limits, checks, test, Optional.empty());
+  }
+
   public Plan {
+    autoRollback = autoRollback == null ? Optional.empty() : autoRollback;
     allowedPaths = List.copyOf(allowedPaths);
     forbiddenPaths = List.copyOf(forbiddenPaths);
     plannedFiles = plannedFiles.map(List::copyOf);
@@ -30,7 +41,11 @@ public record Plan(
   }
 
   public Plan withVersion(int newVersion) {
-    return new Plan(newVersion, allowedPaths, forbiddenPaths, plannedFiles, limits, checks, test);
+    return new Plan(newVersion, allowedPaths, forbiddenPaths, plannedFiles, limits, checks, test, autoRollback);
+  }
+
+  public boolean rollsBackSmartly() {
+    return autoRollback.filter(SMART::equals).isPresent();
   }
 
   /** The plan of a feature created without one: anything in the worktree, default limits, no checks. */

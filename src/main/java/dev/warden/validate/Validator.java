@@ -58,6 +58,20 @@ public final class Validator
 
   public record Stop(ActorRef<Done> replyTo) implements Command {}
 
+  /**
+   * Smart rollback: the files behind the violations of the latest judged checkpoint go back to their
+   * content in the last valid checkpoint (the base when none was valid); every other file keeps its
+   * new content.
+   */
+  public record SmartRollback(String by, ActorRef<SmartRollbackResult> replyTo) implements Command {}
+
+  public sealed interface SmartRollbackResult extends CborSerializable {}
+
+  public record RolledBackSmartly(long from, long to, List<String> paths, dev.warden.checkpoint.Checkpoints.Outcome outcome)
+      implements SmartRollbackResult {}
+
+  public record NothingToRollBack(String reason) implements SmartRollbackResult {}
+
   public sealed interface Lookup extends CborSerializable {}
 
   public record Found(VerdictRecord verdict) implements Lookup {}
@@ -194,6 +208,7 @@ public final class Validator
             .thenNoReply())
         .onCommand(GetVerdict.class, (state, get) -> Effect().reply(get.replyTo(),
             Optional.ofNullable(state.verdicts.get(get.seq())).<Lookup>map(Found::new).orElse(new NotValidated(get.seq()))))
+        .onCommand(SmartRollback.class, this::onSmartRollback)
         .onCommand(Stop.class, (state, stop) -> Effect().stop().thenReply(stop.replyTo(), s -> Done.getInstance()));
     return builder.build();
   }
@@ -240,24 +255,34 @@ public final class Validator
     FastRulesChecked event = new FastRulesChecked(featureId, request.seq(), done.planVersion(), label(result.verdict()),
         result.violations(), unchecked, result.cacheHits(), result.cacheMisses(), result.elapsedNanos() / 1000,
         done.heavyDue(), Instant.now());
+    boolean smart = done.plan().rollsBackSmartly();
     return Effect().persist(event).thenRun(s -> {
-      react(request.seq(), result.violations());
+      react(s, request.seq(), result.violations(), smart);
       if (done.heavyDue()) {
         runHeavy(request, done.plan(), done.changedPaths());
       }
     }).thenNoReply();
   }
 
-  private void react(long seq, List<Violation> violations) {
+  private void react(State state, long seq, List<Violation> violations, boolean smart) {
     if (violations.isEmpty()) {
       return;
     }
     Severity worst = violations.get(0).severity();
     boolean critical = worst == Severity.CRITICAL;
+    Optional<SmartPlan> undo = critical && smart ? smartPlan(state) : Optional.empty();
     peers().notifyAgent(AgentMessage.violation(Optional.of(seq), worst.name().toLowerCase(),
         violations.stream().map(v -> new AgentMessage.ViolationNote(v.rule(), v.path(), v.severity().name().toLowerCase(), v.message())).toList(),
-        critical ? "paused" : "none"));
-    if (critical) {
+        !critical ? "none" : undo.isPresent() ? "rolled back" : "paused"));
+    if (undo.isPresent()) {
+      // the plan asks to undo only the offending files (the agent is paused for it) and carry on
+      SmartPlan p = undo.get();
+      context.getLog().info("[{}] checkpoint {}: smart rollback of {} to checkpoint {}", featureId, seq, p.paths(), p.to());
+      peers().rollback(p.to(), p.paths(), "warden (autoRollback: smart)").whenComplete((outcome, failure) -> peers().notifyAgent(
+          AgentMessage.text(failure == null && outcome instanceof dev.warden.checkpoint.Checkpoints.Taken
+              ? "undid " + p.paths() + " (back to checkpoint " + p.to() + ") because of a critical violation; carry on"
+              : "the smart rollback of " + p.paths() + " failed: " + (failure != null ? failure.getMessage() : outcome))));
+    } else if (critical) {
       Violation first = violations.get(0);
       peers().critical("checkpoint " + seq + ": critical violation " + first.rule() + " at " + first.path() + ": " + first.message());
     }
@@ -318,6 +343,42 @@ public final class Validator
           }
         })
         .thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onSmartRollback(State state, SmartRollback request) {
+    Optional<SmartPlan> plan = smartPlan(state);
+    if (plan.isEmpty()) {
+      return Effect().reply(request.replyTo(), new NothingToRollBack("the latest judged checkpoint has no violation tied to a file"));
+    }
+    SmartPlan p = plan.get();
+    peers().rollback(p.to(), p.paths(), request.by()).whenComplete((outcome, failure) -> request.replyTo().tell(failure == null
+        ? new RolledBackSmartly(p.from(), p.to(), p.paths(), outcome)
+        : new NothingToRollBack("the rollback failed: " + failure.getMessage())));
+    return Effect().noReply();
+  }
+
+  /** Which files of the latest judged checkpoint to put back, and from which checkpoint. */
+  private record SmartPlan(long from, long to, List<String> paths) {}
+
+  private static Optional<SmartPlan> smartPlan(State state) {
+    VerdictRecord latest = null;
+    for (VerdictRecord verdict : state.verdicts.values()) {
+      if (!verdict.violations().isEmpty() && (latest == null || verdict.seq() > latest.seq())) {
+        latest = verdict;
+      }
+    }
+    if (latest == null) {
+      return Optional.empty();
+    }
+    long from = latest.seq();
+    List<String> paths = latest.violations().stream().map(Violation::path).filter(path -> !path.equals(".") && !path.isBlank())
+        .distinct().toList();
+    if (paths.isEmpty()) {
+      return Optional.empty();
+    }
+    long lastValid = state.verdicts.values().stream().filter(v -> v.seq() < from && v.status().equals("valid"))
+        .mapToLong(VerdictRecord::seq).max().orElse(0);
+    return Optional.of(new SmartPlan(from, lastValid, paths));
   }
 
   private static String label(FastRules.Verdict verdict) {

@@ -16,4 +16,7 @@ public interface ValidatorPeers {
 
   /** A critical finding: pause the agent and put the feature in needs_attention. */
   void critical(String reason);
+
+  /** Restores {@code paths} to their content at checkpoint {@code to} (0: the base), with the agent paused. */
+  CompletionStage<dev.warden.checkpoint.Checkpoints.Outcome> rollback(long to, java.util.List<String> paths, String by);
 }

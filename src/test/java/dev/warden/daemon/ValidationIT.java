@@ -67,17 +67,21 @@ class ValidationIT {
     Config config = RunningDaemon.config(tmp.resolve("data"), "", "", "", List.of(repos), true);
     String id = "v-" + UUID.randomUUID().toString().substring(0, 8);
     Path repo = GitRepos.create(repos.resolve(id));
+    long validSeq;
+    long failedSeq;
     try (RunningDaemon daemon = RunningDaemon.start(config).awaitReady()) {
       Path worktree = Path.of(create(daemon, repo, id, PLAN));
 
       Files.writeString(worktree.resolve("ok.txt"), "fine\n");
-      JsonNode valid = finalVerdict(daemon, id, checkpoint(daemon, id));
+      validSeq = checkpoint(daemon, id);
+      JsonNode valid = finalVerdict(daemon, id, validSeq);
       assertEquals("valid", valid.get("status").asText(), valid.toString());
       assertEquals("no-bad-file", valid.get("checks").get(0).get("name").asText());
       assertTrue(valid.get("checks").get(0).get("passed").asBoolean());
 
       Files.writeString(worktree.resolve("bad.txt"), "the check fails on this\n");
-      JsonNode failedCheck = finalVerdict(daemon, id, checkpoint(daemon, id));
+      failedSeq = checkpoint(daemon, id);
+      JsonNode failedCheck = finalVerdict(daemon, id, failedSeq);
       assertEquals("invalid", failedCheck.get("status").asText(), failedCheck.toString());
       assertTrue(!failedCheck.get("checks").get(0).get("passed").asBoolean());
       Files.delete(worktree.resolve("bad.txt"));
@@ -103,9 +107,58 @@ class ValidationIT {
     }
     // verdicts survive a restart
     try (RunningDaemon daemon = RunningDaemon.start(config).awaitReady()) {
-      assertEquals("valid", verdict(daemon, id, 1).get("status").asText());
-      assertEquals("invalid", verdict(daemon, id, 2).get("status").asText());
+      assertEquals("valid", verdict(daemon, id, validSeq).get("status").asText());
+      assertEquals("invalid", verdict(daemon, id, failedSeq).get("status").asText());
       daemon.get("/api/v1/features/" + id + "/checkpoints/99/validation", RunningDaemon.VIEWER).assertProblem(404, null);
+    }
+  }
+
+  private static final String KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+      + "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+      + "QyNTUxOQAAACDx9f3qlDn5Vz0fakefakefakefakefakefakefakefakeAAAAJgAAAAAAA\n"
+      + "-----END OPENSSH PRIVATE KEY-----\n";
+
+  @Test
+  void smartRollbackUndoesOnlyTheViolatingFiles() throws Exception {
+    Path repos = Files.createDirectories(tmp.resolve("repos"));
+    Config config = RunningDaemon.config(tmp.resolve("data"), "", "", "", List.of(repos), true);
+    try (RunningDaemon daemon = RunningDaemon.start(config).awaitReady()) {
+      // automatic: the plan says autoRollback smart
+      String auto = "a-" + UUID.randomUUID().toString().substring(0, 8);
+      Path autoTree = Path.of(create(daemon, GitRepos.create(repos.resolve(auto)), auto, "{\"autoRollback\":\"smart\"}"));
+      Files.writeString(autoTree.resolve("ok.txt"), "fine\n");
+      assertEquals("valid", finalVerdict(daemon, auto, checkpoint(daemon, auto)).get("status").asText());
+      Files.writeString(autoTree.resolve("other.txt"), "new work\n");
+      Files.writeString(autoTree.resolve("id_ed25519"), KEY);
+      long bad = checkpoint(daemon, auto);
+      assertEquals("invalid", finalVerdict(daemon, auto, bad).get("status").asText());
+      await("the secret file undone", 15_000, () -> !Files.exists(autoTree.resolve("id_ed25519")));
+      assertEquals("new work\n", Files.readString(autoTree.resolve("other.txt")), "smart rollback must leave other new work alone");
+      assertEquals("fine\n", Files.readString(autoTree.resolve("ok.txt")));
+      await("a rollback checkpoint", 10_000, () -> {
+        JsonNode page = daemon.get("/api/v1/features/" + auto + "/checkpoints", RunningDaemon.VIEWER).json();
+        JsonNode last = page.get("checkpoints").get(page.get("total").asInt() - 1);
+        return last.get("trigger").asText().equals("rollback");
+      });
+      // undone instead of held: the feature is not stopped for the secret (without an agent connected it may still
+      // be in needs_attention for unacknowledged checkpoints, which is another matter)
+      JsonNode autoFeature = daemon.get("/api/v1/features/" + auto, RunningDaemon.VIEWER).json();
+      assertTrue(!autoFeature.path("statusReason").asText().contains("critical"), autoFeature.toString());
+
+      // on request: POST rollback {"strategy":"smart"}
+      String manual = "m-" + UUID.randomUUID().toString().substring(0, 8);
+      Path tree = Path.of(create(daemon, GitRepos.create(repos.resolve(manual)), manual, "{}"));
+      Files.writeString(tree.resolve("config.txt"), "token = none\n");
+      assertEquals("valid", finalVerdict(daemon, manual, checkpoint(daemon, manual)).get("status").asText());
+      Files.writeString(tree.resolve("config.txt"), "token = none\n" + KEY);
+      Files.writeString(tree.resolve("feature.txt"), "keep me\n");
+      assertEquals("invalid", finalVerdict(daemon, manual, checkpoint(daemon, manual)).get("status").asText());
+      daemon.post("/api/v1/features/" + manual + "/rollback", RunningDaemon.AGENT, "{\"strategy\":\"smart\",\"to\":1}")
+          .assertProblem(400, "strategy");
+      RunningDaemon.Response undone = daemon.post("/api/v1/features/" + manual + "/rollback", RunningDaemon.AGENT, "{\"strategy\":\"smart\"}");
+      assertEquals(200, undone.status(), undone.body());
+      assertEquals("token = none\n", Files.readString(tree.resolve("config.txt")));
+      assertEquals("keep me\n", Files.readString(tree.resolve("feature.txt")));
     }
   }
 
