@@ -90,6 +90,9 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
     void proposed(String description);
 
     void unresponsive(String reason);
+
+    /** Patch mode: judge the diff in a shadow worktree; the agent hears the outcome as a message. */
+    void patch(String diff);
   }
 
   private record AckTimeout(String pauseId, int attempt) implements Command {}
@@ -214,8 +217,8 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
       feature.questionAsked(question.id(), question.text());
     } else if (parsed instanceof AgentMessage.Propose propose) {
       feature.proposed(propose.description());
-    } else if (parsed instanceof AgentMessage.Patch) {
-      send(AgentMessage.error("patch mode is not available yet", "patch"));
+    } else if (parsed instanceof AgentMessage.Patch patch) {
+      feature.patch(patch.diff());
     }
     // heartbeat: lastSeen is already updated
     return this;

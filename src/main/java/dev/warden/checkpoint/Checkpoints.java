@@ -61,6 +61,12 @@ public final class Checkpoints
   /** Restore the worktree to checkpoint {@code to} (0: the base; all of it, or only {@code paths}), then checkpoint the result. */
   public record Rollback(long to, Optional<List<String>> paths, String by, ActorRef<Outcome> replyTo) implements Command {}
 
+  /**
+   * Patch mode: bring {@code paths} of the worktree to their content in {@code commit} (a shadow
+   * worktree's validated result), with the agent paused, and checkpoint the result (trigger patch).
+   */
+  public record Promote(String commit, List<String> paths, String by, ActorRef<Outcome> replyTo) implements Command {}
+
   public record ListCheckpoints(int offset, int limit, ActorRef<Page> replyTo) implements Command {}
 
   public record GetCheckpoint(long seq, ActorRef<Lookup> replyTo) implements Command {}
@@ -118,6 +124,9 @@ public final class Checkpoints
   public record RolledBack(String featureId, long to, List<String> paths, List<String> restored, String by, Instant at)
       implements Event {}
 
+  /** A validated patch was brought into the worktree from its shadow commit. */
+  public record PatchPromoted(String featureId, String shadowCommit, List<String> paths, String by, Instant at) implements Event {}
+
   // ---- state (mutable: appended to on every checkpoint, never copied) ----
 
   public static final class State implements CborSerializable {
@@ -149,6 +158,7 @@ public final class Checkpoints
     boolean fullScan;
     final List<ActorRef<Outcome>> waiters = new ArrayList<>();
     Rollback rollback;
+    Promote promote;
 
     static Cycle of(Request request) {
       Cycle cycle = new Cycle();
@@ -177,6 +187,7 @@ public final class Checkpoints
   private Cycle current;
   private Cycle pending;
   private final List<Rollback> pendingRollbacks = new ArrayList<>();
+  private final List<Promote> pendingPromotions = new ArrayList<>();
   private int capturesSinceFullScan;
 
   public static Behavior<Command> create(String featureId, Function<String, CheckpointPeers> peers, CheckpointSettings settings, Executor blocking) {
@@ -223,6 +234,14 @@ public final class Checkpoints
         .onCommand(Start.class, this::onStart)
         .onCommand(Request.class, this::onRequest)
         .onCommand(Rollback.class, this::onRollback)
+        .onCommand(Promote.class, (state, promote) -> {
+          if (state.setup == null) {
+            return Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started"));
+          }
+          pendingPromotions.add(promote);
+          startNextIfIdle(state);
+          return Effect().noReply();
+        })
         .onCommand(ListCheckpoints.class, this::onList)
         .onCommand(GetCheckpoint.class, this::onGet)
         .onCommand(Diff.class, this::onDiff)
@@ -276,6 +295,12 @@ public final class Checkpoints
       current.trigger = Trigger.ROLLBACK;
       current.rollback = rollback;
       current.waiters.add(rollback.replyTo());
+    } else if (!pendingPromotions.isEmpty()) {
+      Promote promote = pendingPromotions.remove(0);
+      current = new Cycle();
+      current.trigger = Trigger.PATCH;
+      current.promote = promote;
+      current.waiters.add(promote.replyTo());
     } else if (pending != null) {
       current = pending;
       pending = null;
@@ -294,9 +319,13 @@ public final class Checkpoints
     Optional<ObjectId> tip = state.latest().map(r -> ObjectId.fromString(r.commit()));
     boolean fullScan = cycle.fullScan || capturesSinceFullScan + 1 >= settings.fullScanEvery();
     List<String> paths = List.copyOf(cycle.paths);
-    Optional<ObjectId> rollbackTarget = cycle.rollback == null ? Optional.empty()
+    Optional<ObjectId> rollbackTarget = cycle.promote != null ? Optional.of(ObjectId.fromString(cycle.promote.commit()))
+        : cycle.rollback == null ? Optional.empty()
         : commitOf(state, cycle.rollback.to()).map(ObjectId::fromString);
-    String message = cycle.rollback != null ? "warden: rollback of " + featureId + " to checkpoint " + cycle.rollback.to()
+    Optional<List<String>> restorePaths = cycle.promote != null ? Optional.of(List.copyOf(cycle.promote.paths()))
+        : cycle.rollback == null ? Optional.empty() : cycle.rollback.paths().map(List::copyOf);
+    String message = cycle.promote != null ? "warden: validated patch for " + featureId
+        : cycle.rollback != null ? "warden: rollback of " + featureId + " to checkpoint " + cycle.rollback.to()
         : "warden: checkpoint of " + featureId + " (" + cycle.trigger.label() + ")";
     CompletableFuture<CaptureDone> work = CompletableFuture.supplyAsync(() -> {
       if (!java.nio.file.Files.exists(Path.of(setup.worktree()).resolve(".git"), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -309,9 +338,9 @@ public final class Checkpoints
         Collection<String> changed = paths;
         boolean scan = fullScan;
         if (rollbackTarget.isPresent()) {
-          restored = chain.restore(rollbackTarget.get(), cycle.rollback.paths().map(List::copyOf));
+          restored = chain.restore(rollbackTarget.get(), restorePaths.map(paths1 -> (Collection<String>) paths1));
           changed = restored;
-          scan = cycle.rollback.paths().isEmpty();
+          scan = restorePaths.isEmpty();
         }
         Snapshotter.Capture capture = chain.capture(changed, scan, cycle.trigger.recordsUnchanged(), message);
         return new CaptureDone(cycle, answered.outcome(), capture, restored);
@@ -378,6 +407,9 @@ public final class Checkpoints
         cycle.trigger, quiesced, note, capture.changes().size(), added, removed, capture.filesChangedSinceBase(),
         Duration.ofNanos(capture.captureNanos()).toMillis(), Instant.now());
     List<Event> events = new ArrayList<>();
+    if (cycle.promote != null) {
+      events.add(new PatchPromoted(featureId, cycle.promote.commit(), cycle.promote.paths(), cycle.promote.by(), Instant.now()));
+    }
     if (cycle.rollback != null) {
       events.add(new RolledBack(featureId, cycle.rollback.to(), cycle.rollback.paths().orElse(List.of()), done.restored(),
           cycle.rollback.by(), Instant.now()));
@@ -490,6 +522,8 @@ public final class Checkpoints
     }
     pendingRollbacks.forEach(r -> r.replyTo().tell(new Failed(Rejection.Kind.CONFLICT, "the feature ended")));
     pendingRollbacks.clear();
+    pendingPromotions.forEach(r -> r.replyTo().tell(new Failed(Rejection.Kind.CONFLICT, "the feature ended")));
+    pendingPromotions.clear();
     CompletableFuture.runAsync(this::closeSnapshotter, serial).whenComplete((ok, failure) -> stop.replyTo().tell(Done.getInstance()));
     return Effect().stop().thenNoReply();
   }
@@ -515,6 +549,7 @@ public final class Checkpoints
           return state;
         })
         .onEvent(RolledBack.class, (state, event) -> state)
+        .onEvent(PatchPromoted.class, (state, event) -> state)
         .build();
   }
 }

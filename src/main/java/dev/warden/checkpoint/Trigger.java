@@ -12,6 +12,7 @@ public enum Trigger {
   @JsonProperty("debounce") DEBOUNCE,
   @JsonProperty("forced") FORCED,
   @JsonProperty("rollback") ROLLBACK,
+  @JsonProperty("patch") PATCH,
   @JsonProperty("manual") MANUAL,
   @JsonProperty("final") FINAL;
 
@@ -21,7 +22,7 @@ public enum Trigger {
 
   /** Triggers a person or the lifecycle asked for are recorded even when nothing changed. */
   public boolean recordsUnchanged() {
-    return this == MANUAL || this == FINAL || this == FORCED || this == ROLLBACK;
+    return this == MANUAL || this == FINAL || this == FORCED || this == ROLLBACK || this == PATCH;
   }
 
   public Trigger strongest(Trigger other) {

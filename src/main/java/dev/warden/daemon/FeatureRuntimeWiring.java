@@ -184,6 +184,21 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
       }
 
       @Override
+      public CompletionStage<Optional<String>> latestCheckpoint() {
+        var chain = sharding.entityRefFor(Checkpoints.ENTITY_KEY, featureId);
+        return chain.<Checkpoints.Page>ask(replyTo -> new Checkpoints.ListCheckpoints(Integer.MAX_VALUE, 0, replyTo), askTimeout)
+            .thenCompose(count -> count.total() == 0 ? CompletableFuture.completedFuture(Optional.<String>empty())
+                : chain.<Checkpoints.Page>ask(replyTo -> new Checkpoints.ListCheckpoints((int) count.total() - 1, 1, replyTo), askTimeout)
+                    .thenApply(last -> Optional.of(last.checkpoints().get(0).commit())));
+      }
+
+      @Override
+      public CompletionStage<Checkpoints.Outcome> promote(String commit, List<String> paths, String by) {
+        return sharding.entityRefFor(Checkpoints.ENTITY_KEY, featureId)
+            .ask(replyTo -> new Checkpoints.Promote(commit, paths, by, replyTo), askTimeout.plus(pauseTimeout));
+      }
+
+      @Override
       public CompletionStage<Checkpoints.Outcome> rollback(long to, List<String> paths, String by) {
         return sharding.entityRefFor(Checkpoints.ENTITY_KEY, featureId)
             .ask(replyTo -> new Checkpoints.Rollback(to, Optional.of(paths), by, replyTo), askTimeout.plus(pauseTimeout));
@@ -248,6 +263,26 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
             })
             .whenComplete((text, failure) -> agent(featureId).tell(new AgentLink.Notify(
                 AgentMessage.text(failure == null ? text : "proposal failed: " + failure.getMessage()))));
+      }
+
+      @Override
+      public void patch(String diff) {
+        sharding.entityRefFor(Feature.ENTITY_KEY, featureId)
+            .<Feature.Reply>ask(Feature.Get::new, askTimeout)
+            .thenCompose(reply -> {
+              Feature.FeatureSummary feature = ((Feature.Accepted) reply).feature();
+              Path root = Path.of(feature.repo());
+              Path gitDir = Files.isDirectory(root.resolve(".git")) ? root.resolve(".git") : root;
+              return sharding.entityRefFor(Validator.ENTITY_KEY, featureId).<Validator.PatchOutcome>ask(
+                  replyTo -> new Validator.ValidatePatch(gitDir.toString(), feature.baseCommit(), diff, "agent", replyTo),
+                  askTimeout.plus(pauseTimeout).plusMinutes(30));
+            })
+            .whenComplete((outcome, failure) -> agent(featureId).tell(new AgentLink.Notify(AgentMessage.text(
+                failure != null ? "patch failed: " + failure.getMessage()
+                    : outcome instanceof Validator.PatchPromoted promoted ? "patch accepted as checkpoint " + promoted.checkpoint().seq()
+                    : outcome instanceof Validator.PatchRefused refused ? "patch refused (" + refused.verdict() + "): " + refused.violations()
+                    : outcome instanceof Validator.PatchDoesNotApply no ? "patch does not apply: " + no.output()
+                    : "patch failed: " + ((Validator.PatchFailed) outcome).reason()))));
       }
 
       @Override

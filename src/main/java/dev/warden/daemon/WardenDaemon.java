@@ -21,6 +21,7 @@ import dev.warden.feature.FeatureSubRoutes;
 import dev.warden.validate.CheckPool;
 import dev.warden.validate.CheckRunner;
 import dev.warden.validate.HeavyChecks;
+import dev.warden.validate.PatchRoutes;
 import dev.warden.validate.Validator;
 import dev.warden.watchdog.ChangeLogRoutes;
 import dev.warden.watchdog.WatchHub;
@@ -95,7 +96,8 @@ public final class WardenDaemon {
       List<FeatureSubRoutes> subRoutes = List.of(
           new CheckpointRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), captureTimeout),
           new AgentRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout()),
-          new ChangeLogRoutes(system, features, settings.maxBodyBytes()));
+          new ChangeLogRoutes(system, features, settings.maxBodyBytes()),
+          new PatchRoutes(system, features, settings.maxBodyBytes(), captureTimeout.plusMinutes(30)));
       Route routes = routes(system, settings, tokens, features, subRoutes, hub);
       ServerBinding binding = HttpServer.start(system, settings.httpHost(), settings.httpPort(), routes)
           .toCompletableFuture()
@@ -136,7 +138,7 @@ public final class WardenDaemon {
     HeavyChecks heavy = new HeavyChecks(git, new CheckRunner(CheckRunner.Settings.defaults()), scratch, v.getInt("check-cache-entries"));
     return new Validator.ValidationServices(pool, heavy,
         system.dispatchers().lookup(akka.actor.typed.DispatcherSelector.fromConfig("warden-blocking-dispatcher")),
-        v.getDuration("fast-budget"), v.getDuration("queue-retry"), v.getInt("cache-entries"));
+        v.getDuration("fast-budget"), v.getDuration("queue-retry"), v.getInt("cache-entries"), git, scratch);
   }
 
   private static Path prepareDataDir(Path dataDir) {

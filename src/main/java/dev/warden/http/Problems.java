@@ -25,7 +25,13 @@ public final class Problems {
   private Problems() {}
 
   public static HttpResponse response(StatusCode status, String detail, String field) {
-    ObjectNode body = MAPPER.createObjectNode();
+    return response(status, detail, field, java.util.Map.of(), MAPPER);
+  }
+
+  /** A problem with extension members (e.g. the violations that made a patch invalid), written with {@code mapper}. */
+  public static HttpResponse response(StatusCode status, String detail, String field, java.util.Map<String, Object> extensions,
+      ObjectMapper mapper) {
+    ObjectNode body = mapper.createObjectNode();
     body.put("type", "about:blank");
     body.put("title", status.reason());
     body.put("status", status.intValue());
@@ -33,9 +39,10 @@ public final class Problems {
     if (field != null) {
       body.put("field", field);
     }
+    extensions.forEach((key, value) -> body.set(key, mapper.valueToTree(value)));
     byte[] bytes;
     try {
-      bytes = MAPPER.writeValueAsBytes(body);
+      bytes = mapper.writeValueAsBytes(body);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       bytes = ("{\"status\":" + status.intValue() + "}").getBytes(StandardCharsets.UTF_8);
     }

@@ -65,6 +65,26 @@ public final class Validator
    */
   public record SmartRollback(String by, ActorRef<SmartRollbackResult> replyTo) implements Command {}
 
+  /**
+   * Patch mode: apply {@code diff} in a shadow worktree at the latest checkpoint, judge it there, and
+   * only when it is valid bring it into the feature's worktree as a checkpoint (trigger patch).
+   */
+  public record ValidatePatch(String gitDir, String baseCommit, String diff, String by, ActorRef<PatchOutcome> replyTo)
+      implements Command {}
+
+  public sealed interface PatchOutcome extends CborSerializable {}
+
+  /** Valid: now checkpoint {@code checkpoint}, whose tree is the shadow's {@code shadowTree}. */
+  public record PatchPromoted(dev.warden.checkpoint.Checkpoints.CheckpointRecord checkpoint, String shadowTree) implements PatchOutcome {}
+
+  /** Applied in the shadow but not valid; the feature's worktree was not touched. */
+  public record PatchRefused(String verdict, List<Violation> violations, List<CheckOutcome> checks) implements PatchOutcome {}
+
+  /** The diff does not apply to the latest checkpoint; {@code output} names the failing hunks. */
+  public record PatchDoesNotApply(String output) implements PatchOutcome {}
+
+  public record PatchFailed(String reason) implements PatchOutcome {}
+
   public sealed interface SmartRollbackResult extends CborSerializable {}
 
   public record RolledBackSmartly(long from, long to, List<String> paths, dev.warden.checkpoint.Checkpoints.Outcome outcome)
@@ -107,6 +127,11 @@ public final class Validator
 
   public record ValidationFailed(String featureId, long seq, String reason, Instant at) implements Event {}
 
+  /** A patch was refused before it touched the worktree (audit trail). */
+  public record PatchRejected(String featureId, String by, String reason, List<Violation> violations, Instant at) implements Event {}
+
+  private record PatchJudged(ValidatePatch request, PatchOutcome outcome) implements Command {}
+
   /** A heavy check's result as recorded: output bounded to its head and tail. */
   public record CheckOutcome(String name, List<String> argv, boolean passed, Optional<Integer> exitCode, boolean timedOut,
       long durationMs, String outputHead, String outputTail, long droppedBytes) implements CborSerializable {}
@@ -133,7 +158,7 @@ public final class Validator
 
   /** What every validator shares: the pool, the heavy-check runner, the blocking executor, the fast-rule budget. */
   public record ValidationServices(CheckPool pool, HeavyChecks heavy, Executor blocking, Duration fastBudget, Duration queueRetry,
-      int cacheCapacity) {}
+      int cacheCapacity, dev.warden.git.GitCli git, java.nio.file.Path scratch) {}
 
   public static Behavior<Command> create(String featureId, Function<String, ValidatorPeers> peers, ValidationServices services) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Validator(featureId, context, timers, peers, services)));
@@ -209,6 +234,8 @@ public final class Validator
         .onCommand(GetVerdict.class, (state, get) -> Effect().reply(get.replyTo(),
             Optional.ofNullable(state.verdicts.get(get.seq())).<Lookup>map(Found::new).orElse(new NotValidated(get.seq()))))
         .onCommand(SmartRollback.class, this::onSmartRollback)
+        .onCommand(ValidatePatch.class, this::onValidatePatch)
+        .onCommand(PatchJudged.class, this::onPatchJudged)
         .onCommand(Stop.class, (state, stop) -> Effect().stop().thenReply(stop.replyTo(), s -> Done.getInstance()));
     return builder.build();
   }
@@ -326,8 +353,7 @@ public final class Validator
   }
 
   private ReplyEffect<Event, State> onHeavyDone(State state, HeavyDone done) {
-    List<CheckOutcome> outcomes = done.results().stream().map(r -> new CheckOutcome(r.name(), r.argv(), r.passed(),
-        Optional.ofNullable(r.exitCode()), r.timedOut(), r.durationMs(), r.outputHead(), r.outputTail(), r.droppedBytes())).toList();
+    List<CheckOutcome> outcomes = done.results().stream().map(Validator::outcome).toList();
     VerdictRecord fast = state.verdicts.get(done.request().seq());
     String fastVerdict = fast == null ? "valid" : fast.fastRules();
     boolean failed = outcomes.stream().anyMatch(o -> !o.passed());
@@ -355,6 +381,54 @@ public final class Validator
         ? new RolledBackSmartly(p.from(), p.to(), p.paths(), outcome)
         : new NothingToRollBack("the rollback failed: " + failure.getMessage())));
     return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onValidatePatch(State state, ValidatePatch request) {
+    PatchGate gate = new PatchGate(services);
+    peers().plan()
+        .thenCombine(peers().diskUsage(), (plan, usage) -> new Object[] {plan, usage})
+        .thenCombine(peers().latestCheckpoint(), (both, latest) -> new Object[] {both[0], both[1], latest.orElse(request.baseCommit())})
+        .thenApplyAsync(all -> {
+          try {
+            return gate.judge(java.nio.file.Path.of(request.gitDir()), request.baseCommit(), (String) all[2], request.diff(),
+                (Plan) all[0], (java.util.OptionalLong) all[1], cache);
+          } catch (Exception e) {
+            throw new java.util.concurrent.CompletionException(e);
+          }
+        }, services.blocking())
+        .thenCompose(judgement -> {
+          if (judgement instanceof PatchGate.DoesNotApply no) {
+            return java.util.concurrent.CompletableFuture.<PatchOutcome>completedFuture(new PatchDoesNotApply(no.output()));
+          }
+          PatchGate.Judged judged = (PatchGate.Judged) judgement;
+          if (!judged.valid()) {
+            String verdict = judged.rules().verdict() != FastRules.Verdict.VALID ? label(judged.rules().verdict()) : "invalid";
+            return java.util.concurrent.CompletableFuture.<PatchOutcome>completedFuture(new PatchRefused(verdict, judged.rules().violations(),
+                judged.checks().stream().map(Validator::outcome).toList()));
+          }
+          return peers().promote(judged.commit(), judged.paths(), request.by()).thenApply(outcome ->
+              outcome instanceof dev.warden.checkpoint.Checkpoints.Taken taken ? (PatchOutcome) new PatchPromoted(taken.checkpoint(), judged.tree())
+                  : new PatchFailed("the validated patch could not be brought in: " + outcome));
+        })
+        .whenComplete((outcome, failure) -> context.getSelf().tell(new PatchJudged(request,
+            failure == null ? outcome : new PatchFailed(String.valueOf(failure.getCause() != null ? failure.getCause() : failure)))));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onPatchJudged(State state, PatchJudged judged) {
+    PatchOutcome outcome = judged.outcome();
+    if (outcome instanceof PatchPromoted || outcome instanceof PatchFailed) {
+      return Effect().reply(judged.request().replyTo(), outcome);
+    }
+    String reason = outcome instanceof PatchDoesNotApply no ? "does not apply: " + no.output() : "not valid";
+    List<Violation> violations = outcome instanceof PatchRefused refused ? refused.violations() : List.of();
+    return Effect().persist(new PatchRejected(featureId, judged.request().by(), reason, violations, Instant.now()))
+        .thenReply(judged.request().replyTo(), s -> outcome);
+  }
+
+  private static CheckOutcome outcome(CheckResult r) {
+    return new CheckOutcome(r.name(), r.argv(), r.passed(), Optional.ofNullable(r.exitCode()), r.timedOut(), r.durationMs(),
+        r.outputHead(), r.outputTail(), r.droppedBytes());
   }
 
   /** Which files of the latest judged checkpoint to put back, and from which checkpoint. */
@@ -421,6 +495,7 @@ public final class Validator
           state.unfinished.remove(e.seq());
           return state;
         })
+        .onEvent(PatchRejected.class, (state, e) -> state)
         .onEvent(ValidationFailed.class, (state, e) -> {
           VerdictRecord before = state.verdicts.get(e.seq());
           state.verdicts.put(e.seq(), new VerdictRecord(e.seq(), before == null ? "" : before.commit(), "degraded",

@@ -162,6 +162,44 @@ class ValidationIT {
     }
   }
 
+  private static String json(String diff) {
+    return "{\"diff\":" + com.fasterxml.jackson.databind.node.TextNode.valueOf(diff).toString() + "}";
+  }
+
+  @Test
+  void patchesAreJudgedInAShadowBeforeTheyTouchTheWorktree() throws Exception {
+    Path repos = Files.createDirectories(tmp.resolve("repos"));
+    Config config = RunningDaemon.config(tmp.resolve("data"), "", "", "", List.of(repos), true);
+    String id = "p-" + UUID.randomUUID().toString().substring(0, 8);
+    try (RunningDaemon daemon = RunningDaemon.start(config).awaitReady()) {
+      Path tree = Path.of(create(daemon, GitRepos.create(repos.resolve(id)), id, "{\"forbiddenPaths\":[\"secrets/**\"]}"));
+      Files.writeString(tree.resolve("a.txt"), "one\n");
+      checkpoint(daemon, id);
+      String path = "/api/v1/features/" + id + "/patches";
+
+      String forbidden = "diff --git a/secrets/x.txt b/secrets/x.txt\nnew file mode 100644\n--- /dev/null\n+++ b/secrets/x.txt\n@@ -0,0 +1 @@\n+nope\n";
+      RunningDaemon.Response refused = daemon.post(path, RunningDaemon.AGENT, json(forbidden)).assertProblem(422, "diff");
+      assertTrue(refused.body().contains("forbidden-path"), refused.body());
+      assertTrue(!Files.exists(tree.resolve("secrets/x.txt")), "a refused patch touched the worktree");
+
+      String stale = "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-zzz\n+two\n";
+      daemon.post(path, RunningDaemon.AGENT, json(stale)).assertProblem(409, "diff");
+      assertEquals("one\n", Files.readString(tree.resolve("a.txt")));
+
+      String good = "diff --git a/a.txt b/a.txt\n--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-one\n+two\n"
+          + "diff --git a/b.txt b/b.txt\nnew file mode 100644\n--- /dev/null\n+++ b/b.txt\n@@ -0,0 +1 @@\n+bee\n";
+      RunningDaemon.Response promoted = daemon.post(path, RunningDaemon.AGENT, json(good));
+      assertEquals(201, promoted.status(), promoted.body());
+      JsonNode checkpoint = promoted.json().get("checkpoint");
+      assertEquals("patch", checkpoint.get("trigger").asText());
+      assertEquals(promoted.json().get("shadowTree").asText(), checkpoint.get("tree").asText(), "the checkpoint must be the shadow's result");
+      assertEquals("two\n", Files.readString(tree.resolve("a.txt")));
+      assertEquals("bee\n", Files.readString(tree.resolve("b.txt")));
+      daemon.post(path, RunningDaemon.VIEWER, json(good)).assertProblem(403, null);
+      daemon.post(path, RunningDaemon.AGENT, "{\"diff\":\"\"}").assertProblem(400, "diff");
+    }
+  }
+
   @Test
   void aCheckCutShortByARestartIsRunAgain() throws Exception {
     Path repos = Files.createDirectories(tmp.resolve("repos"));
