@@ -43,8 +43,8 @@ import org.eclipse.jgit.lib.ObjectReader;
  * cached per (path, base blob, blob, plan version) in a {@link ValidationCache}.
  *
  * <p>Line counts: changes that carry counts are taken as they are. For the others the validator first
- * bounds the total (every line of the new side added, every line of the old side removed: no diff) and
- * runs real diffs only when that bound exceeds the plan's limit.
+ * bounds the total without a diff (for a modified file, the lines between the head and the tail both
+ * versions share) and runs real diffs only when that bound exceeds the plan's limit.
  */
 public final class FastRules {
 
@@ -54,6 +54,8 @@ public final class FastRules {
   /** Symlink hops followed when resolving a target, as Linux's MAXSYMLINKS. */
   static final int MAX_SYMLINK_HOPS = 40;
   private static final int MAX_SYMLINK_TARGET = 4096;
+  /** Contents kept in memory during one check for the real diffs the line limit may need. */
+  private static final long KEEP_FOR_DIFF_BYTES = 32L << 20;
 
   public enum Verdict { VALID, INVALID, DEGRADED }
 
@@ -213,12 +215,16 @@ public final class FastRules {
     int misses;
     /** Per change (same index): its content result, or null when it was not checked. */
     final FileResult[] results;
+    /** Per change: {before, after} kept from the content pass for a real diff, if one turns out needed. */
+    final byte[][][] kept;
+    long keptBytes;
 
     Run(Input in, long deadline) {
       this.in = in;
       this.plan = in.plan();
       this.deadline = deadline;
       this.results = new FileResult[in.changes().size()];
+      this.kept = new byte[in.changes().size()][][];
     }
 
     boolean overBudget() {
@@ -390,7 +396,7 @@ public final class FastRules {
             continue;
           }
           try {
-            r = contentOf(c, scan);
+            r = contentOf(i, c, scan);
           } catch (IOException | RuntimeException e) {
             unchecked.add(new Unchecked(scan ? Rule.SECRET.id() : Rule.MAX_CHANGED_LINES.id(), c.path(),
                 "cannot read its content: " + e));
@@ -413,10 +419,10 @@ public final class FastRules {
 
     /**
      * Secrets (when {@code scan}) and line figures of one change: exact for additions and deletions, an
-     * upper bound for a modification (all new lines added, all old removed), which {@link
-     * #changedLines} replaces by a real diff only if the bounds add up to more than the limit.
+     * upper bound for a modification (the lines between the shared head and the shared tail), which
+     * {@link #changedLines} replaces by a real diff only if the bounds add up to more than the limit.
      */
-    private FileResult contentOf(Change c, boolean scan) throws IOException {
+    private FileResult contentOf(int index, Change c, boolean scan) throws IOException {
       SecretScanner scanner = in.scanner();
       List<Violation> found = new ArrayList<>(0);
       byte[] after = null;
@@ -453,7 +459,15 @@ public final class FastRules {
       if (before.length >= scanner.maxBytes() || Lines.isBinary(before)) {
         return new FileResult(found, 0, 0, true);
       }
-      return new FileResult(found, added, Lines.count(before), c.newMode() == Mode.ABSENT);
+      if (after == null) {
+        return new FileResult(found, added, Lines.count(before), c.newMode() == Mode.ABSENT);
+      }
+      int[] bound = Lines.bound(before, after);
+      if (bound[2] == 0 && keptBytes + before.length + after.length <= KEEP_FOR_DIFF_BYTES) {
+        kept[index] = new byte[][] {before, after};
+        keptBytes += before.length + after.length;
+      }
+      return new FileResult(found, bound[0], bound[1], bound[2] == 1);
     }
 
     /** Fingerprints of the secrets in the base version of the file (only asked when the new one has some). */
@@ -503,8 +517,9 @@ public final class FastRules {
           break;
         }
         try {
-          int[] counts = Lines.diff(in.blobs().read(c.oldId(), in.scanner().maxBytes()),
-              in.blobs().read(c.newId(), in.scanner().maxBytes()));
+          byte[][] both = kept[i] != null ? kept[i] : new byte[][] {in.blobs().read(c.oldId(), in.scanner().maxBytes()),
+              in.blobs().read(c.newId(), in.scanner().maxBytes())};
+          int[] counts = Lines.diff(both[0], both[1]);
           FileResult r = results[i];
           FileResult exactResult = new FileResult(r.violations(), counts[0], counts[1], true);
           in.cache().put(new Key(c.path(), c.oldId(), c.newId(), plan.version()), exactResult);
