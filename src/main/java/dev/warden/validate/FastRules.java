@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
@@ -53,7 +54,7 @@ public final class FastRules {
   public static final Duration DEFAULT_BUDGET = Duration.ofSeconds(1);
   /** Symlink hops followed when resolving a target, as Linux's MAXSYMLINKS. */
   static final int MAX_SYMLINK_HOPS = 40;
-  private static final int MAX_SYMLINK_TARGET = 4096;
+  static final int MAX_SYMLINK_TARGET = 4096;
   /** Contents kept in memory during one check for the real diffs the line limit may need. */
   private static final long KEEP_FOR_DIFF_BYTES = 32L << 20;
 
@@ -116,7 +117,7 @@ public final class FastRules {
         if (all == null) {
           throw new IOException("no content for blob " + id.name());
         }
-        return all.length <= limit ? all : java.util.Arrays.copyOf(all, limit);
+        return all.length <= limit ? all : Arrays.copyOf(all, limit);
       };
     }
   }
@@ -652,17 +653,12 @@ public final class FastRules {
     }
   }
 
-  @FunctionalInterface
-  interface LinkLookup {
-    Optional<String> targetOf(String path) throws IOException;
-  }
-
   /**
    * Where the link at {@code linkPath} with {@code target} leads, resolved as the kernel would but
    * lexically, on the checkpoint's content only: relative to the link's directory, following links met
    * on the way ({@code lookup}), {@code ..} after a link applying to where the link led. No file system.
    */
-  static Resolution resolve(String linkPath, String target, LinkLookup lookup) throws IOException {
+  static Resolution resolve(String linkPath, String target, Symlinks lookup) throws IOException {
     List<String> via = new ArrayList<>();
     if (target.isEmpty()) {
       return new Resolution(Outcome.INSIDE, linkPath, via); // an empty target resolves to nothing (ENOENT)
