@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
@@ -43,8 +44,8 @@ import org.eclipse.jgit.lib.ObjectReader;
  * cached per (path, base blob, blob, plan version) in a {@link ValidationCache}.
  *
  * <p>Line counts: changes that carry counts are taken as they are. For the others the validator first
- * bounds the total (every line of the new side added, every line of the old side removed: no diff) and
- * runs real diffs only when that bound exceeds the plan's limit.
+ * bounds the total without a diff (for a modified file, the lines between the head and the tail both
+ * versions share) and runs real diffs only when that bound exceeds the plan's limit.
  */
 public final class FastRules {
 
@@ -53,7 +54,9 @@ public final class FastRules {
   public static final Duration DEFAULT_BUDGET = Duration.ofSeconds(1);
   /** Symlink hops followed when resolving a target, as Linux's MAXSYMLINKS. */
   static final int MAX_SYMLINK_HOPS = 40;
-  private static final int MAX_SYMLINK_TARGET = 4096;
+  static final int MAX_SYMLINK_TARGET = 4096;
+  /** Contents kept in memory during one check for the real diffs the line limit may need. */
+  private static final long KEEP_FOR_DIFF_BYTES = 32L << 20;
 
   public enum Verdict { VALID, INVALID, DEGRADED }
 
@@ -114,7 +117,7 @@ public final class FastRules {
         if (all == null) {
           throw new IOException("no content for blob " + id.name());
         }
-        return all.length <= limit ? all : java.util.Arrays.copyOf(all, limit);
+        return all.length <= limit ? all : Arrays.copyOf(all, limit);
       };
     }
   }
@@ -213,12 +216,16 @@ public final class FastRules {
     int misses;
     /** Per change (same index): its content result, or null when it was not checked. */
     final FileResult[] results;
+    /** Per change: {before, after} kept from the content pass for a real diff, if one turns out needed. */
+    final byte[][][] kept;
+    long keptBytes;
 
     Run(Input in, long deadline) {
       this.in = in;
       this.plan = in.plan();
       this.deadline = deadline;
       this.results = new FileResult[in.changes().size()];
+      this.kept = new byte[in.changes().size()][][];
     }
 
     boolean overBudget() {
@@ -390,7 +397,7 @@ public final class FastRules {
             continue;
           }
           try {
-            r = contentOf(c, scan);
+            r = contentOf(i, c, scan);
           } catch (IOException | RuntimeException e) {
             unchecked.add(new Unchecked(scan ? Rule.SECRET.id() : Rule.MAX_CHANGED_LINES.id(), c.path(),
                 "cannot read its content: " + e));
@@ -413,10 +420,10 @@ public final class FastRules {
 
     /**
      * Secrets (when {@code scan}) and line figures of one change: exact for additions and deletions, an
-     * upper bound for a modification (all new lines added, all old removed), which {@link
-     * #changedLines} replaces by a real diff only if the bounds add up to more than the limit.
+     * upper bound for a modification (the lines between the shared head and the shared tail), which
+     * {@link #changedLines} replaces by a real diff only if the bounds add up to more than the limit.
      */
-    private FileResult contentOf(Change c, boolean scan) throws IOException {
+    private FileResult contentOf(int index, Change c, boolean scan) throws IOException {
       SecretScanner scanner = in.scanner();
       List<Violation> found = new ArrayList<>(0);
       byte[] after = null;
@@ -453,7 +460,15 @@ public final class FastRules {
       if (before.length >= scanner.maxBytes() || Lines.isBinary(before)) {
         return new FileResult(found, 0, 0, true);
       }
-      return new FileResult(found, added, Lines.count(before), c.newMode() == Mode.ABSENT);
+      if (after == null) {
+        return new FileResult(found, added, Lines.count(before), c.newMode() == Mode.ABSENT);
+      }
+      int[] bound = Lines.bound(before, after);
+      if (bound[2] == 0 && keptBytes + before.length + after.length <= KEEP_FOR_DIFF_BYTES) {
+        kept[index] = new byte[][] {before, after};
+        keptBytes += before.length + after.length;
+      }
+      return new FileResult(found, bound[0], bound[1], bound[2] == 1);
     }
 
     /** Fingerprints of the secrets in the base version of the file (only asked when the new one has some). */
@@ -503,8 +518,9 @@ public final class FastRules {
           break;
         }
         try {
-          int[] counts = Lines.diff(in.blobs().read(c.oldId(), in.scanner().maxBytes()),
-              in.blobs().read(c.newId(), in.scanner().maxBytes()));
+          byte[][] both = kept[i] != null ? kept[i] : new byte[][] {in.blobs().read(c.oldId(), in.scanner().maxBytes()),
+              in.blobs().read(c.newId(), in.scanner().maxBytes())};
+          int[] counts = Lines.diff(both[0], both[1]);
           FileResult r = results[i];
           FileResult exactResult = new FileResult(r.violations(), counts[0], counts[1], true);
           in.cache().put(new Key(c.path(), c.oldId(), c.newId(), plan.version()), exactResult);
@@ -637,17 +653,12 @@ public final class FastRules {
     }
   }
 
-  @FunctionalInterface
-  interface LinkLookup {
-    Optional<String> targetOf(String path) throws IOException;
-  }
-
   /**
    * Where the link at {@code linkPath} with {@code target} leads, resolved as the kernel would but
    * lexically, on the checkpoint's content only: relative to the link's directory, following links met
    * on the way ({@code lookup}), {@code ..} after a link applying to where the link led. No file system.
    */
-  static Resolution resolve(String linkPath, String target, LinkLookup lookup) throws IOException {
+  static Resolution resolve(String linkPath, String target, Symlinks lookup) throws IOException {
     List<String> via = new ArrayList<>();
     if (target.isEmpty()) {
       return new Resolution(Outcome.INSIDE, linkPath, via); // an empty target resolves to nothing (ENOENT)

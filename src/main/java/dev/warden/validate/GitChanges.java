@@ -29,8 +29,6 @@ public final class GitChanges {
 
   private GitChanges() {}
 
-  private static final int MAX_SYMLINK_TARGET = 4096;
-
   /** The tree of a commit (or the tree itself). */
   public static ObjectId treeOf(ObjectReader reader, AnyObjectId commitOrTree) throws IOException {
     try (RevWalk walk = new RevWalk(reader)) {
@@ -104,7 +102,7 @@ public final class GitChanges {
 
   private static String target(ObjectReader reader, ObjectId blob) throws IOException {
     try {
-      byte[] bytes = FastRules.Blobs.of(reader).read(blob, MAX_SYMLINK_TARGET);
+      byte[] bytes = FastRules.Blobs.of(reader).read(blob, FastRules.MAX_SYMLINK_TARGET);
       return new String(bytes, StandardCharsets.UTF_8);
     } catch (MissingObjectException e) {
       throw new IOException("symlink blob " + blob.name() + " is missing", e);

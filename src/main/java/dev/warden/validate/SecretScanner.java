@@ -53,6 +53,7 @@ public final class SecretScanner {
   private static final byte[] RK_LIVE = ascii("rk_live_");
   private static final byte[] SK_ANT = ascii("sk-ant-");
   private static final byte[] PRIVATE_KEY_JSON = ascii("\"private_key\"");
+  private static final byte[] EXPORT = ascii("export");
   /** Values starting so belong to a specific detector, not to generic-secret. */
   private static final byte[][] VENDOR_PREFIXES = {ascii("ghp_"), ascii("gho_"), ascii("ghu_"), ascii("ghs_"), ascii("ghr_"),
       ascii("github_pat_"), ascii("glpat-"), ascii("xoxa-"), ascii("xoxb-"), ascii("xoxp-"), ascii("xoxr-"), ascii("xoxs-"),
@@ -65,12 +66,31 @@ public final class SecretScanner {
       "xxxx", "your", "dummy", "sample", "placeholder", "redacted", "****", "test", "fake", "todo", "replace", "insert",
       "default", "null", "none", "undefined", "foobar", "lorem"};
 
-  /** The bytes the pass stops at: line feeds and the first bytes of what the detectors look for. */
-  private static final boolean[] TRIGGER = new boolean[256];
+  /**
+   * The byte pairs (first &lt;&lt; 8 | second) where the pass calls a detector: the starts of what they
+   * look for ("--", "AK", "AS", "gh", "gi", "gl", "xo", "sk", "rk") and every '=' or ':'.
+   */
+  private static final boolean[] TRIGGER = new boolean[1 << 16];
+  /** Character classes of bytes, as bit masks, for the token runs. */
+  private static final byte[] CLASSES = new byte[256];
+  private static final int ALNUM = 1;
+  private static final int UNDERSCORE = 2;
+  private static final int DASH = 4;
+  private static final int DOT = 8;
+  private static final int SLASH_PLUS = 16;
 
   static {
-    for (char ch : "\n-Agxsr=:".toCharArray()) {
-      TRIGGER[ch] = true;
+    for (String pair : new String[] {"--", "AK", "AS", "gh", "gi", "gl", "xo", "sk", "rk"}) {
+      TRIGGER[pair.charAt(0) << 8 | pair.charAt(1)] = true;
+    }
+    for (int next = 0; next < 256; next++) {
+      TRIGGER['=' << 8 | next] = true;
+      TRIGGER[':' << 8 | next] = true;
+    }
+    for (int b = 0; b < 256; b++) {
+      boolean alnum = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9');
+      CLASSES[b] = (byte) ((alnum ? ALNUM : 0) | (b == '_' ? UNDERSCORE : 0) | (b == '-' ? DASH : 0) | (b == '.' ? DOT : 0)
+          | (b == '/' || b == '+' ? SLASH_PLUS : 0));
     }
   }
 
@@ -154,6 +174,9 @@ public final class SecretScanner {
     private final int end;
     private final List<Finding> findings = new ArrayList<>(0);
     private int line = 1;
+    private int lineCountedTo;
+    /** Where the current detector was triggered: its finding is reported on that line. */
+    private int at;
     /** The current assignment's normalized name (see normalizedName). */
     private final byte[] name = new byte[MAX_LABEL + 1];
     /** Bytes before this index belong to a finding already made: no trigger fires inside them. */
@@ -168,31 +191,36 @@ public final class SecretScanner {
       final byte[] c = this.c;
       final int end = this.end;
       for (int i = 0; i < end; i++) {
-        byte b = c[i];
-        if (!TRIGGER[b & 0xff]) {
+        // two bytes decide whether anything can start here: letters are frequent, secrets are not
+        int next = i + 1 < end ? c[i + 1] & 0xff : 0;
+        if (!TRIGGER[((c[i] & 0xff) << 8) | next] || i < quietUntil) {
           continue;
         }
-        if (b == '\n') {
-          line++;
-          continue;
-        }
-        if (i < quietUntil) {
-          continue;
-        }
-        int done = switch (b) {
+        at = i;
+        int done = switch (c[i]) {
           case '-' -> pem(i);
           case 'A' -> awsKeyId(i);
           case 'g' -> githubOrGitlab(i);
           case 'x' -> slack(i);
           case 's' -> skKey(i);
           case 'r' -> restrictedStripe(i);
-          case '=', ':' -> assignment(i);
-          default -> -1;
+          default -> assignment(i);
         };
         if (done > i) {
           quietUntil = done;
         }
       }
+    }
+
+    /** The 1-based line of {@code index}; counted only when something is found, and only forwards. */
+    private int lineOf(int index) {
+      for (int k = lineCountedTo; k < index; k++) {
+        if (c[k] == '\n') {
+          line++;
+        }
+      }
+      lineCountedTo = Math.max(lineCountedTo, index);
+      return line;
     }
 
     // ---- PEM private key blocks ----
@@ -301,7 +329,7 @@ public final class SecretScanner {
         return -1;
       }
       if (i + 4 <= end && c[i + 1] == 'h' && c[i + 3] == '_' && "pousr".indexOf(c[i + 2]) >= 0) {
-        int bodyEnd = run(i + 4, Pass::isAlnum);
+        int bodyEnd = run(i + 4, ALNUM);
         int n = bodyEnd - (i + 4);
         if (n >= 30 && n <= 251 && looksRandom(c, i + 4, bodyEnd)) {
           String kind = switch (c[i + 2]) {
@@ -318,7 +346,7 @@ public final class SecretScanner {
       }
       if (startsWith(i, GITHUB_PAT)) {
         int start = i + GITHUB_PAT.length;
-        int bodyEnd = run(start, b -> isAlnum(b) || b == '_');
+        int bodyEnd = run(start, ALNUM | UNDERSCORE);
         if (bodyEnd - start >= 50 && bodyEnd - start <= 251 && looksRandom(c, start, bodyEnd)) {
           add("github-token", "GitHub fine-grained personal access token (github_pat_...)", mask(i, bodyEnd), i, bodyEnd);
           return bodyEnd;
@@ -327,7 +355,7 @@ public final class SecretScanner {
       }
       if (startsWith(i, GLPAT)) {
         int start = i + GLPAT.length;
-        int bodyEnd = run(start, b -> isAlnum(b) || b == '_' || b == '-' || b == '.');
+        int bodyEnd = run(start, ALNUM | UNDERSCORE | DASH | DOT);
         while (bodyEnd > start && c[bodyEnd - 1] == '.') {
           bodyEnd--;
         }
@@ -347,7 +375,7 @@ public final class SecretScanner {
         return -1;
       }
       int start = i + 5;
-      int bodyEnd = run(start, b -> isAlnum(b) || b == '-');
+      int bodyEnd = run(start, ALNUM | DASH);
       int n = bodyEnd - start;
       if (n < 20 || n > 251) {
         return -1;
@@ -379,7 +407,7 @@ public final class SecretScanner {
       }
       boolean anthropic = startsWith(i, SK_ANT);
       int start = i + (anthropic ? SK_ANT.length : 3);
-      int bodyEnd = run(start, b -> isAlnum(b) || b == '-' || b == '_');
+      int bodyEnd = run(start, ALNUM | DASH | UNDERSCORE);
       int n = bodyEnd - start;
       if (n < 32 || n > 251 || longestAlnumRun(start, bodyEnd) < 16 || !hasUpperLowerDigit(start, bodyEnd)
           || !looksRandom(c, start, bodyEnd)) {
@@ -402,7 +430,7 @@ public final class SecretScanner {
 
     private int stripe(int i, int prefix, String what) {
       int start = i + prefix;
-      int bodyEnd = run(start, Pass::isAlnum);
+      int bodyEnd = run(start, ALNUM);
       if (bodyEnd - start < 24 || bodyEnd - start > 247 || !looksRandom(c, start, bodyEnd)) {
         return -1;
       }
@@ -455,12 +483,7 @@ public final class SecretScanner {
       if (quote != 0 && (k < 0 || c[k] != quote)) {
         return -1;
       }
-      int n = normalizedName(nameStart, nameEnd);
-      boolean aws = nameContains(n, "secretaccesskey") || (nameContains(n, "secret") && nameContains(n, "aws"));
-      boolean generic = !aws && nameEndsWithAny(n);
-      if (!aws && !generic) {
-        return -1;
-      }
+      // the value's shape first (cheap), the name only for a value that could be a secret
       int v = valueFrom;
       while (v < end && (c[v] == ' ' || c[v] == '\t')) {
         v++;
@@ -471,10 +494,20 @@ public final class SecretScanner {
       byte open = c[v];
       boolean quoted = open == '"' || open == '\'' || open == '`';
       int valueStart = quoted ? v + 1 : v;
+      int awsEnd = run(valueStart, ALNUM | SLASH_PLUS);
+      boolean awsShape = awsEnd - valueStart == 40 && (awsEnd >= end || c[awsEnd] != '=');
+      if (!quoted && !awsShape && !startsLine(nameStart)) {
+        return -1; // code: "int x = compute(1)"
+      }
+      int n = normalizedName(nameStart, nameEnd);
+      boolean aws = nameContains(n, "secretaccesskey") || (nameContains(n, "secret") && nameContains(n, "aws"));
+      boolean generic = !aws && nameEndsWithAny(n);
+      if (!aws && !generic) {
+        return -1;
+      }
       if (aws) {
-        int valueEnd = run(valueStart, b -> isAlnum(b) || b == '/' || b == '+');
-        if (valueEnd - valueStart == 40 && (valueEnd >= end || c[valueEnd] != '=') && looksRandom(c, valueStart, valueEnd)
-            && hasUpperAndLower(valueStart, valueEnd)) {
+        int valueEnd = awsEnd;
+        if (awsShape && looksRandom(c, valueStart, valueEnd) && hasUpperAndLower(valueStart, valueEnd)) {
           add("aws-secret-access-key", "AWS secret access key", mask(valueStart, valueEnd), valueStart, valueEnd);
           return valueEnd;
         }
@@ -589,7 +622,7 @@ public final class SecretScanner {
         k--;
       }
       // "export NAME=value"
-      if (k >= 6 && c[k] == 't' && new String(c, k - 5, 6, StandardCharsets.US_ASCII).equals("export")) {
+      if (k >= 5 && startsWith(k - 5, EXPORT) && (k == 5 || c[k - 6] == ' ' || c[k - 6] == '\t' || c[k - 6] == '\n')) {
         k -= 6;
         while (k >= 0 && (c[k] == ' ' || c[k] == '\t')) {
           k--;
@@ -656,7 +689,7 @@ public final class SecretScanner {
     // ---- helpers ----
 
     private void add(String rule, String description, String masked, int secretFrom, int secretTo) {
-      findings.add(new Finding(rule, line, description, masked, fingerprint(c, secretFrom, secretTo)));
+      findings.add(new Finding(rule, lineOf(at), description, masked, fingerprint(c, secretFrom, secretTo)));
     }
 
     private String mask(int from, int to) {
@@ -693,15 +726,11 @@ public final class SecretScanner {
       return indexOf(needle, from, i) >= 0;
     }
 
-    private interface BytePredicate {
-      boolean test(byte b);
-    }
-
-    /** The end of the run of bytes matching {@code p} from {@code start} (at most {@value #MAX_TOKEN} + 1 long). */
-    private int run(int start, BytePredicate p) {
+    /** The end of the run of bytes in the classes {@code mask} from {@code start} (at most {@value #MAX_TOKEN} + 1 long). */
+    private int run(int start, int mask) {
       int k = start;
       int limit = Math.min(end, start + MAX_TOKEN + 1);
-      while (k < limit && p.test(c[k])) {
+      while (k < limit && (CLASSES[c[k] & 0xff] & mask) != 0) {
         k++;
       }
       return k;

@@ -380,12 +380,12 @@ class FastRulesTest {
 
   @Test
   void resolvesLinksLexically() throws IOException {
-    FastRules.LinkLookup none = p -> Optional.empty();
+    FastRules.Symlinks none = FastRules.Symlinks.NONE;
     assertEquals(new FastRules.Resolution(FastRules.Outcome.INSIDE, "b/c", List.of()), FastRules.resolve("a/link", "../b/./c", none));
     assertEquals(FastRules.Outcome.ESCAPES, FastRules.resolve("a/link", "../../x", none).outcome());
     assertEquals(FastRules.Outcome.INSIDE, FastRules.resolve("link", "", none).outcome());
     Map<String, String> links = Map.of("a/b", "../c/d", "c/d", "../../..");
-    FastRules.LinkLookup lookup = p -> Optional.ofNullable(links.get(p));
+    FastRules.Symlinks lookup = p -> Optional.ofNullable(links.get(p));
     assertEquals(new FastRules.Resolution(FastRules.Outcome.ESCAPES, "above the worktree root", List.of("a/b", "c/d")),
         FastRules.resolve("x", "a/b/y", lookup));
     assertNotEquals(FastRules.Outcome.ESCAPES, FastRules.resolve("x", "a/q", lookup).outcome());
