@@ -6,6 +6,7 @@ import dev.warden.checkpoint.CheckpointBench;
 import dev.warden.cli.AgentCommand;
 import dev.warden.daemon.WardenConfig;
 import dev.warden.daemon.WardenDaemon;
+import dev.warden.validate.ValidateBench;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
@@ -17,6 +18,7 @@ public final class Main {
       usage: warden serve [--config FILE]
              warden agent --feature ID [--server URL] [--token T] -- <command...>
              warden bench checkpoint [--files N] [--modify M] [--untracked U] [--runs R] [--json FILE]
+             warden bench validate [--files N] [--runs R] [--json FILE]
              warden version""";
 
   private Main() {}
@@ -44,7 +46,10 @@ public final class Main {
     if (args.length > 0 && args[0].equals("checkpoint")) {
       return CheckpointBench.run(Arrays.copyOfRange(args, 1, args.length));
     }
-    System.err.println("usage: warden bench checkpoint [options]  (see docs/performance.md)");
+    if (args.length > 0 && args[0].equals("validate")) {
+      return ValidateBench.run(Arrays.copyOfRange(args, 1, args.length));
+    }
+    System.err.println("usage: warden bench checkpoint|validate [options]  (see docs/performance.md)");
     return 2;
   }
 
