@@ -136,6 +136,13 @@ public final class WardenDaemon {
     });
     Path scratch = Files.createDirectories(dataDir.resolve("scratch"));
     HeavyChecks heavy = new HeavyChecks(git, new CheckRunner(CheckRunner.Settings.defaults()), scratch, v.getInt("check-cache-entries"));
+    var registry = dev.warden.metrics.WardenMetrics.get(system).registry();
+    io.micrometer.core.instrument.Gauge.builder("warden_check_pool_running", pool, p -> p.stats().running()).register(registry);
+    io.micrometer.core.instrument.Gauge.builder("warden_check_pool_queued", pool, p -> p.stats().queued()).register(registry);
+    io.micrometer.core.instrument.Gauge.builder("warden_check_pool_rejected", pool, p -> p.stats().rejected())
+        .description("Heavy checks refused because the queue was full (their verdict says queued)").register(registry);
+    io.micrometer.core.instrument.Gauge.builder("warden_check_cache_hits", heavy, h -> h.cacheStats().hits()).register(registry);
+    io.micrometer.core.instrument.Gauge.builder("warden_check_cache_misses", heavy, h -> h.cacheStats().misses()).register(registry);
     return new Validator.ValidationServices(pool, heavy,
         system.dispatchers().lookup(akka.actor.typed.DispatcherSelector.fromConfig("warden-blocking-dispatcher")),
         v.getDuration("fast-budget"), v.getDuration("queue-retry"), v.getInt("cache-entries"), git, scratch);

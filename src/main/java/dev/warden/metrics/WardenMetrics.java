@@ -24,6 +24,9 @@ public final class WardenMetrics implements Extension {
   private final Counter unquiesced;
   private final Counter violations;
   private final Counter changeBatches;
+  private final Counter ruleCacheHits;
+  private final Counter ruleCacheMisses;
+  private final Timer fastRules;
 
   private WardenMetrics() {
     new JvmMemoryMetrics().bindTo(registry);
@@ -34,6 +37,11 @@ public final class WardenMetrics implements Extension {
     unquiesced = Counter.builder("warden_checkpoints_total").tag("quiesced", "false").register(registry);
     violations = Counter.builder("warden_violations_total").description("Violations the watchdog reported").register(registry);
     changeBatches = Counter.builder("warden_change_batches_total").description("Debounced change batches recorded").register(registry);
+    ruleCacheHits = Counter.builder("warden_validation_cache_total").tag("result", "hit")
+        .description("Per-file fast-rule results found in the cache (path, blob, plan version)").register(registry);
+    ruleCacheMisses = Counter.builder("warden_validation_cache_total").tag("result", "miss").register(registry);
+    fastRules = Timer.builder("warden_validation_fast_rules").description("Time to run the fast rules on one checkpoint")
+        .publishPercentiles(0.5, 0.99).register(registry);
   }
 
   public MeterRegistry registry() {
@@ -55,6 +63,12 @@ public final class WardenMetrics implements Extension {
 
   public void changeBatchRecorded() {
     changeBatches.increment();
+  }
+
+  public void fastRulesRan(Duration elapsed, int cacheHits, int cacheMisses) {
+    fastRules.record(elapsed);
+    ruleCacheHits.increment(cacheHits);
+    ruleCacheMisses.increment(cacheMisses);
   }
 
   public static WardenMetrics get(ActorSystem<?> system) {

@@ -284,6 +284,8 @@ public final class Validator
         done.heavyDue(), Instant.now());
     boolean smart = done.plan().rollsBackSmartly();
     return Effect().persist(event).thenRun(s -> {
+      dev.warden.metrics.WardenMetrics.get(context.getSystem())
+          .fastRulesRan(Duration.ofNanos(result.elapsedNanos()), result.cacheHits(), result.cacheMisses());
       react(s, request.seq(), result.violations(), smart);
       if (done.heavyDue()) {
         runHeavy(request, done.plan(), done.changedPaths());
