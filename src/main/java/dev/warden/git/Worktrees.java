@@ -1,12 +1,8 @@
 package dev.warden.git;
 
 import dev.warden.Rejection;
-import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 
 /**
@@ -42,32 +38,12 @@ public final class Worktrees {
       GitCli.Result result = git.run(repo.gitDir(), List.of("worktree", "remove", "--force", "--force", path.toString()));
       if (!result.ok() && Files.exists(path)) {
         // not a worktree git knows (half created, or its admin files are gone): delete what is ours
-        deleteRecursively(path);
+        Directories.deleteTree(path);
       }
     }
     GitCli.Result pruned = git.run(repo.gitDir(), List.of("worktree", "prune"));
     if (!pruned.ok()) {
       throw new GitFailure("git worktree prune failed: " + pruned.output());
-    }
-  }
-
-  static void deleteRecursively(Path root) {
-    try {
-      Files.walkFileTree(root, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-          Files.delete(file);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-          Files.delete(dir);
-          return FileVisitResult.CONTINUE;
-        }
-      });
-    } catch (IOException e) {
-      throw new GitFailure("cannot delete " + root + ": " + e.getMessage(), e);
     }
   }
 }

@@ -1,22 +1,15 @@
 package dev.warden.validate;
 
+import dev.warden.git.Directories;
 import dev.warden.git.GitCli;
 import dev.warden.git.GitFailure;
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,8 +35,6 @@ public final class ThrowawayWorktree implements AutoCloseable {
   static final String PREFIX = "check-";
   /** Object ids only: never a ref name, never anything git could take for an option. */
   private static final Pattern OBJECT_ID = Pattern.compile("[0-9a-f]{4,64}");
-  private static final Set<PosixFilePermission> OWNER_ALL =
-      EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
 
   private final GitCli git;
   private final Path gitDir;
@@ -172,9 +163,9 @@ public final class ThrowawayWorktree implements AutoCloseable {
           log.warn("git worktree remove {} failed ({}); deleting it ourselves", path, e.getMessage());
         }
       }
-      deleteRecursively(path);
+      Directories.deleteTree(path);
       // git's record, when remove could not drop it (the directory was gone, half made, or tampered with)
-      recordsOf(gitDir, path).forEach(ThrowawayWorktree::deleteRecursively);
+      recordsOf(gitDir, path).forEach(Directories::deleteTree);
     } finally {
       if (interrupted) {
         Thread.currentThread().interrupt();
@@ -219,50 +210,5 @@ public final class ThrowawayWorktree implements AutoCloseable {
     }
   }
 
-  /** Deletes a tree, making directories writable first: a check may leave read-only ones behind. */
-  private static void deleteRecursively(Path root) {
-    if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try {
-      Files.walkFileTree(root, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-          Set<PosixFilePermission> permissions = EnumSet.copyOf(Files.getPosixFilePermissions(dir));
-          if (permissions.addAll(OWNER_ALL)) {
-            Files.setPosixFilePermissions(dir, permissions);
-          }
-          return FileVisitResult.CONTINUE;
-        }
 
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-          Files.deleteIfExists(file);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult visitFileFailed(Path file, IOException exc) throws IOException {
-          if (exc instanceof NoSuchFileException) {
-            return FileVisitResult.CONTINUE;
-          }
-          if (exc instanceof AccessDeniedException && Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
-            // unreadable: the walk could not even list it before preVisitDirectory could fix that
-            Files.setPosixFilePermissions(file, OWNER_ALL);
-            deleteRecursively(file);
-            return FileVisitResult.CONTINUE;
-          }
-          throw exc;
-        }
-
-        @Override
-        public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-          Files.deleteIfExists(dir);
-          return FileVisitResult.CONTINUE;
-        }
-      });
-    } catch (IOException e) {
-      throw new GitFailure("cannot delete " + root + ": " + e.getMessage(), e);
-    }
-  }
 }

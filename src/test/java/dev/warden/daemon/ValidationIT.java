@@ -104,6 +104,7 @@ class ValidationIT {
       assertTrue(!secret.toString().contains("MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lg"), "a verdict must not repeat the secret");
       await("the feature escalated by the critical secret", 5000, () -> daemon.get("/api/v1/features/" + id, RunningDaemon.VIEWER)
           .json().get("status").asText().equals("needs_attention"));
+      assertTrue(daemon.get("/metrics", null).body().contains("warden_validation_cache_total"), "cache hit rate not in /metrics");
     }
     // verdicts survive a restart
     try (RunningDaemon daemon = RunningDaemon.start(config).awaitReady()) {
