@@ -117,8 +117,8 @@ final class PackStore implements AutoCloseable {
     this.repo = repo;
     this.packDir = repo.getObjectsDirectory().toPath().resolve("pack");
     this.stateFile = gitDir.resolve("warden").resolve("packs").resolve(URLEncoder.encode(refName, StandardCharsets.UTF_8));
-    this.sparePrefix = "tmp_warden_" + idFor(Constants.OBJ_BLOB, refName.getBytes(StandardCharsets.UTF_8), 0,
-        refName.length()).name().substring(0, 12) + "_";
+    byte[] ref = refName.getBytes(StandardCharsets.UTF_8);
+    this.sparePrefix = "tmp_warden_" + idFor(Constants.OBJ_BLOB, ref, 0, ref.length).name().substring(0, 12) + "_";
     deleteOldSpares();
     loadState();
     refillSpares();
@@ -429,7 +429,8 @@ final class PackStore implements AutoCloseable {
     }
     // tier-0 packs hold stored (uncompressed) objects: compress them on the way
     boolean compress = group.stream().anyMatch(p -> p.tier() == 0);
-    PendingPack out = new PendingPack(packDir, () -> Files.createTempFile(packDir, "tmp_warden_", ".tmp"), new byte[256 * 1024]);
+    // named like our spares, so a merge cut short by a crash is cleaned up by the next open
+    PendingPack out = new PendingPack(packDir, () -> Files.createTempFile(packDir, sparePrefix, ".tmp"), new byte[256 * 1024]);
     String name;
     try (Recompressor recompressor = new Recompressor()) {
       List<PackIndexEntry> idx = new ArrayList<>(count);
