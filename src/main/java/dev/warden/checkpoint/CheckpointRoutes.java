@@ -74,7 +74,14 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
           if (strategy.isPresent() && !List.of("full", "partial").contains(strategy.get())) {
             throw Rejection.invalid("strategy", "must be \"full\", \"partial\" or \"smart\"");
           }
-          long to = body.optionalPositiveLong("to").orElseThrow(() -> Rejection.invalid("to", "is required: the checkpoint number to go back to"));
+          if (strategy.isPresent() && strategy.get().equals("full") && body.optionalStrings("paths").isPresent()) {
+            throw Rejection.invalid("paths", "a full rollback takes no paths (use strategy partial)");
+          }
+          if (strategy.isPresent() && strategy.get().equals("partial") && body.optionalStrings("paths").isEmpty()) {
+            throw Rejection.invalid("paths", "a partial rollback needs the paths to restore");
+          }
+          long to = body.optionalNonNegativeLong("to")
+              .orElseThrow(() -> Rejection.invalid("to", "is required: the checkpoint number to go back to (0: the base)"));
           Optional<List<String>> paths = body.optionalStrings("paths");
           if (paths.isPresent() && paths.get().isEmpty()) {
             throw Rejection.invalid("paths", "must name at least one path (omit it to roll back everything)");

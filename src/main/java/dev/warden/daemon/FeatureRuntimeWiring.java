@@ -88,6 +88,8 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
             .<Done>ask(replyTo -> new Checkpoints.Start(setups.chain(), replyTo), askTimeout)
             .thenCompose(done -> sharding.entityRefFor(Watchdog.ENTITY_KEY, feature.id())
                 .<Done>ask(replyTo -> new Watchdog.Start(setups.watch(), replyTo), askTimeout)))
+        // wake the validator too: a validation a restart cut short runs again as soon as it recovers
+        .thenRun(() -> sharding.entityRefFor(Validator.ENTITY_KEY, feature.id()).tell(new Validator.GetVerdict(0, system.ignoreRef())))
         .whenComplete((done, failure) -> {
           if (failure != null) {
             log.error("[{}] cannot start the watchdog and checkpoints: {}", feature.id(), failure.toString());
@@ -280,7 +282,10 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
             .whenComplete((outcome, failure) -> agent(featureId).tell(new AgentLink.Notify(AgentMessage.text(
                 failure != null ? "patch failed: " + failure.getMessage()
                     : outcome instanceof Validator.PatchPromoted promoted ? "patch accepted as checkpoint " + promoted.checkpoint().seq()
-                    : outcome instanceof Validator.PatchRefused refused ? "patch refused (" + refused.verdict() + "): " + refused.violations()
+                    : outcome instanceof Validator.PatchRefused refused ? "patch refused (" + refused.verdict() + "): "
+                        + String.join("; ", java.util.stream.Stream.concat(
+                            refused.violations().stream().map(v -> v.severity().label() + " " + v.rule() + " " + v.path() + ": " + v.message()),
+                            refused.checks().stream().filter(c -> !c.passed()).map(c -> "check " + c.name() + " failed")).toList())
                     : outcome instanceof Validator.PatchDoesNotApply no ? "patch does not apply: " + no.output()
                     : "patch failed: " + ((Validator.PatchFailed) outcome).reason()))));
       }

@@ -89,6 +89,17 @@ public final class JsonFields {
     return Optional.of(number);
   }
 
+  public Optional<Long> optionalNonNegativeLong(String key) {
+    JsonNode value = present(key);
+    if (value == null) {
+      return Optional.empty();
+    }
+    if (!value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < 0) {
+      throw Rejection.invalid(pathOf(key), "must be a whole number, 0 or more, got " + value.asText());
+    }
+    return Optional.of(value.longValue());
+  }
+
   public Optional<List<String>> optionalStrings(String key) {
     JsonNode value = present(key);
     if (value == null) {

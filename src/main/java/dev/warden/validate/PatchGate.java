@@ -86,7 +86,13 @@ final class PatchGate {
       if (rules.verdict() == FastRules.Verdict.VALID && (!plan.checks().isEmpty() || plan.test().isPresent())) {
         List<HeavyChecks.Candidate> candidates = plan.checks().stream()
             .map(check -> new HeavyChecks.Candidate(check, PathGlob.compile(check.paths())::matches)).toList();
-        checks = services.heavy().run(new HeavyChecks.Request(gitDir, commit, plan.version(), candidates, paths, plan.test()));
+        // through the global pool like every heavy check: bounded concurrency, a person's patch ranks as manual
+        try {
+          checks = services.heavy().submit(services.pool(), CheckPriority.MANUAL,
+              new HeavyChecks.Request(gitDir, commit, plan.version(), candidates, paths, plan.test())).toCompletableFuture().get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          throw new IOException("the plan's checks could not run: " + e.getCause(), e.getCause());
+        }
       }
       return new Judged(commit, tree, List.copyOf(paths), rules, checks);
     }

@@ -66,6 +66,6 @@ public final class PatchRoutes extends ApiDirectives implements FeatureSubRoutes
       return complete(Problems.response(StatusCodes.CONFLICT, "the patch does not apply to the latest checkpoint: " + no.output(),
           "diff", Map.of(), mapper));
     }
-    throw new IllegalStateException(((Validator.PatchFailed) outcome).reason());
+    throw Rejection.conflict("diff", "the patch could not be judged or brought in: " + ((Validator.PatchFailed) outcome).reason());
   }
 }

@@ -329,7 +329,14 @@ public final class Validator
     }).toList();
     HeavyChecks.Request heavy = new HeavyChecks.Request(java.nio.file.Path.of(request.gitDir()), request.commit(), plan.version(),
         candidates, changedPaths, plan.test());
-    services.heavy().submit(services.pool(), priority, heavy).whenComplete((results, failure) -> {
+    java.util.concurrent.CompletionStage<List<CheckResult>> submitted;
+    try {
+      submitted = services.heavy().submit(services.pool(), priority, heavy);
+    } catch (RuntimeException refused) {
+      // a full pool refuses at once: the verdict says queued and the checks are tried again later
+      submitted = java.util.concurrent.CompletableFuture.failedFuture(refused);
+    }
+    submitted.whenComplete((results, failure) -> {
       Throwable cause = failure;
       while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
         cause = cause.getCause();
@@ -437,18 +444,16 @@ public final class Validator
   private record SmartPlan(long from, long to, List<String> paths) {}
 
   private static Optional<SmartPlan> smartPlan(State state) {
-    VerdictRecord latest = null;
-    for (VerdictRecord verdict : state.verdicts.values()) {
-      if (!verdict.violations().isEmpty() && (latest == null || verdict.seq() > latest.seq())) {
-        latest = verdict;
-      }
-    }
+    // the latest judged checkpoint; nothing to undo unless its own violations make it invalid
+    VerdictRecord latest = state.verdicts.values().stream()
+        .filter(v -> !v.status().equals("running") && !v.status().equals("queued"))
+        .max(java.util.Comparator.comparingLong(VerdictRecord::seq)).orElse(null);
     if (latest == null) {
       return Optional.empty();
     }
     long from = latest.seq();
-    List<String> paths = latest.violations().stream().map(Violation::path).filter(path -> !path.equals(".") && !path.isBlank())
-        .distinct().toList();
+    List<String> paths = latest.violations().stream().filter(v -> v.severity().failsValidation()).map(Violation::path)
+        .filter(path -> !path.equals(".") && !path.isBlank()).distinct().toList();
     if (paths.isEmpty()) {
       return Optional.empty();
     }
@@ -500,10 +505,13 @@ public final class Validator
         .onEvent(PatchRejected.class, (state, e) -> state)
         .onEvent(ValidationFailed.class, (state, e) -> {
           VerdictRecord before = state.verdicts.get(e.seq());
-          state.verdicts.put(e.seq(), new VerdictRecord(e.seq(), before == null ? "" : before.commit(), "degraded",
+          boolean alreadyInvalid = before != null && before.fastRules().equals("invalid");
+          state.verdicts.put(e.seq(), new VerdictRecord(e.seq(), before == null ? "" : before.commit(),
+              alreadyInvalid ? "invalid" : "degraded",
               before == null ? "degraded" : before.fastRules(),
               before == null ? 0 : before.planVersion(), before == null ? List.of() : before.violations(),
-              List.of("validation failed: " + e.reason()), List.of(), Optional.of(e.reason()),
+              java.util.stream.Stream.concat(before == null ? java.util.stream.Stream.<String>empty() : before.unchecked().stream(),
+                  java.util.stream.Stream.of("validation failed: " + e.reason())).toList(), List.of(), Optional.of(e.reason()),
               before == null ? e.at() : before.startedAt(), Optional.of(e.at())));
           state.unfinished.remove(e.seq());
           return state;

@@ -202,6 +202,34 @@ class ValidationIT {
   }
 
   @Test
+  void aFullCheckPoolQueuesTheVerdictAndRetriesInsteadOfDroppingIt() throws Exception {
+    Path repos = Files.createDirectories(tmp.resolve("repos"));
+    Config config = RunningDaemon.config(tmp.resolve("data"), "", "", "", List.of(repos), true)
+        .withValue("warden.validation.check-concurrency", com.typesafe.config.ConfigValueFactory.fromAnyRef(1))
+        .withValue("warden.validation.check-queue", com.typesafe.config.ConfigValueFactory.fromAnyRef(0))
+        .withValue("warden.validation.queue-retry", com.typesafe.config.ConfigValueFactory.fromAnyRef("500ms"));
+    String plan = "{\"checks\":[{\"name\":\"slow\",\"argv\":[\"sh\",\"-c\",\"sleep 2\"],\"timeoutSeconds\":60}]}";
+    try (RunningDaemon daemon = RunningDaemon.start(config).awaitReady()) {
+      String first = "q-" + UUID.randomUUID().toString().substring(0, 8);
+      String second = "q-" + UUID.randomUUID().toString().substring(0, 8);
+      Path a = Path.of(create(daemon, GitRepos.create(repos.resolve(first)), first, plan));
+      Path b = Path.of(create(daemon, GitRepos.create(repos.resolve(second)), second, plan));
+      Files.writeString(a.resolve("x.txt"), "x\n");
+      Files.writeString(b.resolve("y.txt"), "y\n");
+      long seqA = checkpoint(daemon, first);
+      long seqB = checkpoint(daemon, second);
+      // one of them had to wait for the single slot: it says queued rather than losing its checks
+      await("a queued verdict", 10_000, () -> {
+        JsonNode va = verdict(daemon, first, seqA);
+        JsonNode vb = verdict(daemon, second, seqB);
+        return (va != null && va.get("status").asText().equals("queued")) || (vb != null && vb.get("status").asText().equals("queued"));
+      });
+      assertEquals("valid", finalVerdict(daemon, first, seqA).get("status").asText());
+      assertEquals("valid", finalVerdict(daemon, second, seqB).get("status").asText());
+    }
+  }
+
+  @Test
   void aCheckCutShortByARestartIsRunAgain() throws Exception {
     Path repos = Files.createDirectories(tmp.resolve("repos"));
     Config config = RunningDaemon.config(tmp.resolve("data"), "", "", "", List.of(repos), true);
