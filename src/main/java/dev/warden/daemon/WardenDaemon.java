@@ -22,6 +22,7 @@ import dev.warden.validate.CheckPool;
 import dev.warden.validate.CheckRunner;
 import dev.warden.validate.HeavyChecks;
 import dev.warden.validate.PatchRoutes;
+import dev.warden.validate.ThrowawayWorktree;
 import dev.warden.validate.Validator;
 import dev.warden.watchdog.ChangeLogRoutes;
 import dev.warden.watchdog.WatchHub;
@@ -135,6 +136,7 @@ public final class WardenDaemon {
       }
     });
     Path scratch = Files.createDirectories(dataDir.resolve("scratch"));
+    sweepScratch(git, scratch);
     HeavyChecks heavy = new HeavyChecks(git, new CheckRunner(CheckRunner.Settings.defaults()), scratch, v.getInt("check-cache-entries"));
     var registry = dev.warden.metrics.WardenMetrics.get(system).registry();
     io.micrometer.core.instrument.Gauge.builder("warden_check_pool_running", pool, p -> p.stats().running()).register(registry);
@@ -146,6 +148,47 @@ public final class WardenDaemon {
     return new Validator.ValidationServices(pool, heavy,
         system.dispatchers().lookup(akka.actor.typed.DispatcherSelector.fromConfig("warden-blocking-dispatcher")),
         v.getDuration("fast-budget"), v.getDuration("queue-retry"), v.getInt("cache-entries"), git, scratch);
+  }
+
+  /**
+   * Throwaway worktrees a previous run left behind (it died mid-check): before any check runs, find
+   * each one's repository through its {@code .git} file and let git remove it there; what git does not
+   * know any more is simply deleted.
+   */
+  private static void sweepScratch(GitCli git, Path scratch) throws IOException {
+    java.util.Set<Path> repositories = new java.util.LinkedHashSet<>();
+    List<Path> leftovers;
+    try (var entries = Files.list(scratch)) {
+      leftovers = entries.filter(p -> p.getFileName().toString().startsWith("check-")).toList();
+    }
+    for (Path leftover : leftovers) {
+      try {
+        String link = Files.readString(leftover.resolve(".git")).trim();
+        if (link.startsWith("gitdir:")) {
+          Path admin = Path.of(link.substring("gitdir:".length()).trim());
+          if (admin.getParent() != null && admin.getParent().getParent() != null) {
+            repositories.add(admin.getParent().getParent());
+          }
+        }
+      } catch (IOException unreadable) {
+        // no usable .git file: deleted below
+      }
+    }
+    for (Path repository : repositories) {
+      try {
+        List<Path> removed = ThrowawayWorktree.sweep(git, repository, scratch);
+        if (!removed.isEmpty()) {
+          log.info("removed {} check worktree(s) a previous run left in {}", removed.size(), repository);
+        }
+      } catch (RuntimeException e) {
+        log.warn("cannot sweep check worktrees of {}: {}", repository, e.getMessage());
+      }
+    }
+    for (Path leftover : leftovers) {
+      if (Files.exists(leftover)) {
+        dev.warden.git.Directories.deleteTree(leftover);
+      }
+    }
   }
 
   private static Path prepareDataDir(Path dataDir) {

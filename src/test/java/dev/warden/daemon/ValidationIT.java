@@ -246,10 +246,15 @@ class ValidationIT {
         return v != null && v.get("status").asText().equals("running");
       });
     }
+    // what a daemon killed mid-check leaves: a throwaway worktree in scratch, registered with git
+    Path leftover = tmp.resolve("data/scratch/check-leftover");
+    GitRepos.git(repo, "worktree", "add", "--detach", leftover.toString(), "main");
     try (RunningDaemon daemon = RunningDaemon.start(config).awaitReady()) {
       JsonNode verdict = finalVerdict(daemon, id, seq);
       assertEquals("valid", verdict.get("status").asText(), verdict.toString());
       assertEquals("slow", verdict.get("checks").get(0).get("name").asText());
+      assertTrue(!Files.exists(leftover), "a leftover check worktree survived the restart");
+      assertTrue(!GitRepos.git(repo, "worktree", "list").contains("check-"), GitRepos.git(repo, "worktree", "list"));
     }
   }
 }
