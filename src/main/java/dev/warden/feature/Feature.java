@@ -230,7 +230,9 @@ public final class Feature
             if (existing.feature().agentHeld()) {
               runtime.hold(featureId, true);
             }
-          } else if (state instanceof Existing) {
+          } else {
+            // ended, or never registered (someone asked about an unknown id): nothing to keep running or
+            // to remember across restarts
             passivate();
           }
         })
