@@ -227,4 +227,15 @@ class MergeEngineTest {
     String checkpoint = feature("f1", "b.txt", "from f1\n");
     assertEquals(Optional.empty(), engine().alreadyApplied(gitDir, "main", checkpoint));
   }
+
+  @ParameterizedTest
+  @EnumSource(Mode.class)
+  void checkpointAlreadyInTargetStillGetsATrailerCommit(Mode mode) throws Exception {
+    String checkpoint = feature("f1", "b.txt", "from f1\n");
+    git(repo, "update-ref", "refs/heads/main", checkpoint);
+    Result.Applied applied = assertInstanceOf(Result.Applied.class,
+        engine().apply(gitDir, "main", checkpoint, "f1", Optional.empty(), mode, 0));
+    assertEquals(checkpoint, git(repo, "log", "-1", "--format=%P", "main"));
+    assertEquals(Optional.of(applied.commit()), engine().alreadyApplied(gitDir, "main", checkpoint));
+  }
 }
