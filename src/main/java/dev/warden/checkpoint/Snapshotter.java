@@ -14,15 +14,12 @@ import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.time.Instant;
@@ -1434,7 +1431,7 @@ public final class Snapshotter implements AutoCloseable {
       existing = null;
     }
     if (s != null && s.type() == Stat.Type.DIRECTORY) {
-      deleteRecursively(abs);
+      dev.warden.git.Directories.deleteTree(abs);
     } else if (s != null && (s.type() != Stat.Type.FILE || want.mode() == Nodes.SYMLINK)) {
       Files.delete(abs);
     }
@@ -1501,22 +1498,6 @@ public final class Snapshotter implements AutoCloseable {
       }
       d = parent;
     }
-  }
-
-  private static void deleteRecursively(Path root) throws IOException {
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.delete(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-        Files.delete(dir);
-        return FileVisitResult.CONTINUE;
-      }
-    });
   }
 
   // ================================================================== helpers

@@ -128,6 +128,15 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
     return sharding.entityRefFor(AgentLink.ENTITY_KEY, featureId);
   }
 
+  private void tellAgent(String featureId, String json) {
+    agent(featureId).tell(new AgentLink.Notify(json));
+  }
+
+  /** Puts the feature in needs_attention; {@code holdAgent} also keeps its agent paused until a person resumes. */
+  private void escalateFeature(String featureId, String reason, boolean holdAgent) {
+    sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.Escalate(reason, holdAgent, system.ignoreRef()));
+  }
+
   private CheckpointPeers checkpointPeers(String featureId) {
     return new CheckpointPeers() {
       @Override
@@ -144,12 +153,12 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
 
       @Override
       public void notifyAgent(String json) {
-        agent(featureId).tell(new AgentLink.Notify(json));
+        tellAgent(featureId, json);
       }
 
       @Override
       public void escalate(String reason) {
-        sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.Escalate(reason, false, system.ignoreRef()));
+        escalateFeature(featureId, reason, false);
       }
 
       @Override
@@ -213,12 +222,12 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
 
       @Override
       public void notifyAgent(String json) {
-        agent(featureId).tell(new AgentLink.Notify(json));
+        tellAgent(featureId, json);
       }
 
       @Override
       public void critical(String reason) {
-        sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.Escalate(reason, true, system.ignoreRef()));
+        escalateFeature(featureId, reason, true);
       }
     };
   }
@@ -233,12 +242,12 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
 
       @Override
       public void notifyAgent(String json) {
-        agent(featureId).tell(new AgentLink.Notify(json));
+        tellAgent(featureId, json);
       }
 
       @Override
       public void critical(String reason) {
-        sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.Escalate(reason, true, system.ignoreRef()));
+        escalateFeature(featureId, reason, true);
       }
     };
   }
@@ -273,8 +282,7 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
             .<Feature.Reply>ask(Feature.Get::new, askTimeout)
             .thenCompose(reply -> {
               Feature.FeatureSummary feature = ((Feature.Accepted) reply).feature();
-              Path root = Path.of(feature.repo());
-              Path gitDir = Files.isDirectory(root.resolve(".git")) ? root.resolve(".git") : root;
+              Path gitDir = dev.warden.git.SupervisedRepository.atRoot(Path.of(feature.repo())).gitDir();
               return sharding.entityRefFor(Validator.ENTITY_KEY, featureId).<Validator.PatchOutcome>ask(
                   replyTo -> new Validator.ValidatePatch(gitDir.toString(), feature.baseCommit(), diff, "agent", replyTo),
                   askTimeout.plus(pauseTimeout).plusMinutes(30));
@@ -292,7 +300,7 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
 
       @Override
       public void unresponsive(String reason) {
-        sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.Escalate(reason, false, system.ignoreRef()));
+        escalateFeature(featureId, reason, false);
       }
     };
   }
@@ -301,8 +309,7 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
   private record Setups(Checkpoints.ChainSetup chain, Watchdog.WatchSetup watch) {}
 
   private static Setups setups(Feature.FeatureSummary feature) {
-    Path root = Path.of(feature.repo());
-    Path common = Files.isDirectory(root.resolve(".git")) ? root.resolve(".git") : root;
+    Path common = dev.warden.git.SupervisedRepository.atRoot(Path.of(feature.repo())).gitDir();
     Path worktree = Path.of(feature.worktree());
     Path admin = adminDirOf(worktree, common, feature.id());
     return new Setups(

@@ -59,7 +59,7 @@ public final class FeatureWorkspaces {
 
   /** Removes the worktree and the branch; repeating it after a crash finishes what was left. */
   public void remove(String id, String repoPath, String branch, String worktree) {
-    SupervisedRepository repo = new SupervisedRepository(Path.of(repoPath), gitDirOf(Path.of(repoPath)));
+    SupervisedRepository repo = SupervisedRepository.atRoot(Path.of(repoPath));
     Path path = Path.of(worktree);
     if (!path.startsWith(worktreesDir)) {
       throw new IllegalStateException("refusing to remove " + path + ": not under " + worktreesDir);
@@ -71,10 +71,5 @@ public final class FeatureWorkspaces {
 
   public Path worktreePath(String id) {
     return worktreesDir.resolve(FeatureId.require(id, "id"));
-  }
-
-  private static Path gitDirOf(Path root) {
-    Path dotGit = root.resolve(".git");
-    return Files.isDirectory(dotGit) ? dotGit : root;
   }
 }

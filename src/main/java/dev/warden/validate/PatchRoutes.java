@@ -12,7 +12,6 @@ import dev.warden.feature.FeatureSubRoutes;
 import dev.warden.http.ApiDirectives;
 import dev.warden.http.JsonFields;
 import dev.warden.http.Problems;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -46,8 +45,7 @@ public final class PatchRoutes extends ApiDirectives implements FeatureSubRoutes
         throw Rejection.invalid("diff", "must not be empty");
       }
       return onSuccess(features.requireLive(id).thenCompose(feature -> {
-        Path root = Path.of(feature.repo());
-        Path gitDir = Files.isDirectory(root.resolve(".git")) ? root.resolve(".git") : root;
+        Path gitDir = dev.warden.git.SupervisedRepository.atRoot(Path.of(feature.repo())).gitDir();
         return sharding.entityRefFor(Validator.ENTITY_KEY, id).<Validator.PatchOutcome>ask(
             replyTo -> new Validator.ValidatePatch(gitDir.toString(), feature.baseCommit(), diff, caller.name(), replyTo), timeout);
       }), this::answer);
