@@ -21,6 +21,8 @@ import dev.warden.feature.FeatureSubRoutes;
 import dev.warden.validate.CheckPool;
 import dev.warden.validate.CheckRunner;
 import dev.warden.validate.HeavyChecks;
+import dev.warden.policy.PolicyRoutes;
+import dev.warden.policy.PolicyStore;
 import dev.warden.validate.PatchRoutes;
 import dev.warden.validate.ThrowawayWorktree;
 import dev.warden.validate.Validator;
@@ -77,6 +79,10 @@ public final class WardenDaemon {
     SchemaInitializer.ensureSchema(database);
     TokenRegistry tokens = tokens(settings, dataDir);
 
+    // read before anything starts: a bad policy file stops startup with the problem named
+    PolicyStore policy = new PolicyStore(
+        Path.of(config.getString("warden.policy.file")).toAbsolutePath().normalize());
+
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "warden", config);
     WatchHub hub = new WatchHub("warden-watch");
     system.getWhenTerminated().thenRun(hub::close);
@@ -99,7 +105,9 @@ public final class WardenDaemon {
           new AgentRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout()),
           new ChangeLogRoutes(system, features, settings.maxBodyBytes()),
           new PatchRoutes(system, features, settings.maxBodyBytes(), captureTimeout.plusMinutes(30)));
-      Route routes = routes(system, settings, tokens, features, subRoutes, hub);
+      watchPolicy(system, warden, policy);
+      Route routes = routes(system, settings, tokens, features, subRoutes, hub,
+          new PolicyRoutes(system, policy, settings.maxBodyBytes()));
       ServerBinding binding = HttpServer.start(system, settings.httpHost(), settings.httpPort(), routes)
           .toCompletableFuture()
           .get(30, TimeUnit.SECONDS);
@@ -107,19 +115,36 @@ public final class WardenDaemon {
       return new WardenDaemon(system, binding, settings);
     } catch (Exception e) {
       system.terminate();
+      try {
+        // let the journal and the cluster shut down before the caller goes on (or the JVM exits)
+        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        // reported below
+      }
       throw new IllegalStateException("Warden failed to start: " + e.getMessage(), e);
     }
   }
 
   private static Route routes(ActorSystem<?> system, WardenSettings settings, TokenRegistry tokens, FeatureService features,
-      List<FeatureSubRoutes> subRoutes, WatchHub hub) {
+      List<FeatureSubRoutes> subRoutes, WatchHub hub, PolicyRoutes policyRoutes) {
     AllDirectives d = new AllDirectives() {};
     Authentication authentication = new Authentication(tokens);
     FeatureRoutes featureRoutes = new FeatureRoutes(system, features, settings.maxBodyBytes(), subRoutes);
     return d.concat(
         new HealthRoutes(system, hub).route(),
         d.pathPrefix("api", () -> authentication.authenticated(caller ->
-            d.pathPrefix("v1", () -> featureRoutes.route(caller)))));
+            d.pathPrefix("v1", () -> d.concat(featureRoutes.route(caller), policyRoutes.route())))));
+  }
+
+  /** Polls the policy file for changes until the system terminates. */
+  private static void watchPolicy(ActorSystem<?> system, Config warden, PolicyStore store) {
+    java.util.concurrent.ScheduledExecutorService poller = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread thread = new Thread(r, "warden-policy");
+      thread.setDaemon(true);
+      return thread;
+    });
+    store.startWatching(poller, warden.getDuration("policy.poll-interval"));
+    system.getWhenTerminated().thenRun(poller::shutdownNow);
   }
 
   /** The global check pool and heavy-check runner every feature's validator shares. */
