@@ -341,8 +341,9 @@ public final class Feature
   private ReplyEffect<Event, State> onEscalate(Existing state, Escalate command) {
     FeatureSummary feature = state.feature();
     FeatureStatus status = feature.status();
+    // a proposed feature is escalated only for a critical finding: its agent must stop too
     boolean live = status == FeatureStatus.ACTIVE || status == FeatureStatus.PAUSED || status == FeatureStatus.AWAITING_INPUT
-        || status == FeatureStatus.NEEDS_ATTENTION;
+        || status == FeatureStatus.NEEDS_ATTENTION || (status == FeatureStatus.PROPOSED && command.holdAgent());
     boolean newHold = command.holdAgent() && !feature.agentHeld();
     if (live && (status != FeatureStatus.NEEDS_ATTENTION || newHold)) {
       return Effect()

@@ -208,6 +208,16 @@ class FeatureTest {
   }
 
   @Test
+  void aProposedFeatureIsHeldOnlyForACriticalFinding() {
+    register();
+    run(replyTo -> new Feature.RecordProposal("done", Optional.of(3L), "agent", replyTo));
+    assertTrue(run(replyTo -> new Feature.Escalate("no ack", false, replyTo)).hasNoEvents());
+    var critical = run(replyTo -> new Feature.Escalate("secret in checkpoint 4", true, replyTo));
+    assertEquals(FeatureStatus.NEEDS_ATTENTION, accepted(critical.reply()).status());
+    assertTrue(accepted(critical.reply()).agentHeld());
+  }
+
+  @Test
   void aQuestionWaitsForItsAnswerThenTheFeatureCarriesOn() {
     register();
     var asked = run(replyTo -> new Feature.AskQuestion("q-1", "Keep the old endpoint?", replyTo));
