@@ -23,7 +23,8 @@ public final class Worktrees {
     if (Files.exists(path)) {
       throw Rejection.conflict("worktree directory " + path + " already exists");
     }
-    GitCli.Result result = git.run(repo.gitDir(), List.of("worktree", "add", "--quiet", path.toString(), branch));
+    GitCli.Result result = WorktreeLock.holding(repo.gitDir(),
+        () -> git.run(repo.gitDir(), List.of("worktree", "add", "--quiet", path.toString(), branch)));
     if (!result.ok()) {
       throw new GitFailure("git worktree add " + path + " failed: " + result.output());
     }
@@ -34,6 +35,10 @@ public final class Worktrees {
    * Nothing happens when it is already gone, so an interrupted removal can simply be repeated.
    */
   public void remove(SupervisedRepository repo, Path path) {
+    WorktreeLock.holding(repo.gitDir(), () -> removeLocked(repo, path));
+  }
+
+  private void removeLocked(SupervisedRepository repo, Path path) {
     if (Files.exists(path)) {
       GitCli.Result result = git.run(repo.gitDir(), List.of("worktree", "remove", "--force", "--force", path.toString()));
       if (!result.ok() && Files.exists(path)) {

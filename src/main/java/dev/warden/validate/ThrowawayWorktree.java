@@ -3,6 +3,7 @@ package dev.warden.validate;
 import dev.warden.git.Directories;
 import dev.warden.git.GitCli;
 import dev.warden.git.GitFailure;
+import dev.warden.git.WorktreeLock;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -74,7 +75,7 @@ public final class ThrowawayWorktree implements AutoCloseable {
     }
     GitCli.Result added;
     try {
-      added = git.run(absoluteGitDir, List.of("worktree", "add", "--quiet", "--detach", dir.toString(), fullId));
+      added = WorktreeLock.holding(absoluteGitDir, () -> addDetached(git, absoluteGitDir, dir, fullId));
     } catch (GitFailure e) { // timed out or interrupted, maybe half done
       remove(git, absoluteGitDir, dir);
       throw e;
@@ -85,6 +86,60 @@ public final class ThrowawayWorktree implements AutoCloseable {
       throw new GitFailure("git worktree add --detach " + dir + " " + fullId + " failed: " + added.output());
     }
     return worktree;
+  }
+
+  /**
+   * {@code git worktree add --detach}, repeated once when git tripped over another worktree's record
+   * being removed at that moment by a git command outside this daemon (see {@link WorktreeLock}).
+   */
+  private static GitCli.Result addDetached(GitCli git, Path gitDir, Path dir, String commit) {
+    List<String> args = List.of("worktree", "add", "--quiet", "--detach", dir.toString(), commit);
+    GitCli.Result added = git.run(gitDir, args);
+    if (!added.ok() && added.output().contains("failed to read") && isEmptyDirectory(dir)) {
+      int repaired = removeHalfWrittenRecords(gitDir);
+      log.info("git worktree add {} tripped over a half-written worktree record ({} removed); trying once more", dir, repaired);
+      added = git.run(gitDir, args);
+    }
+    return added;
+  }
+
+  /**
+   * Removes records of our check worktrees ({@code <gitDir>/worktrees/check-*}) whose {@code commondir}
+   * file exists but is empty: what a {@code git worktree add} killed half-way leaves (a cancelled check,
+   * a daemon killed mid-check). git refuses every later {@code worktree add} and {@code worktree list}
+   * of the repository while such a record exists ("failed to read .../commondir"), the user's included.
+   * Returns how many were removed.
+   */
+  static int removeHalfWrittenRecords(Path gitDir) {
+    Path worktrees = gitDir.resolve("worktrees");
+    if (!Files.isDirectory(worktrees)) {
+      return 0;
+    }
+    int removed = 0;
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(worktrees, PREFIX + "*")) {
+      for (Path record : entries) {
+        Path commondir = record.resolve("commondir");
+        try {
+          if (Files.isRegularFile(commondir, LinkOption.NOFOLLOW_LINKS) && Files.size(commondir) == 0) {
+            Directories.deleteTree(record);
+            removed++;
+          }
+        } catch (IOException | RuntimeException e) {
+          log.warn("cannot remove the half-written worktree record {}: {}", record, e.getMessage());
+        }
+      }
+    } catch (IOException e) {
+      log.warn("cannot list {}: {}", worktrees, e.getMessage());
+    }
+    return removed;
+  }
+
+  private static boolean isEmptyDirectory(Path dir) {
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      return !entries.iterator().hasNext();
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** Throws {@link IllegalArgumentException} unless {@code id} looks like an object id (hex, 4 to 64 digits). */
@@ -130,6 +185,11 @@ public final class ThrowawayWorktree implements AutoCloseable {
       return List.of();
     }
     Path absoluteParent = realPath(parent);
+    return WorktreeLock.holding(absoluteGitDir, () -> sweepLocked(git, absoluteGitDir, absoluteParent));
+  }
+
+  private static List<Path> sweepLocked(GitCli git, Path absoluteGitDir, Path absoluteParent) {
+    removeHalfWrittenRecords(absoluteGitDir);
     GitCli.Result listed = git.run(absoluteGitDir, List.of("worktree", "list", "--porcelain"));
     if (!listed.ok()) {
       throw new GitFailure("git worktree list failed: " + listed.output());
@@ -153,24 +213,28 @@ public final class ThrowawayWorktree implements AutoCloseable {
     // a cancelled check interrupts this thread; the git commands below must run all the same
     boolean interrupted = Thread.interrupted();
     try {
-      if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-        try {
-          GitCli.Result result = git.run(gitDir, List.of("worktree", "remove", "--force", "--force", path.toString()));
-          if (!result.ok()) {
-            log.debug("git worktree remove {} failed ({}); deleting it ourselves", path, result.output());
-          }
-        } catch (GitFailure e) {
-          log.warn("git worktree remove {} failed ({}); deleting it ourselves", path, e.getMessage());
-        }
-      }
-      Directories.deleteTree(path);
-      // git's record, when remove could not drop it (the directory was gone, half made, or tampered with)
-      recordsOf(gitDir, path).forEach(Directories::deleteTree);
+      WorktreeLock.holding(gitDir, () -> removeLocked(git, gitDir, path));
     } finally {
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
     }
+  }
+
+  private static void removeLocked(GitCli git, Path gitDir, Path path) {
+    if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+      try {
+        GitCli.Result result = git.run(gitDir, List.of("worktree", "remove", "--force", "--force", path.toString()));
+        if (!result.ok()) {
+          log.debug("git worktree remove {} failed ({}); deleting it ourselves", path, result.output());
+        }
+      } catch (GitFailure e) {
+        log.warn("git worktree remove {} failed ({}); deleting it ourselves", path, e.getMessage());
+      }
+    }
+    Directories.deleteTree(path);
+    // git's record, when remove could not drop it (the directory was gone, half made, or tampered with)
+    recordsOf(gitDir, path).forEach(Directories::deleteTree);
   }
 
   /**

@@ -250,4 +250,18 @@ class ThrowawayWorktreeTest {
   static void commit(Path dir, String message) {
     git(dir, "-c", "user.email=t@example.com", "-c", "user.name=Test", "commit", "-q", "-m", message);
   }
+
+  @Test
+  void aRecordLeftHalfWrittenByAKilledGitDoesNotBlockTheNextCheck() throws Exception {
+    // git worktree add killed after creating commondir but before writing it: git itself then
+    // refuses every worktree add and list of the repository
+    Path record = Files.createDirectories(gitDir.resolve("worktrees/check-4242"));
+    Files.writeString(record.resolve("gitdir"), scratch.resolve("check-4242/.git") + "\n");
+    Files.createFile(record.resolve("commondir"));
+    try (ThrowawayWorktree worktree = ThrowawayWorktree.create(gitCli, gitDir, second, scratch)) {
+      assertTrue(Files.isRegularFile(worktree.path().resolve("sub/b.txt")));
+    }
+    assertFalse(Files.exists(record), "the half-written record is still there");
+    git(repo, "worktree", "list"); // works again for the user too
+  }
 }
