@@ -211,7 +211,7 @@ public final class Checkpoints
 
   @Override
   public Set<String> tagsFor(Event event) {
-    return Set.of(TAG);
+    return Set.of(TAG, dev.warden.feed.FeedTags.ALL);
   }
 
   @Override

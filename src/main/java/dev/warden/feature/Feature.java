@@ -250,7 +250,7 @@ public final class Feature
 
   @Override
   public Set<String> tagsFor(Event event) {
-    return Set.of(TAG);
+    return Set.of(TAG, dev.warden.feed.FeedTags.ALL);
   }
 
   @Override

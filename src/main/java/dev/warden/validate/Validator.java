@@ -189,7 +189,7 @@ public final class Validator
 
   @Override
   public Set<String> tagsFor(Event event) {
-    return Set.of(TAG);
+    return Set.of(TAG, dev.warden.feed.FeedTags.ALL);
   }
 
   @Override

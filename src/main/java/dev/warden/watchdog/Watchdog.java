@@ -144,7 +144,7 @@ public final class Watchdog
 
   @Override
   public Set<String> tagsFor(Event event) {
-    return Set.of(TAG);
+    return Set.of(TAG, dev.warden.feed.FeedTags.ALL);
   }
 
   @Override

@@ -1,0 +1,14 @@
+package dev.warden.feed;
+
+/**
+ * Journal tags the activity feed reads. Every event-sourced entity tags each event with
+ * {@link #ALL} (besides its own tag), so one {@code eventsByTag} reader sees every event of every
+ * actor in global offset order.
+ */
+public final class FeedTags {
+
+  /** On every persisted event of every entity. Stored in the journal: never rename. */
+  public static final String ALL = "warden";
+
+  private FeedTags() {}
+}
