@@ -10,15 +10,34 @@ import java.util.Optional;
 public final class Rejection extends RuntimeException {
 
   /** Why the request was refused; the HTTP layer maps each to one status code. */
-  public enum Kind { INVALID, NOT_FOUND, CONFLICT, TOO_LARGE }
+  public enum Kind { INVALID, NOT_FOUND, CONFLICT, TOO_LARGE, UNPROCESSABLE }
 
   private final Kind kind;
   private final String field;
+  private final java.util.Map<String, Object> details;
 
   private Rejection(Kind kind, String field, String message) {
+    this(kind, field, message, java.util.Map.of());
+  }
+
+  private Rejection(Kind kind, String field, String message, java.util.Map<String, Object> details) {
     super(message, null, false, false);
     this.kind = kind;
     this.field = field;
+    this.details = java.util.Map.copyOf(details);
+  }
+
+  /**
+   * Well-formed but refused on its merits (an invalid checkpoint proposed, a diff over its limit);
+   * {@code details} (plain maps, lists, strings and numbers) become members of the problem document.
+   */
+  public static Rejection unprocessable(String field, String message, java.util.Map<String, Object> details) {
+    return new Rejection(Kind.UNPROCESSABLE, field, message, details);
+  }
+
+  /** Extra members for the problem document (the violations behind a refusal, say); usually empty. */
+  public java.util.Map<String, Object> details() {
+    return details;
   }
 
   public static Rejection invalid(String field, String message) {

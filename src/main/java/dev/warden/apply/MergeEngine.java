@@ -57,6 +57,7 @@ public final class MergeEngine {
   public static final int HISTORY_LIMIT = 500;
 
   private static final Pattern OBJECT_ID = Pattern.compile("[0-9a-f]{4,64}");
+  private static final Pattern TRAILER_LINE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]*: \\S.*");
   private static final List<String> IDENTITY = List.of(
       "-c", "user.name=Warden", "-c", "user.email=warden@localhost",
       "-c", "commit.gpgSign=false", "-c", "core.hooksPath=/dev/null");
@@ -171,6 +172,14 @@ public final class MergeEngine {
   /** The commit on the target's recent first-parent history that applied {@code checkpointCommit}, if any. */
   public Optional<String> alreadyApplied(Path gitDir, String targetBranch, String checkpointCommit) {
     return findTrailer(gitDir, targetBranch, CHECKPOINT_TRAILER, resolveCommit(gitDir, requireObjectId(checkpointCommit)));
+  }
+
+  /**
+   * The commit on the target's recent first-parent history whose message has the trailer
+   * {@code key: value} (a caller's own trailer, such as the proposal a commit landed), if any.
+   */
+  public Optional<String> landedWithTrailer(Path gitDir, String targetBranch, String key, String value) {
+    return findTrailer(gitDir, targetBranch, key, value);
   }
 
   /** The commit on the target's recent first-parent history that reverted {@code appliedCommit}, if any. */
@@ -398,9 +407,18 @@ public final class MergeEngine {
     return id;
   }
 
-  /** {@code message} with {@code key: value} as the last line of its trailer block. */
+  /**
+   * {@code message} with {@code key: value} as the last line of its trailer block: appended to the
+   * message's last paragraph when that is already a block of {@code Key: value} lines (the caller's
+   * own trailers), else as a new paragraph.
+   */
   static String withTrailer(String message, String key, String value) {
     String body = message.strip();
-    return (body.isEmpty() ? "warden" : body) + "\n\n" + key + ": " + value + "\n";
+    if (body.isEmpty()) {
+      body = "warden";
+    }
+    int cut = body.lastIndexOf("\n\n");
+    boolean trailerBlock = cut >= 0 && body.substring(cut + 2).lines().allMatch(line -> TRAILER_LINE.matcher(line).matches());
+    return body + (trailerBlock ? "\n" : "\n\n") + key + ": " + value + "\n";
   }
 }

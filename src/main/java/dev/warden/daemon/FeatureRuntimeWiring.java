@@ -9,6 +9,8 @@ import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.Entity;
 import akka.cluster.sharding.typed.javadsl.EntityRef;
 import dev.warden.agent.AgentLink;
+import dev.warden.apply.Applier;
+import dev.warden.apply.ProposalService;
 import dev.warden.agent.AgentMessage;
 import dev.warden.agent.AgentSettings;
 import dev.warden.checkpoint.CheckpointPeers;
@@ -51,6 +53,7 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
   private final Executor blocking;
   private final Duration askTimeout;
   private final Duration pauseTimeout;
+  private volatile ProposalService proposals;
 
   public FeatureRuntimeWiring(ActorSystem<?> system, WatchHub hub, AgentSettings agent, CheckpointSettings checkpoints,
       WatchdogSettings watchdog, Validator.ValidationServices validation, Duration askTimeout) {
@@ -72,6 +75,16 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
     sharding.init(Entity.of(Watchdog.ENTITY_KEY, ctx -> Watchdog.create(ctx.getEntityId(), hub, this::watchdogPeers, watchdog, blocking))
         .withSettings(unpassivated)
         .withEntityProps(blockingProps));
+  }
+
+  /** Proposals the agent makes with its {@code propose} message go here; set once the service exists. */
+  public void useProposals(ProposalService service) {
+    this.proposals = service;
+  }
+
+  private static String describe(Throwable failure) {
+    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
   }
 
   /** How long a checkpoint may wait for the agent's pause acknowledgement, all tries included. */
@@ -165,6 +178,8 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
       public void validate(Checkpoints.ChainSetup setup, long seq, String commit, Trigger trigger) {
         sharding.entityRefFor(Validator.ENTITY_KEY, featureId)
             .tell(new Validator.Validate(setup.gitDir(), setup.baseCommit(), seq, commit, trigger));
+        // an open proposal of an older checkpoint is stale now
+        sharding.entityRefFor(Applier.ENTITY_KEY, featureId).tell(new Applier.CheckpointTaken(seq));
       }
     };
   }
@@ -261,19 +276,16 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
 
       @Override
       public void proposed(String description) {
-        sharding.entityRefFor(Checkpoints.ENTITY_KEY, featureId)
-            .<Checkpoints.Outcome>ask(replyTo -> new Checkpoints.Request(Trigger.FINAL, List.of(), true, replyTo), askTimeout.plus(pauseTimeout))
-            .thenCompose(outcome -> {
-              Optional<Long> seq = outcome instanceof Checkpoints.Taken taken ? Optional.of(taken.checkpoint().seq())
-                  : outcome instanceof Checkpoints.NoChange same ? same.latest().map(Checkpoints.CheckpointRecord::seq)
-                  : Optional.empty();
-              return sharding.entityRefFor(Feature.ENTITY_KEY, featureId)
-                  .<Feature.Reply>ask(replyTo -> new Feature.RecordProposal(description, seq, "agent", replyTo), askTimeout)
-                  .thenApply(reply -> reply instanceof Feature.Rejected rejected ? "proposal refused: " + rejected.message()
-                      : "proposal recorded" + seq.map(n -> " at checkpoint " + n).orElse(""));
-            })
-            .whenComplete((text, failure) -> agent(featureId).tell(new AgentLink.Notify(
-                AgentMessage.text(failure == null ? text : "proposal failed: " + failure.getMessage()))));
+        ProposalService service = proposals;
+        if (service == null) {
+          agent(featureId).tell(new AgentLink.Notify(AgentMessage.text("proposal failed: Warden is still starting; propose again")));
+          return;
+        }
+        service.propose(featureId, description, "agent")
+            .whenComplete((proposal, failure) -> agent(featureId).tell(new AgentLink.Notify(AgentMessage.text(failure == null
+                ? "proposal " + proposal.id() + " of checkpoint " + proposal.draft().checkpointSeq() + " is " + proposal.status().label()
+                    + " (tier " + proposal.draft().tier().label() + ")"
+                : "proposal refused: " + describe(failure)))));
       }
 
       @Override

@@ -13,6 +13,13 @@ import dev.warden.auth.AdminTokenFile;
 import dev.warden.auth.Role;
 import dev.warden.auth.TokenRegistry;
 import dev.warden.agent.AgentRoutes;
+import dev.warden.apply.Applier;
+import dev.warden.apply.ApplySettings;
+import dev.warden.apply.ApprovalRoutes;
+import dev.warden.apply.Landing;
+import dev.warden.apply.MergeEngine;
+import dev.warden.apply.ProposalDiff;
+import dev.warden.apply.ProposalService;
 import dev.warden.agent.AgentSettings;
 import dev.warden.checkpoint.CheckpointRoutes;
 import dev.warden.checkpoint.CheckpointSettings;
@@ -47,6 +54,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,20 +102,34 @@ public final class WardenDaemon {
       Validator.ValidationServices validation = validationServices(system, warden, git, dataDir);
       FeatureRuntimeWiring runtime = new FeatureRuntimeWiring(system, hub, agentSettings,
           CheckpointSettings.fromConfig(warden), WatchdogSettings.fromConfig(warden), validation, settings.askTimeout());
-      Feature.init(system, runtime);
       FeatureWorkspaces workspaces = new FeatureWorkspaces(
           new RepositoryGuard(settings.allowedRoots()), new Worktrees(git), dataDir.resolve("worktrees"));
       FeatureService features = new FeatureService(system, workspaces, runtime, settings.askTimeout());
 
+      // the applier before the features: a recovering feature's checkpoints tell it about themselves
       Duration captureTimeout = settings.askTimeout().plus(runtime.pauseTimeout());
+      ApplySettings applySettings = ApplySettings.fromConfig(warden);
+      Executor blocking = system.dispatchers().lookup(akka.actor.typed.DispatcherSelector.fromConfig("warden-blocking-dispatcher"));
+      Landing landing = new Landing(new MergeEngine(git, new CheckRunner(CheckRunner.Settings.defaults()), validation.scratch()),
+          git, applySettings, blocking);
+      Applier.init(system, new ApplierWiring(system, features, landing, settings.askTimeout()), applySettings);
+      ProposalService proposals = new ProposalService(system, features, policy, new ProposalDiff(git), applySettings, blocking,
+          settings.askTimeout(), captureTimeout);
+      runtime.useProposals(proposals);
+      Feature.init(system, runtime);
+
+      ApprovalRoutes approvalRoutes = new ApprovalRoutes(system, proposals, settings.maxBodyBytes(),
+          captureTimeout.plus(applySettings.proposeWait()).plus(settings.askTimeout().multipliedBy(3)),
+          settings.askTimeout().plusMinutes(35));
       List<FeatureSubRoutes> subRoutes = List.of(
           new CheckpointRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), captureTimeout),
           new AgentRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout()),
           new ChangeLogRoutes(system, features, settings.maxBodyBytes()),
-          new PatchRoutes(system, features, settings.maxBodyBytes(), captureTimeout.plusMinutes(30)));
+          new PatchRoutes(system, features, settings.maxBodyBytes(), captureTimeout.plusMinutes(30)),
+          approvalRoutes);
       watchPolicy(system, warden, policy);
       Route routes = routes(system, settings, tokens, features, subRoutes, hub,
-          new PolicyRoutes(system, policy, settings.maxBodyBytes()));
+          new PolicyRoutes(system, policy, settings.maxBodyBytes()), approvalRoutes);
       ServerBinding binding = HttpServer.start(system, settings.httpHost(), settings.httpPort(), routes)
           .toCompletableFuture()
           .get(30, TimeUnit.SECONDS);
@@ -126,14 +148,14 @@ public final class WardenDaemon {
   }
 
   private static Route routes(ActorSystem<?> system, WardenSettings settings, TokenRegistry tokens, FeatureService features,
-      List<FeatureSubRoutes> subRoutes, WatchHub hub, PolicyRoutes policyRoutes) {
+      List<FeatureSubRoutes> subRoutes, WatchHub hub, PolicyRoutes policyRoutes, ApprovalRoutes approvalRoutes) {
     AllDirectives d = new AllDirectives() {};
     Authentication authentication = new Authentication(tokens);
     FeatureRoutes featureRoutes = new FeatureRoutes(system, features, settings.maxBodyBytes(), subRoutes);
     return d.concat(
         new HealthRoutes(system, hub).route(),
         d.pathPrefix("api", () -> authentication.authenticated(caller ->
-            d.pathPrefix("v1", () -> d.concat(featureRoutes.route(caller), policyRoutes.route())))));
+            d.pathPrefix("v1", () -> d.concat(featureRoutes.route(caller), policyRoutes.route(), approvalRoutes.route(caller))))));
   }
 
   /** Polls the policy file for changes until the system terminates. */

@@ -64,8 +64,25 @@ public final class Feature
 
   public record AnswerQuestion(String questionId, String answer, String by, ActorRef<Reply> replyTo) implements Command {}
 
-  /** The agent (or a person) says the work is ready, as of checkpoint {@code checkpoint}. */
-  public record RecordProposal(String description, Optional<Long> checkpoint, String by, ActorRef<Reply> replyTo)
+  /** The applier made proposal {@code proposalId} of checkpoint {@code checkpoint}: the feature is proposed. */
+  public record RecordProposal(String description, Optional<Long> checkpoint, String by, Optional<String> proposalId,
+      ActorRef<Reply> replyTo) implements Command {}
+
+  /** How a proposal ended, as far as the feature is concerned. */
+  public enum ProposalEnd {
+    /** Landed on the target: the feature is done. */
+    APPLIED,
+    /** Refused by a person: the feature is done. */
+    REJECTED,
+    /** Failed, expired or went stale: the feature goes back to work and may propose again. */
+    RETURNED
+  }
+
+  /**
+   * The applier's word that proposal {@code proposalId} ended as {@code end}. Repeating it is
+   * harmless; a proposal the feature no longer waits for (a newer one was made) changes nothing.
+   */
+  public record SettleProposal(String proposalId, ProposalEnd end, String reason, String by, ActorRef<Reply> replyTo)
       implements Command {}
 
   /** What a prepared workspace looks like: where the feature lives and what it starts from. */
@@ -140,7 +157,12 @@ public final class Feature
 
   public record OpenQuestion(String id, String text, Instant askedAt) implements CborSerializable {}
 
-  public record Proposal(String description, Optional<Long> checkpoint, String proposedBy, Instant at) implements CborSerializable {}
+  public record Proposal(String description, Optional<Long> checkpoint, String proposedBy, Instant at, Optional<String> id)
+      implements CborSerializable {
+    public Proposal {
+      id = id == null ? Optional.empty() : id;
+    }
+  }
 
   // ---- events (stored contracts: never rename; add fields as Optional) ----
 
@@ -172,8 +194,22 @@ public final class Feature
   public record QuestionAnswered(String featureId, String questionId, String answer, String answeredBy, Instant at)
       implements Event {}
 
-  public record FeatureProposed(String featureId, String description, Optional<Long> checkpoint, String proposedBy, Instant at)
-      implements Event {}
+  /** {@code proposalId}: the applier's proposal; absent in events written before the applier existed. */
+  public record FeatureProposed(String featureId, String description, Optional<Long> checkpoint, String proposedBy, Instant at,
+      Optional<String> proposalId) implements Event {
+    public FeatureProposed {
+      proposalId = proposalId == null ? Optional.empty() : proposalId;
+    }
+  }
+
+  /** Its proposal landed on the target branch: the feature is done. */
+  public record FeatureApplied(String featureId, String proposalId, String reason, Instant at) implements Event {}
+
+  /** A person rejected its proposal: the feature is done. */
+  public record FeatureRejected(String featureId, String proposalId, String reason, String rejectedBy, Instant at) implements Event {}
+
+  /** Its proposal failed, expired or went stale: back to work. */
+  public record FeatureReturnedToWork(String featureId, String proposalId, String reason, Instant at) implements Event {}
 
   // ---- state ----
 
@@ -267,6 +303,7 @@ public final class Feature
         .onCommand(AskQuestion.class, command -> notFound(command.replyTo()))
         .onCommand(AnswerQuestion.class, command -> notFound(command.replyTo()))
         .onCommand(RecordProposal.class, command -> notFound(command.replyTo()))
+        .onCommand(SettleProposal.class, command -> notFound(command.replyTo()))
         .onCommand(ChangePlan.class, command -> notFound(command.replyTo()));
     builder
         .forStateType(Existing.class)
@@ -279,6 +316,7 @@ public final class Feature
         .onCommand(AskQuestion.class, this::onAskQuestion)
         .onCommand(AnswerQuestion.class, this::onAnswerQuestion)
         .onCommand(RecordProposal.class, this::onRecordProposal)
+        .onCommand(SettleProposal.class, this::onSettleProposal)
         .onCommand(ChangePlan.class, this::onChangePlan);
     return builder.build();
   }
@@ -412,9 +450,37 @@ public final class Feature
         && status != FeatureStatus.PROPOSED) {
       return illegal(command.replyTo(), "propose", status);
     }
+    Optional<Proposal> current = state.feature().proposal();
+    if (status == FeatureStatus.PROPOSED && command.proposalId().isPresent() && current.isPresent()
+        && current.get().id().equals(command.proposalId())) {
+      return Effect().reply(command.replyTo(), new Accepted(state.feature())); // told again after a restart
+    }
     return Effect()
-        .persist(new FeatureProposed(featureId, command.description(), command.checkpoint(), command.by(), Instant.now()))
+        .persist(new FeatureProposed(featureId, command.description(), command.checkpoint(), command.by(), Instant.now(),
+            command.proposalId()))
         .thenReply(command.replyTo(), Feature::accepted);
+  }
+
+  private ReplyEffect<Event, State> onSettleProposal(Existing state, SettleProposal command) {
+    FeatureSummary feature = state.feature();
+    FeatureStatus done = command.end() == ProposalEnd.APPLIED ? FeatureStatus.APPLIED
+        : command.end() == ProposalEnd.REJECTED ? FeatureStatus.REJECTED : null;
+    boolean waitingForIt = feature.status() == FeatureStatus.PROPOSED
+        && feature.proposal().flatMap(Proposal::id).filter(command.proposalId()::equals).isPresent();
+    if (done != null && feature.status() == done) {
+      return Effect().reply(command.replyTo(), new Accepted(feature)); // told again after a restart
+    }
+    if (feature.status().isTerminal() || (command.end() == ProposalEnd.RETURNED && !waitingForIt)) {
+      // ended otherwise meanwhile, or a newer proposal is what the feature waits for
+      return Effect().reply(command.replyTo(), new Accepted(feature));
+    }
+    Instant now = Instant.now();
+    Event event = switch (command.end()) {
+      case APPLIED -> new FeatureApplied(featureId, command.proposalId(), command.reason(), now);
+      case REJECTED -> new FeatureRejected(featureId, command.proposalId(), command.reason(), command.by(), now);
+      case RETURNED -> new FeatureReturnedToWork(featureId, command.proposalId(), command.reason(), now);
+    };
+    return Effect().persist(event).thenReply(command.replyTo(), Feature::accepted);
   }
 
   private ReplyEffect<Event, State> illegal(ActorRef<Reply> replyTo, String action, FeatureStatus status) {
@@ -457,8 +523,14 @@ public final class Feature
         .onEvent(QuestionAsked.class, Feature::questionAsked)
         .onEvent(QuestionAnswered.class, Feature::questionAnswered)
         .onEvent(FeatureProposed.class, (state, event) -> new Existing(state.feature()
-            .withProposal(new Proposal(event.description(), event.checkpoint(), event.proposedBy(), event.at()))
-            .withStatus(FeatureStatus.PROPOSED, Optional.of(event.description()), event.at())));
+            .withProposal(new Proposal(event.description(), event.checkpoint(), event.proposedBy(), event.at(), event.proposalId()))
+            .withStatus(FeatureStatus.PROPOSED, Optional.of(event.description()), event.at())))
+        .onEvent(FeatureApplied.class, (state, event) ->
+            transition(state, FeatureStatus.APPLIED, Optional.of(event.reason()), event.at()))
+        .onEvent(FeatureRejected.class, (state, event) ->
+            transition(state, FeatureStatus.REJECTED, Optional.of(event.reason()), event.at()))
+        .onEvent(FeatureReturnedToWork.class, (state, event) ->
+            transition(state, FeatureStatus.ACTIVE, Optional.of(event.reason()), event.at()));
     return builder.build();
   }
 

@@ -39,7 +39,10 @@ public final class FeatureJson {
 
   static Plan plan(JsonFields plan) {
     // "version" is accepted so a plan read from the API can be sent back; the server numbers versions
-    plan.onlyKeys(Set.of("version", "allowedPaths", "forbiddenPaths", "plannedFiles", "limits", "checks", "test", "autoRollback"));
+    plan.onlyKeys(Set.of("version", "allowedPaths", "forbiddenPaths", "plannedFiles", "limits", "checks", "test", "autoRollback",
+        "minimumTier"));
+    Optional<dev.warden.policy.Tier> minimumTier = plan.optionalText("minimumTier").map(label -> dev.warden.policy.Tier.fromLabel(label)
+        .orElseThrow(() -> Rejection.invalid(plan.pathOf("minimumTier"), "must be \"low\", \"medium\" or \"high\"")));
     Optional<String> autoRollback = plan.optionalText("autoRollback").filter(value -> !value.equals("none"));
     if (autoRollback.isPresent() && !autoRollback.get().equals(Plan.SMART)) {
       throw Rejection.invalid(plan.pathOf("autoRollback"), "must be \"none\" or \"smart\"");
@@ -73,7 +76,7 @@ public final class FeatureJson {
       t.onlyKeys(Set.of("argv", "timeoutSeconds"));
       return new Plan.TestCommand(argv(t), t.optionalPositiveLong("timeoutSeconds").orElse(1800L));
     });
-    return new Plan(1, allowed, forbidden, planned, limits, checks, test, autoRollback);
+    return new Plan(1, allowed, forbidden, planned, limits, checks, test, autoRollback, minimumTier);
   }
 
   /** Every glob must compile (git-style, see PathGlob); the error names the element. */

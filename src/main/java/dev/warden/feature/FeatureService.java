@@ -119,6 +119,37 @@ public final class FeatureService {
         .thenApply(FeatureService::summaryOrThrow);
   }
 
+  /** Marks the feature proposed with the applier's proposal {@code proposalId} (harmless to repeat). */
+  public CompletionStage<Feature.FeatureSummary> recordProposal(String id, String description, long checkpoint, String by,
+      String proposalId) {
+    return ask(id, replyTo -> new Feature.RecordProposal(description, Optional.of(checkpoint), by, Optional.of(proposalId), replyTo))
+        .thenApply(FeatureService::summaryOrThrow);
+  }
+
+  /**
+   * Tells the feature how proposal {@code proposalId} ended. Applied or rejected end the feature: its
+   * watchers stop (after a final checkpoint) and its worktree and branch are removed, also when the
+   * end was recorded before (a restart in between), so repeating it finishes an interrupted cleanup.
+   * The checkpoint chain's ref stays in the repository for audit.
+   */
+  public CompletionStage<Feature.FeatureSummary> settleProposal(String id, String proposalId, Feature.ProposalEnd end, String reason,
+      String by) {
+    return ask(id, replyTo -> new Feature.SettleProposal(proposalId, end, reason, by, replyTo))
+        .thenApply(FeatureService::summaryOrThrow)
+        .thenCompose(feature -> {
+          boolean ended = (end == Feature.ProposalEnd.APPLIED && feature.status() == FeatureStatus.APPLIED)
+              || (end == Feature.ProposalEnd.REJECTED && feature.status() == FeatureStatus.REJECTED);
+          if (!ended) {
+            return CompletableFuture.completedFuture(feature);
+          }
+          return runtime.finish(feature, feature.status().label() + ": " + reason)
+              .thenCompose(done -> CompletableFuture.supplyAsync(() -> {
+                workspaces.remove(feature.id(), feature.repo(), feature.branch(), feature.worktree());
+                return feature;
+              }, blocking));
+        });
+  }
+
   /** Every feature ever registered, optionally only those in one status, ordered by id. */
   public CompletionStage<List<Feature.FeatureSummary>> list(Optional<FeatureStatus> status) {
     return readJournal

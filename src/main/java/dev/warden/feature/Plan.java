@@ -1,6 +1,7 @@
 package dev.warden.feature;
 
 import dev.warden.CborSerializable;
+import dev.warden.policy.Tier;
 import java.util.List;
 import java.util.Optional;
 
@@ -17,7 +18,8 @@ public record Plan(
     Limits limits,
     List<Check> checks,
     Optional<TestCommand> test,
-    Optional<String> autoRollback)
+    Optional<String> autoRollback,
+    Optional<Tier> minimumTier)
     implements CborSerializable {
 
   /** {@code autoRollback} value: undo only the files behind a critical violation, then carry on. */
@@ -29,11 +31,22 @@ public record Plan(
   /** A plan without automatic rollback. */
   public Plan(int version, List<String> allowedPaths, List<String> forbiddenPaths, Optional<List<String>> plannedFiles,
       Limits limits, List<Check> checks, Optional<TestCommand> test) {
-    this(version, allowedPaths, forbiddenPaths, plannedFiles, limits, checks, test, Optional.empty());
+    this(version, allowedPaths, forbiddenPaths, plannedFiles, limits, checks, test, Optional.empty(), Optional.empty());
   }
 
+  /** A plan that leaves its proposals' tier to the policy. */
+  public Plan(int version, List<String> allowedPaths, List<String> forbiddenPaths, Optional<List<String>> plannedFiles,
+      Limits limits, List<Check> checks, Optional<TestCommand> test, Optional<String> autoRollback) {
+    this(version, allowedPaths, forbiddenPaths, plannedFiles, limits, checks, test, autoRollback, Optional.empty());
+  }
+
+  /**
+   * {@code minimumTier}: the plan may raise its proposals' tier above what the policy gives their
+   * paths, never lower it. Absent in plans stored before it existed.
+   */
   public Plan {
     autoRollback = autoRollback == null ? Optional.empty() : autoRollback;
+    minimumTier = minimumTier == null ? Optional.empty() : minimumTier;
     allowedPaths = List.copyOf(allowedPaths);
     forbiddenPaths = List.copyOf(forbiddenPaths);
     plannedFiles = plannedFiles.map(List::copyOf);
@@ -41,7 +54,7 @@ public record Plan(
   }
 
   public Plan withVersion(int newVersion) {
-    return new Plan(newVersion, allowedPaths, forbiddenPaths, plannedFiles, limits, checks, test, autoRollback);
+    return new Plan(newVersion, allowedPaths, forbiddenPaths, plannedFiles, limits, checks, test, autoRollback, minimumTier);
   }
 
   public boolean rollsBackSmartly() {

@@ -73,6 +73,17 @@ public final class JsonFields {
     return Optional.of(value.textValue());
   }
 
+  public Optional<Boolean> optionalBoolean(String key) {
+    JsonNode value = present(key);
+    if (value == null) {
+      return Optional.empty();
+    }
+    if (!value.isBoolean()) {
+      throw wrongType(key, "true or false", value);
+    }
+    return Optional.of(value.booleanValue());
+  }
+
   public Optional<Long> optionalPositiveLong(String key) {
     JsonNode value = present(key);
     if (value == null) {

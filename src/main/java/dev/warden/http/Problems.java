@@ -50,7 +50,7 @@ public final class Problems {
   }
 
   public static HttpResponse of(Rejection rejection) {
-    return response(statusOf(rejection.kind()), rejection.getMessage(), rejection.field().orElse(null));
+    return response(statusOf(rejection.kind()), rejection.getMessage(), rejection.field().orElse(null), rejection.details(), MAPPER);
   }
 
   static StatusCode statusOf(Rejection.Kind kind) {
@@ -58,6 +58,7 @@ public final class Problems {
       case INVALID -> StatusCodes.BAD_REQUEST;
       case NOT_FOUND -> StatusCodes.NOT_FOUND;
       case CONFLICT -> StatusCodes.CONFLICT;
+      case UNPROCESSABLE -> StatusCodes.UNPROCESSABLE_ENTITY;
       case TOO_LARGE -> StatusCodes.PAYLOAD_TOO_LARGE;
     };
   }

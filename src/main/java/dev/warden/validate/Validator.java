@@ -134,7 +134,14 @@ public final class Validator
 
   /** A heavy check's result as recorded: output bounded to its head and tail. */
   public record CheckOutcome(String name, List<String> argv, boolean passed, Optional<Integer> exitCode, boolean timedOut,
-      long durationMs, String outputHead, String outputTail, long droppedBytes) implements CborSerializable {}
+      long durationMs, String outputHead, String outputTail, long droppedBytes) implements CborSerializable {
+
+    /** What a check run returned, as it is recorded. */
+    public static CheckOutcome of(CheckResult r) {
+      return new CheckOutcome(r.name(), r.argv(), r.passed(), Optional.ofNullable(r.exitCode()), r.timedOut(), r.durationMs(),
+          r.outputHead(), r.outputTail(), r.droppedBytes());
+    }
+  }
 
   /** A checkpoint's verdict: {@code running}, {@code queued}, then {@code valid}, {@code invalid} or {@code degraded}. */
   public record VerdictRecord(long seq, String commit, String status, String fastRules, int planVersion, List<Violation> violations,
@@ -436,8 +443,7 @@ public final class Validator
   }
 
   private static CheckOutcome outcome(CheckResult r) {
-    return new CheckOutcome(r.name(), r.argv(), r.passed(), Optional.ofNullable(r.exitCode()), r.timedOut(), r.durationMs(),
-        r.outputHead(), r.outputTail(), r.droppedBytes());
+    return CheckOutcome.of(r);
   }
 
   /** Which files of the latest judged checkpoint to put back, and from which checkpoint. */

@@ -210,7 +210,7 @@ class FeatureTest {
   @Test
   void aProposedFeatureIsHeldOnlyForACriticalFinding() {
     register();
-    run(replyTo -> new Feature.RecordProposal("done", Optional.of(3L), "agent", replyTo));
+    run(replyTo -> new Feature.RecordProposal("done", Optional.of(3L), "agent", Optional.empty(), replyTo));
     assertTrue(run(replyTo -> new Feature.Escalate("no ack", false, replyTo)).hasNoEvents());
     var critical = run(replyTo -> new Feature.Escalate("secret in checkpoint 4", true, replyTo));
     assertEquals(FeatureStatus.NEEDS_ATTENTION, accepted(critical.reply()).status());
@@ -252,13 +252,13 @@ class FeatureTest {
   @Test
   void aProposalRecordsItsCheckpointAndEndedFeaturesCannotPropose() {
     register();
-    var proposed = run(replyTo -> new Feature.RecordProposal("login form", Optional.of(7L), "agent", replyTo));
+    var proposed = run(replyTo -> new Feature.RecordProposal("login form", Optional.of(7L), "agent", Optional.empty(), replyTo));
     Feature.FeatureSummary summary = accepted(proposed.reply());
     assertEquals(FeatureStatus.PROPOSED, summary.status());
     assertEquals(Optional.of(7L), summary.proposal().orElseThrow().checkpoint());
 
     run(replyTo -> new Feature.Abandon(null, "ops", replyTo));
-    var late = run(replyTo -> new Feature.RecordProposal("again", Optional.empty(), "agent", replyTo));
+    var late = run(replyTo -> new Feature.RecordProposal("again", Optional.empty(), "agent", Optional.empty(), replyTo));
     rejected(late.reply(), Rejection.Kind.CONFLICT);
     assertTrue(late.hasNoEvents());
   }

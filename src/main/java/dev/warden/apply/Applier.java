@@ -1,0 +1,771 @@
+package dev.warden.apply;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.TimerScheduler;
+import akka.cluster.sharding.typed.ClusterShardingSettings;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding.Passivate;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding.ShardCommand;
+import akka.cluster.sharding.typed.javadsl.Entity;
+import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
+import akka.persistence.typed.PersistenceId;
+import akka.persistence.typed.RecoveryCompleted;
+import akka.persistence.typed.javadsl.CommandHandlerWithReply;
+import akka.persistence.typed.javadsl.EventHandler;
+import akka.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import akka.persistence.typed.javadsl.ReplyEffect;
+import akka.persistence.typed.javadsl.SignalHandler;
+import dev.warden.CborSerializable;
+import dev.warden.Rejection;
+import dev.warden.auth.Role;
+import dev.warden.feed.FeedTags;
+import dev.warden.policy.Tier;
+import dev.warden.validate.CheckResult;
+import dev.warden.validate.Validator;
+import dev.warden.validate.Validator.CheckOutcome;
+import dev.warden.validate.Violation;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A feature's proposals and their state machine (design brief §1–2): {@code proposed → approved |
+ * rejected | expired → applied | failed}, {@code stale} when a newer checkpoint arrives before the
+ * apply, {@code reverted} after a rollback. An event-sourced entity per feature under Cluster
+ * Sharding (persistence id {@code Applier|<feature>}), remembered, so an approved proposal is applied
+ * and a review window or expiry fires after a restart without anyone asking.
+ *
+ * <p>Decisions: low is approved by policy once its checkpoint is valid; medium when one approver
+ * approves or its review window ends unless someone rejected it; high when its required number of
+ * distinct approvers approved; an admin may bypass with a reason. Every decision is an event with
+ * who, when and why. Apply runs through {@link ApplierPeers#land} (exactly once: see {@link Landing});
+ * its outcome is an event; only then is the feature told (applied or rejected end it; failed,
+ * expired and stale send it back to work), and that is recorded too, so a restart in between
+ * finishes the job.
+ */
+public final class Applier
+    extends EventSourcedBehaviorWithEnforcedReplies<Applier.Command, Applier.Event, Applier.State> {
+
+  private static final Logger log = LoggerFactory.getLogger(Applier.class);
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Applier");
+  public static final String TAG = "apply";
+  /** Who decides when no person does. */
+  public static final String POLICY = "policy";
+
+  // ---- protocol ----
+
+  public sealed interface Command extends CborSerializable {}
+
+  /**
+   * Make a proposal of {@code draft} (id and number are assigned here); {@code validation} is
+   * {@link Proposal#VALID} or {@link Proposal#PENDING}.
+   */
+  public record Propose(Proposal.Draft draft, String validation, ActorRef<Reply> replyTo) implements Command {}
+
+  public record Approve(String proposalId, String by, Role role, Optional<String> reason, boolean bypass, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  public record Reject(String proposalId, String by, String reason, ActorRef<Reply> replyTo) implements Command {}
+
+  /** Revert an applied proposal (admin): replies once the revert commit landed, or why it did not. */
+  public record Rollback(String proposalId, String by, String reason, ActorRef<Reply> replyTo) implements Command {}
+
+  /** The feature's chain has checkpoint {@code seq}: an open proposal of an older one is stale. */
+  public record CheckpointTaken(long seq) implements Command {}
+
+  public record Get(String proposalId, ActorRef<Reply> replyTo) implements Command {}
+
+  public record ListProposals(ActorRef<Proposals> replyTo) implements Command {}
+
+  public sealed interface Reply extends CborSerializable {}
+
+  public record Accepted(Proposal proposal) implements Reply {}
+
+  public record Refused(Rejection.Kind kind, String message) implements Reply {
+    public Rejection toRejection() {
+      return Rejection.of(kind, message);
+    }
+  }
+
+  public record Proposals(List<Proposal> proposals) implements CborSerializable {
+    public Proposals {
+      proposals = List.copyOf(proposals);
+    }
+  }
+
+  private record PollVerdict(String proposalId) implements Command {}
+
+  private record VerdictPolled(String proposalId, Optional<Validator.VerdictRecord> verdict) implements Command {}
+
+  private record ReviewWindowEnded(String proposalId) implements Command {}
+
+  private record ExpiryReached(String proposalId) implements Command {}
+
+  private record StartApply(String proposalId) implements Command {}
+
+  private record ApplyFinished(String proposalId, Optional<Landing.Outcome> outcome, Optional<String> failure) implements Command {}
+
+  private record RevertFinished(Rollback request, Optional<Landing.Outcome> outcome, Optional<String> failure) implements Command {}
+
+  private record FeatureSettledDone(String proposalId, Optional<String> failure) implements Command {}
+
+  private record IdleCheck() implements Command {}
+
+  // ---- events (stored contracts: never rename; add fields as Optional) ----
+
+  public sealed interface Event extends CborSerializable {
+    String featureId();
+
+    String proposalId();
+  }
+
+  public record ProposalCreated(String featureId, Proposal.Draft draft, String validation, Instant at) implements Event {
+    @Override
+    public String proposalId() {
+      return draft.id();
+    }
+  }
+
+  /** The checkpoint's verdict arrived for a proposal made while it was pending. */
+  public record ProposalValidated(String featureId, String proposalId, String verdict, List<Violation> violations, Instant at)
+      implements Event {}
+
+  /** One approver said yes ({@code bypass}: an admin overriding the tier's rule, with a reason). */
+  public record ApprovalGiven(String featureId, String proposalId, String by, String role, Optional<String> reason, boolean bypass,
+      Instant at) implements Event {}
+
+  /** The tier's rule is met: {@code by} is the last approver, or {@value #POLICY}. */
+  public record ProposalApproved(String featureId, String proposalId, String by, String reason, Instant at) implements Event {}
+
+  public record ProposalRejected(String featureId, String proposalId, String by, String reason, Instant at) implements Event {}
+
+  public record ProposalExpired(String featureId, String proposalId, Instant at) implements Event {}
+
+  public record ProposalWentStale(String featureId, String proposalId, long newerCheckpoint, Instant at) implements Event {}
+
+  /** An approved proposal could not land yet (its target is checked out somewhere); tried again later. */
+  public record ApplyDeferred(String featureId, String proposalId, String reason, Instant at) implements Event {}
+
+  public record ProposalApplied(String featureId, String proposalId, String targetBefore, String commit, int attempts,
+      List<CheckOutcome> tests, boolean foundAfterRestart, Instant at) implements Event {}
+
+  public record ProposalFailed(String featureId, String proposalId, String reason, List<String> conflicts, List<CheckOutcome> tests,
+      Instant at) implements Event {}
+
+  public record ProposalReverted(String featureId, String proposalId, String revertCommit, String by, String reason,
+      List<CheckOutcome> tests, Instant at) implements Event {}
+
+  /** The feature was told how its proposal ended (and, for applied or rejected, its workspace removed). */
+  public record FeatureSettled(String featureId, String proposalId, Instant at) implements Event {}
+
+  // ---- state ----
+
+  /** Every proposal of the feature, oldest first; at most one is open. */
+  public record State(Map<String, Proposal> proposals) implements CborSerializable {
+
+    static State empty() {
+      return new State(Map.of());
+    }
+
+    Optional<Proposal> get(String id) {
+      return Optional.ofNullable(proposals.get(id));
+    }
+
+    Optional<Proposal> open() {
+      return proposals.values().stream().filter(p -> p.status().isOpen()).findFirst();
+    }
+
+    State with(Proposal proposal) {
+      Map<String, Proposal> next = new LinkedHashMap<>(proposals);
+      next.put(proposal.id(), proposal);
+      return new State(next);
+    }
+
+    State update(String id, Function<Proposal, Proposal> change) {
+      Proposal current = proposals.get(id);
+      return current == null ? this : with(change.apply(current));
+    }
+  }
+
+  // ---- behavior ----
+
+  private final String featureId;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final ApplierPeers peers;
+  private final ApplySettings settings;
+  private final Optional<ActorRef<ShardCommand>> shard;
+  /** Not persisted: work in flight in this incarnation. A restart starts what the state says is due. */
+  private final Set<String> applying = new HashSet<>();
+  private final Set<String> settling = new HashSet<>();
+  private final Set<String> polling = new HashSet<>();
+  private boolean reverting;
+
+  public static void init(ActorSystem<?> system, Function<String, ApplierPeers> peers, ApplySettings settings) {
+    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), peers.apply(ctx.getEntityId()), settings,
+            Optional.of(ctx.getShard())))
+        .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+  }
+
+  public static Behavior<Command> create(String featureId, ApplierPeers peers, ApplySettings settings,
+      Optional<ActorRef<ShardCommand>> shard) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Applier(featureId, context, timers, peers, settings, shard)));
+  }
+
+  private Applier(String featureId, ActorContext<Command> context, TimerScheduler<Command> timers, ApplierPeers peers,
+      ApplySettings settings, Optional<ActorRef<ShardCommand>> shard) {
+    super(PersistenceId.of(ENTITY_KEY.name(), featureId));
+    this.featureId = featureId;
+    this.context = context;
+    this.timers = timers;
+    this.peers = peers;
+    this.settings = settings;
+    this.shard = shard;
+  }
+
+  @Override
+  public State emptyState() {
+    return State.empty();
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return Set.of(TAG, FeedTags.ALL);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::reconcile).build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(Propose.class, this::onPropose)
+        .onCommand(Approve.class, this::onApprove)
+        .onCommand(Reject.class, this::onReject)
+        .onCommand(Rollback.class, this::onRollback)
+        .onCommand(CheckpointTaken.class, this::onCheckpointTaken)
+        .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), state.get(get.proposalId())
+            .<Reply>map(Accepted::new).orElseGet(() -> notFound(get.proposalId()))))
+        .onCommand(ListProposals.class, (state, list) -> Effect().reply(list.replyTo(), new Proposals(List.copyOf(state.proposals().values()))))
+        .onCommand(PollVerdict.class, this::onPollVerdict)
+        .onCommand(VerdictPolled.class, this::onVerdictPolled)
+        .onCommand(ReviewWindowEnded.class, this::onReviewWindowEnded)
+        .onCommand(ExpiryReached.class, this::onExpiryReached)
+        .onCommand(StartApply.class, this::onStartApply)
+        .onCommand(ApplyFinished.class, this::onApplyFinished)
+        .onCommand(RevertFinished.class, this::onRevertFinished)
+        .onCommand(FeatureSettledDone.class, this::onFeatureSettledDone)
+        .onCommand(IdleCheck.class, this::onIdleCheck)
+        .build();
+  }
+
+  // ---- proposing and deciding ----
+
+  private ReplyEffect<Event, State> onPropose(State state, Propose command) {
+    Optional<Proposal> open = state.open();
+    Proposal.Draft given = command.draft();
+    if (open.isPresent() && open.get().draft().checkpointSeq() == given.checkpointSeq()) {
+      // the same checkpoint proposed again (a reconnecting agent, a repeated request): the same proposal
+      return Effect().reply(command.replyTo(), new Accepted(open.get()));
+    }
+    if (open.isPresent() && applying.contains(open.get().id())) {
+      return Effect().reply(command.replyTo(), new Refused(Rejection.Kind.CONFLICT,
+          "proposal " + open.get().id() + " of feature '" + featureId + "' is being applied; propose again once it is done"));
+    }
+    Instant now = Instant.now();
+    int number = state.proposals().size() + 1;
+    Proposal.Draft draft = numbered(given, number);
+    List<Event> events = new ArrayList<>();
+    open.ifPresent(older -> events.add(new ProposalWentStale(featureId, older.id(), given.checkpointSeq(), now)));
+    events.add(new ProposalCreated(featureId, draft, command.validation(), now));
+    if (command.validation().equals(Proposal.VALID)) {
+      ruleMet(Proposal.created(draft, Proposal.VALID, now), now).ifPresent(events::add);
+    }
+    return Effect().persist(events)
+        .thenRun(this::reconcile)
+        .thenReply(command.replyTo(), updated -> new Accepted(updated.get(draft.id()).orElseThrow()));
+  }
+
+  private Proposal.Draft numbered(Proposal.Draft d, int number) {
+    return new Proposal.Draft(featureId + "." + number, featureId, number, d.description(), d.checkpointSeq(), d.checkpointCommit(),
+        d.tree(), d.gitDir(), d.target(), d.base(), d.changes(), d.tier(), d.requiredApprovals(), d.reviewEndsAt(), d.expiresAt(),
+        d.test(), d.proposedBy(), d.proposedAt());
+  }
+
+  /**
+   * The approval event when the tier's rule holds for {@code p} (valid, still proposed): low always,
+   * medium with one approver, high with its number of distinct approvers, any tier after a bypass.
+   */
+  private Optional<Event> ruleMet(Proposal p, Instant now) {
+    if (p.status() != ProposalStatus.PROPOSED || !p.validation().equals(Proposal.VALID)) {
+      return Optional.empty();
+    }
+    Tier tier = p.draft().tier();
+    List<String> approvers = p.approvers();
+    if (p.bypassed()) {
+      Proposal.Decision bypass = p.decisions().stream().filter(d -> d.decision().equals("bypass")).reduce((a, b) -> b).orElseThrow();
+      return Optional.of(new ProposalApproved(featureId, p.id(), bypass.by(), "bypass: " + bypass.reason().orElse(""), now));
+    }
+    if (tier == Tier.LOW) {
+      return Optional.of(new ProposalApproved(featureId, p.id(), POLICY, "low tier: approved once its checkpoint is valid", now));
+    }
+    if (!approvers.isEmpty() && approvers.size() >= Math.max(1, p.draft().requiredApprovals())) {
+      return Optional.of(new ProposalApproved(featureId, p.id(), approvers.get(approvers.size() - 1),
+          approvers.size() + " of " + Math.max(1, p.draft().requiredApprovals()) + " approver(s)", now));
+    }
+    return Optional.empty();
+  }
+
+  private ReplyEffect<Event, State> onApprove(State state, Approve command) {
+    Optional<Proposal> found = state.get(command.proposalId());
+    if (found.isEmpty()) {
+      return Effect().reply(command.replyTo(), notFound(command.proposalId()));
+    }
+    Proposal p = found.get();
+    if (p.status() != ProposalStatus.PROPOSED) {
+      return Effect().reply(command.replyTo(), conflict("cannot approve proposal " + p.id() + ": it is " + p.status().label()
+          + (p.status() == ProposalStatus.STALE ? " (a newer checkpoint replaced it; propose again)" : "")));
+    }
+    if (command.bypass() && !command.role().includes(Role.ADMIN)) {
+      return Effect().reply(command.replyTo(), new Refused(Rejection.Kind.CONFLICT, "only an admin may bypass the tier's rule"));
+    }
+    if (command.bypass() && command.reason().filter(r -> !r.isBlank()).isEmpty()) {
+      return Effect().reply(command.replyTo(), new Refused(Rejection.Kind.INVALID, "a bypass needs a reason"));
+    }
+    if (!command.bypass() && p.approvers().contains(command.by())) {
+      return Effect().reply(command.replyTo(), conflict("proposal " + p.id() + " is already approved by " + command.by()
+          + "; it needs " + p.draft().requiredApprovals() + " distinct approver(s)"));
+    }
+    Instant now = Instant.now();
+    ApprovalGiven given = new ApprovalGiven(featureId, p.id(), command.by(), command.role().label(), command.reason(), command.bypass(), now);
+    List<Event> events = new ArrayList<>(List.of(given));
+    ruleMet(applyEvent(p, given), now).ifPresent(events::add);
+    return Effect().persist(events)
+        .thenRun(this::reconcile)
+        .thenReply(command.replyTo(), updated -> new Accepted(updated.get(p.id()).orElseThrow()));
+  }
+
+  private ReplyEffect<Event, State> onReject(State state, Reject command) {
+    Optional<Proposal> found = state.get(command.proposalId());
+    if (found.isEmpty()) {
+      return Effect().reply(command.replyTo(), notFound(command.proposalId()));
+    }
+    Proposal p = found.get();
+    if (!p.status().isOpen()) {
+      return Effect().reply(command.replyTo(), conflict("cannot reject proposal " + p.id() + ": it is " + p.status().label()));
+    }
+    if (applying.contains(p.id())) {
+      return Effect().reply(command.replyTo(), conflict("cannot reject proposal " + p.id() + ": it is being applied"));
+    }
+    return Effect().persist(new ProposalRejected(featureId, p.id(), command.by(), command.reason(), Instant.now()))
+        .thenRun(this::reconcile)
+        .thenReply(command.replyTo(), updated -> new Accepted(updated.get(p.id()).orElseThrow()));
+  }
+
+  private ReplyEffect<Event, State> onCheckpointTaken(State state, CheckpointTaken command) {
+    Optional<Proposal> open = state.open();
+    if (open.isEmpty() || open.get().draft().checkpointSeq() >= command.seq() || applying.contains(open.get().id())) {
+      return Effect().noReply();
+    }
+    Proposal p = open.get();
+    peers.tellAgent("proposal " + p.id() + " is stale: checkpoint " + command.seq() + " is newer than its checkpoint "
+        + p.draft().checkpointSeq() + "; propose again when the work is ready");
+    return Effect().persist(new ProposalWentStale(featureId, p.id(), command.seq(), Instant.now()))
+        .thenRun(this::reconcile)
+        .thenNoReply();
+  }
+
+  // ---- validation still running when proposed ----
+
+  private ReplyEffect<Event, State> onPollVerdict(State state, PollVerdict command) {
+    Optional<Proposal> p = state.get(command.proposalId());
+    if (p.isEmpty() || p.get().status() != ProposalStatus.PROPOSED || !p.get().validation().equals(Proposal.PENDING)) {
+      polling.remove(command.proposalId());
+      return Effect().noReply();
+    }
+    context.pipeToSelf(peers.verdict(p.get().draft().checkpointSeq()), (lookup, failure) -> new VerdictPolled(command.proposalId(),
+        lookup instanceof Validator.Found found ? Optional.of(found.verdict()) : Optional.empty()));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onVerdictPolled(State state, VerdictPolled command) {
+    Optional<Proposal> found = state.get(command.proposalId());
+    String status = command.verdict().map(Validator.VerdictRecord::status).orElse("");
+    boolean settled = status.equals("valid") || status.equals("invalid") || status.equals("degraded");
+    if (found.isEmpty() || found.get().status() != ProposalStatus.PROPOSED || !settled) {
+      if (found.isPresent() && found.get().status() == ProposalStatus.PROPOSED) {
+        timers.startSingleTimer("poll-" + command.proposalId(), new PollVerdict(command.proposalId()), settings.verdictPoll());
+      } else {
+        polling.remove(command.proposalId());
+      }
+      return Effect().noReply();
+    }
+    polling.remove(command.proposalId());
+    Proposal p = found.get();
+    Validator.VerdictRecord verdict = command.verdict().orElseThrow();
+    Instant now = Instant.now();
+    ProposalValidated validated = new ProposalValidated(featureId, p.id(), status, verdict.violations(), now);
+    List<Event> events = new ArrayList<>(List.of(validated));
+    if (status.equals("valid")) {
+      ruleMet(applyEvent(p, validated), now).ifPresent(events::add);
+    } else {
+      String reason = "checkpoint " + p.draft().checkpointSeq() + " is " + status
+          + verdict.failure().map(f -> ": " + f).orElse(verdict.violations().isEmpty() ? "" : ": " + verdict.violations().size() + " violation(s)");
+      events.add(new ProposalFailed(featureId, p.id(), reason, List.of(), List.of(), now));
+    }
+    return Effect().persist(events).thenRun(this::reconcile).thenNoReply();
+  }
+
+  // ---- timers ----
+
+  private ReplyEffect<Event, State> onReviewWindowEnded(State state, ReviewWindowEnded command) {
+    Optional<Proposal> p = state.get(command.proposalId());
+    if (p.isEmpty() || p.get().status() != ProposalStatus.PROPOSED || !p.get().validation().equals(Proposal.VALID)) {
+      return Effect().noReply(); // decided meanwhile, or still validating (decided when the verdict comes)
+    }
+    Duration window = Duration.between(p.get().draft().proposedAt(), p.get().draft().reviewEndsAt().orElse(Instant.now()));
+    return Effect().persist(new ProposalApproved(featureId, p.get().id(), POLICY,
+            "medium tier: nobody rejected it within its review window of " + human(window), Instant.now()))
+        .thenRun(this::reconcile)
+        .thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onExpiryReached(State state, ExpiryReached command) {
+    Optional<Proposal> p = state.get(command.proposalId());
+    if (p.isEmpty() || p.get().status() != ProposalStatus.PROPOSED) {
+      return Effect().noReply();
+    }
+    if (Instant.now().isBefore(p.get().draft().expiresAt())) {
+      armTimers(p.get()); // a timer cannot reach that far: it fires early and is set again
+      return Effect().noReply();
+    }
+    peers.tellAgent("proposal " + p.get().id() + " expired without a decision; propose again if the work is still wanted");
+    return Effect().persist(new ProposalExpired(featureId, p.get().id(), Instant.now())).thenRun(this::reconcile).thenNoReply();
+  }
+
+  // ---- applying ----
+
+  private ReplyEffect<Event, State> onStartApply(State state, StartApply command) {
+    Optional<Proposal> found = state.get(command.proposalId());
+    if (found.isEmpty() || found.get().status() != ProposalStatus.APPROVED || applying.contains(command.proposalId())) {
+      return Effect().noReply();
+    }
+    Proposal p = found.get();
+    if (p.note().isPresent() && Instant.now().isAfter(p.draft().expiresAt())) {
+      return Effect().persist(new ProposalFailed(featureId, p.id(), "not applied before it expired: " + p.note().get(),
+          List.of(), List.of(), Instant.now())).thenRun(this::reconcile).thenNoReply();
+    }
+    applying.add(p.id());
+    log.info("[{}] applying proposal {} (checkpoint {}) to {}", featureId, p.id(), p.draft().checkpointSeq(), p.draft().target());
+    context.pipeToSelf(peers.land(p.draft()), (outcome, failure) -> new ApplyFinished(p.id(), Optional.ofNullable(outcome),
+        Optional.ofNullable(failure).map(Applier::describe)));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onApplyFinished(State state, ApplyFinished finished) {
+    applying.remove(finished.proposalId());
+    Optional<Proposal> found = state.get(finished.proposalId());
+    if (found.isEmpty() || found.get().status() != ProposalStatus.APPROVED) {
+      return Effect().noReply();
+    }
+    Proposal p = found.get();
+    Instant now = Instant.now();
+    if (finished.failure().isPresent()) {
+      return Effect().persist(new ProposalFailed(featureId, p.id(), "the apply failed: " + finished.failure().get(), List.of(), List.of(), now))
+          .thenRun(this::reconcile).thenNoReply();
+    }
+    Landing.Outcome outcome = finished.outcome().orElseThrow();
+    Event event = outcomeEvent(p, outcome, now);
+    if (event instanceof ApplyDeferred) {
+      timers.startSingleTimer("apply-" + p.id(), new StartApply(p.id()), settings.deferredRetry());
+      if (p.note().filter(((ApplyDeferred) event).reason()::equals).isPresent()) {
+        return Effect().noReply(); // same reason as last time: nothing new to record
+      }
+    }
+    if (event instanceof ProposalFailed failed) {
+      peers.tellAgent("proposal " + p.id() + " failed: " + failed.reason());
+    }
+    return Effect().persist(event).thenRun(this::reconcile).thenNoReply();
+  }
+
+  private Event outcomeEvent(Proposal p, Landing.Outcome outcome, Instant now) {
+    MergeEngine.Result result = outcome.result();
+    String target = p.draft().target();
+    if (result instanceof MergeEngine.Result.Applied applied) {
+      return new ProposalApplied(featureId, p.id(), applied.targetBefore(), applied.commit(), applied.attempts(),
+          outcomes(applied.tests()), outcome.foundAfterRestart(), now);
+    }
+    if (result instanceof MergeEngine.Result.Conflicted conflicted) {
+      return new ProposalFailed(featureId, p.id(), "the checkpoint does not merge onto " + target + " at "
+          + abbreviate(conflicted.targetHead()) + ": conflicts in " + String.join(", ", conflicted.paths()), conflicted.paths(), List.of(), now);
+    }
+    if (result instanceof MergeEngine.Result.TestsFailed failed) {
+      return new ProposalFailed(featureId, p.id(), "the test command "
+          + (failed.test().timedOut() ? "timed out" : "failed (exit " + failed.test().exitCode() + ")") + " on the merge with " + target
+          + " at " + abbreviate(failed.targetHead()) + "; the target is unchanged", List.of(), List.of(CheckOutcome.of(failed.test())), now);
+    }
+    if (result instanceof MergeEngine.Result.TargetMissing missing) {
+      return new ProposalFailed(featureId, p.id(), "the target branch " + missing.branch() + " no longer exists", List.of(), List.of(), now);
+    }
+    if (result instanceof MergeEngine.Result.TargetCheckedOut out) {
+      return new ApplyDeferred(featureId, p.id(), "the target branch " + out.branch() + " is checked out in " + out.worktree()
+          + "; Warden never moves a branch under someone's working tree: check out another branch there (tried again every "
+          + human(settings.deferredRetry()) + ")", now);
+    }
+    MergeEngine.Result.TargetBusy busy = (MergeEngine.Result.TargetBusy) result;
+    return new ApplyDeferred(featureId, p.id(), "the target kept moving: " + busy.attempts()
+        + " attempts lost the race (tried again every " + human(settings.deferredRetry()) + ")", now);
+  }
+
+  private ReplyEffect<Event, State> onRollback(State state, Rollback command) {
+    Optional<Proposal> found = state.get(command.proposalId());
+    if (found.isEmpty()) {
+      return Effect().reply(command.replyTo(), notFound(command.proposalId()));
+    }
+    Proposal p = found.get();
+    if (p.status() != ProposalStatus.APPLIED) {
+      return Effect().reply(command.replyTo(), conflict("cannot roll back proposal " + p.id() + ": it is " + p.status().label()
+          + (p.status() == ProposalStatus.REVERTED ? " already" : " (only an applied proposal can be rolled back)")));
+    }
+    if (reverting) {
+      return Effect().reply(command.replyTo(), conflict("proposal " + p.id() + " is already being rolled back"));
+    }
+    reverting = true;
+    String applied = p.apply().flatMap(Proposal.ApplyRecord::commit).orElseThrow();
+    context.pipeToSelf(peers.revert(p.draft(), applied, command.by(), command.reason()), (outcome, failure) ->
+        new RevertFinished(command, Optional.ofNullable(outcome), Optional.ofNullable(failure).map(Applier::describe)));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onRevertFinished(State state, RevertFinished finished) {
+    reverting = false;
+    Rollback request = finished.request();
+    Proposal p = state.get(request.proposalId()).orElseThrow();
+    if (finished.failure().isPresent()) {
+      return Effect().reply(request.replyTo(), conflict("the rollback of " + p.id() + " failed: " + finished.failure().get()));
+    }
+    MergeEngine.Result result = finished.outcome().orElseThrow().result();
+    if (result instanceof MergeEngine.Result.Applied reverted) {
+      return Effect().persist(new ProposalReverted(featureId, p.id(), reverted.commit(), request.by(), request.reason(),
+              outcomes(reverted.tests()), Instant.now()))
+          .thenReply(request.replyTo(), updated -> new Accepted(updated.get(p.id()).orElseThrow()));
+    }
+    String why;
+    if (result instanceof MergeEngine.Result.Conflicted c) {
+      why = "the revert conflicts with later changes in " + String.join(", ", c.paths());
+    } else if (result instanceof MergeEngine.Result.TestsFailed t) {
+      why = "the test command failed on the reverted target (exit " + t.test().exitCode() + "): " + tail(t.test());
+    } else if (result instanceof MergeEngine.Result.TargetMissing m) {
+      why = "the target branch " + m.branch() + " no longer exists";
+    } else if (result instanceof MergeEngine.Result.TargetCheckedOut o) {
+      why = "the target branch " + o.branch() + " is checked out in " + o.worktree();
+    } else {
+      why = "the target kept moving (" + ((MergeEngine.Result.TargetBusy) result).attempts() + " attempts)";
+    }
+    return Effect().reply(request.replyTo(), conflict("the rollback of " + p.id() + " did not land; the target is unchanged: " + why));
+  }
+
+  // ---- telling the feature ----
+
+  private ReplyEffect<Event, State> onFeatureSettledDone(State state, FeatureSettledDone done) {
+    settling.remove(done.proposalId());
+    if (done.failure().isPresent()) {
+      log.warn("[{}] cannot settle the feature after proposal {}: {}; trying again", featureId, done.proposalId(), done.failure().get());
+      timers.startSingleTimer("settle-" + done.proposalId(), new IdleCheck(), settings.deferredRetry());
+      return Effect().noReply();
+    }
+    Optional<Proposal> p = state.get(done.proposalId());
+    if (p.isEmpty() || p.get().featureSettled()) {
+      return Effect().noReply();
+    }
+    return Effect().persist(new FeatureSettled(featureId, done.proposalId(), Instant.now())).thenRun(this::reconcile).thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onIdleCheck(State state, IdleCheck check) {
+    if (!busy(state) && shard.isPresent()) {
+      // idle for a whole idle-stop: stop, and leave the remembered set (started again when asked)
+      shard.get().tell(new Passivate<>(context.getSelf()));
+    } else {
+      reconcile(state);
+    }
+    return Effect().noReply();
+  }
+
+  /** Something is open, running or not yet told to the feature. */
+  private boolean busy(State state) {
+    return reverting || !applying.isEmpty() || !settling.isEmpty()
+        || state.proposals().values().stream().anyMatch(p -> p.status().isOpen() || needsSettling(p));
+  }
+
+  private static boolean needsSettling(Proposal p) {
+    return !p.status().isOpen() && !p.featureSettled() && p.status() != ProposalStatus.REVERTED;
+  }
+
+  /**
+   * Starts whatever the state says is due and nothing is doing yet: timers of open proposals, the
+   * apply of an approved one, telling the feature about a finished one. Runs after recovery and after
+   * every change; stops the entity when nothing is left to do.
+   */
+  private void reconcile(State state) {
+    for (Proposal p : state.proposals().values()) {
+      if (p.status() == ProposalStatus.PROPOSED) {
+        armTimers(p);
+      } else if (p.status() == ProposalStatus.APPROVED) {
+        if (!applying.contains(p.id()) && !timers.isTimerActive("apply-" + p.id())) {
+          context.getSelf().tell(new StartApply(p.id()));
+        }
+      } else if (needsSettling(p) && settling.add(p.id())) {
+        context.pipeToSelf(peers.settleFeature(p), (done, failure) -> new FeatureSettledDone(p.id(),
+            Optional.ofNullable(failure).map(Applier::describe)));
+      }
+    }
+    if (busy(state)) {
+      timers.cancel("idle");
+    } else {
+      timers.startSingleTimer("idle", new IdleCheck(), settings.idleStop());
+    }
+  }
+
+  private void armTimers(Proposal p) {
+    Instant now = Instant.now();
+    if (!timers.isTimerActive("expire-" + p.id())) {
+      timers.startSingleTimer("expire-" + p.id(), new ExpiryReached(p.id()), until(now, p.draft().expiresAt()));
+    }
+    if (p.draft().tier() == Tier.MEDIUM && p.draft().reviewEndsAt().isPresent() && !timers.isTimerActive("review-" + p.id())) {
+      timers.startSingleTimer("review-" + p.id(), new ReviewWindowEnded(p.id()), until(now, p.draft().reviewEndsAt().get()));
+    }
+    if (p.validation().equals(Proposal.PENDING) && polling.add(p.id())) {
+      context.getSelf().tell(new PollVerdict(p.id()));
+    }
+  }
+
+  /** The delay to {@code at}; the scheduler's reach is bounded, so far ones are re-armed when they fire. */
+  private static Duration until(Instant now, Instant at) {
+    Duration d = Duration.between(now, at);
+    Duration max = Duration.ofDays(200);
+    return d.isNegative() ? Duration.ZERO : d.compareTo(max) > 0 ? max : d;
+  }
+
+  // ---- events ----
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(ProposalCreated.class, (state, e) -> state.with(Proposal.created(e.draft(), e.validation(), e.at())))
+        .onAnyEvent((state, e) -> e instanceof ProposalCreated ? state : updated(state, e));
+  }
+
+  private State updated(State state, Event event) {
+    return state.update(event.proposalId(), p -> applyEvent(p, event));
+  }
+
+  /** One proposal after {@code event}: the event handler's work, also used to look ahead when deciding. */
+  static Proposal applyEvent(Proposal p, Event event) {
+    if (event instanceof ProposalValidated e) {
+      return p.withValidation(e.verdict(), e.violations(), e.at());
+    }
+    if (event instanceof ApprovalGiven e) {
+      return p.withDecision(new Proposal.Decision(e.bypass() ? "bypass" : "approve", e.by(), Optional.of(e.role()), e.reason(), e.at()));
+    }
+    if (event instanceof ProposalApproved e) {
+      Proposal decided = e.by().equals(POLICY)
+          ? p.withDecision(new Proposal.Decision("auto-approve", POLICY, Optional.empty(), Optional.of(e.reason()), e.at()))
+          : p;
+      return decided.with(ProposalStatus.APPROVED, e.at());
+    }
+    if (event instanceof ProposalRejected e) {
+      return p.withDecision(new Proposal.Decision("reject", e.by(), Optional.empty(), Optional.of(e.reason()), e.at()))
+          .with(ProposalStatus.REJECTED, e.at());
+    }
+    if (event instanceof ProposalExpired e) {
+      return p.withDecision(new Proposal.Decision("expire", POLICY, Optional.empty(),
+          Optional.of("no decision before " + p.draft().expiresAt()), e.at())).with(ProposalStatus.EXPIRED, e.at());
+    }
+    if (event instanceof ProposalWentStale e) {
+      return p.withDecision(new Proposal.Decision("stale", POLICY, Optional.empty(),
+          Optional.of("checkpoint " + e.newerCheckpoint() + " is newer"), e.at())).with(ProposalStatus.STALE, e.at());
+    }
+    if (event instanceof ApplyDeferred e) {
+      return p.withNote(e.reason(), e.at());
+    }
+    if (event instanceof ProposalApplied e) {
+      return p.withApply(new Proposal.ApplyRecord(Optional.of(e.targetBefore()), Optional.of(e.commit()), e.attempts(), e.tests(),
+          Optional.empty(), List.of(), e.foundAfterRestart(), e.at())).with(ProposalStatus.APPLIED, e.at());
+    }
+    if (event instanceof ProposalFailed e) {
+      Proposal failed = p.status() == ProposalStatus.APPROVED
+          ? p.withApply(new Proposal.ApplyRecord(Optional.empty(), Optional.empty(), 0, e.tests(), Optional.of(e.reason()), e.conflicts(),
+              false, e.at()))
+          : p.withNote(e.reason(), e.at());
+      return failed.with(ProposalStatus.FAILED, e.at());
+    }
+    if (event instanceof ProposalReverted e) {
+      return p.withRevert(new Proposal.RevertRecord(e.revertCommit(), e.by(), e.reason(), e.tests(), e.at()))
+          .withDecision(new Proposal.Decision("revert", e.by(), Optional.of(Role.ADMIN.label()), Optional.of(e.reason()), e.at()))
+          .with(ProposalStatus.REVERTED, e.at());
+    }
+    if (event instanceof FeatureSettled) {
+      return p.settled();
+    }
+    return p; // ProposalCreated: made by the event handler itself
+  }
+
+  // ---- helpers ----
+
+  private Reply notFound(String proposalId) {
+    return new Refused(Rejection.Kind.NOT_FOUND, "no proposal '" + proposalId + "'");
+  }
+
+  private static Reply conflict(String message) {
+    return new Refused(Rejection.Kind.CONFLICT, message);
+  }
+
+  private static List<CheckOutcome> outcomes(List<CheckResult> results) {
+    return results.stream().map(CheckOutcome::of).toList();
+  }
+
+  private static String describe(Throwable failure) {
+    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+  }
+
+  private static String abbreviate(String commit) {
+    return commit.length() > 12 ? commit.substring(0, 12) : commit;
+  }
+
+  private static String tail(CheckResult result) {
+    String out = result.output().strip();
+    return out.length() > 500 ? "..." + out.substring(out.length() - 500) : out;
+  }
+
+  static String human(Duration d) {
+    if (d.toDays() > 0 && d.equals(Duration.ofDays(d.toDays()))) {
+      return d.toDays() + " d";
+    }
+    if (d.toHours() > 0 && d.equals(Duration.ofHours(d.toHours()))) {
+      return d.toHours() + " h";
+    }
+    if (d.toMinutes() > 0 && d.equals(Duration.ofMinutes(d.toMinutes()))) {
+      return d.toMinutes() + " min";
+    }
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
+  }
+}

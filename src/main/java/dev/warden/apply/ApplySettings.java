@@ -1,0 +1,47 @@
+package dev.warden.apply;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import java.time.Duration;
+import java.util.Locale;
+
+/** {@code warden.apply}: how proposals land and how long things wait. */
+public record ApplySettings(
+    MergeEngine.Mode mode,
+    int maxRetries,
+    Duration proposeWait,
+    Duration verdictPoll,
+    Duration deferredRetry,
+    Duration historyRetention,
+    long diffMaxBytes,
+    Duration idleStop) {
+
+  public static ApplySettings fromConfig(Config warden) {
+    Config c = warden.getConfig("apply");
+    MergeEngine.Mode mode = switch (c.getString("mode").toLowerCase(Locale.ROOT)) {
+      case "merge" -> MergeEngine.Mode.MERGE;
+      case "squash" -> MergeEngine.Mode.SQUASH;
+      default -> throw new ConfigException.BadValue("warden.apply.mode", "must be \"merge\" or \"squash\", got \"" + c.getString("mode") + "\"");
+    };
+    int retries = c.getInt("max-retries");
+    if (retries < 0 || retries > 100) {
+      throw new ConfigException.BadValue("warden.apply.max-retries", "must be between 0 and 100");
+    }
+    return new ApplySettings(mode, retries, positive(c, "propose-wait"), positive(c, "verdict-poll"), positive(c, "deferred-retry"),
+        positive(c, "history-retention"), c.getBytes("diff-max-bytes"), positive(c, "idle-stop"));
+  }
+
+  /** Defaults for tests of the entity alone. */
+  public static ApplySettings defaults() {
+    return new ApplySettings(MergeEngine.Mode.MERGE, 3, Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(30),
+        Duration.ofDays(90), 2L << 20, Duration.ofMinutes(2));
+  }
+
+  private static Duration positive(Config c, String key) {
+    Duration d = c.getDuration(key);
+    if (d.isNegative() || d.isZero()) {
+      throw new ConfigException.BadValue("warden.apply." + key, "must be a positive duration");
+    }
+    return d;
+  }
+}
