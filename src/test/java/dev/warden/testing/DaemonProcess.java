@@ -33,13 +33,19 @@ public final class DaemonProcess implements AutoCloseable {
 
   /** Starts {@code warden serve} on {@code dataDir} (embedded H2) with the test tokens and waits until ready. */
   public static DaemonProcess start(Path dataDir) throws Exception {
+    return start(dataDir, "");
+  }
+
+  /** As {@link #start(Path)}, with more HOCON settings appended to the daemon's config file. */
+  public static DaemonProcess start(Path dataDir, String extraConfig) throws Exception {
     int port = freePort();
     Path config = dataDir.resolveSibling("daemon-test.conf");
     Files.writeString(config, "warden.auth.tokens = [\n"
         + "  { name = ops, role = admin, sha256 = \"" + TokenRegistry.sha256Hex(RunningDaemon.ADMIN) + "\" }\n"
+        + "  { name = lead, role = approver, sha256 = \"" + TokenRegistry.sha256Hex(RunningDaemon.APPROVER) + "\" }\n"
         + "  { name = claude, role = agent, sha256 = \"" + TokenRegistry.sha256Hex(RunningDaemon.AGENT) + "\" }\n"
         + "  { name = dashboard, role = viewer, sha256 = \"" + TokenRegistry.sha256Hex(RunningDaemon.VIEWER) + "\" }\n"
-        + "]\n");
+        + "]\n" + extraConfig + "\n");
     Path log = dataDir.resolveSibling("daemon-" + (++starts) + ".log");
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
