@@ -8,8 +8,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -174,10 +172,7 @@ public final class AgentCommand {
   // ---- the run
 
   private int supervise(Options options) throws Refusal, InterruptedException {
-    HttpClient http = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(AgentLink.CONNECT_TIMEOUT)
-        .build();
+    HttpClient http = WardenClient.httpClient();
     Path worktree = worktree(http, options);
     if (!Files.isDirectory(worktree)) {
       throw new Refusal("the worktree of feature " + options.feature() + ", " + worktree + ", is not a directory here"
@@ -273,25 +268,15 @@ public final class AgentCommand {
 
   /** {@code GET /api/v1/features/{id}}: the feature's worktree. */
   private Path worktree(HttpClient http, Options options) throws Refusal, InterruptedException {
-    URI uri = URI.create(options.warden().server() + "/api/v1/features/" + options.feature());
-    HttpRequest request = HttpRequest.newBuilder(uri)
-        .header("Authorization", "Bearer " + options.warden().token())
-        .header("Accept", "application/json")
-        .timeout(Duration.ofSeconds(10))
-        .GET()
-        .build();
-    HttpResponse<String> response;
+    String answer;
     try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new Refusal("cannot reach Warden at " + options.warden().server() + " (" + AgentLink.describe(e) + ")");
+      answer = new WardenClient(http, options.warden()).get("/api/v1/features/" + options.feature());
+    } catch (WardenClient.Unreachable e) {
+      throw new Refusal(e.getMessage());
+    } catch (WardenClient.Problem e) {
+      throw new Refusal(refusal(options.feature(), e.status(), e.detail()));
     }
-    int status = response.statusCode();
-    if (status != 200) {
-      String detail = AgentProtocol.parse(response.body()).flatMap(json -> AgentProtocol.text(json, "detail")).orElse("");
-      throw new Refusal(refusal(options.feature(), status, detail));
-    }
-    JsonNode feature = AgentProtocol.parse(response.body())
+    JsonNode feature = AgentProtocol.parse(answer)
         .orElseThrow(() -> new Refusal("Warden's answer about feature " + options.feature() + " is not a JSON object"));
     Optional<String> worktree = AgentProtocol.text(feature, "worktree").filter(w -> !w.isBlank());
     if (worktree.isEmpty()) {
