@@ -35,6 +35,10 @@ final class Arguments {
     return current;
   }
 
+  String current() {
+    return current;
+  }
+
   /** Whether the current argument is {@code option}, alone or as {@code option=VALUE}. */
   boolean isOption(String option) {
     return current.equals(option) || current.startsWith(option + "=");

@@ -99,7 +99,7 @@ record ServerOptions(URI server, String token, String tokenSource) {
     return Optional.ofNullable(value).filter(v -> !v.isBlank());
   }
 
-  private static String article(String word) {
+  static String article(String word) {
     return "aeiou".indexOf(word.charAt(0)) >= 0 ? "an" : "a";
   }
 }
