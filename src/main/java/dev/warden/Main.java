@@ -4,6 +4,8 @@ import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.javadsl.Adapter;
 import dev.warden.checkpoint.CheckpointBench;
 import dev.warden.cli.AgentCommand;
+import dev.warden.cli.ApprovalCommands;
+import dev.warden.cli.FeatureCommands;
 import dev.warden.daemon.WardenConfig;
 import dev.warden.daemon.WardenDaemon;
 import dev.warden.validate.ValidateBench;
@@ -11,12 +13,20 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
 
-/** The {@code warden} command line: {@code serve}, {@code agent}, {@code bench}, {@code version}. */
+/**
+ * The {@code warden} command line: {@code serve}, {@code agent}, the API clients ({@code features},
+ * {@code status}, {@code approvals}, {@code approve}, {@code reject}), {@code bench}, {@code version}.
+ */
 public final class Main {
 
   private static final String USAGE = """
       usage: warden serve [--config FILE]
              warden agent --feature ID [--server URL] [--token T] -- <command...>
+             warden features [--status S] [--json]
+             warden status ID [--json]
+             warden approvals [--status S] [--json]
+             warden approve ID [--reason TEXT] [--bypass] [--json]
+             warden reject ID --reason TEXT [--json]
              warden bench checkpoint [--files N] [--modify M] [--untracked U] [--runs R] [--json FILE]
              warden bench validate [--files N] [--runs R] [--json FILE]
              warden version""";
@@ -29,6 +39,8 @@ public final class Main {
     int exit = switch (command) {
       case "serve" -> serve(rest);
       case "agent" -> AgentCommand.run(rest);
+      case "features", "status" -> FeatureCommands.run(args);
+      case "approvals", "approve", "reject" -> ApprovalCommands.run(args);
       case "bench" -> bench(rest);
       case "version", "--version" -> {
         System.out.println("warden " + version());

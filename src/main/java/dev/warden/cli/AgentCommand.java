@@ -1,21 +1,17 @@
 package dev.warden.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.warden.cli.Arguments.UsageError;
 import dev.warden.feature.FeatureId;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,12 +32,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AgentCommand {
 
-  static final String DEFAULT_SERVER = "http://127.0.0.1:8420";
   static final String USAGE = """
       usage: warden agent --feature ID [--server URL] [--token TOKEN] -- <command> [args...]
         --feature ID    the feature to work on; the command runs in its worktree
-        --server URL    Warden's base URL (default: $WARDEN_URL, else http://127.0.0.1:8420)
-        --token TOKEN   an agent token (default: $WARDEN_TOKEN, else ./data/admin.token)
+      """ + ServerOptions.help("agent") + """
+
       Exit status: the command's (128+N when signal N ended it), 2 bad arguments,
       3 Warden refused or is unreachable (the command is not started), 1 the wrapper failed,
       130 interrupted.""";
@@ -62,19 +57,7 @@ public final class AgentCommand {
   }
 
   /** What the arguments asked for. */
-  record Options(String feature, URI server, String token, List<String> command) {
-    @Override
-    public String toString() { // never the token
-      return "Options[feature=" + feature + ", server=" + server + ", command=" + command + "]";
-    }
-  }
-
-  /** Bad arguments: usage and exit 2. */
-  static final class UsageError extends Exception {
-    UsageError(String message) {
-      super(message);
-    }
-  }
+  record Options(String feature, ServerOptions warden, List<String> command) {}
 
   /** Warden said no, or could not be asked: exit 3. */
   static final class Refusal extends Exception {
@@ -152,30 +135,25 @@ public final class AgentCommand {
 
   /** The options, or empty for {@code --help}. */
   Optional<Options> parse(String[] args) throws UsageError {
+    Arguments arguments = new Arguments(args);
+    ServerOptions.Given given = new ServerOptions.Given();
     String feature = null;
-    String server = null;
-    String token = null;
     List<String> command = List.of();
-    for (int i = 0; i < args.length; i++) {
-      String arg = args[i];
+    while (arguments.hasNext()) {
+      String arg = arguments.next();
       if (arg.equals("--")) {
-        command = List.of(Arrays.copyOfRange(args, i + 1, args.length));
+        command = arguments.afterCurrent();
         break;
       } else if (arg.equals("-h") || arg.equals("--help")) {
         return Optional.empty();
-      } else if (arg.equals("--feature") || arg.startsWith("--feature=")) {
-        feature = value(args, i, "--feature");
-        i += arg.contains("=") ? 0 : 1;
-      } else if (arg.equals("--server") || arg.startsWith("--server=")) {
-        server = value(args, i, "--server");
-        i += arg.contains("=") ? 0 : 1;
-      } else if (arg.equals("--token") || arg.startsWith("--token=")) {
-        token = value(args, i, "--token");
-        i += arg.contains("=") ? 0 : 1;
+      } else if (arguments.isOption("--feature")) {
+        feature = arguments.value("--feature");
+      } else if (given.accept(arguments)) {
+        // --server or --token
       } else if (arg.startsWith("-")) {
         throw new UsageError("unknown option '" + arg + "' (the command goes after --)");
       } else {
-        command = List.of(Arrays.copyOfRange(args, i, args.length));
+        command = arguments.fromCurrent();
         break;
       }
     }
@@ -188,68 +166,13 @@ public final class AgentCommand {
     if (command.isEmpty() || command.get(0).isBlank()) {
       throw new UsageError("no command to run: put it after --");
     }
-    return Optional.of(new Options(feature, server(server), token(token), command));
-  }
-
-  private static String value(String[] args, int i, String option) throws UsageError {
-    String arg = args[i];
-    String value = arg.startsWith(option + "=") ? arg.substring(option.length() + 1)
-        : i + 1 < args.length ? args[i + 1] : null;
-    if (value == null || value.isBlank()) {
-      throw new UsageError(option + " needs a value");
-    }
-    return value;
-  }
-
-  private URI server(String given) throws UsageError {
-    String text = given != null ? given : nonBlank(env.get("WARDEN_URL")).orElse(DEFAULT_SERVER);
-    String origin = given != null ? "--server" : env.containsKey("WARDEN_URL") ? "WARDEN_URL" : "the default server";
-    try {
-      URI uri = new URI(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
-      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null
-          || uri.getRawQuery() != null || uri.getRawFragment() != null) {
-        throw new UsageError(origin + " '" + text + "' must be an http:// or https:// URL such as " + DEFAULT_SERVER);
-      }
-      return uri;
-    } catch (URISyntaxException e) {
-      throw new UsageError(origin + " '" + text + "' is not a URL: " + e.getReason());
-    }
-  }
-
-  private String token(String given) throws UsageError {
-    if (given != null) {
-      return given;
-    }
-    Optional<String> fromEnv = nonBlank(env.get("WARDEN_TOKEN"));
-    if (fromEnv.isPresent()) {
-      return fromEnv.get().strip();
-    }
-    Path file = cwd.resolve("data").resolve("admin.token");
-    if (Files.isRegularFile(file)) {
-      try {
-        String token = Files.readString(file, StandardCharsets.UTF_8).strip();
-        if (!token.isEmpty()) {
-          return token;
-        }
-        throw new UsageError(file + " is empty");
-      } catch (IOException e) {
-        throw new UsageError("cannot read " + file + ": " + e.getMessage());
-      }
-    }
-    throw new UsageError("no token: pass --token, set WARDEN_TOKEN, or run where data/admin.token is");
-  }
-
-  private static Optional<String> nonBlank(String value) {
-    return Optional.ofNullable(value).filter(v -> !v.isBlank());
+    return Optional.of(new Options(feature, given.resolve(env, cwd), command));
   }
 
   // ---- the run
 
   private int supervise(Options options) throws Refusal, InterruptedException {
-    HttpClient http = HttpClient.newBuilder()
-        .version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(AgentLink.CONNECT_TIMEOUT)
-        .build();
+    HttpClient http = WardenClient.httpClient();
     Path worktree = worktree(http, options);
     if (!Files.isDirectory(worktree)) {
       throw new Refusal("the worktree of feature " + options.feature() + ", " + worktree + ", is not a directory here"
@@ -264,13 +187,13 @@ public final class AgentCommand {
 
     List<String> command = options.command();
     agentName = programName(command.get(0));
-    AgentLink link = new AgentLink(http, agentUri(options), options.token(), new WardenEvents(), this::warn, tuning.logCapacity());
+    AgentLink link = new AgentLink(http, agentUri(options), options.warden().token(), new WardenEvents(), this::warn, tuning.logCapacity());
     try {
       link.connect();
     } catch (AgentLink.Refused e) {
       throw new Refusal(refusal(options.feature(), e.status(), e.getMessage()));
     } catch (AgentLink.Unreachable e) {
-      throw new Refusal("cannot reach Warden at " + options.server() + " (" + e.getMessage() + ")");
+      throw new Refusal("cannot reach Warden at " + options.warden().server() + " (" + e.getMessage() + ")");
     }
     this.link = link;
 
@@ -345,25 +268,15 @@ public final class AgentCommand {
 
   /** {@code GET /api/v1/features/{id}}: the feature's worktree. */
   private Path worktree(HttpClient http, Options options) throws Refusal, InterruptedException {
-    URI uri = URI.create(options.server() + "/api/v1/features/" + options.feature());
-    HttpRequest request = HttpRequest.newBuilder(uri)
-        .header("Authorization", "Bearer " + options.token())
-        .header("Accept", "application/json")
-        .timeout(Duration.ofSeconds(10))
-        .GET()
-        .build();
-    HttpResponse<String> response;
+    String answer;
     try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new Refusal("cannot reach Warden at " + options.server() + " (" + AgentLink.describe(e) + ")");
+      answer = new WardenClient(http, options.warden()).get("/api/v1/features/" + options.feature());
+    } catch (WardenClient.Unreachable e) {
+      throw new Refusal(e.getMessage());
+    } catch (WardenClient.Problem e) {
+      throw new Refusal(refusal(options.feature(), e.status(), e.detail()));
     }
-    int status = response.statusCode();
-    if (status != 200) {
-      String detail = AgentProtocol.parse(response.body()).flatMap(json -> AgentProtocol.text(json, "detail")).orElse("");
-      throw new Refusal(refusal(options.feature(), status, detail));
-    }
-    JsonNode feature = AgentProtocol.parse(response.body())
+    JsonNode feature = AgentProtocol.parse(answer)
         .orElseThrow(() -> new Refusal("Warden's answer about feature " + options.feature() + " is not a JSON object"));
     Optional<String> worktree = AgentProtocol.text(feature, "worktree").filter(w -> !w.isBlank());
     if (worktree.isEmpty()) {
@@ -389,7 +302,7 @@ public final class AgentCommand {
   }
 
   private static URI agentUri(Options options) {
-    URI server = options.server();
+    URI server = options.warden().server();
     String scheme = "https".equals(server.getScheme()) ? "wss" : "ws";
     return URI.create(scheme + server.toString().substring(server.getScheme().length())
         + "/api/v1/features/" + options.feature() + "/agent");

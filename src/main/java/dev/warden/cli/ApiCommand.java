@@ -1,0 +1,185 @@
+package dev.warden.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.warden.cli.Arguments.UsageError;
+import java.io.PrintStream;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One invocation of a client command ({@code approvals}, {@code approve}, {@code reject},
+ * {@code features}, {@code status}) once its arguments are read: a single request to Warden's API and
+ * how to show the answer. Also what those commands share: the common options, and how a refusal or
+ * an absent daemon reads and exits.
+ *
+ * <p>Commands turn their arguments into an {@code ApiCommand} with pure functions and render answers
+ * with pure functions, so they are tested without HTTP; {@link #perform} is the only part that talks.
+ */
+record ApiCommand(ServerOptions warden, String method, String path, Optional<String> body, String role, boolean json,
+    Render render) {
+
+  static final int EXIT_OK = 0;
+  static final int EXIT_FAILED = 1;
+  static final int EXIT_USAGE = 2;
+  static final int EXIT_REFUSED = 3;
+  static final int EXIT_INTERRUPTED = 130;
+
+  /** The tail of every client command's usage. */
+  static String help(String role) {
+    return "  --json          print Warden's JSON answer as it came\n"
+        + ServerOptions.help(role) + "\n"
+        + "Exit status: 0 done, 1 Warden unreachable or failing (5xx), 2 bad arguments, 3 Warden refused (4xx).";
+  }
+
+  /** Shows a successful answer. */
+  interface Render {
+    String render(JsonNode answer, Instant now);
+  }
+
+  /** Reads one command's arguments: empty for {@code --help}. */
+  interface Parser {
+    Optional<ApiCommand> parse(String[] args, Map<String, String> env, Path cwd) throws UsageError;
+  }
+
+  /** Parses, then performs: usage errors exit 2 before any request, {@code --help} prints the usage. */
+  static int run(String name, String usage, Parser parser, String[] args, PrintStream out, PrintStream err,
+      Map<String, String> env, Path cwd) {
+    Optional<ApiCommand> command;
+    try {
+      command = parser.parse(args, env, cwd);
+    } catch (UsageError e) {
+      err.println("warden " + name + ": " + e.getMessage());
+      err.println(usage);
+      return EXIT_USAGE;
+    }
+    if (command.isEmpty()) {
+      out.println(usage);
+      return EXIT_OK;
+    }
+    return command.get().perform(WardenClient.httpClient(), name, out, err);
+  }
+
+  int perform(HttpClient http, String name, PrintStream out, PrintStream err) {
+    WardenClient client = new WardenClient(http, warden);
+    String answer;
+    try {
+      answer = method.equals("POST") ? client.post(path, body.orElse("{}")) : client.get(path);
+    } catch (WardenClient.Unreachable e) {
+      err.println("warden: " + e.getMessage());
+      return EXIT_FAILED;
+    } catch (WardenClient.Problem e) {
+      err.println("warden: " + e.getMessage());
+      hint(name, e.status()).ifPresent(hint -> err.println("warden: " + hint));
+      return e.refused() ? EXIT_REFUSED : EXIT_FAILED;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return EXIT_INTERRUPTED;
+    }
+    if (json) {
+      out.println(answer.strip());
+      return EXIT_OK;
+    }
+    Optional<JsonNode> document = AgentProtocol.parse(answer);
+    if (document.isEmpty()) {
+      err.println("warden: Warden's answer is not a JSON object: " + Answer.abbreviate(answer.strip(), 200));
+      return EXIT_FAILED;
+    }
+    out.print(render.render(document.get(), Instant.now()));
+    return EXIT_OK;
+  }
+
+  /** What to do about a 401 or 403. */
+  Optional<String> hint(String name, int status) {
+    return switch (status) {
+      case 401 -> Optional.of("Warden does not know the token from " + warden.tokenSource()
+          + "; pass one it knows with --token or WARDEN_TOKEN");
+      case 403 -> Optional.of(name + " needs " + ServerOptions.article(role) + " " + role + " token"
+          + (role.equals("admin") ? "" : " or a stronger one") + "; the token from " + warden.tokenSource() + " is weaker");
+      default -> Optional.empty();
+    };
+  }
+
+  /**
+   * The options every client command takes: {@code --json}, {@code --server}, {@code --token},
+   * {@code --help}. A command reads its own options first and hands the rest here.
+   */
+  static final class Common {
+    private final ServerOptions.Given given = new ServerOptions.Given();
+    private boolean json;
+    private boolean help;
+
+    /**
+     * Takes the current argument if it is a common option; false for an operand (an argument that does
+     * not start with '-'). Any other option is unknown to the command.
+     */
+    boolean accept(Arguments args) throws UsageError {
+      String arg = args.current();
+      if (arg.equals("--json")) {
+        json = true;
+      } else if (arg.equals("-h") || arg.equals("--help")) {
+        help = true;
+      } else if (!given.accept(args)) {
+        if (arg.startsWith("-") && arg.length() > 1) {
+          throw new UsageError("unknown option '" + arg + "'");
+        }
+        return false;
+      }
+      return true;
+    }
+
+    boolean help() {
+      return help;
+    }
+
+    /** The request, once the command's own arguments are known to be good. */
+    ApiCommand get(String path, String role, Render render, Map<String, String> env, Path cwd) throws UsageError {
+      return new ApiCommand(given.resolve(env, cwd), "GET", path, Optional.empty(), role, json, render);
+    }
+
+    ApiCommand post(String path, String body, String role, Render render, Map<String, String> env, Path cwd)
+        throws UsageError {
+      return new ApiCommand(given.resolve(env, cwd), "POST", path, Optional.of(body), role, json, render);
+    }
+  }
+
+  /**
+   * A list command ({@code approvals}, {@code features}): {@code [--status S]}, no operands, one GET of
+   * {@code path}. {@code statuses} are the values {@code --status} takes.
+   */
+  static Optional<ApiCommand> list(String[] args, List<String> statuses, String path, Render table,
+      Map<String, String> env, Path cwd) throws UsageError {
+    Common common = new Common();
+    Arguments arguments = new Arguments(args);
+    String status = null;
+    while (arguments.hasNext()) {
+      String arg = arguments.next();
+      if (arguments.isOption("--status")) {
+        status = arguments.value("--status");
+      } else if (!common.accept(arguments)) {
+        throw new UsageError("unexpected argument '" + arg + "' (to see one: warden status ID)");
+      }
+    }
+    if (common.help()) {
+      return Optional.empty();
+    }
+    if (status != null && !statuses.contains(status)) {
+      throw new UsageError("--status '" + status + "' is not one of " + String.join(", ", statuses));
+    }
+    return Optional.of(common.get(status == null ? path : path + "?status=" + status, "viewer", table, env, cwd));
+  }
+
+  /** Exactly one operand, named {@code what} in the usage. */
+  static String single(List<String> operands, String what) throws UsageError {
+    if (operands.isEmpty()) {
+      throw new UsageError(what + " is required");
+    }
+    if (operands.size() > 1) {
+      throw new UsageError("one " + what + " only, not also '" + operands.get(1) + "'");
+    }
+    return operands.get(0);
+  }
+}

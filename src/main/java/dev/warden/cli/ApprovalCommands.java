@@ -1,0 +1,258 @@
+package dev.warden.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.warden.cli.Arguments.UsageError;
+import dev.warden.feature.FeatureId;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code warden approvals}, {@code warden approve ID} and {@code warden reject ID}: the approvals API
+ * ({@code /api/v1/approvals}) from a terminal. Thin clients, one request each: Warden decides whether
+ * a decision counts, and its refusal is printed as it gives it.
+ */
+public final class ApprovalCommands {
+
+  /** The values of {@code GET /api/v1/approvals?status=}. */
+  static final List<String> STATUSES =
+      List.of("proposed", "approved", "rejected", "expired", "stale", "applied", "failed", "reverted");
+
+  static final String APPROVALS_USAGE = """
+      usage: warden approvals [--status S] [--json] [--server URL] [--token TOKEN]
+        --status S      only the approvals in status S: proposed, approved, rejected, expired,
+                        stale, applied, failed or reverted
+      """ + ApiCommand.help("viewer");
+
+  static final String APPROVE_USAGE = """
+      usage: warden approve ID [--reason TEXT] [--bypass] [--json] [--server URL] [--token TOKEN]
+        ID              the approval, such as login-fix.1 (see warden approvals)
+        --reason TEXT   why; recorded with the decision (required with --bypass)
+        --bypass        approve it now whatever its tier asks for (an admin token only)
+      """ + ApiCommand.help("approver");
+
+  static final String REJECT_USAGE = """
+      usage: warden reject ID --reason TEXT [--json] [--server URL] [--token TOKEN]
+        ID              the approval, such as login-fix.1 (see warden approvals)
+        --reason TEXT   why (required); recorded with the decision
+      """ + ApiCommand.help("approver");
+
+  /** How many paths, violations or lines of an apply error a summary shows; {@code --json} has them all. */
+  static final int SHOWN = 10;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ApprovalCommands() {}
+
+  public static int run(String[] args) {
+    return run(args, System.out, System.err, System.getenv(), Path.of("").toAbsolutePath());
+  }
+
+  /** Runs {@code args[0]} ({@code approvals}, {@code approve} or {@code reject}) with the rest; returns the exit status. */
+  public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env, Path cwd) {
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    return switch (args[0]) {
+      case "approvals" -> ApiCommand.run("approvals", APPROVALS_USAGE, ApprovalCommands::approvals, rest, out, err, env, cwd);
+      case "approve" -> ApiCommand.run("approve", APPROVE_USAGE, ApprovalCommands::approve, rest, out, err, env, cwd);
+      case "reject" -> ApiCommand.run("reject", REJECT_USAGE, ApprovalCommands::reject, rest, out, err, env, cwd);
+      default -> throw new IllegalArgumentException("not an approvals command: " + args[0]);
+    };
+  }
+
+  // ---- arguments
+
+  static Optional<ApiCommand> approvals(String[] args, Map<String, String> env, Path cwd) throws UsageError {
+    return ApiCommand.list(args, STATUSES, "/api/v1/approvals", ApprovalCommands::table, env, cwd);
+  }
+
+  static Optional<ApiCommand> approve(String[] args, Map<String, String> env, Path cwd) throws UsageError {
+    return decide(args, false, env, cwd);
+  }
+
+  static Optional<ApiCommand> reject(String[] args, Map<String, String> env, Path cwd) throws UsageError {
+    return decide(args, true, env, cwd);
+  }
+
+  private static Optional<ApiCommand> decide(String[] args, boolean reject, Map<String, String> env, Path cwd)
+      throws UsageError {
+    ApiCommand.Common common = new ApiCommand.Common();
+    Arguments arguments = new Arguments(args);
+    String reason = null;
+    boolean bypass = false;
+    List<String> operands = new ArrayList<>();
+    while (arguments.hasNext()) {
+      String arg = arguments.next();
+      if (arguments.isOption("--reason")) {
+        reason = arguments.value("--reason");
+      } else if (!reject && arg.equals("--bypass")) {
+        bypass = true;
+      } else if (!common.accept(arguments)) {
+        operands.add(arg);
+      }
+    }
+    if (common.help()) {
+      return Optional.empty();
+    }
+    String id = approvalId(ApiCommand.single(operands, "ID"));
+    if (reject && reason == null) {
+      throw new UsageError("--reason TEXT is required: say why it is rejected");
+    }
+    if (bypass && reason == null) {
+      throw new UsageError("--bypass needs --reason TEXT: a bypass is always explained");
+    }
+    ObjectNode body = JSON.createObjectNode();
+    if (reason != null) {
+      body.put("reason", reason);
+    }
+    if (bypass) {
+      body.put("bypass", true);
+    }
+    String path = "/api/v1/approvals/" + id + (reject ? "/reject" : "/approve");
+    return Optional.of(common.post(path, body.toString(), bypass ? "admin" : "approver", ApprovalCommands::summary, env, cwd));
+  }
+
+  /** An approval id is its feature's id, a dot and a number: {@code login-fix.1}. */
+  static boolean isApprovalId(String id) {
+    int dot = id.lastIndexOf('.');
+    return dot > 0 && FeatureId.isValid(id.substring(0, dot)) && id.substring(dot + 1).matches("[0-9]{1,18}");
+  }
+
+  private static String approvalId(String id) throws UsageError {
+    if (!isApprovalId(id)) {
+      throw new UsageError("'" + id + "' is not an approval id (a feature id, a dot and a number, such as login-fix.1)");
+    }
+    return id;
+  }
+
+  // ---- output
+
+  /** {@code GET /api/v1/approvals}: one row per approval, in Warden's order. */
+  static String table(JsonNode answer, Instant now) {
+    List<JsonNode> approvals = Answer.elements(answer, "approvals");
+    if (approvals.isEmpty()) {
+      return "no approvals\n";
+    }
+    Layout.Table table = new Layout.Table("ID", "FEATURE", "STATUS", "TIER", "APPROVALS", "AGE", "REVIEW ENDS", "DESCRIPTION");
+    for (JsonNode approval : approvals) {
+      table.row(Answer.cell(approval, "id"), Answer.cell(approval, "feature"), Answer.cell(approval, "status"),
+          Answer.cell(approval, "tier"), count(approval).orElse("-"), Answer.age(approval, "proposedAt", now),
+          Answer.instant(approval, "reviewEndsAt").map(at -> Answer.relative(at, now)).orElse("-"),
+          Answer.abbreviate(Answer.cell(approval, "description"), 60));
+    }
+    return table.toString();
+  }
+
+  /** One approval, as {@code GET /api/v1/approvals/{id}}, {@code approve} and {@code reject} answer. */
+  static String summary(JsonNode approval, Instant now) {
+    List<String> standing = new ArrayList<>();
+    Answer.field(approval, "tier").ifPresent(tier -> standing.add("tier " + tier));
+    count(approval).ifPresent(count -> standing.add("approvals " + count));
+    String heading = "approval " + Answer.cell(approval, "id") + ": " + Answer.cell(approval, "status")
+        + (standing.isEmpty() ? "" : " (" + String.join(", ", standing) + ")");
+    Layout.Summary summary = new Layout.Summary(heading)
+        .line("feature", Answer.field(approval, "feature")
+            .map(feature -> feature + Answer.field(approval, "target").map(target -> " into " + target).orElse("")))
+        .line("description", Answer.field(approval, "description"))
+        .line("checkpoint", Answer.field(approval, "checkpoint", "seq")
+            .map(seq -> seq + Answer.field(approval, "checkpoint", "commit").map(c -> " (" + Answer.shortSha(c) + ")").orElse("")))
+        .line("changes", Answer.object(approval, "changes").flatMap(ApprovalCommands::changes))
+        .line("validation", Answer.object(approval, "validation").map(ApprovalCommands::validation))
+        .line("proposed", Answer.when(approval, "proposedAt", Answer.field(approval, "proposedBy").map(by -> " by " + by).orElse(""), now))
+        .line("review ends", Answer.when(approval, "reviewEndsAt", now))
+        .line("expires", Answer.when(approval, "expiresAt", now))
+        .lines("decisions", Answer.elements(approval, "decisions").stream().map(ApprovalCommands::decision).toList());
+    Answer.object(approval, "apply").ifPresent(apply -> apply(summary, apply, Answer.field(approval, "target")));
+    return summary.toString();
+  }
+
+  private static Optional<String> count(JsonNode approval) {
+    return Answer.field(approval, "approvals", "received")
+        .flatMap(received -> Answer.field(approval, "approvals", "required").map(required -> received + "/" + required));
+  }
+
+  private static Optional<String> changes(JsonNode changes) {
+    List<String> counts = new ArrayList<>();
+    Answer.field(changes, "files").ifPresent(n -> counts.add(n + (n.equals("1") ? " file" : " files")));
+    Answer.field(changes, "linesAdded").ifPresent(n -> counts.add("+" + n));
+    Answer.field(changes, "linesDeleted").ifPresent(n -> counts.add("-" + n));
+    List<String> lines = new ArrayList<>();
+    if (!counts.isEmpty()) {
+      lines.add(String.join(" ", counts));
+    }
+    lines.addAll(atMost(Answer.strings(changes, "paths")));
+    return lines.isEmpty() ? Optional.empty() : Optional.of(String.join("\n", lines));
+  }
+
+  private static String validation(JsonNode validation) {
+    List<String> lines = new ArrayList<>();
+    lines.add(Answer.cell(validation, "status"));
+    lines.addAll(atMost(Answer.elements(validation, "violations").stream().map(ApprovalCommands::violation).toList()));
+    return String.join("\n", lines);
+  }
+
+  /** {@code error outside-allowed outside.txt: 'outside.txt' is added but ...}; as Warden wrote it when it is not an object. */
+  private static String violation(JsonNode violation) {
+    if (!violation.isObject()) {
+      return oneLine(violation);
+    }
+    List<String> where = new ArrayList<>();
+    for (String field : List.of("severity", "rule", "path")) {
+      Answer.field(violation, field).ifPresent(where::add);
+    }
+    Optional<String> message = Answer.field(violation, "message");
+    if (where.isEmpty()) {
+      return message.orElseGet(() -> oneLine(violation));
+    }
+    return String.join(" ", where) + message.map(m -> ": " + m).orElse("");
+  }
+
+  /** {@code approve by alice at 2026-11-21T13:00:00Z: looks fine}. */
+  private static String decision(JsonNode decision) {
+    return Answer.cell(decision, "decision")
+        + Answer.field(decision, "by").map(by -> " by " + by).orElse("")
+        + Answer.stamp(decision, "at").map(at -> " at " + at).orElse("")
+        + Answer.field(decision, "reason").map(reason -> ": " + reason).orElse("");
+  }
+
+  private static void apply(Layout.Summary summary, JsonNode apply, Optional<String> target) {
+    List<String> parts = new ArrayList<>();
+    Answer.field(apply, "targetBefore").ifPresent(before -> parts.add("onto " + target.orElse("the target") + " at "
+        + Answer.shortSha(before)));
+    Answer.field(apply, "commit").ifPresent(commit -> parts.add("commit " + Answer.shortSha(commit)));
+    Answer.field(apply, "attempts").ifPresent(n -> parts.add(n + (n.equals("1") ? " attempt" : " attempts")));
+    summary.line("apply", parts.isEmpty() ? Optional.empty() : Optional.of(String.join(", ", parts)))
+        .lines("tests", atMost(Answer.elements(apply, "tests").stream().map(ApprovalCommands::oneLine).toList()))
+        .line("apply error", Answer.field(apply, "error").map(error -> String.join("\n", atMost(error.strip().lines().toList()))))
+        .lines("conflicts", atMost(Answer.strings(apply, "conflicts")));
+  }
+
+  /**
+   * A test result or any other element in one line: {@code unit passed}, {@code unit failed (exit 1)},
+   * else its text or compact JSON.
+   */
+  private static String oneLine(JsonNode element) {
+    if (element.isObject() && element.hasNonNull("name")) {
+      String outcome = element.path("timedOut").asBoolean(false) ? " timed out"
+          : element.has("passed") ? (element.path("passed").asBoolean() ? " passed" : " failed") : "";
+      return Answer.cell(element, "name") + outcome
+          + Answer.field(element, "exitCode").filter(code -> !code.equals("0")).map(code -> " (exit " + code + ")").orElse("");
+    }
+    return Answer.abbreviate(element.isValueNode() ? element.asText() : element.toString(), 160);
+  }
+
+  private static List<String> atMost(List<String> lines) {
+    if (lines.size() <= SHOWN) {
+      return lines;
+    }
+    List<String> shown = new ArrayList<>(lines.subList(0, SHOWN));
+    shown.add("... and " + (lines.size() - SHOWN) + " more (--json shows all)");
+    return shown;
+  }
+}

@@ -1,0 +1,105 @@
+package dev.warden.cli;
+
+import dev.warden.cli.Arguments.UsageError;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Which Warden a command-line client talks to, and the bearer token it shows: {@code --server URL},
+ * else {@code $WARDEN_URL}, else {@value #DEFAULT_SERVER}; {@code --token T}, else
+ * {@code $WARDEN_TOKEN}, else {@code ./data/admin.token} (the bootstrap admin token, for someone
+ * working where the daemon runs). Shared by {@code warden agent} and the approvals and feature
+ * commands. {@code tokenSource} says where the token came from, for error messages; the token itself
+ * is never printed.
+ */
+record ServerOptions(URI server, String token, String tokenSource) {
+
+  static final String DEFAULT_SERVER = "http://127.0.0.1:8420";
+
+  /** The usage lines of {@code --server} and {@code --token}, for a command whose token needs {@code role}. */
+  static String help(String role) {
+    return "  --server URL    Warden's base URL (default: $WARDEN_URL, else " + DEFAULT_SERVER + ")\n"
+        + "  --token TOKEN   " + article(role) + " " + role + " token (default: $WARDEN_TOKEN, else ./data/admin.token)";
+  }
+
+  /** {@code --server} and {@code --token} as given on the command line, before the environment fills in. */
+  static final class Given {
+    private String server;
+    private String token;
+
+    /** Takes the current argument if it is {@code --server} or {@code --token}; false otherwise. */
+    boolean accept(Arguments args) throws UsageError {
+      if (args.isOption("--server")) {
+        server = args.value("--server");
+        return true;
+      }
+      if (args.isOption("--token")) {
+        token = args.value("--token");
+        return true;
+      }
+      return false;
+    }
+
+    ServerOptions resolve(Map<String, String> env, Path cwd) throws UsageError {
+      URI uri = server(server, env);
+      if (token != null) {
+        return new ServerOptions(uri, token, "--token");
+      }
+      Optional<String> fromEnv = nonBlank(env.get("WARDEN_TOKEN"));
+      if (fromEnv.isPresent()) {
+        return new ServerOptions(uri, fromEnv.get().strip(), "WARDEN_TOKEN");
+      }
+      Path file = cwd.resolve("data").resolve("admin.token");
+      return new ServerOptions(uri, tokenFile(file), file.toString());
+    }
+  }
+
+  @Override
+  public String toString() { // never the token
+    return "ServerOptions[server=" + server + ", tokenSource=" + tokenSource + "]";
+  }
+
+  private static URI server(String given, Map<String, String> env) throws UsageError {
+    String text = given != null ? given : nonBlank(env.get("WARDEN_URL")).orElse(DEFAULT_SERVER);
+    String origin = given != null ? "--server" : env.containsKey("WARDEN_URL") ? "WARDEN_URL" : "the default server";
+    try {
+      URI uri = new URI(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+      if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null
+          || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+        throw new UsageError(origin + " '" + text + "' must be an http:// or https:// URL such as " + DEFAULT_SERVER);
+      }
+      return uri;
+    } catch (URISyntaxException e) {
+      throw new UsageError(origin + " '" + text + "' is not a URL: " + e.getReason());
+    }
+  }
+
+  private static String tokenFile(Path file) throws UsageError {
+    if (!Files.isRegularFile(file)) {
+      throw new UsageError("no token: pass --token, set WARDEN_TOKEN, or run where data/admin.token is");
+    }
+    try {
+      String token = Files.readString(file, StandardCharsets.UTF_8).strip();
+      if (token.isEmpty()) {
+        throw new UsageError(file + " is empty");
+      }
+      return token;
+    } catch (IOException e) {
+      throw new UsageError("cannot read " + file + ": " + e.getMessage());
+    }
+  }
+
+  private static Optional<String> nonBlank(String value) {
+    return Optional.ofNullable(value).filter(v -> !v.isBlank());
+  }
+
+  static String article(String word) {
+    return "aeiou".indexOf(word.charAt(0)) >= 0 ? "an" : "a";
+  }
+}

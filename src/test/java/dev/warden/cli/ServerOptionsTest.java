@@ -1,0 +1,93 @@
+package dev.warden.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.warden.cli.Arguments.UsageError;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ServerOptionsTest {
+
+  @TempDir Path cwd;
+
+  @Test
+  void theCommandLineWinsOverTheEnvironmentWhichWinsOverTheDefaults() throws Exception {
+    Files.createDirectories(cwd.resolve("data"));
+    Files.writeString(cwd.resolve("data/admin.token"), "  from-file\n");
+    Map<String, String> env = Map.of("WARDEN_URL", "https://warden.example.org:9000/", "WARDEN_TOKEN", "from-env\n");
+
+    ServerOptions given = resolve(env, "--server", "http://10.0.0.1:8420", "--token=from-flag");
+    assertEquals("http://10.0.0.1:8420", given.server().toString());
+    assertEquals("from-flag", given.token());
+    assertEquals("--token", given.tokenSource());
+
+    ServerOptions fromEnv = resolve(env);
+    assertEquals("https://warden.example.org:9000", fromEnv.server().toString(), "a trailing slash is dropped");
+    assertEquals("from-env", fromEnv.token());
+    assertEquals("WARDEN_TOKEN", fromEnv.tokenSource());
+
+    ServerOptions defaults = resolve(Map.of("WARDEN_TOKEN", " "));
+    assertEquals(ServerOptions.DEFAULT_SERVER, defaults.server().toString());
+    assertEquals("from-file", defaults.token());
+    assertEquals(cwd.resolve("data/admin.token").toString(), defaults.tokenSource());
+    assertFalse(defaults.toString().contains("from-file"), "never the token: " + defaults);
+  }
+
+  @Test
+  void badServersAndMissingTokensAreUsageErrorsNamingTheirOrigin() throws Exception {
+    assertEquals("--server 'ftp://example.org' must be an http:// or https:// URL such as http://127.0.0.1:8420",
+        error(Map.of(), "--server", "ftp://example.org", "--token", "t"));
+    assertTrue(error(Map.of("WARDEN_URL", "http://exa mple"), "--token", "t").startsWith("WARDEN_URL 'http://exa mple' is not a URL"));
+    assertTrue(error(Map.of("WARDEN_URL", "http://h/?q=1"), "--token", "t").startsWith("WARDEN_URL"));
+    assertEquals("no token: pass --token, set WARDEN_TOKEN, or run where data/admin.token is", error(Map.of()));
+    assertEquals("--token needs a value", error(Map.of(), "--token="));
+    assertEquals("--server needs a value", error(Map.of(), "--server"));
+
+    Files.createDirectories(cwd.resolve("data"));
+    Files.writeString(cwd.resolve("data/admin.token"), "\n");
+    assertEquals(cwd.resolve("data/admin.token") + " is empty", error(Map.of()));
+  }
+
+  @Test
+  void argumentsTakeValuesAfterAnEqualsSignOrAsTheNextArgument() throws Exception {
+    Arguments args = new Arguments(new String[] {"--reason", "--bypass", "--reason=a b", "x", "y"});
+    args.next();
+    assertTrue(args.isOption("--reason"));
+    assertFalse(args.isOption("--reas"));
+    assertEquals("--bypass", args.value("--reason"), "the next argument, whatever it looks like");
+    args.next();
+    assertEquals("a b", args.value("--reason"));
+    args.next();
+    assertEquals(List.of("x", "y"), args.fromCurrent());
+    assertEquals(List.of("y"), args.afterCurrent());
+    args.next();
+    assertFalse(args.hasNext());
+  }
+
+  @Test
+  void theHelpLinesNameTheRole() {
+    assertTrue(ServerOptions.help("approver").endsWith("--token TOKEN   an approver token (default: $WARDEN_TOKEN, else ./data/admin.token)"));
+    assertTrue(ServerOptions.help("viewer").contains("a viewer token"));
+  }
+
+  private ServerOptions resolve(Map<String, String> env, String... args) throws UsageError {
+    Arguments arguments = new Arguments(args);
+    ServerOptions.Given given = new ServerOptions.Given();
+    while (arguments.hasNext()) {
+      arguments.next();
+      assertTrue(given.accept(arguments));
+    }
+    return given.resolve(env, cwd);
+  }
+
+  private String error(Map<String, String> env, String... args) {
+    return assertThrows(UsageError.class, () -> resolve(env, args)).getMessage();
+  }
+}
