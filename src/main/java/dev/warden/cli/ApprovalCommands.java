@@ -23,7 +23,7 @@ public final class ApprovalCommands {
 
   /** The values of {@code GET /api/v1/approvals?status=}. */
   static final List<String> STATUSES =
-      List.of("proposed", "approved", "rejected", "expired", "stale", "applied", "failed", "reverted");
+      java.util.Arrays.stream(dev.warden.apply.ProposalStatus.values()).map(dev.warden.apply.ProposalStatus::label).toList();
 
   static final String APPROVALS_USAGE = """
       usage: warden approvals [--status S] [--json] [--server URL] [--token TOKEN]
