@@ -87,6 +87,12 @@ public final class Applier
   /** The feature's chain has checkpoint {@code seq}: an open proposal of an older one is stale. */
   public record CheckpointTaken(long seq) implements Command {}
 
+  /**
+   * The feature was abandoned: an open proposal that is not being applied is rejected on the
+   * abandoner's behalf, so abandoned work never lands. Replies with the proposal, if there was one.
+   */
+  public record Withdraw(String by, String reason, ActorRef<Reply> replyTo) implements Command {}
+
   public record Get(String proposalId, ActorRef<Reply> replyTo) implements Command {}
 
   public record ListProposals(ActorRef<Proposals> replyTo) implements Command {}
@@ -214,6 +220,8 @@ public final class Applier
   private final Set<String> settling = new HashSet<>();
   private final Set<String> polling = new HashSet<>();
   private boolean reverting;
+  /** The newest checkpoint this incarnation was told about: a proposal of an older one is already stale. */
+  private long latestCheckpoint;
 
   public static void init(ActorSystem<?> system, Function<String, ApplierPeers> peers, ApplySettings settings) {
     ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), peers.apply(ctx.getEntityId()), settings,
@@ -261,6 +269,7 @@ public final class Applier
         .onCommand(Reject.class, this::onReject)
         .onCommand(Rollback.class, this::onRollback)
         .onCommand(CheckpointTaken.class, this::onCheckpointTaken)
+        .onCommand(Withdraw.class, this::onWithdraw)
         .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), state.get(get.proposalId())
             .<Reply>map(Accepted::new).orElseGet(() -> notFound(get.proposalId()))))
         .onCommand(ListProposals.class, (state, list) -> Effect().reply(list.replyTo(), new Proposals(List.copyOf(state.proposals().values()))))
@@ -288,6 +297,10 @@ public final class Applier
     if (open.isPresent() && applying.contains(open.get().id())) {
       return Effect().reply(command.replyTo(), new Refused(Rejection.Kind.CONFLICT,
           "proposal " + open.get().id() + " of feature '" + featureId + "' is being applied; propose again once it is done"));
+    }
+    if (given.checkpointSeq() < latestCheckpoint) {
+      return Effect().reply(command.replyTo(), conflict("checkpoint " + latestCheckpoint + " was taken while checkpoint "
+          + given.checkpointSeq() + " was being proposed; propose again"));
     }
     Instant now = Instant.now();
     int number = state.proposals().size() + 1;
@@ -379,7 +392,22 @@ public final class Applier
         .thenReply(command.replyTo(), updated -> new Accepted(updated.get(p.id()).orElseThrow()));
   }
 
+  private ReplyEffect<Event, State> onWithdraw(State state, Withdraw command) {
+    Optional<Proposal> open = state.open();
+    if (open.isEmpty()) {
+      return Effect().reply(command.replyTo(), new Refused(Rejection.Kind.NOT_FOUND, "feature '" + featureId + "' has no open proposal"));
+    }
+    if (applying.contains(open.get().id())) {
+      return Effect().reply(command.replyTo(), conflict("proposal " + open.get().id() + " is being applied"));
+    }
+    String id = open.get().id();
+    return Effect().persist(new ProposalRejected(featureId, id, command.by(), command.reason(), Instant.now()))
+        .thenRun(this::reconcile)
+        .thenReply(command.replyTo(), updated -> new Accepted(updated.get(id).orElseThrow()));
+  }
+
   private ReplyEffect<Event, State> onCheckpointTaken(State state, CheckpointTaken command) {
+    latestCheckpoint = Math.max(latestCheckpoint, command.seq());
     Optional<Proposal> open = state.open();
     if (open.isEmpty() || open.get().draft().checkpointSeq() >= command.seq() || applying.contains(open.get().id())) {
       return Effect().noReply();

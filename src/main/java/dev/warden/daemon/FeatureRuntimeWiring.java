@@ -118,8 +118,12 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
   @Override
   public CompletionStage<Done> finish(Feature.FeatureSummary feature, String reason) {
     String id = feature.id();
-    return sharding.entityRefFor(Checkpoints.ENTITY_KEY, id)
-        .<Checkpoints.Outcome>ask(replyTo -> new Checkpoints.Request(Trigger.FINAL, List.of(), true, replyTo), askTimeout.plus(pauseTimeout))
+    // an open proposal of an abandoned feature must never land (after an apply or a rejection there is none)
+    return sharding.entityRefFor(Applier.ENTITY_KEY, id)
+        .<Applier.Reply>ask(replyTo -> new Applier.Withdraw("warden", "withdrawn: the feature ended (" + reason + ")", replyTo), askTimeout)
+        .exceptionally(failure -> new Applier.Refused(dev.warden.Rejection.Kind.CONFLICT, failure.toString()))
+        .thenCompose(withdrawn -> sharding.entityRefFor(Checkpoints.ENTITY_KEY, id)
+        .<Checkpoints.Outcome>ask(replyTo -> new Checkpoints.Request(Trigger.FINAL, List.of(), true, replyTo), askTimeout.plus(pauseTimeout)))
         .exceptionally(failure -> new Checkpoints.Failed(dev.warden.Rejection.Kind.CONFLICT, failure.toString()))
         .thenCompose(outcome -> {
           if (outcome instanceof Checkpoints.Failed failed) {

@@ -233,6 +233,16 @@ abstract class ApprovalFlowContract {
       assertEquals(List.of("bypass by ops"), decisions(landed));
       assertEquals("two", GitRepos.git(repo, "show", "main:secure/a.txt"));
 
+      // abandoning a feature withdraws its open proposal: abandoned work never lands
+      Path gone = Path.of(create(daemon, repo, "gone", null));
+      Files.createDirectories(gone.resolve("secure"));
+      Files.writeString(gone.resolve("secure/b.txt"), "b\n");
+      assertEquals(201, propose(daemon, "gone", "never mind").status());
+      assertEquals(200, daemon.delete("/api/v1/features/gone", RunningDaemon.APPROVER).status());
+      JsonNode withdrawn = awaitStatus(daemon, "gone.1", "rejected", 10_000);
+      assertTrue(withdrawn.get("decisions").get(0).get("reason").asText().contains("withdrawn"), withdrawn.toString());
+      daemon.post("/api/v1/approvals/gone.1/approve", RunningDaemon.ADMIN, "{}").assertProblem(409, null);
+
       // unknown ids and bad bodies are named, never 500
       daemon.get("/api/v1/approvals/nope.1", RunningDaemon.VIEWER).assertProblem(404, null);
       daemon.get("/api/v1/approvals/NOT-AN-ID", RunningDaemon.VIEWER).assertProblem(404, null);
