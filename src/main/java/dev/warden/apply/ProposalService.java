@@ -5,9 +5,6 @@ import akka.actor.typed.ActorSystem;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.EntityRef;
 import akka.pattern.Patterns;
-import akka.persistence.jdbc.query.javadsl.JdbcReadJournal;
-import akka.persistence.query.PersistenceQuery;
-import akka.stream.javadsl.Sink;
 import dev.warden.Rejection;
 import dev.warden.auth.Caller;
 import dev.warden.checkpoint.Checkpoints;
@@ -23,7 +20,6 @@ import dev.warden.validate.Validator;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,7 +37,6 @@ import java.util.function.Function;
  */
 public final class ProposalService {
 
-  private static final String PERSISTENCE_ID_PREFIX = Applier.ENTITY_KEY.name() + "|";
   private static final List<FeatureStatus> PROPOSABLE =
       List.of(FeatureStatus.ACTIVE, FeatureStatus.PAUSED, FeatureStatus.NEEDS_ATTENTION, FeatureStatus.PROPOSED);
 
@@ -54,10 +49,10 @@ public final class ProposalService {
   private final Executor blocking;
   private final Duration askTimeout;
   private final Duration captureTimeout;
-  private final JdbcReadJournal readJournal;
+  private final ApprovalIndex index;
 
   public ProposalService(ActorSystem<?> system, FeatureService features, PolicyStore policy, ProposalDiff diffs, ApplySettings settings,
-      Executor blocking, Duration askTimeout, Duration captureTimeout) {
+      ApprovalIndex index, Executor blocking, Duration askTimeout, Duration captureTimeout) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.features = features;
@@ -67,7 +62,7 @@ public final class ProposalService {
     this.blocking = blocking;
     this.askTimeout = askTimeout;
     this.captureTimeout = captureTimeout;
-    this.readJournal = PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+    this.index = index;
   }
 
   /** Proposes the feature's work as of a final checkpoint taken now. */
@@ -173,22 +168,11 @@ public final class ProposalService {
   }
 
   /**
-   * Every proposal of every feature, newest first, optionally in one status; finished ones older
-   * than the history retention are left out (the journal keeps them).
+   * Every proposal of every feature, newest first, optionally in one status, from the query view
+   * (no entity is started); finished ones older than the history retention are left out.
    */
   public CompletionStage<List<Proposal>> list(Optional<ProposalStatus> status) {
-    Instant cutoff = Instant.now().minus(settings.historyRetention());
-    return readJournal
-        .currentPersistenceIds()
-        .filter(pid -> pid.startsWith(PERSISTENCE_ID_PREFIX))
-        .map(pid -> pid.substring(PERSISTENCE_ID_PREFIX.length()))
-        .mapAsyncUnordered(8, id -> applier(id).<Applier.Proposals>ask(Applier.ListProposals::new, askTimeout))
-        .mapConcat(Applier.Proposals::proposals)
-        .filter(p -> status.map(s -> s == p.status()).orElse(true) && !p.finishedBefore(cutoff))
-        .runWith(Sink.seq(), system)
-        .thenApply(all -> all.stream()
-            .sorted(Comparator.comparing((Proposal p) -> p.draft().proposedAt()).reversed().thenComparing(Proposal::id))
-            .toList());
+    return CompletableFuture.completedFuture(index.list(status));
   }
 
   public CompletionStage<Proposal> approve(String proposalId, Caller caller, Optional<String> reason, boolean bypass) {

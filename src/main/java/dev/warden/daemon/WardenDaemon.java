@@ -14,6 +14,7 @@ import dev.warden.auth.Role;
 import dev.warden.auth.TokenRegistry;
 import dev.warden.agent.AgentRoutes;
 import dev.warden.apply.Applier;
+import dev.warden.apply.ApprovalIndex;
 import dev.warden.apply.ApplySettings;
 import dev.warden.apply.ApprovalRoutes;
 import dev.warden.apply.Landing;
@@ -113,8 +114,8 @@ public final class WardenDaemon {
       Landing landing = new Landing(new MergeEngine(git, new CheckRunner(CheckRunner.Settings.defaults()), validation.scratch()),
           git, applySettings, blocking);
       Applier.init(system, new ApplierWiring(system, features, landing, settings.askTimeout()), applySettings);
-      ProposalService proposals = new ProposalService(system, features, policy, new ProposalDiff(git), applySettings, blocking,
-          settings.askTimeout(), captureTimeout);
+      ProposalService proposals = new ProposalService(system, features, policy, new ProposalDiff(git), applySettings,
+          new ApprovalIndex(system, applySettings.historyRetention()), blocking, settings.askTimeout(), captureTimeout);
       runtime.useProposals(proposals);
       Feature.init(system, runtime);
 

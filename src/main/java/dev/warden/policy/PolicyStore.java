@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #reloadIfChanged()} re-reads the file when its modification time, size or identity
  *       (inode) changed. A bad file keeps the last good policy, logs, and is reported by
  *       {@link #lastError()} until a good file replaces it; it is not re-read until it changes again.
- *       A file that disappears falls back to the defaults, as at start: stricter, never looser.
+ *       A file that disappears falls back to the defaults, as at start: stricter, never looser. An
+ *       empty file (caught half-saved) is reported and skipped like a bad one.
  *   <li>{@link #startWatching} polls. It does not use a {@code WatchService}: the daemon's one inotify
  *       instance belongs to the watchdog, and one file polled every few seconds costs nothing.
  * </ul>
@@ -91,6 +92,12 @@ public final class PolicyStore {
       log.warn("policy file {} is gone: every change is tier high until it is back", file);
       state = new State(Policy.defaults(), Instant.now(), Optional.empty(), stamp);
       return true;
+    }
+    if (stamp.size() == 0) {
+      // caught between truncate and write (an editor saving in place): an empty file is never taken
+      // as "no rules"; the next poll sees the content
+      state = new State(before.policy(), before.loadedAt(), Optional.of(file + " is empty; keeping the last good policy"), stamp);
+      return false;
     }
     try {
       Policy policy = PolicyFile.parse(file);

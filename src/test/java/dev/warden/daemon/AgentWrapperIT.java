@@ -129,6 +129,11 @@ class AgentWrapperIT {
         () -> daemon.get("/api/v1/features/" + id, RunningDaemon.VIEWER).json().get("status").asText().equals("proposed"));
     JsonNode feature = daemon.get("/api/v1/features/" + id, RunningDaemon.VIEWER).json();
     assertTrue(feature.toString().contains("exited 0"), feature.toString());
+    // the proposal waiting for a person: result.txt is not named by the policy, so it is high
+    JsonNode proposal = daemon.get("/api/v1/approvals/" + id + ".1", RunningDaemon.VIEWER).json();
+    assertEquals("proposed", proposal.get("status").asText(), proposal.toString());
+    assertEquals("high", proposal.get("tier").asText());
+    assertEquals("result.txt", proposal.get("changes").get("paths").get(0).get("path").asText());
     JsonNode checkpoints = daemon.get("/api/v1/features/" + id + "/checkpoints", RunningDaemon.VIEWER).json();
     JsonNode last = checkpoints.get("checkpoints").get(checkpoints.get("total").asInt() - 1);
     String diff = daemon.get("/api/v1/features/" + id + "/checkpoints/" + last.get("seq") + "/diff?against=base", RunningDaemon.VIEWER).body();

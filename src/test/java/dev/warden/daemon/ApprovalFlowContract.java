@@ -175,6 +175,9 @@ abstract class ApprovalFlowContract {
       daemon.post(approve, RunningDaemon.ADMIN, "{}").assertProblem(409, null);
 
       // the queue: three applied, newest first; a status filter; a bad one named
+      // the queue is a view of the journal: it follows within the read journal's polling interval
+      await("the queue showing three applied", 5_000, () -> daemon.get("/api/v1/approvals?status=applied", RunningDaemon.VIEWER)
+          .json().get("count").asInt() == 3);
       JsonNode applied = daemon.get("/api/v1/approvals?status=applied", RunningDaemon.VIEWER).json();
       assertEquals(3, applied.get("count").asInt(), applied.toString());
       assertEquals("auth-fix.1", applied.get("approvals").get(0).get("id").asText());

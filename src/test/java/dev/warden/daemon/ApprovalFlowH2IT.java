@@ -52,6 +52,7 @@ class ApprovalFlowH2IT extends ApprovalFlowContract {
       Files.writeString(worktree.resolve("secure/k.txt"), "k\n");
       assertEquals(201, propose(daemon, "cli-demo", "Rotate keys").status());
 
+      await("the queue showing it", 5_000, () -> cli(daemon, RunningDaemon.VIEWER, "approvals").out().contains("cli-demo.1"));
       Run list = cli(daemon, RunningDaemon.VIEWER, "approvals", "--status", "proposed");
       assertEquals(0, list.exit(), list.err());
       assertTrue(list.out().contains("cli-demo.1") && list.out().contains("high") && list.out().contains("0/2"), list.out());

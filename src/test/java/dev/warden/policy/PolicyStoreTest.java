@@ -116,6 +116,20 @@ class PolicyStoreTest {
   }
 
   @Test
+  void aFileCaughtEmptyMidSaveKeepsTheLastGoodPolicy() throws Exception {
+    Path file = dir.resolve("policy.conf");
+    write(file, DOCS_LOW);
+    PolicyStore store = new PolicyStore(file);
+    write(file, "");
+    assertFalse(store.reloadIfChanged());
+    assertEquals(Tier.LOW, store.current().tierOf("docs/a.md"), "an empty file must not mean 'no rules'");
+    assertTrue(store.lastError().orElseThrow().contains("empty"));
+    write(file, DOCS_MEDIUM);
+    assertTrue(store.reloadIfChanged());
+    assertEquals(Tier.MEDIUM, store.current().tierOf("docs/a.md"));
+  }
+
+  @Test
   void watchingPollsTheFileUntilCancelled() throws Exception {
     Path file = dir.resolve("policy.conf");
     write(file, DOCS_LOW);
