@@ -339,6 +339,10 @@ public final class Applier
     if (tier == Tier.LOW) {
       return Optional.of(new ProposalApproved(featureId, p.id(), POLICY, "low tier: approved once its checkpoint is valid", now));
     }
+    if (tier == Tier.MEDIUM && p.draft().reviewEndsAt().filter(end -> !now.isBefore(end)).isPresent()) {
+      // the window ended while the verdict was still pending
+      return Optional.of(new ProposalApproved(featureId, p.id(), POLICY, "medium tier: nobody rejected it within its review window", now));
+    }
     if (!approvers.isEmpty() && approvers.size() >= Math.max(1, p.draft().requiredApprovals())) {
       return Optional.of(new ProposalApproved(featureId, p.id(), approvers.get(approvers.size() - 1),
           approvers.size() + " of " + Math.max(1, p.draft().requiredApprovals()) + " approver(s)", now));
@@ -457,6 +461,7 @@ public final class Applier
       String reason = "checkpoint " + p.draft().checkpointSeq() + " is " + status
           + verdict.failure().map(f -> ": " + f).orElse(verdict.violations().isEmpty() ? "" : ": " + verdict.violations().size() + " violation(s)");
       events.add(new ProposalFailed(featureId, p.id(), reason, List.of(), List.of(), now));
+      peers.tellAgent("proposal " + p.id() + " failed: " + reason);
     }
     return Effect().persist(events).thenRun(this::reconcile).thenNoReply();
   }
@@ -467,6 +472,10 @@ public final class Applier
     Optional<Proposal> p = state.get(command.proposalId());
     if (p.isEmpty() || p.get().status() != ProposalStatus.PROPOSED || !p.get().validation().equals(Proposal.VALID)) {
       return Effect().noReply(); // decided meanwhile, or still validating (decided when the verdict comes)
+    }
+    if (p.get().draft().reviewEndsAt().filter(Instant.now()::isBefore).isPresent()) {
+      armTimers(p.get()); // a timer cannot reach that far: it fires early and is set again
+      return Effect().noReply();
     }
     Duration window = Duration.between(p.get().draft().proposedAt(), p.get().draft().reviewEndsAt().orElse(Instant.now()));
     return Effect().persist(new ProposalApproved(featureId, p.get().id(), POLICY,
@@ -516,6 +525,7 @@ public final class Applier
     Proposal p = found.get();
     Instant now = Instant.now();
     if (finished.failure().isPresent()) {
+      peers.tellAgent("proposal " + p.id() + " failed: the apply failed: " + finished.failure().get());
       return Effect().persist(new ProposalFailed(featureId, p.id(), "the apply failed: " + finished.failure().get(), List.of(), List.of(), now))
           .thenRun(this::reconcile).thenNoReply();
     }

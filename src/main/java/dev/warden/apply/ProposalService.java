@@ -82,7 +82,13 @@ public final class ProposalService {
                           ? Proposal.VALID : Proposal.PENDING, replyTo), askTimeout)))
               .thenApply(ProposalService::proposalOrThrow))
           .thenCompose(proposal -> features.recordProposal(featureId, description, proposal.draft().checkpointSeq(), by, proposal.id())
-              .thenApply(done -> proposal));
+              .thenApply(done -> proposal)
+              // the feature refused it meanwhile (an agent's question came in, say): no proposal must outlive the refusal
+              .exceptionallyCompose(refused -> applier(featureId)
+                  .<Applier.Reply>ask(replyTo -> new Applier.Withdraw(by, "withdrawn: the feature refused it: " + describe(refused), replyTo),
+                      askTimeout)
+                  .handle((withdrawn, failure) -> { throw refused instanceof java.util.concurrent.CompletionException c
+                      ? c : new java.util.concurrent.CompletionException(refused); })));
     });
   }
 
@@ -216,6 +222,11 @@ public final class ProposalService {
       return CompletableFuture.failedFuture(e);
     }
     return applier(featureId).ask(command::apply, askTimeout);
+  }
+
+  private static String describe(Throwable failure) {
+    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
   }
 
   private EntityRef<Applier.Command> applier(String featureId) {

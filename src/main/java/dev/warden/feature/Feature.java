@@ -529,8 +529,9 @@ public final class Feature
             transition(state, FeatureStatus.APPLIED, Optional.of(event.reason()), event.at()))
         .onEvent(FeatureRejected.class, (state, event) ->
             transition(state, FeatureStatus.REJECTED, Optional.of(event.reason()), event.at()))
-        .onEvent(FeatureReturnedToWork.class, (state, event) ->
-            transition(state, FeatureStatus.ACTIVE, Optional.of(event.reason()), event.at()));
+        // an agent held meanwhile (paused, or a critical finding) stays held: the feature says paused until resumed
+        .onEvent(FeatureReturnedToWork.class, (state, event) -> transition(state,
+            state.feature().agentHeld() ? FeatureStatus.PAUSED : FeatureStatus.ACTIVE, Optional.of(event.reason()), event.at()));
     return builder.build();
   }
 

@@ -144,10 +144,10 @@ public final class FeatureJson {
     }
   }
 
-  /** What was proposed, by whom, as of which checkpoint. */
-  public record ProposalView(String description, Long checkpoint, String proposedBy, Instant at) {
+  /** What was proposed, by whom, as of which checkpoint; {@code id} is the approval at {@code /api/v1/approvals/{id}}. */
+  public record ProposalView(String id, String description, Long checkpoint, String proposedBy, Instant at) {
     static ProposalView fromDomain(Feature.Proposal p) {
-      return new ProposalView(p.description(), p.checkpoint().orElse(null), p.proposedBy(), p.at());
+      return new ProposalView(p.id().orElse(null), p.description(), p.checkpoint().orElse(null), p.proposedBy(), p.at());
     }
   }
 

@@ -552,7 +552,10 @@ class SnapshotterTest {
   private String gitTree() throws IOException {
     Path index = Path.of(GitRepos.git(wt, "rev-parse", "--path-format=absolute", "--git-path", "index"));
     Path copy = tmp.resolve("scratch-index-" + scratch++);
-    Files.copy(index, copy);
+    // with the index's own mtime: git's racy-entry rule needs it. A copy stamped "now" makes git trust
+    // the stat of a file rewritten with the same size within the checkout's timestamp tick, and git,
+    // not Warden, is then wrong (seen under load)
+    Files.copy(index, copy, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
     Map<String, String> env = Map.of("GIT_INDEX_FILE", copy.toString());
     gitWith(env, "add", "-A");
     return gitWith(env, "write-tree");

@@ -132,7 +132,7 @@ abstract class ApprovalFlowContract {
       await("the branch removed", 10_000, () -> GitRepos.git(repo, "branch", "--list", "warden/docs-fix").isEmpty());
       assertFalse(GitRepos.git(repo, "for-each-ref", "refs/warden/docs-fix/").isEmpty(), "the checkpoint chain is kept for audit");
 
-      // medium: proposed over HTTP; nobody objects within the 2 s window; it lands
+      // medium: proposed over HTTP (a person, or an agent without a connection); nobody objects within the 2 s window; it lands
       Path src = Path.of(create(daemon, repo, "api-change", null));
       Files.createDirectories(src.resolve("src"));
       Files.writeString(src.resolve("src/api.txt"), "v2\n");
@@ -140,6 +140,7 @@ abstract class ApprovalFlowContract {
       assertEquals(201, proposed.status(), proposed.body());
       assertEquals("/api/v1/approvals/api-change.1", proposed.raw().headers().firstValue("Location").orElse(""));
       JsonNode medium = proposed.json();
+      assertEquals("New API", medium.get("description").asText());
       assertEquals("medium", medium.get("tier").asText());
       assertEquals("proposed", medium.get("status").asText());
       assertFalse(medium.get("approved").asBoolean());
@@ -150,11 +151,15 @@ abstract class ApprovalFlowContract {
       assertTrue(medium.get("decisions").get(0).get("reason").asText().contains("review window"), medium.toString());
       assertEquals(medium.get("apply").get("commit").asText(), landed(repo, "api-change.1"));
 
-      // high: two distinct approvers; one is not enough; viewers and agents may not approve
+      // high: the agent proposes; two distinct approvers; one is not enough; viewers and agents may not approve
       Path secure = Path.of(create(daemon, repo, "auth-fix", null));
       Files.createDirectories(secure.resolve("secure"));
       Files.writeString(secure.resolve("secure/keys.txt"), "rotated\n");
-      assertEquals(201, propose(daemon, "auth-fix", "Rotate").status());
+      try (ScriptedAgent agent = ScriptedAgent.connect(port, "auth-fix", RunningDaemon.AGENT).hello()) {
+        agent.send("{\"type\":\"propose\",\"description\":\"Rotate\"}");
+        JsonNode told = agent.expect(m -> m.path("text").asText().startsWith("proposal auth-fix.1"), 30, "the proposal's answer");
+        assertTrue(told.get("text").asText().contains("is proposed (tier high)"), told.toString());
+      }
       String approve = "/api/v1/approvals/auth-fix.1/approve";
       daemon.post(approve, RunningDaemon.VIEWER, "{}").assertProblem(403, null);
       daemon.post(approve, RunningDaemon.AGENT, "{}").assertProblem(403, null);

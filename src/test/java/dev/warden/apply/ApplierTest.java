@@ -1,0 +1,213 @@
+package dev.warden.apply;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.Done;
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.typed.ActorRef;
+import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import com.typesafe.config.ConfigFactory;
+import dev.warden.auth.Role;
+import dev.warden.policy.Tier;
+import dev.warden.validate.Validator;
+import dev.warden.validate.Violation;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The applier's decisions where the integration tests cannot steer time or the validator: a
+ * proposal made while its checkpoint's verdict is still running, a medium review window that ends
+ * during that wait, refusals, and withdrawal. The peers are scripted in memory; git and the journal
+ * are exercised by the integration tests (ApprovalFlow*IT, ApplyIT, ApplyCrashIT).
+ */
+class ApplierTest {
+
+  private static final ActorTestKit testKit = ActorTestKit.create(
+      ConfigFactory.parseResources("serialization.conf").withFallback(EventSourcedBehaviorTestKit.config()).resolve());
+
+  /** Peers that answer from scripts and remember what they were asked. */
+  private static final class ScriptedPeers implements ApplierPeers {
+    final Queue<Validator.Lookup> verdicts = new ConcurrentLinkedQueue<>();
+    final List<String> landed = new CopyOnWriteArrayList<>();
+    final List<ProposalStatus> settled = new CopyOnWriteArrayList<>();
+    final List<String> told = new CopyOnWriteArrayList<>();
+
+    @Override
+    public CompletionStage<Validator.Lookup> verdict(long seq) {
+      Validator.Lookup next = verdicts.size() > 1 ? verdicts.poll() : verdicts.peek();
+      return CompletableFuture.completedFuture(next == null ? new Validator.NotValidated(seq) : next);
+    }
+
+    @Override
+    public CompletionStage<Landing.Outcome> land(Proposal.Draft draft) {
+      landed.add(draft.id());
+      return CompletableFuture.completedFuture(new Landing.Outcome(
+          new MergeEngine.Result.Applied("before", "after-" + draft.id(), List.of(), 1), false));
+    }
+
+    @Override
+    public CompletionStage<Landing.Outcome> revert(Proposal.Draft draft, String appliedCommit, String by, String reason) {
+      return CompletableFuture.failedFuture(new IllegalStateException("not scripted"));
+    }
+
+    @Override
+    public CompletionStage<Done> settleFeature(Proposal proposal) {
+      settled.add(proposal.status());
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+
+    @Override
+    public void tellAgent(String text) {
+      told.add(text);
+    }
+  }
+
+  private ScriptedPeers peers;
+  private EventSourcedBehaviorTestKit<Applier.Command, Applier.Event, Applier.State> applier;
+  private String feature;
+
+  @BeforeEach
+  void fresh() {
+    feature = "f-" + UUID.randomUUID().toString().substring(0, 8);
+    peers = new ScriptedPeers();
+    ApplySettings settings = new ApplySettings(MergeEngine.Mode.MERGE, 1, Duration.ofSeconds(1), Duration.ofMillis(50),
+        Duration.ofMillis(100), Duration.ofDays(1), 1 << 20, Duration.ofMinutes(2));
+    applier = EventSourcedBehaviorTestKit.create(testKit.system(), Applier.create(feature, peers, settings, Optional.empty()));
+  }
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  private Proposal.Draft draft(long seq, Tier tier, Optional<Instant> reviewEndsAt) {
+    Instant now = Instant.now();
+    return new Proposal.Draft("", feature, 0, "work", seq, "c0ffee" + seq, "tree", "/repo/.git", "main", "base",
+        new Proposal.Changes(1, 1, 0, List.of(new Proposal.ChangedPath("a.txt", 1, 0, tier))), tier,
+        tier == Tier.HIGH ? 2 : tier == Tier.MEDIUM ? 1 : 0, reviewEndsAt, now.plusSeconds(3600), Optional.empty(), "agent", now);
+  }
+
+  private Proposal run(Function<ActorRef<Applier.Reply>, Applier.Command> command) {
+    return assertInstanceOf(Applier.Accepted.class, applier.runCommand(command).reply()).proposal();
+  }
+
+  private Applier.Refused refused(Function<ActorRef<Applier.Reply>, Applier.Command> command) {
+    return assertInstanceOf(Applier.Refused.class, applier.runCommand(command).reply());
+  }
+
+  private Proposal current(String id) {
+    return applier.getState().proposals().get(id);
+  }
+
+  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (System.nanoTime() < deadline && !condition.getAsBoolean()) {
+      Thread.sleep(20);
+    }
+    assertTrue(condition.getAsBoolean(), what);
+  }
+
+  private static Validator.Lookup verdict(long seq, String status, List<Violation> violations) {
+    return new Validator.Found(new Validator.VerdictRecord(seq, "c0ffee" + seq, status, "valid", 1, violations, List.of(), List.of(),
+        Optional.empty(), Instant.now(), Optional.of(Instant.now())));
+  }
+
+  @Test
+  void aProposalMadeWhileItsVerdictRunsIsDecidedWhenTheVerdictComes() throws Exception {
+    peers.verdicts.add(verdict(4, "running", List.of()));
+    peers.verdicts.add(verdict(4, "valid", List.of()));
+    Proposal made = run(replyTo -> new Applier.Propose(draft(4, Tier.LOW, Optional.empty()), Proposal.PENDING, replyTo));
+    assertEquals(feature + ".1", made.id());
+    assertEquals(ProposalStatus.PROPOSED, made.status());
+    assertEquals(Proposal.PENDING, made.validation());
+
+    await("applied once the verdict was valid", () -> current(made.id()).status() == ProposalStatus.APPLIED);
+    assertEquals(List.of(made.id()), peers.landed);
+    assertEquals("valid", current(made.id()).validation());
+    assertEquals("auto-approve", current(made.id()).decisions().get(0).decision());
+    await("the feature told", () -> current(made.id()).featureSettled());
+    assertEquals(List.of(ProposalStatus.APPLIED), peers.settled);
+  }
+
+  @Test
+  void anInvalidVerdictFailsAPendingProposalAndTellsTheAgentWhy() throws Exception {
+    Violation secret = new Violation("secret", "key.pem", dev.warden.validate.Severity.CRITICAL, "a private key");
+    peers.verdicts.add(verdict(2, "invalid", List.of(secret)));
+    Proposal made = run(replyTo -> new Applier.Propose(draft(2, Tier.LOW, Optional.empty()), Proposal.PENDING, replyTo));
+
+    await("failed", () -> current(made.id()).status() == ProposalStatus.FAILED);
+    assertEquals(List.of(secret), current(made.id()).violations());
+    assertTrue(current(made.id()).note().orElseThrow().contains("checkpoint 2 is invalid"));
+    assertTrue(peers.landed.isEmpty(), "an invalid checkpoint never lands");
+    await("the agent told", () -> peers.told.stream().anyMatch(t -> t.contains(made.id() + " failed")));
+    await("the feature sent back to work", () -> peers.settled.equals(List.of(ProposalStatus.FAILED)));
+  }
+
+  @Test
+  void aMediumWindowThatEndsWhileTheVerdictRunsApprovesItOnceValid() throws Exception {
+    peers.verdicts.add(verdict(3, "queued", List.of()));
+    Proposal made = run(replyTo -> new Applier.Propose(draft(3, Tier.MEDIUM, Optional.of(Instant.now().plusMillis(100))),
+        Proposal.PENDING, replyTo));
+    Thread.sleep(400); // the window ends; the verdict is still queued: nothing may be decided yet
+    assertEquals(ProposalStatus.PROPOSED, current(made.id()).status());
+    peers.verdicts.clear();
+    peers.verdicts.add(verdict(3, "valid", List.of()));
+    await("applied", () -> current(made.id()).status() == ProposalStatus.APPLIED);
+    assertTrue(current(made.id()).decisions().get(0).reason().orElseThrow().contains("review window"));
+  }
+
+  @Test
+  void refusalsStalenessAndWithdrawal() throws Exception {
+    Proposal high = run(replyTo -> new Applier.Propose(draft(5, Tier.HIGH, Optional.empty()), Proposal.VALID, replyTo));
+    // the same checkpoint proposed again is the same proposal
+    assertEquals(high.id(), run(replyTo -> new Applier.Propose(draft(5, Tier.HIGH, Optional.empty()), Proposal.VALID, replyTo)).id());
+    // a bypass needs an admin and a reason; an approver may not approve twice
+    assertEquals(dev.warden.Rejection.Kind.CONFLICT,
+        refused(replyTo -> new Applier.Approve(high.id(), "lead", Role.APPROVER, Optional.of("x"), true, replyTo)).kind());
+    assertEquals(dev.warden.Rejection.Kind.INVALID,
+        refused(replyTo -> new Applier.Approve(high.id(), "ops", Role.ADMIN, Optional.empty(), true, replyTo)).kind());
+    Proposal once = run(replyTo -> new Applier.Approve(high.id(), "lead", Role.APPROVER, Optional.empty(), false, replyTo));
+    assertEquals(1, once.approvers().size());
+    assertEquals(ProposalStatus.PROPOSED, once.status());
+    assertTrue(refused(replyTo -> new Applier.Approve(high.id(), "lead", Role.APPROVER, Optional.empty(), false, replyTo))
+        .message().contains("already approved by lead"));
+
+    // a newer checkpoint makes it stale; a proposal of a checkpoint older than the newest is refused
+    applier.runCommand(new Applier.CheckpointTaken(6));
+    await("stale", () -> current(high.id()).status() == ProposalStatus.STALE);
+    assertTrue(refused(replyTo -> new Applier.Propose(draft(5, Tier.HIGH, Optional.empty()), Proposal.VALID, replyTo))
+        .message().contains("checkpoint 6 was taken"));
+
+    Proposal next = run(replyTo -> new Applier.Propose(draft(6, Tier.HIGH, Optional.empty()), Proposal.VALID, replyTo));
+    assertEquals(feature + ".2", next.id());
+    Proposal withdrawn = run(replyTo -> new Applier.Withdraw("warden", "withdrawn: the feature ended", replyTo));
+    assertEquals(ProposalStatus.REJECTED, withdrawn.status());
+    assertEquals(dev.warden.Rejection.Kind.NOT_FOUND, refused(replyTo -> new Applier.Withdraw("warden", "again", replyTo)).kind());
+    assertTrue(peers.landed.isEmpty());
+  }
+
+  @Test
+  void theStateSurvivesARestartAndAnApprovedProposalIsAppliedThen() throws Exception {
+    Proposal low = run(replyTo -> new Applier.Propose(draft(1, Tier.LOW, Optional.empty()), Proposal.VALID, replyTo));
+    await("applied", () -> current(low.id()).status() == ProposalStatus.APPLIED);
+    applier.restart();
+    assertEquals(ProposalStatus.APPLIED, current(low.id()).status());
+    assertEquals(Optional.of("after-" + low.id()), current(low.id()).apply().flatMap(Proposal.ApplyRecord::commit));
+    assertEquals(1, peers.landed.size(), "recovery never lands an applied proposal again");
+  }
+}
