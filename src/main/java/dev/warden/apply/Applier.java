@@ -88,8 +88,8 @@ public final class Applier
   public record CheckpointTaken(long seq) implements Command {}
 
   /**
-   * The feature was abandoned: an open proposal that is not being applied is rejected on the
-   * abandoner's behalf, so abandoned work never lands. Replies with the proposal, if there was one.
+   * The feature was abandoned (or refused to record the proposal): an open proposal that is not
+   * being applied is withdrawn, so abandoned work never lands. Replies with the proposal, if any.
    */
   public record Withdraw(String by, String reason, ActorRef<Reply> replyTo) implements Command {}
 
@@ -160,6 +160,9 @@ public final class Applier
   public record ProposalRejected(String featureId, String proposalId, String by, String reason, Instant at) implements Event {}
 
   public record ProposalExpired(String featureId, String proposalId, Instant at) implements Event {}
+
+  /** Taken back before it landed: its feature was abandoned, or refused to record it. */
+  public record ProposalWithdrawn(String featureId, String proposalId, String by, String reason, Instant at) implements Event {}
 
   public record ProposalWentStale(String featureId, String proposalId, long newerCheckpoint, Instant at) implements Event {}
 
@@ -405,7 +408,7 @@ public final class Applier
       return Effect().reply(command.replyTo(), conflict("proposal " + open.get().id() + " is being applied"));
     }
     String id = open.get().id();
-    return Effect().persist(new ProposalRejected(featureId, id, command.by(), command.reason(), Instant.now()))
+    return Effect().persist(new ProposalWithdrawn(featureId, id, command.by(), command.reason(), Instant.now()))
         .thenRun(this::reconcile)
         .thenReply(command.replyTo(), updated -> new Accepted(updated.get(id).orElseThrow()));
   }
@@ -506,6 +509,7 @@ public final class Applier
     }
     Proposal p = found.get();
     if (p.note().isPresent() && Instant.now().isAfter(p.draft().expiresAt())) {
+      peers.tellAgent("proposal " + p.id() + " failed: not applied before it expired: " + p.note().get());
       return Effect().persist(new ProposalFailed(featureId, p.id(), "not applied before it expired: " + p.note().get(),
           List.of(), List.of(), Instant.now())).thenRun(this::reconcile).thenNoReply();
     }
@@ -732,6 +736,10 @@ public final class Applier
     if (event instanceof ProposalRejected e) {
       return p.withDecision(new Proposal.Decision("reject", e.by(), Optional.empty(), Optional.of(e.reason()), e.at()))
           .with(ProposalStatus.REJECTED, e.at());
+    }
+    if (event instanceof ProposalWithdrawn e) {
+      return p.withDecision(new Proposal.Decision("withdraw", e.by(), Optional.empty(), Optional.of(e.reason()), e.at()))
+          .with(ProposalStatus.WITHDRAWN, e.at());
     }
     if (event instanceof ProposalExpired e) {
       return p.withDecision(new Proposal.Decision("expire", POLICY, Optional.empty(),

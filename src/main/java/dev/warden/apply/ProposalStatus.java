@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * Where a proposal is (design brief §1): {@code proposed → approved | rejected | expired → applied |
  * failed}; {@code stale} when a newer checkpoint replaced it before it was applied, {@code reverted}
- * when an applied one was rolled back. The names are stored in events and shown in the API: never
+ * when an applied one was rolled back, {@code withdrawn} when its feature was abandoned (or refused
+ * to record it) before a decision. The names are stored in events and shown in the API: never
  * rename one.
  */
 public enum ProposalStatus {
@@ -18,7 +19,9 @@ public enum ProposalStatus {
   @JsonProperty("stale") STALE,
   @JsonProperty("applied") APPLIED,
   @JsonProperty("failed") FAILED,
-  @JsonProperty("reverted") REVERTED;
+  @JsonProperty("reverted") REVERTED,
+  /** Taken back before a decision: its feature was abandoned, or refused to record it. */
+  @JsonProperty("withdrawn") WITHDRAWN;
 
   public String label() {
     return name().toLowerCase(Locale.ROOT);

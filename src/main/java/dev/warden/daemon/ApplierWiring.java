@@ -41,9 +41,17 @@ final class ApplierWiring implements Function<String, ApplierPeers> {
         return sharding.entityRefFor(Validator.ENTITY_KEY, featureId).ask(replyTo -> new Validator.GetVerdict(seq, replyTo), askTimeout);
       }
 
+      /** Never for a feature that ended meanwhile (abandoned, say, with a crash before its proposal was withdrawn). */
       @Override
       public CompletionStage<Landing.Outcome> land(Proposal.Draft draft) {
-        return landing.land(draft);
+        return sharding.entityRefFor(Feature.ENTITY_KEY, featureId).<Feature.Reply>ask(Feature.Get::new, askTimeout)
+            .thenCompose(reply -> {
+              if (reply instanceof Feature.Accepted accepted && accepted.feature().status().isTerminal()) {
+                throw new IllegalStateException("feature '" + featureId + "' is " + accepted.feature().status().label()
+                    + "; its work is not landed");
+              }
+              return landing.land(draft);
+            });
       }
 
       @Override
@@ -76,6 +84,8 @@ final class ApplierWiring implements Function<String, ApplierPeers> {
           + p.apply().flatMap(Proposal.ApplyRecord::error).or(p::note).orElse("unknown reason");
       case EXPIRED -> "proposal " + p.id() + " expired without a decision";
       case STALE -> "proposal " + p.id() + " went stale: a newer checkpoint replaced it";
+      case WITHDRAWN -> "proposal " + p.id() + " "
+          + p.decisions().stream().filter(d -> d.decision().equals("withdraw")).reduce((a, b) -> b).flatMap(Proposal.Decision::reason).orElse("withdrawn");
       default -> "proposal " + p.id() + " is " + p.status().label();
     };
   }

@@ -97,6 +97,7 @@ public final class PolicyStore {
       // caught between truncate and write (an editor saving in place): an empty file is never taken
       // as "no rules"; the next poll sees the content
       state = new State(before.policy(), before.loadedAt(), Optional.of(file + " is empty; keeping the last good policy"), stamp);
+      log.warn("policy file {} is empty (being saved?); keeping the policy loaded at {}", file, before.loadedAt());
       return false;
     }
     try {

@@ -196,7 +196,8 @@ class ApplierTest {
     Proposal next = run(replyTo -> new Applier.Propose(draft(6, Tier.HIGH, Optional.empty()), Proposal.VALID, replyTo));
     assertEquals(feature + ".2", next.id());
     Proposal withdrawn = run(replyTo -> new Applier.Withdraw("warden", "withdrawn: the feature ended", replyTo));
-    assertEquals(ProposalStatus.REJECTED, withdrawn.status());
+    assertEquals(ProposalStatus.WITHDRAWN, withdrawn.status());
+    assertEquals("withdraw", withdrawn.decisions().get(withdrawn.decisions().size() - 1).decision());
     assertEquals(dev.warden.Rejection.Kind.NOT_FOUND, refused(replyTo -> new Applier.Withdraw("warden", "again", replyTo)).kind());
     assertTrue(peers.landed.isEmpty());
   }

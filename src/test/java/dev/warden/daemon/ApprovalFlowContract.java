@@ -247,8 +247,9 @@ abstract class ApprovalFlowContract {
       Files.writeString(gone.resolve("secure/b.txt"), "b\n");
       assertEquals(201, propose(daemon, "gone", "never mind").status());
       assertEquals(200, daemon.delete("/api/v1/features/gone", RunningDaemon.APPROVER).status());
-      JsonNode withdrawn = awaitStatus(daemon, "gone.1", "rejected", 10_000);
-      assertTrue(withdrawn.get("decisions").get(0).get("reason").asText().contains("withdrawn"), withdrawn.toString());
+      JsonNode withdrawn = awaitStatus(daemon, "gone.1", "withdrawn", 10_000);
+      assertEquals(List.of("withdraw by warden"), decisions(withdrawn));
+      assertTrue(withdrawn.get("decisions").get(0).get("reason").asText().contains("abandoned"), withdrawn.toString());
       daemon.post("/api/v1/approvals/gone.1/approve", RunningDaemon.ADMIN, "{}").assertProblem(409, null);
 
       // unknown ids and bad bodies are named, never 500
