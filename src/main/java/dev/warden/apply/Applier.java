@@ -516,7 +516,7 @@ public final class Applier
     applying.add(p.id());
     log.info("[{}] applying proposal {} (checkpoint {}) to {}", featureId, p.id(), p.draft().checkpointSeq(), p.draft().target());
     context.pipeToSelf(peers.land(p.draft()), (outcome, failure) -> new ApplyFinished(p.id(), Optional.ofNullable(outcome),
-        Optional.ofNullable(failure).map(Applier::describe)));
+        Optional.ofNullable(failure).map(dev.warden.Failures::describe)));
     return Effect().noReply();
   }
 
@@ -592,7 +592,7 @@ public final class Applier
     reverting = true;
     String applied = p.apply().flatMap(Proposal.ApplyRecord::commit).orElseThrow();
     context.pipeToSelf(peers.revert(p.draft(), applied, command.by(), command.reason()), (outcome, failure) ->
-        new RevertFinished(command, Optional.ofNullable(outcome), Optional.ofNullable(failure).map(Applier::describe)));
+        new RevertFinished(command, Optional.ofNullable(outcome), Optional.ofNullable(failure).map(dev.warden.Failures::describe)));
     return Effect().noReply();
   }
 
@@ -675,7 +675,7 @@ public final class Applier
         }
       } else if (needsSettling(p) && settling.add(p.id())) {
         context.pipeToSelf(peers.settleFeature(p), (done, failure) -> new FeatureSettledDone(p.id(),
-            Optional.ofNullable(failure).map(Applier::describe)));
+            Optional.ofNullable(failure).map(dev.warden.Failures::describe)));
       }
     }
     if (busy(state)) {
@@ -786,11 +786,6 @@ public final class Applier
 
   private static List<CheckOutcome> outcomes(List<CheckResult> results) {
     return results.stream().map(CheckOutcome::of).toList();
-  }
-
-  private static String describe(Throwable failure) {
-    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-    return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
   }
 
   private static String abbreviate(String commit) {

@@ -85,7 +85,7 @@ public final class ProposalService {
               .thenApply(done -> proposal)
               // the feature refused it meanwhile (an agent's question came in, say): no proposal must outlive the refusal
               .exceptionallyCompose(refused -> applier(featureId)
-                  .<Applier.Reply>ask(replyTo -> new Applier.Withdraw(by, "withdrawn: the feature refused it: " + describe(refused), replyTo),
+                  .<Applier.Reply>ask(replyTo -> new Applier.Withdraw(by, "withdrawn: the feature refused it: " + dev.warden.Failures.describe(refused), replyTo),
                       askTimeout)
                   .handle((withdrawn, failure) -> { throw refused instanceof java.util.concurrent.CompletionException c
                       ? c : new java.util.concurrent.CompletionException(refused); })));
@@ -222,11 +222,6 @@ public final class ProposalService {
       return CompletableFuture.failedFuture(e);
     }
     return applier(featureId).ask(command::apply, askTimeout);
-  }
-
-  private static String describe(Throwable failure) {
-    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-    return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
   }
 
   private EntityRef<Applier.Command> applier(String featureId) {

@@ -82,11 +82,6 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
     this.proposals = service;
   }
 
-  private static String describe(Throwable failure) {
-    Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-    return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-  }
-
   /** How long a checkpoint may wait for the agent's pause acknowledgement, all tries included. */
   public Duration pauseTimeout() {
     return pauseTimeout;
@@ -289,7 +284,7 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
             .whenComplete((proposal, failure) -> agent(featureId).tell(new AgentLink.Notify(AgentMessage.text(failure == null
                 ? "proposal " + proposal.id() + " of checkpoint " + proposal.draft().checkpointSeq() + " is " + proposal.status().label()
                     + " (tier " + proposal.draft().tier().label() + ")"
-                : "proposal refused: " + describe(failure)))));
+                : "proposal refused: " + dev.warden.Failures.describe(failure)))));
       }
 
       @Override

@@ -73,6 +73,15 @@ abstract class ApprovalFlowContract {
     return daemon.post("/api/v1/features/" + feature + "/propose", RunningDaemon.AGENT, "{\"description\":\"" + description + "\"}");
   }
 
+  /** The feature's agent connects over its WebSocket and proposes; what Warden answered it. */
+  static String proposeAsAgent(int port, String feature, String description) throws Exception {
+    try (ScriptedAgent agent = ScriptedAgent.connect(port, feature, RunningDaemon.AGENT).hello()) {
+      agent.send("{\"type\":\"propose\",\"description\":\"" + description + "\"}");
+      return agent.expect(m -> m.path("text").asText().startsWith("proposal " + feature + ".1"), 30, "the proposal's answer")
+          .get("text").asText();
+    }
+  }
+
   static JsonNode proposal(RunningDaemon daemon, String id) {
     Response response = daemon.get("/api/v1/approvals/" + id, RunningDaemon.VIEWER);
     assertEquals(200, response.status(), response.body());
@@ -113,11 +122,7 @@ abstract class ApprovalFlowContract {
       Path docs = Path.of(create(daemon, repo, "docs-fix", null));
       Files.createDirectories(docs.resolve("docs"));
       Files.writeString(docs.resolve("docs/guide.md"), "# Guide\n");
-      try (ScriptedAgent agent = ScriptedAgent.connect(port, "docs-fix", RunningDaemon.AGENT).hello()) {
-        agent.send("{\"type\":\"propose\",\"description\":\"Write the guide\"}");
-        JsonNode told = agent.expect(m -> m.path("text").asText().startsWith("proposal docs-fix.1"), 30, "the proposal's answer");
-        assertTrue(told.get("text").asText().contains("tier low"), told.toString());
-      }
+      assertTrue(proposeAsAgent(port, "docs-fix", "Write the guide").contains("tier low"));
       JsonNode low = awaitStatus(daemon, "docs-fix.1", "applied", 30_000);
       assertEquals("low", low.get("tier").asText());
       assertEquals(List.of("auto-approve by policy"), decisions(low));
@@ -155,11 +160,7 @@ abstract class ApprovalFlowContract {
       Path secure = Path.of(create(daemon, repo, "auth-fix", null));
       Files.createDirectories(secure.resolve("secure"));
       Files.writeString(secure.resolve("secure/keys.txt"), "rotated\n");
-      try (ScriptedAgent agent = ScriptedAgent.connect(port, "auth-fix", RunningDaemon.AGENT).hello()) {
-        agent.send("{\"type\":\"propose\",\"description\":\"Rotate\"}");
-        JsonNode told = agent.expect(m -> m.path("text").asText().startsWith("proposal auth-fix.1"), 30, "the proposal's answer");
-        assertTrue(told.get("text").asText().contains("is proposed (tier high)"), told.toString());
-      }
+      assertTrue(proposeAsAgent(port, "auth-fix", "Rotate").contains("is proposed (tier high)"));
       String approve = "/api/v1/approvals/auth-fix.1/approve";
       daemon.post(approve, RunningDaemon.VIEWER, "{}").assertProblem(403, null);
       daemon.post(approve, RunningDaemon.AGENT, "{}").assertProblem(403, null);
