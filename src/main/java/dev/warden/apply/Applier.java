@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A feature's proposals and their state machine (design brief §1–2): {@code proposed → approved |
  * rejected | expired → applied | failed}, {@code stale} when a newer checkpoint arrives before the
- * apply, {@code reverted} after a rollback. An event-sourced entity per feature under Cluster
+ * apply, {@code withdrawn} when the feature was abandoned (or refused it) before it landed,
+ * {@code reverted} after a rollback. An event-sourced entity per feature under Cluster
  * Sharding (persistence id {@code Applier|<feature>}), remembered, so an approved proposal is applied
  * and a review window or expiry fires after a restart without anyone asking.
  *
@@ -53,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * distinct approvers approved; an admin may bypass with a reason. Every decision is an event with
  * who, when and why. Apply runs through {@link ApplierPeers#land} (exactly once: see {@link Landing});
  * its outcome is an event; only then is the feature told (applied or rejected end it; failed,
- * expired and stale send it back to work), and that is recorded too, so a restart in between
+ * expired, stale and withdrawn send it back to work, which changes nothing for one that ended), and that is recorded too, so a restart in between
  * finishes the job.
  */
 public final class Applier

@@ -55,8 +55,8 @@ public final class ApprovalRoutes extends ApiDirectives implements FeatureSubRou
     return pathPrefix("approvals", () -> concat(
         pathEndOrSingleSlash(() -> get(() -> parameterOptional("status", status -> {
           Optional<ProposalStatus> filter = status.map(label -> ProposalStatus.fromLabel(label)
-              .orElseThrow(() -> Rejection.invalid("status", "'" + label + "' is not a proposal status (proposed, approved, rejected, "
-                  + "expired, stale, applied, failed, reverted)")));
+              .orElseThrow(() -> Rejection.invalid("status", "'" + label + "' is not a proposal status (" + String.join(", ",
+                  java.util.Arrays.stream(ProposalStatus.values()).map(ProposalStatus::label).toList()) + ")")));
           return onSuccess(proposals.list(filter), list -> completeJson(StatusCodes.OK, ProposalJson.ProposalList.fromDomain(list)));
         }))),
         pathPrefix(PathMatchers.segment(), id -> concat(

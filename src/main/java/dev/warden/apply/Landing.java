@@ -36,13 +36,24 @@ public final class Landing {
     this.blocking = blocking;
   }
 
-  public CompletionStage<Outcome> land(Proposal.Draft draft) {
+  /** The landing an earlier run of the daemon already made of this proposal, if any. */
+  public CompletionStage<Optional<Outcome>> earlier(Proposal.Draft draft) {
     return CompletableFuture.supplyAsync(() -> {
       Path gitDir = Path.of(draft.gitDir());
-      Optional<String> earlier = engine.landedWithTrailer(gitDir, draft.target(), PROPOSAL_TRAILER, draft.id());
-      if (earlier.isPresent()) {
-        return new Outcome(new MergeEngine.Result.Applied(firstParent(gitDir, earlier.get()), earlier.get(), List.of(), 0), true);
-      }
+      return engine.landedWithTrailer(gitDir, draft.target(), PROPOSAL_TRAILER, draft.id())
+          .map(commit -> new Outcome(new MergeEngine.Result.Applied(firstParent(gitDir, commit), commit, List.of(), 0), true));
+    }, blocking);
+  }
+
+  /** Lands the proposal, or finds the landing an earlier run already made. */
+  public CompletionStage<Outcome> land(Proposal.Draft draft) {
+    return earlier(draft).thenCompose(found -> found.isPresent() ? CompletableFuture.completedFuture(found.get()) : merge(draft));
+  }
+
+  /** Merges, tests and moves the target: only after {@link #earlier} found nothing. */
+  public CompletionStage<Outcome> merge(Proposal.Draft draft) {
+    return CompletableFuture.supplyAsync(() -> {
+      Path gitDir = Path.of(draft.gitDir());
       String message = "Warden: " + firstLine(draft.description()) + " (" + draft.id() + ")\n\n"
           + "Feature " + draft.featureId() + ", checkpoint " + draft.checkpointSeq() + ", tier " + draft.tier().label() + ".\n\n"
           + PROPOSAL_TRAILER + ": " + draft.id();

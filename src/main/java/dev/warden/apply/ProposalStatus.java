@@ -8,7 +8,7 @@ import java.util.Optional;
  * Where a proposal is (design brief §1): {@code proposed → approved | rejected | expired → applied |
  * failed}; {@code stale} when a newer checkpoint replaced it before it was applied, {@code reverted}
  * when an applied one was rolled back, {@code withdrawn} when its feature was abandoned (or refused
- * to record it) before a decision. The names are stored in events and shown in the API: never
+ * to record it) before it landed. The names are stored in events and shown in the API: never
  * rename one.
  */
 public enum ProposalStatus {
@@ -20,7 +20,7 @@ public enum ProposalStatus {
   @JsonProperty("applied") APPLIED,
   @JsonProperty("failed") FAILED,
   @JsonProperty("reverted") REVERTED,
-  /** Taken back before a decision: its feature was abandoned, or refused to record it. */
+  /** Taken back before it landed (proposed, or approved and waiting): its feature was abandoned, or refused to record it. */
   @JsonProperty("withdrawn") WITHDRAWN;
 
   public String label() {

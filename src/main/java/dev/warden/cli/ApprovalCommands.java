@@ -27,9 +27,8 @@ public final class ApprovalCommands {
 
   static final String APPROVALS_USAGE = """
       usage: warden approvals [--status S] [--json] [--server URL] [--token TOKEN]
-        --status S      only the approvals in status S: proposed, approved, rejected, expired,
-                        stale, applied, failed or reverted
-      """ + ApiCommand.help("viewer");
+        --status S      only the approvals in status S: %s
+      """.formatted(FeatureCommands.wrap(STATUSES, 50)) + ApiCommand.help("viewer");
 
   static final String APPROVE_USAGE = """
       usage: warden approve ID [--reason TEXT] [--bypass] [--json] [--server URL] [--token TOKEN]

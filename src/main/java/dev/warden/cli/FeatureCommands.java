@@ -127,7 +127,7 @@ public final class FeatureCommands {
   }
 
   /** {@code a, b or c} in lines of at most 96 characters, the first starting at {@code column}, the others at 18. */
-  private static String wrap(List<String> words, int column) {
+  static String wrap(List<String> words, int column) {
     StringBuilder text = new StringBuilder();
     for (int i = 0; i < words.size(); i++) {
       String word = words.get(i) + (i == words.size() - 1 ? "" : i == words.size() - 2 ? " or" : ",");

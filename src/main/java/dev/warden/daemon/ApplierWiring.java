@@ -13,6 +13,7 @@ import dev.warden.feature.Feature;
 import dev.warden.feature.FeatureService;
 import dev.warden.validate.Validator;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
@@ -41,17 +42,24 @@ final class ApplierWiring implements Function<String, ApplierPeers> {
         return sharding.entityRefFor(Validator.ENTITY_KEY, featureId).ask(replyTo -> new Validator.GetVerdict(seq, replyTo), askTimeout);
       }
 
-      /** Never for a feature that ended meanwhile (abandoned, say, with a crash before its proposal was withdrawn). */
+      /**
+       * A landing an earlier run made is recorded whatever happened since; a new one is never made
+       * for a feature that ended meanwhile (abandoned, with a crash before its proposal was
+       * withdrawn). A feature that does not answer in time is taken as live: the withdrawal at
+       * abandonment is the first line, this check the second.
+       */
       @Override
       public CompletionStage<Landing.Outcome> land(Proposal.Draft draft) {
-        return sharding.entityRefFor(Feature.ENTITY_KEY, featureId).<Feature.Reply>ask(Feature.Get::new, askTimeout)
-            .thenCompose(reply -> {
-              if (reply instanceof Feature.Accepted accepted && accepted.feature().status().isTerminal()) {
-                throw new IllegalStateException("feature '" + featureId + "' is " + accepted.feature().status().label()
-                    + "; its work is not landed");
-              }
-              return landing.land(draft);
-            });
+        return landing.earlier(draft).thenCompose(found -> found.isPresent() ? CompletableFuture.completedFuture(found.get())
+            : sharding.entityRefFor(Feature.ENTITY_KEY, featureId).<Feature.Reply>ask(Feature.Get::new, askTimeout)
+                .exceptionally(failure -> null)
+                .thenCompose(reply -> {
+                  if (reply instanceof Feature.Accepted accepted && accepted.feature().status().isTerminal()) {
+                    throw new IllegalStateException("feature '" + featureId + "' is " + accepted.feature().status().label()
+                        + "; its work is not landed");
+                  }
+                  return landing.merge(draft);
+                }));
       }
 
       @Override

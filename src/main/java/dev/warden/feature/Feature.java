@@ -74,7 +74,7 @@ public final class Feature
     APPLIED,
     /** Refused by a person: the feature is done. */
     REJECTED,
-    /** Failed, expired or went stale: the feature goes back to work and may propose again. */
+    /** Failed, expired, went stale or was withdrawn: the feature goes back to work and may propose again. */
     RETURNED
   }
 

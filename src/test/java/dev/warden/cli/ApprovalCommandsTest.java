@@ -94,7 +94,7 @@ class ApprovalCommandsTest {
 
   @Test
   void usageErrorsNameTheBadArgument() {
-    assertEquals("--status 'pending' is not one of proposed, approved, rejected, expired, stale, applied, failed, reverted",
+    assertEquals("--status 'pending' is not one of proposed, approved, rejected, expired, stale, applied, failed, reverted, withdrawn",
         error(ENV, "approvals", "--status", "pending"));
     assertEquals("--status needs a value", error(ENV, "approvals", "--status"));
     assertEquals("--status needs a value", error(ENV, "approvals", "--status="));
