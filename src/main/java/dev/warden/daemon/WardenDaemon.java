@@ -18,6 +18,10 @@ import dev.warden.checkpoint.CheckpointRoutes;
 import dev.warden.checkpoint.CheckpointSettings;
 import dev.warden.feature.Feature;
 import dev.warden.feature.FeatureSubRoutes;
+import dev.warden.feed.FeedCatalog;
+import dev.warden.feed.FeedHub;
+import dev.warden.feed.FeedRoutes;
+import dev.warden.feed.FeedSettings;
 import dev.warden.validate.CheckPool;
 import dev.warden.validate.CheckRunner;
 import dev.warden.validate.HeavyChecks;
@@ -106,8 +110,9 @@ public final class WardenDaemon {
           new ChangeLogRoutes(system, features, settings.maxBodyBytes()),
           new PatchRoutes(system, features, settings.maxBodyBytes(), captureTimeout.plusMinutes(30)));
       watchPolicy(system, warden, policy);
+      FeedHub feed = FeedHub.start(system, FeedSettings.fromConfig(warden), FeedCatalog.standard());
       Route routes = routes(system, settings, tokens, features, subRoutes, hub,
-          new PolicyRoutes(system, policy, settings.maxBodyBytes()));
+          new PolicyRoutes(system, policy, settings.maxBodyBytes()), new FeedRoutes(system, feed, settings.maxBodyBytes()));
       ServerBinding binding = HttpServer.start(system, settings.httpHost(), settings.httpPort(), routes)
           .toCompletableFuture()
           .get(30, TimeUnit.SECONDS);
@@ -126,12 +131,13 @@ public final class WardenDaemon {
   }
 
   private static Route routes(ActorSystem<?> system, WardenSettings settings, TokenRegistry tokens, FeatureService features,
-      List<FeatureSubRoutes> subRoutes, WatchHub hub, PolicyRoutes policyRoutes) {
+      List<FeatureSubRoutes> subRoutes, WatchHub hub, PolicyRoutes policyRoutes, FeedRoutes feedRoutes) {
     AllDirectives d = new AllDirectives() {};
     Authentication authentication = new Authentication(tokens);
     FeatureRoutes featureRoutes = new FeatureRoutes(system, features, settings.maxBodyBytes(), subRoutes);
     return d.concat(
         new HealthRoutes(system, hub).route(),
+        feedRoutes.route(authentication), // authenticates itself: browsers may pass ?token=
         d.pathPrefix("api", () -> authentication.authenticated(caller ->
             d.pathPrefix("v1", () -> d.concat(featureRoutes.route(caller), policyRoutes.route())))));
   }
