@@ -61,7 +61,7 @@ class FeedCatalogTest {
         Map.entry("Feature|f1", new Feature.PlanChanged("f1", Plan.defaults().withVersion(2), "carol", AT)),
         Map.entry("Feature|f1", new Feature.QuestionAsked("f1", "q-1", "May I touch the schema?", AT)),
         Map.entry("Feature|f1", new Feature.QuestionAnswered("f1", "q-1", "yes", "carol", AT)),
-        Map.entry("Feature|f1", new Feature.FeatureProposed("f1", "add login", Optional.of(7L), "agent", AT)),
+        Map.entry("Feature|f1", new Feature.FeatureProposed("f1", "add login", Optional.of(7L), "agent", AT, Optional.empty())),
         Map.entry("Checkpoints|f1", new Checkpoints.ChainStarted(setup, AT)),
         Map.entry("Checkpoints|f1", new Checkpoints.CheckpointTaken("f1", record,
             List.of(new Checkpoints.ChangedFile("src/Login.java", "modified", 8, 3), new Checkpoints.ChangedFile("README.md", "added", 2, 0)),
