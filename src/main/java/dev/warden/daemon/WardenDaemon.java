@@ -23,6 +23,7 @@ import dev.warden.apply.ProposalService;
 import dev.warden.agent.AgentSettings;
 import dev.warden.checkpoint.CheckpointRoutes;
 import dev.warden.checkpoint.CheckpointSettings;
+import dev.warden.dashboard.DashboardRoutes;
 import dev.warden.feature.Feature;
 import dev.warden.feature.FeatureSubRoutes;
 import dev.warden.feed.FeedCatalog;
@@ -160,6 +161,7 @@ public final class WardenDaemon {
     FeatureRoutes featureRoutes = new FeatureRoutes(system, features, settings.maxBodyBytes(), subRoutes);
     return d.concat(
         new HealthRoutes(system, hub).route(),
+        new DashboardRoutes().route(), // static files, no token: the page asks for one
         feedRoutes.route(authentication), // authenticates itself: browsers may pass ?token=
         d.pathPrefix("api", () -> authentication.authenticated(caller ->
             d.pathPrefix("v1", () -> d.concat(featureRoutes.route(caller), policyRoutes.route(), approvalRoutes.route(caller))))));
