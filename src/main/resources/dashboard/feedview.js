@@ -43,7 +43,7 @@ export function feedView() {
     shown = text ? state.feed.events.filter((e) => featureFilterOf(e, text)) : state.feed.events;
   };
   const describe = () => {
-    status.textContent = `${shown.length} event(s)${text ? ' match' : ''}; this tab keeps the newest ${MAX_EVENTS.toLocaleString()} `
+    status.textContent = `${shown.length.toLocaleString()} event(s)${text ? ' match' : ''}; this tab keeps the newest ${MAX_EVENTS.toLocaleString()} `
       + `(${state.feed.size.toLocaleString()} now), ${list.rendered} row(s) drawn. Click a row for its data.`;
   };
 
