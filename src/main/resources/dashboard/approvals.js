@@ -30,7 +30,13 @@ export function approvalsView(focus) {
         cards.get(id).update(proposal);
       }
     }
-    replace(list, ids.length ? ids.map((id) => cards.get(id).el) : h('p', {class: 'empty'}, 'Nothing is waiting for a decision.'));
+    // move only what is out of place: a card taken out of the page would lose the focus of a reason being typed
+    list.querySelectorAll(':scope > .empty').forEach((e) => e.remove());
+    ids.forEach((id, i) => {
+      const card = cards.get(id).el;
+      if (list.children[i] !== card) list.insertBefore(card, list.children[i] || null);
+    });
+    if (!ids.length) list.appendChild(h('p', {class: 'empty'}, 'Nothing is waiting for a decision.'));
     note.textContent = `${state.pending.length} waiting for a decision. Newest first; a proposal decided here stays until you leave this page.`;
   };
 
