@@ -107,4 +107,4 @@ function init() {
 init();
 
 // for people poking at the console, and for the browser test
-window.warden = {state, api};
+window.warden = {state, api, get feed() { return feed; }};

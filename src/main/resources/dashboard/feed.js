@@ -102,6 +102,7 @@ export class FeedClient {
     this.stopped = true;
     clearTimeout(this.silence);
     if (this.socket) this.socket.close();
+    this.onState('offline', 'stopped');
   }
 
   connect() {

@@ -167,6 +167,19 @@ class DashboardBrowserIT {
 
         browser.findElement(By.cssSelector("nav a[data-nav='features']")).click();
         wait.until(ExpectedConditions.textToBe(By.cssSelector("#features-table tr[data-id='login-fix'] td.status"), "applied"));
+
+        // the feed drops; meanwhile a feature is created; the page resumes after its last offset and misses nothing
+        js(browser, "window.warden.feed.stop()");
+        wait.until(ExpectedConditions.textToBe(By.id("conn"), "stopped"));
+        ApprovalFlowContract.create(daemon, repo, "after-drop", null);
+        js(browser, "window.warden.feed.start()");
+        wait.until(ExpectedConditions.textToBe(By.id("conn"), "live"));
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#features-table tr[data-id='after-drop']")));
+        wait.until(ExpectedConditions.textMatches(By.cssSelector("#live-list li[data-type='feature.registered']"),
+            java.util.regex.Pattern.compile("after-drop")));
+        assertEquals(Boolean.TRUE, js(browser, "const o = window.warden.state.feed.events.map((e) => e.offset); return new Set(o).size === o.length"),
+            "an event shown twice after resuming");
+
         browser.findElement(By.cssSelector("#features-table tr[data-id='login-fix'] a.feature-link")).click();
         wait.until(ExpectedConditions.textToBe(By.cssSelector(".feature-page .feature-status"), "applied"));
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(".timeline tr[data-seq='1']")));
