@@ -179,6 +179,7 @@ class DashboardBrowserIT {
             java.util.regex.Pattern.compile("after-drop")));
         assertEquals(Boolean.TRUE, js(browser, "const o = window.warden.state.feed.events.map((e) => e.offset); return new Set(o).size === o.length"),
             "an event shown twice after resuming");
+        screenshot(browser, "dashboard-features.png");
 
         browser.findElement(By.cssSelector("#features-table tr[data-id='login-fix'] a.feature-link")).click();
         wait.until(ExpectedConditions.textToBe(By.cssSelector(".feature-page .feature-status"), "applied"));
@@ -271,6 +272,7 @@ class DashboardBrowserIT {
     wait.until(ExpectedConditions.attributeToBe(By.cssSelector(".feed-list .vrow:last-child"), "data-offset", "1000000"));
     drawn = browser.findElements(By.cssSelector(".feed-list .vrow")).size();
     assertTrue(drawn < 100, drawn + " feed rows in the DOM at the bottom");
+    screenshot(browser, "dashboard-feed.png");
   }
 
   private static void signIn(WebDriver browser, WebDriverWait wait, String token) {
