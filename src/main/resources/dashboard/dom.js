@@ -87,8 +87,8 @@ export function ago(iso) {
 const TONES = {
   good: ['valid', 'applied', 'active', 'approved', 'connected', 'passed'],
   warn: ['proposed', 'paused', 'awaiting_input', 'queued', 'running', 'degraded', 'stale', 'expired', 'registered', 'medium'],
-  bad: ['invalid', 'failed', 'rejected', 'needs_attention', 'critical', 'error', 'high', 'disconnected', 'reverted'],
-  quiet: ['abandoned', 'low', 'info', 'none', 'pending'],
+  bad: ['invalid', 'failed', 'rejected', 'needs_attention', 'critical', 'error', 'high', 'reverted'],
+  quiet: ['abandoned', 'low', 'info', 'none', 'pending', 'disconnected'],
 };
 
 export function pill(word, title) {
