@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The daemon's one reader of the activity feed: {@code eventsByTag(FeedTags.ALL)} on the JDBC read
  * journal, from the journal's newest offset at start, each event rendered once by the
- * {@link FeedCatalog} and fanned out through a {@code BroadcastHub} to every subscriber. A drain keeps
+ * {@link FeedCatalog} and fanned out, a poll's events as one element ({@link Bursts}), through a
+ * {@code BroadcastHub} to every subscriber. A drain keeps
  * the hub moving when nobody listens; subscribers never backpressure it (see {@link FeedSubscription}).
  * A failed journal query (database down) restarts the reader with backoff from the last offset it
  * emitted, so the chain of {@link FeedItem#previous} offsets stays unbroken. Lives as long as the
@@ -37,12 +38,14 @@ import org.slf4j.LoggerFactory;
 public final class FeedHub {
 
   private static final Logger log = LoggerFactory.getLogger(FeedHub.class);
+  /** Events per hub element at most (a poll brings up to jdbc-read-journal.max-buffer-size, 500). */
+  private static final int MAX_BATCH = 512;
 
   private final ActorSystem<?> system;
   private final FeedSettings settings;
   private final FeedCatalog catalog;
   private final JdbcReadJournal journal;
-  private final Source<FeedItem, NotUsed> live;
+  private final Source<List<FeedItem>, NotUsed> live;
   private final AtomicLong lastOffset = new AtomicLong(-1);
   private final AtomicInteger subscribers = new AtomicInteger();
   private final Counter lagged;
@@ -94,7 +97,12 @@ public final class FeedHub {
               events.increment();
               return item(envelope, previous);
             }));
-    this.live = reader.toMat(BroadcastHub.of(FeedItem.class, settings.hubBuffer()), Keep.right()).run(system);
+    @SuppressWarnings("unchecked")
+    Class<List<FeedItem>> batches = (Class<List<FeedItem>>) (Class<?>) List.class;
+    this.live = reader
+        .via(new Bursts<>(MAX_BATCH))
+        .toMat(BroadcastHub.of(batches, settings.hubBuffer()), Keep.right())
+        .run(system);
     // nobody listening must not stop the reader (a waiting hub would hand stale items to the next subscriber)
     live.runWith(Sink.ignore(), system);
   }

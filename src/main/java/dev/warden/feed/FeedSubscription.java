@@ -17,7 +17,8 @@ import java.util.function.LongFunction;
 /**
  * One subscriber's view of the feed: from the live hub's items to the JSON texts it is sent.
  *
- * <p>It never backpressures the hub: every live item is taken at once into a buffer of
+ * <p>The hub hands it the events of one journal poll at a time. It never backpressures the hub: every
+ * live item is taken at once into a buffer of
  * {@code bufferSize}; a subscriber whose buffer overflows is sent {@code lagged} (with the offset to
  * resume from) and the stage completes, so one slow client never holds the reader or the others back.
  *
@@ -32,7 +33,7 @@ import java.util.function.LongFunction;
  * <p>Offsets that the filters reject still advance the position, so {@code resumeFrom} never sends a
  * filtered subscriber back over events it has no interest in.
  */
-final class FeedSubscription extends GraphStage<FlowShape<FeedItem, String>> {
+final class FeedSubscription extends GraphStage<FlowShape<List<FeedItem>, String>> {
 
   /** Reads the journal: up to {@code limit} items with offsets above {@code after}, in offset order. */
   interface Replay {
@@ -59,9 +60,9 @@ final class FeedSubscription extends GraphStage<FlowShape<FeedItem, String>> {
     };
   }
 
-  private final Inlet<FeedItem> in = Inlet.create("FeedSubscription.live");
+  private final Inlet<List<FeedItem>> in = Inlet.create("FeedSubscription.live");
   private final Outlet<String> out = Outlet.create("FeedSubscription.out");
-  private final FlowShape<FeedItem, String> shape = FlowShape.of(in, out);
+  private final FlowShape<List<FeedItem>, String> shape = FlowShape.of(in, out);
 
   private final FeedQuery query;
   private final Replay replay;
@@ -81,7 +82,7 @@ final class FeedSubscription extends GraphStage<FlowShape<FeedItem, String>> {
   }
 
   @Override
-  public FlowShape<FeedItem, String> shape() {
+  public FlowShape<List<FeedItem>, String> shape() {
     return shape;
   }
 
@@ -134,8 +135,8 @@ final class FeedSubscription extends GraphStage<FlowShape<FeedItem, String>> {
         listener.stopped();
       }
 
-      private void onLive(FeedItem item) {
-        live.addLast(item);
+      private void onLive(List<FeedItem> items) {
+        live.addAll(items);
         pull(in);
         if (!replaying) {
           drain();
@@ -143,7 +144,9 @@ final class FeedSubscription extends GraphStage<FlowShape<FeedItem, String>> {
         if (live.size() > bufferSize) {
           if (replaying) {
             // the journal still has what is dropped here; the check at the switch reads it again
-            live.removeFirst();
+            while (live.size() > bufferSize) {
+              live.removeFirst();
+            }
           } else {
             lag();
           }

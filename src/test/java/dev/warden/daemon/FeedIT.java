@@ -47,7 +47,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FeedIT {
 
   /** How long a test waits for what it expects before it fails (a guard against hanging, not a measurement). */
-  private static final long PATIENCE_MS = 45_000;
+  private static final long PATIENCE_MS = 120_000;
 
   @TempDir static Path tmp;
   private static RunningDaemon daemon;
@@ -84,8 +84,8 @@ class FeedIT {
   @Test
   void fiftySubscribersConnectingAndReconnectingWithSinceSeeEveryEventOnceInOffsetOrder() throws Exception {
     String load = fresh("load");
-    int writers = 4;
-    int perWriter = 250;
+    int writers = 8;
+    int perWriter = 125;
     int total = writers * perWriter;
 
     // live-only subscribers first; once they have the marker event they are surely attached to the feed
@@ -126,16 +126,19 @@ class FeedIT {
         writing.add(threads.submit(() -> {
           int written = 0;
           while (written < perWriter) {
-            int batch = Math.min(perWriter - written, 1 + ThreadLocalRandom.current().nextInt(3));
+            // one to eight events per journal write: many writes, interleaved across the writers
+            int batch = Math.min(perWriter - written, 1 + ThreadLocalRandom.current().nextInt(8));
             FeedProbe.write(system, probe, batch);
             written += batch;
           }
           return null;
         }));
       }
+      long writeStart = System.nanoTime();
       for (Future<?> w : writing) {
         w.get(PATIENCE_MS, TimeUnit.MILLISECONDS);
       }
+      long writeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - writeStart);
 
       // what the journal holds, read by one more client that replays it from the start
       List<Long> journal = new ArrayList<>();
@@ -161,8 +164,9 @@ class FeedIT {
         connections += outcome.connections();
         lags += outcome.lags();
       }
-      assertTrue(connections >= 50 * 5, "the subscribers really did reconnect often: " + connections + " connections");
-      System.out.printf("feed IT: %d events, 50 subscribers, %d connections, %d lagged%n", total, connections, lags);
+      assertTrue(connections >= 50 * 3, "the subscribers really did reconnect often: " + connections + " connections");
+      System.out.printf("feed IT: %d events written in %d ms, 50 subscribers done %d ms later, %d connections, %d lagged%n",
+          total, writeMs, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - writeStart) - writeMs, connections, lags);
     } finally {
       threads.shutdownNow();
       liveOnly.forEach(FeedClient::close);
@@ -181,7 +185,7 @@ class FeedIT {
     long position = since;
     int connections = 1;
     int lags = 0;
-    int budget = 1 + ThreadLocalRandom.current().nextInt(60);
+    int budget = 1 + ThreadLocalRandom.current().nextInt(120);
     FeedClient client = first;
     try {
       while (seen.size() < total) {
@@ -220,7 +224,7 @@ class FeedIT {
           if (--budget > 0 || seen.size() == total) {
             continue;
           }
-          budget = 1 + ThreadLocalRandom.current().nextInt(60);
+          budget = 1 + ThreadLocalRandom.current().nextInt(120);
         }
         client.close();
         client = FeedClient.connect(port, "since=" + position + (filter.isEmpty() ? "" : "&" + filter), RunningDaemon.VIEWER);

@@ -1,9 +1,12 @@
 package dev.warden.feed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.stream.javadsl.Keep;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
 import akka.stream.testkit.TestPublisher;
 import akka.stream.testkit.TestSubscriber;
 import akka.stream.testkit.javadsl.TestSink;
@@ -53,14 +56,15 @@ class FeedSubscriptionTest {
     }
   }
 
-  private static FeedItem live(long offset, long previous, String feature) {
-    return new FeedItem(offset, previous, feature, "test.event", "e" + offset);
+  /** One event from the hub (a poll that brought one). */
+  private static List<FeedItem> live(long offset, long previous, String feature) {
+    return List.of(new FeedItem(offset, previous, feature, "test.event", "e" + offset));
   }
 
-  private record Probes(TestPublisher.Probe<FeedItem> hub, TestSubscriber.Probe<String> client) {}
+  private record Probes(TestPublisher.Probe<List<FeedItem>> hub, TestSubscriber.Probe<String> client) {}
 
   private static Probes run(FeedQuery query, Journal journal, int replayBatch, int bufferSize) {
-    Pair<TestPublisher.Probe<FeedItem>, TestSubscriber.Probe<String>> pair = TestSource.<FeedItem>probe(testKit.system().classicSystem())
+    Pair<TestPublisher.Probe<List<FeedItem>>, TestSubscriber.Probe<String>> pair = TestSource.<List<FeedItem>>probe(testKit.system().classicSystem())
         .via(new FeedSubscription(query, journal, replayBatch, bufferSize, resumeFrom -> "lagged:" + resumeFrom,
             FeedSubscription.Listener.NONE))
         .toMat(TestSink.probe(testKit.system().classicSystem()), Keep.both())
@@ -185,6 +189,36 @@ class FeedSubscriptionTest {
     p.client().request(1);
     p.hub().sendNext(live(121, 120, "f1"));
     assertEquals("e121", p.client().expectNext());
+  }
+
+  @Test
+  void aPollsEventsArriveTogetherAndAreSentOneByOne() {
+    Journal journal = new Journal();
+    IntStream.rangeClosed(1, 3).forEach(i -> journal.append(i, "f1"));
+    Probes p = run(since(0), journal, 100, 100);
+    p.hub().sendNext(List.of(new FeedItem(3, 2, "f1", "t.e", "e3"), new FeedItem(4, 3, "f1", "t.e", "e4"),
+        new FeedItem(5, 4, "f1", "t.e", "e5")));
+    assertEquals(expected(1, 5), next(p.client(), 5));
+  }
+
+  @Test
+  void aPollBiggerThanTheBufferOfAClientThatIsNotReadingLagsIt() {
+    Probes p = run(FeedQuery.live(), new Journal(), 100, 3);
+    p.hub().sendNext(IntStream.rangeClosed(11, 15).mapToObj(i -> new FeedItem(i, i - 1, "f1", "t.e", "e" + i)).toList());
+    p.hub().expectCancellation();
+    p.client().request(5);
+    assertEquals("lagged:10", p.client().expectNext());
+    p.client().expectComplete();
+  }
+
+  @Test
+  void burstsGroupWhatArrivesTogetherWithoutLosingOrReordering() throws Exception {
+    List<Integer> numbers = IntStream.rangeClosed(1, 1000).boxed().toList();
+    List<List<Integer>> batches = Source.from(numbers).via(new Bursts<Integer>(64))
+        .runWith(Sink.seq(), testKit.system()).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertEquals(numbers, batches.stream().flatMap(List::stream).toList());
+    assertTrue(batches.stream().allMatch(b -> !b.isEmpty() && b.size() <= 64), "1 to 64 per batch");
+    assertTrue(batches.size() < numbers.size() / 4, "grouped: " + batches.size() + " batches");
   }
 
   @Test
