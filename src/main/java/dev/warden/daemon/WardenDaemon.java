@@ -24,8 +24,13 @@ import dev.warden.apply.ProposalService;
 import dev.warden.agent.AgentSettings;
 import dev.warden.checkpoint.CheckpointRoutes;
 import dev.warden.checkpoint.CheckpointSettings;
+import dev.warden.dashboard.DashboardRoutes;
 import dev.warden.feature.Feature;
 import dev.warden.feature.FeatureSubRoutes;
+import dev.warden.feed.FeedCatalog;
+import dev.warden.feed.FeedHub;
+import dev.warden.feed.FeedRoutes;
+import dev.warden.feed.FeedSettings;
 import dev.warden.validate.CheckPool;
 import dev.warden.validate.CheckRunner;
 import dev.warden.validate.HeavyChecks;
@@ -129,8 +134,9 @@ public final class WardenDaemon {
           new PatchRoutes(system, features, settings.maxBodyBytes(), captureTimeout.plusMinutes(30)),
           approvalRoutes);
       watchPolicy(system, warden, policy);
+      FeedHub feed = FeedHub.start(system, FeedSettings.fromConfig(warden), FeedCatalog.standard());
       Route routes = routes(system, settings, tokens, features, subRoutes, hub,
-          new PolicyRoutes(system, policy, settings.maxBodyBytes()), approvalRoutes);
+          new PolicyRoutes(system, policy, settings.maxBodyBytes()), approvalRoutes, new FeedRoutes(system, feed, settings.maxBodyBytes()));
       ServerBinding binding = HttpServer.start(system, settings.httpHost(), settings.httpPort(), routes)
           .toCompletableFuture()
           .get(30, TimeUnit.SECONDS);
@@ -149,12 +155,15 @@ public final class WardenDaemon {
   }
 
   private static Route routes(ActorSystem<?> system, WardenSettings settings, TokenRegistry tokens, FeatureService features,
-      List<FeatureSubRoutes> subRoutes, WatchHub hub, PolicyRoutes policyRoutes, ApprovalRoutes approvalRoutes) {
+      List<FeatureSubRoutes> subRoutes, WatchHub hub, PolicyRoutes policyRoutes, ApprovalRoutes approvalRoutes,
+      FeedRoutes feedRoutes) {
     AllDirectives d = new AllDirectives() {};
     Authentication authentication = new Authentication(tokens);
     FeatureRoutes featureRoutes = new FeatureRoutes(system, features, settings.maxBodyBytes(), subRoutes);
     return d.concat(
         new HealthRoutes(system, hub).route(),
+        new DashboardRoutes().route(), // static files, no token: the page asks for one
+        feedRoutes.route(authentication), // authenticates itself: browsers may pass ?token=
         d.pathPrefix("api", () -> authentication.authenticated(caller ->
             d.pathPrefix("v1", () -> d.concat(featureRoutes.route(caller), policyRoutes.route(), approvalRoutes.route(caller))))));
   }

@@ -10,7 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Binds the one HTTP port (API, health, later the dashboard). A failed bind terminates the system;
+ * Binds the one HTTP port (API, health, the dashboard). A failed bind terminates the system;
  * on shutdown the port is unbound and in-flight requests get a few seconds to finish.
  */
 public final class HttpServer {

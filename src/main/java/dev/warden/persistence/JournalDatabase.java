@@ -54,6 +54,25 @@ public final class JournalDatabase implements Extension {
         blocking);
   }
 
+  /**
+   * The journal's highest global offset ({@code ordering}), 0 when it is empty: where the live feed's
+   * reader starts, so a daemon does not re-read its whole history at start. The quoted lower-case names
+   * are right for H2 and PostgreSQL alike.
+   */
+  public CompletionStage<Long> maxOrdering() {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try (Connection connection = dataSource.getConnection();
+              var statement = connection.createStatement();
+              var result = statement.executeQuery("SELECT MAX(\"ordering\") FROM \"event_journal\"")) {
+            return result.next() ? result.getLong(1) : 0L;
+          } catch (SQLException e) {
+            throw new java.util.concurrent.CompletionException(e);
+          }
+        },
+        blocking);
+  }
+
   public static JournalDatabase get(ActorSystem<?> system) {
     return Id.INSTANCE.apply(system);
   }

@@ -1,0 +1,59 @@
+package dev.warden.feed;
+
+import dev.warden.Rejection;
+import dev.warden.feature.FeatureId;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * What one subscriber asked for: {@code ?since=} (replay the journal after that offset, then go live),
+ * {@code ?feature=} and {@code ?types=} (comma-separated). Bad values are rejected naming the parameter,
+ * before the WebSocket upgrade.
+ */
+public record FeedQuery(OptionalLong since, Optional<String> feature, Set<String> types) {
+
+  public FeedQuery {
+    types = Set.copyOf(types);
+  }
+
+  public static FeedQuery live() {
+    return new FeedQuery(OptionalLong.empty(), Optional.empty(), Set.of());
+  }
+
+  public static FeedQuery parse(Optional<String> since, Optional<String> feature, Optional<String> types, Set<String> knownTypes) {
+    OptionalLong from = OptionalLong.empty();
+    if (since.isPresent()) {
+      try {
+        long value = Long.parseLong(since.get().trim());
+        if (value < 0) {
+          throw Rejection.invalid("since", "must be an offset, 0 or more, got " + value);
+        }
+        from = OptionalLong.of(value);
+      } catch (NumberFormatException e) {
+        throw Rejection.invalid("since", "must be an offset (a whole number, 0 or more)");
+      }
+    }
+    feature.ifPresent(id -> FeatureId.require(id, "feature"));
+    Set<String> wanted = new LinkedHashSet<>();
+    if (types.isPresent()) {
+      for (String type : types.get().split(",", -1)) {
+        String trimmed = type.trim();
+        if (trimmed.isEmpty()) {
+          throw Rejection.invalid("types", "must list event types separated by commas, without empty entries");
+        }
+        if (!knownTypes.contains(trimmed)) {
+          throw Rejection.invalid("types", "unknown event type '" + trimmed + "' (known: " + String.join(", ", knownTypes.stream().sorted().toList()) + ")");
+        }
+        wanted.add(trimmed);
+      }
+    }
+    return new FeedQuery(from, feature, wanted);
+  }
+
+  /** Whether the subscriber wants this event (the filters; offsets are the subscription's business). */
+  public boolean matches(FeedItem item) {
+    return (feature.isEmpty() || feature.get().equals(item.feature())) && (types.isEmpty() || types.contains(item.type()));
+  }
+}
