@@ -15,6 +15,7 @@ import dev.warden.auth.TokenRegistry;
 import dev.warden.daemon.WardenConfig;
 import dev.warden.daemon.WardenDaemon;
 import dev.warden.git.Directories;
+import dev.warden.persistence.DatabaseSettings;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -26,6 +27,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
@@ -226,7 +231,24 @@ public final class FeedBench {
         clients.close();
       }
       daemon.stop().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      closeDatabase(DatabaseSettings.fromConfig(config, daemon.dataDir()));
       Directories.deleteTree(tmp);
+    }
+  }
+
+  /**
+   * The embedded database may still be open when the actor system has terminated (pools close after
+   * it): shut it down before its files are deleted, or H2 writes them again at exit.
+   */
+  private static void closeDatabase(DatabaseSettings database) {
+    if (database.kind() != DatabaseSettings.Kind.H2) {
+      return;
+    }
+    try (Connection connection = DriverManager.getConnection(database.url() + ";IFEXISTS=TRUE", database.user(), database.password());
+        Statement statement = connection.createStatement()) {
+      statement.execute("SHUTDOWN");
+    } catch (SQLException alreadyClosed) {
+      // nothing left open
     }
   }
 
