@@ -29,6 +29,7 @@ public final class Main {
              warden reject ID --reason TEXT [--json]
              warden bench checkpoint [--files N] [--modify M] [--untracked U] [--runs R] [--json FILE]
              warden bench validate [--files N] [--runs R] [--json FILE]
+             warden bench feed [--subscribers N] [--rate R] [--seconds S] [--json FILE]
              warden version""";
 
   private Main() {}
@@ -61,7 +62,10 @@ public final class Main {
     if (args.length > 0 && args[0].equals("validate")) {
       return ValidateBench.run(Arrays.copyOfRange(args, 1, args.length));
     }
-    System.err.println("usage: warden bench checkpoint|validate [options]  (see docs/performance.md)");
+    if (args.length > 0 && args[0].equals("feed")) {
+      return dev.warden.feed.FeedBench.run(Arrays.copyOfRange(args, 1, args.length));
+    }
+    System.err.println("usage: warden bench checkpoint|validate|feed [options]  (see docs/performance.md)");
     return 2;
   }
 
