@@ -42,7 +42,7 @@ public final class FeedClient implements AutoCloseable {
   public static FeedClient connect(int port, String query, String bearer, boolean paused) throws Exception {
     BlockingQueue<JsonNode> queue = new LinkedBlockingQueue<>();
     WebSocket.Listener listener = new WebSocket.Listener() {
-      private final StringBuilder partial = new StringBuilder();
+      private final JsonMessages messages = new JsonMessages(queue::add);
 
       @Override
       public void onOpen(WebSocket webSocket) {
@@ -53,15 +53,7 @@ public final class FeedClient implements AutoCloseable {
 
       @Override
       public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-        partial.append(data);
-        if (last) {
-          try {
-            queue.add(JSON.readTree(partial.toString()));
-          } catch (IOException e) {
-            throw new IllegalStateException(e);
-          }
-          partial.setLength(0);
-        }
+        messages.onText(data, last);
         return null;
       }
 

@@ -37,19 +37,11 @@ public final class ScriptedAgent implements AutoCloseable {
   public static ScriptedAgent connect(int port, String featureId, String token) throws Exception {
     BlockingQueue<JsonNode> queue = new LinkedBlockingQueue<>();
     WebSocket.Listener listener = new WebSocket.Listener() {
-      private final StringBuilder partial = new StringBuilder();
+      private final JsonMessages messages = new JsonMessages(queue::add);
 
       @Override
       public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-        partial.append(data);
-        if (last) {
-          try {
-            queue.add(JSON.readTree(partial.toString()));
-          } catch (IOException e) {
-            throw new IllegalStateException(e);
-          }
-          partial.setLength(0);
-        }
+        messages.onText(data, last);
         webSocket.request(1);
         return null;
       }
