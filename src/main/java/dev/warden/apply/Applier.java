@@ -96,8 +96,6 @@ public final class Applier
 
   public record Get(String proposalId, ActorRef<Reply> replyTo) implements Command {}
 
-  public record ListProposals(ActorRef<Proposals> replyTo) implements Command {}
-
   public sealed interface Reply extends CborSerializable {}
 
   public record Accepted(Proposal proposal) implements Reply {}
@@ -105,12 +103,6 @@ public final class Applier
   public record Refused(Rejection.Kind kind, String message) implements Reply {
     public Rejection toRejection() {
       return Rejection.of(kind, message);
-    }
-  }
-
-  public record Proposals(List<Proposal> proposals) implements CborSerializable {
-    public Proposals {
-      proposals = List.copyOf(proposals);
     }
   }
 
@@ -276,7 +268,6 @@ public final class Applier
         .onCommand(Withdraw.class, this::onWithdraw)
         .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), state.get(get.proposalId())
             .<Reply>map(Accepted::new).orElseGet(() -> notFound(get.proposalId()))))
-        .onCommand(ListProposals.class, (state, list) -> Effect().reply(list.replyTo(), new Proposals(List.copyOf(state.proposals().values()))))
         .onCommand(PollVerdict.class, this::onPollVerdict)
         .onCommand(VerdictPolled.class, this::onVerdictPolled)
         .onCommand(ReviewWindowEnded.class, this::onReviewWindowEnded)

@@ -77,11 +77,6 @@ public final class ApprovalIndex {
         .toList();
   }
 
-  /** How many proposals wait for a person or for their apply (the dashboard's badge). */
-  public long open() {
-    return proposals.values().stream().filter(p -> p.status().isOpen()).count();
-  }
-
   void stop() {
     log.debug("approval index stopped at offset {}", offset.get());
     killSwitch.shutdown();
