@@ -64,6 +64,7 @@ public final class Applier
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Applier");
   public static final String TAG = "apply";
+  private static final Set<String> TAGS = FeedTags.of(TAG);
   /** Who decides when no person does. */
   public static final String POLICY = "policy";
 
@@ -248,7 +249,7 @@ public final class Applier
 
   @Override
   public Set<String> tagsFor(Event event) {
-    return Set.of(TAG, FeedTags.ALL);
+    return TAGS;
   }
 
   @Override

@@ -44,6 +44,7 @@ public final class Checkpoints
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Checkpoints");
   public static final String TAG = "checkpoint";
+  private static final Set<String> TAGS = dev.warden.feed.FeedTags.of(TAG);
 
   // ---- protocol ----
 
@@ -211,7 +212,7 @@ public final class Checkpoints
 
   @Override
   public Set<String> tagsFor(Event event) {
-    return Set.of(TAG, dev.warden.feed.FeedTags.ALL);
+    return TAGS;
   }
 
   @Override

@@ -226,7 +226,7 @@ public final class AgentCommand {
         return EXIT_INTERRUPTED; // the shutdown hook ends the group and the connection
       }
       Optional<String> propose = exit == 0
-          ? Optional.of(AgentProtocol.propose(abbreviate(String.join(" ", command), 200) + " exited 0"))
+          ? Optional.of(AgentProtocol.propose(Answer.abbreviate(String.join(" ", command), 200) + " exited 0"))
           : Optional.empty();
       boolean delivered = link.finish(propose, tuning.finishTimeout());
       if (!delivered) {
@@ -432,9 +432,5 @@ public final class AgentCommand {
 
   private static String readable(Duration duration) {
     return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + " s" : duration.toMillis() + " ms";
-  }
-
-  private static String abbreviate(String text, int max) {
-    return text.length() <= max ? text : text.substring(0, max) + "...";
   }
 }

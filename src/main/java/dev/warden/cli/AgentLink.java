@@ -506,7 +506,7 @@ final class AgentLink {
         String message = text.toString();
         text.setLength(0);
         AgentProtocol.parse(message).ifPresentOrElse(events::onMessage,
-            () -> diagnostics.accept("ignoring a message from Warden that is not a JSON object: " + abbreviate(message)));
+            () -> diagnostics.accept("ignoring a message from Warden that is not a JSON object: " + Answer.abbreviate(message, 200)));
       }
       webSocket.request(1);
       return null;
@@ -552,10 +552,6 @@ final class AgentLink {
         ended.complete(null);
       }
     }
-  }
-
-  private static String abbreviate(String text) {
-    return text.length() <= 200 ? text : text.substring(0, 200) + "...";
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {

@@ -37,6 +37,7 @@ public final class Feature
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Feature");
   /** Every feature event carries this tag; the activity feed reads it. */
   public static final String TAG = "feature";
+  private static final Set<String> TAGS = dev.warden.feed.FeedTags.of(TAG);
 
   // ---- protocol ----
 
@@ -286,7 +287,7 @@ public final class Feature
 
   @Override
   public Set<String> tagsFor(Event event) {
-    return Set.of(TAG, dev.warden.feed.FeedTags.ALL);
+    return TAGS;
   }
 
   @Override

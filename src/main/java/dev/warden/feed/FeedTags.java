@@ -11,4 +11,9 @@ public final class FeedTags {
   public static final String ALL = "warden";
 
   private FeedTags() {}
+
+  /** An entity's tags: its own {@code tag} and {@link #ALL}; built once per entity type, not per event. */
+  public static java.util.Set<String> of(String tag) {
+    return java.util.Set.of(tag, ALL);
+  }
 }

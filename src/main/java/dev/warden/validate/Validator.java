@@ -48,6 +48,7 @@ public final class Validator
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Validator");
   public static final String TAG = "validation";
+  private static final Set<String> TAGS = dev.warden.feed.FeedTags.of(TAG);
 
   public sealed interface Command extends CborSerializable {}
 
@@ -196,7 +197,7 @@ public final class Validator
 
   @Override
   public Set<String> tagsFor(Event event) {
-    return Set.of(TAG, dev.warden.feed.FeedTags.ALL);
+    return TAGS;
   }
 
   @Override

@@ -43,6 +43,7 @@ public final class Watchdog
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Watchdog");
   public static final String TAG = "watchdog";
+  private static final Set<String> TAGS = dev.warden.feed.FeedTags.of(TAG);
   private static final int MAX_RECORDED_PATHS = 5_000;
 
   public sealed interface Command extends CborSerializable {}
@@ -144,7 +145,7 @@ public final class Watchdog
 
   @Override
   public Set<String> tagsFor(Event event) {
-    return Set.of(TAG, dev.warden.feed.FeedTags.ALL);
+    return TAGS;
   }
 
   @Override
