@@ -70,8 +70,10 @@ export class FeedStore {
   }
 }
 
+// batch=true: each message carries every event the server had ready for us, one JSON object per line
 function socketUrl(params) {
   const query = new URLSearchParams(params);
+  query.set('batch', 'true');
   query.set('token', token.get() || '');
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/events?${query}`;
 }
@@ -119,24 +121,7 @@ export class FeedClient {
     };
     ws.onmessage = (m) => {
       this.watch();
-      let message;
-      try {
-        message = JSON.parse(m.data);
-      } catch (e) {
-        return;
-      }
-      if (message.type === 'ping') return;
-      if (message.type === 'lagged') {
-        // the server closes us; the reconnect resumes from here and replays what we could not take
-        this.remember(message.resumeFrom);
-        this.onState('connecting', `fell behind; resuming after ${message.resumeFrom}`);
-        return;
-      }
-      if (typeof message.offset !== 'number') return;
-      if (this.last !== null && message.offset <= this.last) return;
-      this.remember(message.offset);
-      this.pending.push(message);
-      this.schedule();
+      for (const line of m.data.split('\n')) this.take(line);
     };
     ws.onclose = () => {
       clearTimeout(this.silence);
@@ -147,6 +132,28 @@ export class FeedClient {
       setTimeout(() => this.connect(), this.retryMs);
       this.retryMs = Math.min(this.retryMs * 2, 15_000);
     };
+  }
+
+  /** One line of a feed message: an event, a ping or lagged. */
+  take(line) {
+    let message;
+    try {
+      message = JSON.parse(line);
+    } catch (e) {
+      return;
+    }
+    if (message.type === 'ping') return;
+    if (message.type === 'lagged') {
+      // the server closes us; the reconnect resumes from here and replays what we could not take
+      this.remember(message.resumeFrom);
+      this.onState('connecting', `fell behind; resuming after ${message.resumeFrom}`);
+      return;
+    }
+    if (typeof message.offset !== 'number') return;
+    if (this.last !== null && message.offset <= this.last) return;
+    this.remember(message.offset);
+    this.pending.push(message);
+    this.schedule();
   }
 
   remember(offset) {
@@ -201,12 +208,14 @@ export function loadOlder(before, want = 200) {
     ws.onerror = done;
     ws.onmessage = (m) => {
       idle();
-      const e = JSON.parse(m.data);
-      if (typeof e.offset !== 'number') return;
-      // past the bound, or (with no bound) a live event: the replay is over
-      if ((before !== null && e.offset >= before) || (before === null && Date.parse(e.ts) > openedAt)) return done();
-      found.push(e);
-      if (before === null && found.length > want * 5) found.splice(0, found.length - want);
+      for (const line of m.data.split('\n')) {
+        const e = JSON.parse(line);
+        if (typeof e.offset !== 'number') continue;
+        // past the bound, or (with no bound) a live event: the replay is over
+        if ((before !== null && e.offset >= before) || (before === null && Date.parse(e.ts) > openedAt)) return done();
+        found.push(e);
+        if (before === null && found.length > want * 5) found.splice(0, found.length - want);
+      }
     };
   });
 }

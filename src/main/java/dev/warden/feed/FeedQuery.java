@@ -9,20 +9,27 @@ import java.util.Set;
 
 /**
  * What one subscriber asked for: {@code ?since=} (replay the journal after that offset, then go live),
- * {@code ?feature=} and {@code ?types=} (comma-separated). Bad values are rejected naming the parameter,
- * before the WebSocket upgrade.
+ * {@code ?feature=} and {@code ?types=} (comma-separated), and {@code ?batch=true} (each WebSocket
+ * message carries every event ready to go, one JSON object per line, instead of one event per
+ * message). Bad values are rejected naming the parameter, before the WebSocket upgrade.
  */
-public record FeedQuery(OptionalLong since, Optional<String> feature, Set<String> types) {
+public record FeedQuery(OptionalLong since, Optional<String> feature, Set<String> types, boolean batch) {
 
   public FeedQuery {
     types = Set.copyOf(types);
   }
 
   public static FeedQuery live() {
-    return new FeedQuery(OptionalLong.empty(), Optional.empty(), Set.of());
+    return new FeedQuery(OptionalLong.empty(), Optional.empty(), Set.of(), false);
   }
 
-  public static FeedQuery parse(Optional<String> since, Optional<String> feature, Optional<String> types, Set<String> knownTypes) {
+  /** The same subscription, sent as batches (one JSON object per line) or one event per message. */
+  public FeedQuery batched(boolean batched) {
+    return new FeedQuery(since, feature, types, batched);
+  }
+
+  public static FeedQuery parse(Optional<String> since, Optional<String> feature, Optional<String> types, Optional<String> batch,
+      Set<String> knownTypes) {
     OptionalLong from = OptionalLong.empty();
     if (since.isPresent()) {
       try {
@@ -49,7 +56,15 @@ public record FeedQuery(OptionalLong since, Optional<String> feature, Set<String
         wanted.add(trimmed);
       }
     }
-    return new FeedQuery(from, feature, wanted);
+    boolean batched = false;
+    if (batch.isPresent()) {
+      switch (batch.get().trim()) {
+        case "true" -> batched = true;
+        case "false" -> batched = false;
+        default -> throw Rejection.invalid("batch", "must be true or false, got '" + batch.get() + "'");
+      }
+    }
+    return new FeedQuery(from, feature, wanted, batched);
   }
 
   /** Whether the subscriber wants this event (the filters; offsets are the subscription's business). */

@@ -18,7 +18,7 @@ import dev.warden.http.Problems;
 
 /**
  * {@code GET /api/v1/events}: the live activity feed as a WebSocket (viewer token as a bearer header,
- * or {@code ?token=} for browsers). {@code ?since=}, {@code ?feature=} and {@code ?types=} are checked
+ * or {@code ?token=} for browsers). {@code ?since=}, {@code ?feature=}, {@code ?types=} and {@code ?batch=} are checked
  * before the upgrade (400 naming the parameter); a plain GET without an upgrade is a 400 too. What the
  * client sends is read and ignored.
  */
@@ -36,12 +36,13 @@ public final class FeedRoutes extends ApiDirectives {
   public Route route(Authentication authentication) {
     return path(PathMatchers.segment("api").slash("v1").slash("events"), () -> get(() ->
         authentication.authenticatedOrQueryToken(caller -> requireRole(caller, Role.VIEWER, () ->
-            parameterOptional("since", since -> parameterOptional("feature", feature -> parameterOptional("types", types -> {
-              FeedQuery query = FeedQuery.parse(since, feature, types, feed.catalog().knownTypes());
+            parameterOptional("since", since -> parameterOptional("feature", feature -> parameterOptional("types", types ->
+                parameterOptional("batch", batch -> {
+              FeedQuery query = FeedQuery.parse(since, feature, types, batch, feed.catalog().knownTypes());
               return extractWebSocketUpgrade(upgrade -> complete(upgrade.handleMessagesWith(flow(query))))
                   .orElse(complete(Problems.response(StatusCodes.BAD_REQUEST,
                       "/api/v1/events is a WebSocket: connect with an upgrade request (ws://.../api/v1/events)", null)));
-            })))))));
+            }))))))));
   }
 
   /** Incoming frames are drained and dropped; the feed goes out; either side closing ends both. */

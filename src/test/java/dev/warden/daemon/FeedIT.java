@@ -79,7 +79,7 @@ class FeedIT {
   private record Seen(long offset, int writer, int n) {}
 
   /** What one subscriber saw of the load, across all its connections. */
-  private record Outcome(List<Seen> load, int connections, int lags, List<String> problems) {}
+  private record Outcome(List<Seen> load, int connections, int lags, int mostPerMessage, List<String> problems) {}
 
   @Test
   void fiftySubscribersConnectingAndReconnectingWithSinceSeeEveryEventOnceInOffsetOrder() throws Exception {
@@ -107,17 +107,17 @@ class FeedIT {
       List<Future<Outcome>> subscribers = new ArrayList<>();
       for (int i = 0; i < 50; i++) {
         int index = i;
-        // the live-only ones were connected unfiltered; half of the others ask for the load's feature only
+        // the live-only ones were connected unfiltered; half of the others ask for the load's feature only;
+        // every third one of those asks for batches (several events per message) on each of its connections
         boolean filtered = i >= liveOnly.size() && i % 2 == 1;
-        String filter = filtered ? "feature=" + load : "";
+        String filter = (filtered ? "&feature=" + load : "") + (i >= liveOnly.size() && i % 3 == 0 ? "&batch=true" : "");
         subscribers.add(threads.submit(() -> {
           if (index < liveOnly.size()) {
             return subscribe(liveOnly.get(index), markerOffset[index], filter, load, total, deadline);
           }
           // the others join with since: from the marker's offset, or replaying the whole journal
           long since = index < 35 ? markerOffset[0] : 0;
-          String query = "since=" + since + (filter.isEmpty() ? "" : "&" + filter);
-          return subscribe(FeedClient.connect(port, query, RunningDaemon.VIEWER), since, filter, load, total, deadline);
+          return subscribe(FeedClient.connect(port, "since=" + since + filter, RunningDaemon.VIEWER), since, filter, load, total, deadline);
         }));
       }
       List<Future<?>> writing = new ArrayList<>();
@@ -150,6 +150,7 @@ class FeedIT {
 
       int connections = 0;
       int lags = 0;
+      int mostPerBatch = 0;
       for (int i = 0; i < subscribers.size(); i++) {
         Outcome outcome = subscribers.get(i).get(PATIENCE_MS, TimeUnit.MILLISECONDS);
         assertEquals(List.of(), outcome.problems(), "subscriber " + i);
@@ -163,8 +164,10 @@ class FeedIT {
         }
         connections += outcome.connections();
         lags += outcome.lags();
+        mostPerBatch = Math.max(mostPerBatch, outcome.mostPerMessage());
       }
       assertTrue(connections >= 50 * 3, "the subscribers really did reconnect often: " + connections + " connections");
+      assertTrue(mostPerBatch > 1, "the batching subscribers were sent several events in one message: at most " + mostPerBatch);
       System.out.printf("feed IT: %d events written in %d ms, 50 subscribers done %d ms later, %d connections, %d lagged%n",
           total, writeMs, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - writeStart) - writeMs, connections, lags);
     } finally {
@@ -177,6 +180,7 @@ class FeedIT {
    * Reads until all {@code total} events of {@code load} are in, dropping the connection after a few
    * events each time and resuming with {@code since} = the last offset seen (or {@code resumeFrom}
    * after {@code lagged}). Every offset must be higher than the one before, across connections.
+   * {@code filter} holds the query's other parameters ({@code &feature=...}, {@code &batch=true}).
    */
   private static Outcome subscribe(FeedClient first, long since, String filter, String load, int total, long deadline)
       throws Exception {
@@ -185,6 +189,7 @@ class FeedIT {
     long position = since;
     int connections = 1;
     int lags = 0;
+    int mostPerMessage = 0;
     int budget = 1 + ThreadLocalRandom.current().nextInt(120);
     FeedClient client = first;
     try {
@@ -218,7 +223,7 @@ class FeedIT {
           position = offset;
           if (load.equals(message.path("feature").asText())) {
             seen.add(new Seen(offset, message.at("/data/writer").asInt(), message.at("/data/n").asInt()));
-          } else if (!filter.isEmpty()) {
+          } else if (filter.contains("feature=")) {
             problems.add("an event of another feature despite " + filter + ": " + message);
           }
           if (--budget > 0 || seen.size() == total) {
@@ -226,14 +231,16 @@ class FeedIT {
           }
           budget = 1 + ThreadLocalRandom.current().nextInt(120);
         }
+        mostPerMessage = Math.max(mostPerMessage, client.mostEventsPerMessage());
         client.close();
-        client = FeedClient.connect(port, "since=" + position + (filter.isEmpty() ? "" : "&" + filter), RunningDaemon.VIEWER);
+        client = FeedClient.connect(port, "since=" + position + filter, RunningDaemon.VIEWER);
         connections++;
       }
     } finally {
       client.close();
     }
-    return new Outcome(seen, connections, lags, problems);
+    mostPerMessage = Math.max(mostPerMessage, client.mostEventsPerMessage());
+    return new Outcome(seen, connections, lags, mostPerMessage, problems);
   }
 
   // ---- a client that stops reading ----
@@ -425,6 +432,7 @@ class FeedIT {
     RunningDaemon.Response unknown = daemon.get("/api/v1/events?types=checkpoint.take", RunningDaemon.VIEWER).assertProblem(400, "types");
     assertTrue(unknown.json().get("detail").asText().contains("checkpoint.taken"), "the known types are listed: " + unknown.body());
     daemon.get("/api/v1/events?types=" + q("feature.paused,,feature.resumed"), RunningDaemon.VIEWER).assertProblem(400, "types");
+    daemon.get("/api/v1/events?batch=yes", RunningDaemon.VIEWER).assertProblem(400, "batch");
     // a valid query without an upgrade: this is a WebSocket
     daemon.get("/api/v1/events?since=0", RunningDaemon.VIEWER).assertProblem(400, null);
 

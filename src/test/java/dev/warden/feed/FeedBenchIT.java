@@ -33,6 +33,19 @@ class FeedBenchIT {
   }
 
   @Test
+  void batchingClientsGetEveryEventOnceAndTheirMessagesAreCounted() throws Exception {
+    Path json = tmp.resolve("out/feed-batch.json");
+    assertEquals(0, FeedBench.run(new String[] {"--subscribers", "2", "--rate", "200", "--seconds", "2", "--warmup", "1",
+        "--writers", "2", "--events-per-write", "5", "--batch", "--json", json.toString()}));
+    JsonNode figures = new ObjectMapper().readTree(Files.readString(json));
+    assertTrue(figures.get("batch").asBoolean(), figures.toString());
+    assertEquals(2 * figures.get("events").asLong(), figures.get("delivered").asLong(), "each client got each event: " + figures);
+    // a client that keeps up gets each event as soon as it is read, so how many share a message depends on the load
+    long messages = figures.get("messages").asLong();
+    assertTrue(messages > 0 && messages <= figures.get("delivered").asLong(), "messages counted: " + figures);
+  }
+
+  @Test
   void badOptionsAreUsageErrors() {
     assertEquals(2, FeedBench.run(new String[] {"--subscribers", "0"}));
     assertEquals(2, FeedBench.run(new String[] {"--frobnicate"}));

@@ -73,7 +73,7 @@ class FeedSubscriptionTest {
   }
 
   private static FeedQuery since(long offset) {
-    return new FeedQuery(OptionalLong.of(offset), Optional.empty(), Set.of());
+    return new FeedQuery(OptionalLong.of(offset), Optional.empty(), Set.of(), false);
   }
 
   private static List<String> expected(long from, long to) {
@@ -158,7 +158,7 @@ class FeedSubscriptionTest {
 
   @Test
   void filteredOutEventsMoveTheResumePointOn() {
-    FeedQuery onlyF2 = new FeedQuery(OptionalLong.empty(), Optional.of("f2"), Set.of());
+    FeedQuery onlyF2 = new FeedQuery(OptionalLong.empty(), Optional.of("f2"), Set.of(), false);
     Probes p = run(onlyF2, new Journal(), 100, 2);
     p.client().request(1);
     p.hub().sendNext(live(1, 0, "f1")).sendNext(live(2, 1, "f2"));
@@ -199,6 +199,36 @@ class FeedSubscriptionTest {
     p.hub().sendNext(List.of(new FeedItem(3, 2, "f1", "t.e", "e3"), new FeedItem(4, 3, "f1", "t.e", "e4"),
         new FeedItem(5, 4, "f1", "t.e", "e5")));
     assertEquals(expected(1, 5), next(p.client(), 5));
+  }
+
+  @Test
+  void aBatchingClientGetsEverythingReadyAsOneMessageOfLinesWithNoGapAndNoDuplicate() {
+    Journal journal = new Journal();
+    IntStream.rangeClosed(1, 6).forEach(i -> journal.append(i, "f1"));
+    Probes p = run(since(0).batched(true), journal, 4, 100);
+    // the hub already had 5 and 6 when the subscriber joined; the replay's pages are sent as they come
+    p.hub().sendNext(live(5, 4, "f1")).sendNext(live(6, 5, "f1"));
+    assertEquals(List.of("e1\ne2\ne3\ne4", "e5\ne6"), next(p.client(), 2));
+    // two polls while the client is busy: one message when it asks again, in offset order
+    p.hub().sendNext(List.of(new FeedItem(7, 6, "f1", "t.e", "e7"), new FeedItem(8, 7, "f2", "t.e", "e8")));
+    p.hub().sendNext(live(9, 8, "f1"));
+    p.client().request(1);
+    assertEquals("e7\ne8\ne9", p.client().expectNext());
+    p.client().request(1);
+    p.hub().sendNext(live(10, 9, "f1"));
+    assertEquals("e10", p.client().expectNext());
+  }
+
+  @Test
+  void aBatchedMessageCarriesAtMostFiveHundredEventsAndFiltersStillApply() {
+    FeedQuery onlyF1 = new FeedQuery(OptionalLong.empty(), Optional.of("f1"), Set.of(), true);
+    Probes p = run(onlyF1, new Journal(), 100, 5000);
+    p.hub().sendNext(IntStream.rangeClosed(1, 2400)
+        .mapToObj(i -> new FeedItem(i, i - 1, i % 2 == 0 ? "f2" : "f1", "t.e", "e" + i)).toList());
+    List<String> messages = next(p.client(), 3);
+    assertEquals(List.of(500, 500, 200), messages.stream().map(m -> m.split("\n").length).toList());
+    List<String> lines = messages.stream().flatMap(m -> java.util.Arrays.stream(m.split("\n"))).toList();
+    assertEquals(IntStream.rangeClosed(1, 2400).filter(i -> i % 2 == 1).mapToObj(i -> "e" + i).toList(), lines);
   }
 
   @Test

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A client of the live feed ({@code GET /api/v1/events}) over a real WebSocket, as a dashboard would
- * be. Messages are queued as they arrive; a client opened {@code paused} reads nothing from the socket
+ * be. Events are queued as they arrive (each line of a batched message on its own); a client opened {@code paused} reads nothing from the socket
  * until {@link #resume()}, like a browser tab that froze.
  */
 public final class FeedClient implements AutoCloseable {
@@ -29,10 +29,12 @@ public final class FeedClient implements AutoCloseable {
 
   private final WebSocket socket;
   private final BlockingQueue<JsonNode> received;
+  private final JsonMessages messages;
 
-  private FeedClient(WebSocket socket, BlockingQueue<JsonNode> received) {
+  private FeedClient(WebSocket socket, BlockingQueue<JsonNode> received, JsonMessages messages) {
     this.socket = socket;
     this.received = received;
+    this.messages = messages;
   }
 
   /**
@@ -41,8 +43,9 @@ public final class FeedClient implements AutoCloseable {
    */
   public static FeedClient connect(int port, String query, String bearer, boolean paused) throws Exception {
     BlockingQueue<JsonNode> queue = new LinkedBlockingQueue<>();
+    // a message is one event, or with batch=true one event per line: read both as lines
+    JsonMessages messages = JsonMessages.lines(queue::add);
     WebSocket.Listener listener = new WebSocket.Listener() {
-      private final JsonMessages messages = new JsonMessages(queue::add);
 
       @Override
       public void onOpen(WebSocket webSocket) {
@@ -75,7 +78,7 @@ public final class FeedClient implements AutoCloseable {
     String suffix = query.isEmpty() ? "" : "?" + query;
     WebSocket socket = builder.buildAsync(URI.create("ws://127.0.0.1:" + port + "/api/v1/events" + suffix), listener)
         .get(10, TimeUnit.SECONDS);
-    return new FeedClient(socket, queue);
+    return new FeedClient(socket, queue, messages);
   }
 
   public static FeedClient connect(int port, String query, String bearer) throws Exception {
@@ -97,6 +100,11 @@ public final class FeedClient implements AutoCloseable {
   /** The next message (or {@link #CLOSED}) within {@code millis}, else null. */
   public JsonNode poll(long millis) throws InterruptedException {
     return received.poll(millis, TimeUnit.MILLISECONDS);
+  }
+
+  /** The most events one message has carried (more than 1 only with {@code batch=true}). */
+  public int mostEventsPerMessage() {
+    return messages.mostLines();
   }
 
   /** Starts reading a paused client: everything the socket holds arrives. */
