@@ -43,6 +43,7 @@ class ApplierTest {
   /** Peers that answer from scripts and remember what they were asked. */
   private static final class ScriptedPeers implements ApplierPeers {
     final Queue<Validator.Lookup> verdicts = new ConcurrentLinkedQueue<>();
+    final Queue<MergeEngine.Result> reverts = new ConcurrentLinkedQueue<>();
     final List<String> landed = new CopyOnWriteArrayList<>();
     final List<ProposalStatus> settled = new CopyOnWriteArrayList<>();
     final List<String> told = new CopyOnWriteArrayList<>();
@@ -62,7 +63,9 @@ class ApplierTest {
 
     @Override
     public CompletionStage<Landing.Outcome> revert(Proposal.Draft draft, String appliedCommit, String by, String reason) {
-      return CompletableFuture.failedFuture(new IllegalStateException("not scripted"));
+      MergeEngine.Result next = reverts.poll();
+      return next == null ? CompletableFuture.failedFuture(new IllegalStateException("not scripted"))
+          : CompletableFuture.completedFuture(new Landing.Outcome(next, false));
     }
 
     @Override
@@ -104,6 +107,11 @@ class ApplierTest {
 
   private Proposal run(Function<ActorRef<Applier.Reply>, Applier.Command> command) {
     return assertInstanceOf(Applier.Accepted.class, applier.runCommand(command).reply()).proposal();
+  }
+
+  private EventSourcedBehaviorTestKit.CommandResultWithReply<Applier.Command, Applier.Event, Applier.State, Applier.Reply> ask(
+      Function<ActorRef<Applier.Reply>, Applier.Command> command) {
+    return applier.runCommand(command);
   }
 
   private Applier.Refused refused(Function<ActorRef<Applier.Reply>, Applier.Command> command) {
@@ -200,6 +208,65 @@ class ApplierTest {
     assertEquals("withdraw", withdrawn.decisions().get(withdrawn.decisions().size() - 1).decision());
     assertEquals(dev.warden.Rejection.Kind.NOT_FOUND, refused(replyTo -> new Applier.Withdraw("warden", "again", replyTo)).kind());
     assertTrue(peers.landed.isEmpty());
+  }
+
+  @Test
+  void aRejectionEndsAnOpenProposalWithWhoAndWhyAndIsRefusedWhenThereIsNothingToReject() throws Exception {
+    Proposal high = run(replyTo -> new Applier.Propose(draft(7, Tier.HIGH, Optional.empty()), Proposal.VALID, replyTo));
+    var unknown = ask(replyTo -> new Applier.Reject(feature + ".9", "lead", "no", replyTo));
+    assertEquals(dev.warden.Rejection.Kind.NOT_FOUND, assertInstanceOf(Applier.Refused.class, unknown.reply()).kind());
+    assertTrue(unknown.hasNoEvents());
+
+    var rejected = ask(replyTo -> new Applier.Reject(high.id(), "lead", "touches billing", replyTo));
+    assertEquals(ProposalStatus.REJECTED, assertInstanceOf(Applier.Accepted.class, rejected.reply()).proposal().status());
+    Applier.ProposalRejected event = rejected.eventOfType(Applier.ProposalRejected.class);
+    assertEquals(List.of("lead", "touches billing"), List.of(event.by(), event.reason()));
+    assertEquals(ProposalStatus.REJECTED, current(high.id()).status());
+
+    var again = ask(replyTo -> new Applier.Reject(high.id(), "lead", "twice", replyTo));
+    assertTrue(assertInstanceOf(Applier.Refused.class, again.reply()).message().contains("it is rejected"));
+    assertTrue(again.hasNoEvents());
+    await("the feature told it was rejected", () -> peers.settled.equals(List.of(ProposalStatus.REJECTED)));
+    assertTrue(peers.landed.isEmpty(), "a rejected proposal never lands");
+  }
+
+  @Test
+  void getAnswersAProposalAsItIsWithoutEvents() {
+    Proposal made = run(replyTo -> new Applier.Propose(draft(8, Tier.HIGH, Optional.empty()), Proposal.VALID, replyTo));
+    var got = ask(replyTo -> new Applier.Get(made.id(), replyTo));
+    Proposal seen = assertInstanceOf(Applier.Accepted.class, got.reply()).proposal();
+    assertEquals(List.of(made.id(), "c0ffee8", "work"), List.of(seen.id(), seen.draft().checkpointCommit(), seen.draft().description()));
+    assertTrue(got.hasNoEvents());
+    var missing = ask(replyTo -> new Applier.Get(feature + ".5", replyTo));
+    assertEquals(dev.warden.Rejection.Kind.NOT_FOUND, assertInstanceOf(Applier.Refused.class, missing.reply()).kind());
+  }
+
+  @Test
+  void onlyAnAppliedProposalIsRolledBackAndARevertThatCannotLandChangesNothing() throws Exception {
+    Proposal low = run(replyTo -> new Applier.Propose(draft(1, Tier.LOW, Optional.empty()), Proposal.VALID, replyTo));
+    await("applied", () -> current(low.id()).status() == ProposalStatus.APPLIED);
+    var probe = testKit.<Applier.Reply>createTestProbe();
+
+    applier.runCommand(new Applier.Rollback(feature + ".4", "ops", "why not", probe.ref()));
+    assertEquals(dev.warden.Rejection.Kind.NOT_FOUND, probe.expectMessageClass(Applier.Refused.class).kind());
+
+    // the revert conflicts with later work: refused with the paths, the proposal stays applied, no event
+    peers.reverts.add(new MergeEngine.Result.Conflicted(List.of("a.txt"), "head"));
+    var conflicted = applier.runCommand(new Applier.Rollback(low.id(), "ops", "broke login", probe.ref()));
+    assertTrue(conflicted.hasNoEvents());
+    assertTrue(probe.expectMessageClass(Applier.Refused.class, Duration.ofSeconds(10)).message().contains("conflicts with later changes in a.txt"));
+    assertEquals(ProposalStatus.APPLIED, current(low.id()).status());
+
+    peers.reverts.add(new MergeEngine.Result.Applied("after-" + low.id(), "revert-1", List.of(), 1));
+    applier.runCommand(new Applier.Rollback(low.id(), "ops", "broke login", probe.ref()));
+    Proposal reverted = probe.expectMessageClass(Applier.Accepted.class, Duration.ofSeconds(10)).proposal();
+    assertEquals(ProposalStatus.REVERTED, reverted.status());
+    assertEquals(ProposalStatus.REVERTED, current(low.id()).status());
+
+    applier.runCommand(new Applier.Rollback(low.id(), "ops", "again", probe.ref()));
+    assertTrue(probe.expectMessageClass(Applier.Refused.class).message().contains("reverted already"));
+    applier.restart();
+    assertEquals(ProposalStatus.REVERTED, current(low.id()).status(), "the revert is recorded");
   }
 
   @Test

@@ -264,6 +264,53 @@ class FeatureTest {
   }
 
   @Test
+  void anAppliedProposalEndsTheFeatureAndSayingItAgainChangesNothing() {
+    register();
+    run(replyTo -> new Feature.RecordProposal("login form", Optional.of(7L), "agent", Optional.of(id + ".1"), replyTo));
+    var applied = run(replyTo -> new Feature.SettleProposal(id + ".1", Feature.ProposalEnd.APPLIED, "landed as 5adbc61", "lead", replyTo));
+    assertEquals(FeatureStatus.APPLIED, accepted(applied.reply()).status());
+    assertEquals(id + ".1", applied.eventOfType(Feature.FeatureApplied.class).proposalId());
+
+    // the applier tells it again after a restart: the same answer, nothing recorded
+    var again = run(replyTo -> new Feature.SettleProposal(id + ".1", Feature.ProposalEnd.APPLIED, "landed", "lead", replyTo));
+    assertEquals(FeatureStatus.APPLIED, accepted(again.reply()).status());
+    assertTrue(again.hasNoEvents());
+    rejected(run(replyTo -> new Feature.Pause("late", "bob", replyTo)).reply(), Rejection.Kind.CONFLICT);
+  }
+
+  @Test
+  void aRejectedProposalEndsTheFeatureWithWhoRejectedIt() {
+    register();
+    run(replyTo -> new Feature.RecordProposal("login form", Optional.of(7L), "agent", Optional.of(id + ".1"), replyTo));
+    var rejected = run(replyTo -> new Feature.SettleProposal(id + ".1", Feature.ProposalEnd.REJECTED, "touches billing", "lead", replyTo));
+    assertEquals(FeatureStatus.REJECTED, accepted(rejected.reply()).status());
+    Feature.FeatureRejected event = rejected.eventOfType(Feature.FeatureRejected.class);
+    assertEquals(List.of("touches billing", "lead"), List.of(event.reason(), event.rejectedBy()));
+  }
+
+  @Test
+  void aReturnedProposalSendsTheFeatureBackToWorkUnlessANewerOneIsAwaited() {
+    register();
+    run(replyTo -> new Feature.RecordProposal("first try", Optional.of(3L), "agent", Optional.of(id + ".1"), replyTo));
+    var returned = run(replyTo -> new Feature.SettleProposal(id + ".1", Feature.ProposalEnd.RETURNED, "tests failed", "warden", replyTo));
+    assertEquals(FeatureStatus.ACTIVE, accepted(returned.reply()).status());
+    assertEquals("tests failed", returned.eventOfType(Feature.FeatureReturnedToWork.class).reason());
+
+    run(replyTo -> new Feature.RecordProposal("second try", Optional.of(5L), "agent", Optional.of(id + ".2"), replyTo));
+    // word about the old proposal comes late: the feature keeps waiting for the new one
+    var stale = run(replyTo -> new Feature.SettleProposal(id + ".1", Feature.ProposalEnd.RETURNED, "stale", "warden", replyTo));
+    assertEquals(FeatureStatus.PROPOSED, accepted(stale.reply()).status());
+    assertTrue(stale.hasNoEvents());
+
+    Function<ActorRef<Feature.Reply>, Feature.Command> settle =
+        replyTo -> new Feature.SettleProposal(id + "-x.1", Feature.ProposalEnd.APPLIED, "?", "lead", replyTo);
+    var unknown = EventSourcedBehaviorTestKit.<Feature.Command, Feature.Event, Feature.State>create(testKit.system(), Feature.create(id + "-x"))
+        .runCommand(settle);
+    rejected(unknown.reply(), Rejection.Kind.NOT_FOUND);
+    assertTrue(unknown.hasNoEvents());
+  }
+
+  @Test
   void aNewPlanGetsTheNextVersionAndTheSamePlanAgainChangesNothing() {
     register();
     Plan narrower = new Plan(99, List.of("src/**"), List.of(), Optional.empty(), Plan.Limits.defaults(), List.of(), Optional.empty());
