@@ -1,0 +1,911 @@
+package dev.warden.checkpoint;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.Done;
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
+import akka.persistence.testkit.javadsl.PersistenceTestKit;
+import com.typesafe.config.ConfigFactory;
+import dev.warden.Rejection;
+import dev.warden.agent.AgentLink;
+import dev.warden.checkpoint.Checkpoints.ChangedFile;
+import dev.warden.checkpoint.Checkpoints.CheckpointRecord;
+import dev.warden.checkpoint.Checkpoints.CheckpointTaken;
+import dev.warden.checkpoint.Checkpoints.Command;
+import dev.warden.checkpoint.Checkpoints.Event;
+import dev.warden.checkpoint.Checkpoints.State;
+import dev.warden.feature.Feature;
+import dev.warden.git.GitCli;
+import dev.warden.git.SupervisedRepository;
+import dev.warden.git.Worktrees;
+import dev.warden.testing.GitRepos;
+import dev.warden.validate.Validator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The checkpoint chain entity with the persistence testkit: each command's reply, events and state,
+ * refusals that persist nothing, and recovery. Captures are real: a real repository and a linked
+ * worktree made as the daemon makes them, inspected with the git CLI. The agent link, the feature and
+ * the validator are probes reached the way {@code FeatureRuntimeWiring} reaches the real ones; the
+ * agent stand-in acknowledges pauses with a scripted answer, or leaves them to the test to answer.
+ * Serialization of commands, replies, events and state is verified on every command (the testkit's
+ * default).
+ */
+class CheckpointsTest {
+
+  /** For every wait on something that runs on another thread; generous because the build machine is shared. */
+  private static final Duration WAIT = Duration.ofSeconds(20);
+  /** For "nothing else happened" after the thing that would have come with it was seen. */
+  private static final Duration QUIET = Duration.ofMillis(300);
+
+  private static final ActorTestKit testKit = ActorTestKit.create(
+      ConfigFactory.parseString("akka.actor.testkit.typed.single-expect-default = 20s")
+          .withFallback(ConfigFactory.parseResources("serialization.conf"))
+          .withFallback(EventSourcedBehaviorTestKit.config())
+          .resolve());
+
+  private static final ExecutorService blocking = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "checkpoints-test-blocking");
+    t.setDaemon(true);
+    return t;
+  });
+
+  private static final CheckpointSettings SETTINGS = new CheckpointSettings(10, 1 << 20, 100);
+
+  @TempDir Path tmp;
+  private String id;
+  private Path repo;
+  private Path worktree;
+  private String base;
+  private Checkpoints.ChainSetup setup;
+
+  private TestProbe<AgentLink.Command> agent;
+  private TestProbe<Feature.Command> feature;
+  private TestProbe<Validator.Command> validator;
+  /** What the agent stand-in answers to a pause; null: it does not answer, the test does. */
+  private final AtomicReference<AgentLink.PauseOutcome> pauseAnswer = new AtomicReference<>(new AgentLink.Paused());
+  private ActorRef<AgentLink.Command> link;
+
+  private EventSourcedBehaviorTestKit<Command, Event, State> chain;
+
+  @BeforeEach
+  void freshFeature() throws Exception {
+    id = "f-" + UUID.randomUUID().toString().substring(0, 8);
+    repo = GitRepos.create(tmp.resolve("repo")).toRealPath();
+    base = GitRepos.git(repo, "rev-parse", "main");
+    GitRepos.git(repo, "branch", "warden/" + id, "main");
+    worktree = tmp.resolve("worktrees").resolve(id);
+    Files.createDirectories(worktree.getParent());
+    new Worktrees(new GitCli("git", Duration.ofSeconds(30))).add(new SupervisedRepository(repo, repo.resolve(".git")), worktree,
+        "warden/" + id);
+    worktree = worktree.toRealPath();
+    setup = new Checkpoints.ChainSetup(id, repo.resolve(".git").toString(), worktree.toString(),
+        "refs/warden/" + id + "/checkpoints", base);
+
+    agent = testKit.createTestProbe(AgentLink.Command.class);
+    feature = testKit.createTestProbe(Feature.Command.class);
+    validator = testKit.createTestProbe(Validator.Command.class);
+    Behavior<AgentLink.Command> standIn = Behaviors.receive(AgentLink.Command.class)
+        .onMessage(AgentLink.PauseForCheckpoint.class, pause -> {
+          AgentLink.PauseOutcome answer = pauseAnswer.get();
+          if (answer != null) {
+            pause.replyTo().tell(answer);
+          }
+          return Behaviors.same();
+        })
+        .onAnyMessage(other -> Behaviors.same())
+        .build();
+    link = testKit.spawn(Behaviors.monitor(AgentLink.Command.class, agent.ref(), standIn));
+    chain = chainWith(SETTINGS);
+  }
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+    blocking.shutdownNow();
+  }
+
+  private EventSourcedBehaviorTestKit<Command, Event, State> chainWith(CheckpointSettings settings) {
+    return EventSourcedBehaviorTestKit.create(testKit.system(), behavior(settings));
+  }
+
+  private Behavior<Command> behavior(CheckpointSettings settings) {
+    return Checkpoints.create(id, this::peers, settings, blocking);
+  }
+
+  /** As FeatureRuntimeWiring wires the chain, with probes for the agent link, the feature and the validator. */
+  private CheckpointPeers peers(String featureId) {
+    return new CheckpointPeers() {
+      @Override
+      public java.util.concurrent.CompletionStage<AgentLink.PauseOutcome> pauseAgent(String reason) {
+        return AskPattern.<AgentLink.Command, AgentLink.PauseOutcome>ask(link,
+                replyTo -> new AgentLink.PauseForCheckpoint(reason, replyTo), WAIT, testKit.scheduler())
+            .exceptionally(failure -> new AgentLink.NotPaused("the agent link did not answer: " + failure, true));
+      }
+
+      @Override
+      public void resumeAgent() {
+        link.tell(new AgentLink.ResumeAfterCheckpoint());
+      }
+
+      @Override
+      public void notifyAgent(String json) {
+        link.tell(new AgentLink.Notify(json));
+      }
+
+      @Override
+      public void escalate(String reason) {
+        feature.ref().tell(new Feature.Escalate(reason, false, testKit.system().ignoreRef()));
+      }
+
+      @Override
+      public void validate(Checkpoints.ChainSetup chainSetup, long seq, String commit, Trigger trigger) {
+        validator.ref().tell(new Validator.Validate(chainSetup.gitDir(), chainSetup.baseCommit(), seq, commit, trigger));
+      }
+    };
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private <R> CommandResultWithReply<Command, Event, State, R> run(Function<ActorRef<R>, Command> command) {
+    return chain.runCommand(command);
+  }
+
+  private void start() {
+    assertEquals(Done.getInstance(), run((ActorRef<Done> replyTo) -> new Checkpoints.Start(setup, replyTo)).reply());
+  }
+
+  private CommandResultWithReply<Command, Event, State, Checkpoints.Outcome> request(Trigger trigger, String... paths) {
+    return run(replyTo -> new Checkpoints.Request(trigger, List.of(paths), paths.length == 0, replyTo));
+  }
+
+  /** A checkpoint taken on request, with the agent's pause and resume seen. */
+  private CheckpointRecord checkpoint(Trigger trigger) {
+    CheckpointRecord record = taken(request(trigger).reply());
+    pausedAndResumed("checkpoint");
+    return record;
+  }
+
+  private static CheckpointRecord taken(Checkpoints.Outcome outcome) {
+    return assertInstanceOf(Checkpoints.Taken.class, outcome).checkpoint();
+  }
+
+  private static Checkpoints.Failed failed(Checkpoints.Outcome outcome, Rejection.Kind kind) {
+    Checkpoints.Failed failed = assertInstanceOf(Checkpoints.Failed.class, outcome);
+    assertEquals(kind, failed.kind(), failed.message());
+    return failed;
+  }
+
+  private static Checkpoints.Missing missing(Object reply, long seq) {
+    Checkpoints.Missing missing = assertInstanceOf(Checkpoints.Missing.class, reply);
+    assertEquals(Rejection.Kind.NOT_FOUND, missing.kind());
+    assertTrue(missing.message().endsWith("has no checkpoint " + seq), missing.message());
+    return missing;
+  }
+
+  /** The agent was asked to pause for {@code reason}, then told to carry on. */
+  private void pausedAndResumed(String reason) {
+    assertEquals(reason, agent.expectMessageClass(AgentLink.PauseForCheckpoint.class, WAIT).reason());
+    agent.expectMessageClass(AgentLink.ResumeAfterCheckpoint.class, WAIT);
+  }
+
+  private Validator.Validate validationAsked() {
+    return validator.expectMessageClass(Validator.Validate.class, WAIT);
+  }
+
+  private void write(String path, String content) throws IOException {
+    Path file = worktree.resolve(path);
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, content);
+  }
+
+  private String read(String path) throws IOException {
+    return Files.readString(worktree.resolve(path));
+  }
+
+  /** A file's content in a commit, as {@code git show} prints it (trimmed). */
+  private String show(String commit, String path) {
+    return GitRepos.git(repo, "show", commit + ":" + path);
+  }
+
+  private boolean inCommit(String commit, String path) {
+    return GitRepos.tryGit(repo, "cat-file", "-e", commit + ":" + path).exitCode() == 0;
+  }
+
+  private String checkpointRef() {
+    return GitRepos.git(repo, "rev-parse", setup.refName());
+  }
+
+  private static Set<String> paths(List<ChangedFile> changes) {
+    return changes.stream().map(ChangedFile::path).collect(Collectors.toSet());
+  }
+
+  private List<Long> seqs(Checkpoints.Page page) {
+    return page.checkpoints().stream().map(CheckpointRecord::seq).toList();
+  }
+
+  // ------------------------------------------------------------------ Start
+
+  @Test
+  void startingRecordsWhereTheChainLivesAndTheSameStartAgainRecordsNothing() {
+    var started = run((ActorRef<Done> replyTo) -> new Checkpoints.Start(setup, replyTo));
+    assertEquals(Done.getInstance(), started.reply());
+    assertEquals(setup, started.eventOfType(Checkpoints.ChainStarted.class).setup());
+    assertEquals(1, started.events().size());
+    assertEquals(setup, started.state().setup);
+    assertTrue(started.state().checkpoints.isEmpty());
+
+    // the feature sends Start whenever it (re)starts: the same setup again is not a new fact
+    var again = run((ActorRef<Done> replyTo) -> new Checkpoints.Start(setup, replyTo));
+    assertEquals(Done.getInstance(), again.reply());
+    assertTrue(again.hasNoEvents());
+
+    // a feature restarted with its worktree somewhere else records where the chain lives now
+    Checkpoints.ChainSetup moved = new Checkpoints.ChainSetup(id, setup.gitDir(), tmp.resolve("elsewhere").toString(),
+        setup.refName(), base);
+    var relocated = run((ActorRef<Done> replyTo) -> new Checkpoints.Start(moved, replyTo));
+    assertEquals(moved, relocated.eventOfType(Checkpoints.ChainStarted.class).setup());
+    assertEquals(moved, relocated.state().setup);
+  }
+
+  @Test
+  void commandsBeforeTheChainIsStartedAreRefusedRecordNothingAndNeverPauseTheAgent() {
+    var request = request(Trigger.MANUAL);
+    assertTrue(failed(request.reply(), Rejection.Kind.CONFLICT).message().contains("is not started"));
+    var rollback = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(0, Optional.empty(), "alice", replyTo));
+    assertTrue(failed(rollback.reply(), Rejection.Kind.CONFLICT).message().contains("is not started"));
+    var promote = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Promote(base, List.of("a.txt"), "validator", replyTo));
+    assertTrue(failed(promote.reply(), Rejection.Kind.CONFLICT).message().contains("is not started"));
+    var compare = run((ActorRef<Checkpoints.CompareResult> replyTo) -> new Checkpoints.Compare(0, 0, replyTo));
+    missing(compare.reply(), 0);
+
+    assertTrue(request.hasNoEvents() && rollback.hasNoEvents() && promote.hasNoEvents() && compare.hasNoEvents());
+    assertNull(chain.getState().setup);
+    agent.expectNoMessage(QUIET);
+    assertEquals(1, GitRepos.tryGit(repo, "rev-parse", "--verify", "-q", setup.refName()).exitCode(), "no checkpoint ref");
+  }
+
+  // ------------------------------------------------------------------ Request
+
+  @Test
+  void aCheckpointRecordsTheFilesTheAgentWroteAsACommitOnTheFeaturesCheckpointRef() throws Exception {
+    start();
+    write("a.txt", "hello\nworld\n");
+    write("src/login.java", "class Login {\n}\n");
+
+    var result = request(Trigger.MANUAL);
+
+    CheckpointRecord record = taken(result.reply());
+    assertEquals(1, record.seq());
+    assertEquals(Trigger.MANUAL, record.trigger());
+    assertTrue(record.quiesced());
+    assertEquals(Optional.empty(), record.quiesceNote());
+    assertEquals(base, record.parent());
+    assertEquals(2, record.filesChanged());
+    assertEquals(3, record.linesAdded());
+    assertEquals(0, record.linesRemoved());
+    assertEquals(2, record.filesChangedSinceBase());
+
+    CheckpointTaken event = result.eventOfType(CheckpointTaken.class);
+    assertEquals(1, result.events().size());
+    assertEquals(id, event.featureId());
+    assertEquals(record, event.checkpoint());
+    assertEquals(List.of(new ChangedFile("a.txt", "modified", 1, 0), new ChangedFile("src/login.java", "added", 2, 0)),
+        event.changes().stream().sorted(Comparator.comparing(ChangedFile::path)).toList());
+    assertFalse(event.changesTruncated());
+    assertEquals(List.of(record), result.state().checkpoints);
+
+    // what git shows: the ref at the new commit, holding what the agent wrote, on top of the base
+    assertEquals(record.commit(), checkpointRef());
+    assertEquals("class Login {\n}", show(record.commit(), "src/login.java"));
+    assertEquals("hello\nworld", show(record.commit(), "a.txt"));
+    assertEquals(base, GitRepos.git(repo, "rev-parse", record.commit() + "^"));
+    assertEquals(record.tree(), GitRepos.git(repo, "rev-parse", record.commit() + "^{tree}"));
+
+    pausedAndResumed("checkpoint");
+    Validator.Validate validate = validationAsked();
+    assertEquals(new Validator.Validate(setup.gitDir(), base, 1, record.commit(), Trigger.MANUAL), validate);
+    feature.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void aCheckpointTakenWithoutTheAgentsAcknowledgementIsMarkedUnquiescedAndEscalatesTheFeature() throws Exception {
+    start();
+    pauseAnswer.set(new AgentLink.NotPaused("no acknowledgement after 3 tries", true));
+    write("a.txt", "changed while running\n");
+
+    var result = request(Trigger.DEBOUNCE);
+
+    CheckpointRecord record = taken(result.reply());
+    assertFalse(record.quiesced());
+    assertEquals(Optional.of("no acknowledgement after 3 tries"), record.quiesceNote());
+    assertEquals(record, result.eventOfType(CheckpointTaken.class).checkpoint());
+    assertEquals("changed while running", show(record.commit(), "a.txt"));
+    Feature.Escalate escalate = feature.expectMessageClass(Feature.Escalate.class, WAIT);
+    assertTrue(escalate.reason().contains("without the agent's acknowledgement: no acknowledgement after 3 tries"),
+        escalate.reason());
+    assertFalse(escalate.holdAgent());
+    pausedAndResumed("checkpoint"); // the agent is told to carry on all the same
+  }
+
+  @Test
+  void anAgentThatSaysItCannotPauseGetsUnquiescedCheckpointsWithoutAnEscalation() throws Exception {
+    start();
+    pauseAnswer.set(new AgentLink.NotPaused("the agent cannot pause", false));
+    write("a.txt", "edited\n");
+
+    var result = request(Trigger.DEBOUNCE);
+
+    CheckpointRecord record = taken(result.reply());
+    assertFalse(record.quiesced());
+    assertEquals(Optional.of("the agent cannot pause"), record.quiesceNote());
+    assertEquals(List.of(record), result.state().checkpoints);
+    pausedAndResumed("checkpoint");
+    feature.expectNoMessage(QUIET);
+  }
+
+  @Test
+  void aTimerCheckpointWithNothingNewRecordsNothingButAManualOneIsRecordedAnyway() throws Exception {
+    start();
+    write("a.txt", "v1\n");
+    CheckpointRecord first = checkpoint(Trigger.MANUAL);
+    validationAsked();
+
+    var timer = request(Trigger.INTERVAL);
+    assertEquals(new Checkpoints.NoChange(Optional.of(first)), timer.reply());
+    assertTrue(timer.hasNoEvents());
+    assertEquals(List.of(first), timer.state().checkpoints);
+    assertEquals(first.commit(), checkpointRef());
+    pausedAndResumed("checkpoint");
+    validator.expectNoMessage(QUIET);
+
+    var manual = request(Trigger.MANUAL);
+    CheckpointRecord second = taken(manual.reply());
+    assertEquals(2, second.seq());
+    assertEquals(0, second.filesChanged());
+    assertEquals(first.commit(), second.parent());
+    assertEquals(first.tree(), second.tree());
+    assertEquals(second, manual.eventOfType(CheckpointTaken.class).checkpoint());
+    assertEquals(second.commit(), checkpointRef());
+  }
+
+  @Test
+  void requestsMadeWhileACheckpointIsBeingTakenShareTheNextOneNamedAfterTheStrongestTrigger() throws Exception {
+    start();
+    pauseAnswer.set(null); // this test acknowledges the pauses itself
+    TestProbe<Checkpoints.Outcome> first = testKit.createTestProbe(Checkpoints.Outcome.class);
+    TestProbe<Checkpoints.Outcome> second = testKit.createTestProbe(Checkpoints.Outcome.class);
+    TestProbe<Checkpoints.Outcome> third = testKit.createTestProbe(Checkpoints.Outcome.class);
+    write("a.txt", "first\n");
+
+    assertTrue(chain.runCommand(new Checkpoints.Request(Trigger.INTERVAL, List.of(), true, first.ref())).hasNoEvents());
+    AgentLink.PauseForCheckpoint firstPause = agent.expectMessageClass(AgentLink.PauseForCheckpoint.class, WAIT);
+    // while the agent has not acknowledged yet, two more requests arrive
+    assertTrue(chain.runCommand(new Checkpoints.Request(Trigger.DEBOUNCE, List.of("b.txt"), false, second.ref())).hasNoEvents());
+    assertTrue(chain.runCommand(new Checkpoints.Request(Trigger.FORCED, List.of(), false, third.ref())).hasNoEvents());
+    firstPause.replyTo().tell(new AgentLink.Paused());
+
+    CheckpointRecord one = taken(first.expectMessageClass(Checkpoints.Taken.class, WAIT));
+    assertEquals(Trigger.INTERVAL, one.trigger());
+    agent.expectMessageClass(AgentLink.ResumeAfterCheckpoint.class, WAIT);
+
+    AgentLink.PauseForCheckpoint secondPause = agent.expectMessageClass(AgentLink.PauseForCheckpoint.class, WAIT);
+    write("b.txt", "written before the agent acknowledged the second pause\n");
+    secondPause.replyTo().tell(new AgentLink.Paused());
+
+    CheckpointRecord two = taken(second.expectMessageClass(Checkpoints.Taken.class, WAIT));
+    assertEquals(two, taken(third.expectMessageClass(Checkpoints.Taken.class, WAIT)));
+    assertEquals(2, two.seq());
+    assertEquals(Trigger.FORCED, two.trigger());
+    assertEquals(one.commit(), two.parent());
+    assertEquals(1, two.filesChanged());
+    assertTrue(show(two.commit(), "b.txt").startsWith("written before"));
+    agent.expectMessageClass(AgentLink.ResumeAfterCheckpoint.class, WAIT);
+    agent.expectNoMessage(QUIET); // two captures for three requests: no third pause
+    assertEquals(List.of(one, two), chain.getState().checkpoints);
+  }
+
+  @Test
+  void aChangeTheWatcherDidNotReportIsPickedUpByThePeriodicFullScan() throws Exception {
+    chain = chainWith(new CheckpointSettings(2, 1 << 20, 100));
+    start();
+    write("a.txt", "start\n");
+    CheckpointRecord first = taken(request(Trigger.MANUAL).reply()); // a full scan
+
+    write("reported.txt", "the watcher saw this\n");
+    write("missed.txt", "the watcher missed this\n");
+    var incremental = run((ActorRef<Checkpoints.Outcome> replyTo) ->
+        new Checkpoints.Request(Trigger.DEBOUNCE, List.of("reported.txt"), false, replyTo));
+    CheckpointRecord second = taken(incremental.reply());
+    assertEquals(Set.of("reported.txt"), paths(incremental.eventOfType(CheckpointTaken.class).changes()));
+    assertFalse(inCommit(second.commit(), "missed.txt"));
+
+    // the second capture since the last full scan is a full scan (full-scan-every = 2)
+    var periodic = run((ActorRef<Checkpoints.Outcome> replyTo) ->
+        new Checkpoints.Request(Trigger.DEBOUNCE, List.of(), false, replyTo));
+    CheckpointRecord third = taken(periodic.reply());
+    assertEquals(Set.of("missed.txt"), paths(periodic.eventOfType(CheckpointTaken.class).changes()));
+    assertEquals("the watcher missed this", show(third.commit(), "missed.txt"));
+    assertEquals(List.of(first, second, third), periodic.state().checkpoints);
+  }
+
+  @Test
+  void aCheckpointWithMoreChangesThanAreKeptListsTheFirstOnesAndSaysSo() throws Exception {
+    chain = chainWith(new CheckpointSettings(10, 1 << 20, 2));
+    start();
+    write("one.txt", "1\n");
+    write("two.txt", "2\n");
+    write("three.txt", "3\n");
+
+    var result = request(Trigger.MANUAL);
+
+    CheckpointRecord record = taken(result.reply());
+    assertEquals(3, record.filesChanged(), "the record counts every file");
+    assertEquals(3, record.linesAdded());
+    CheckpointTaken event = result.eventOfType(CheckpointTaken.class);
+    assertEquals(2, event.changes().size());
+    assertTrue(event.changesTruncated());
+    assertTrue(inCommit(record.commit(), "one.txt") && inCommit(record.commit(), "two.txt") && inCommit(record.commit(), "three.txt"));
+  }
+
+  @Test
+  void aCheckpointOfAWorktreeThatIsGoneFailsRecordsNothingAndLetsTheAgentCarryOn() throws Exception {
+    start();
+    try (Stream<Path> files = Files.walk(worktree)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+
+    var result = request(Trigger.MANUAL);
+
+    Checkpoints.Failed failed = failed(result.reply(), Rejection.Kind.CONFLICT);
+    assertTrue(failed.message().contains("is gone"), failed.message());
+    assertTrue(result.hasNoEvents());
+    assertTrue(result.state().checkpoints.isEmpty());
+    assertEquals(1, GitRepos.tryGit(repo, "rev-parse", "--verify", "-q", setup.refName()).exitCode(),
+        "a vanished worktree is never recorded as 'everything deleted'");
+    pausedAndResumed("checkpoint");
+    validator.expectNoMessage(QUIET);
+  }
+
+  // ------------------------------------------------------------------ Rollback
+
+  @Test
+  void rollingBackRestoresTheWorktreeToTheCheckpointAndRecordsTheResultAsANewCheckpoint() throws Exception {
+    start();
+    write("a.txt", "good\n");
+    CheckpointRecord good = checkpoint(Trigger.MANUAL);
+    write("a.txt", "broken\n");
+    write("junk.txt", "left by the agent\n");
+    checkpoint(Trigger.MANUAL);
+
+    var result = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(1, Optional.empty(), "alice", replyTo));
+
+    CheckpointRecord rolledBack = taken(result.reply());
+    assertEquals("good\n", read("a.txt"));
+    assertFalse(Files.exists(worktree.resolve("junk.txt")));
+    assertEquals(3, rolledBack.seq());
+    assertEquals(Trigger.ROLLBACK, rolledBack.trigger());
+    assertEquals(good.tree(), rolledBack.tree(), "the new checkpoint holds exactly checkpoint 1's files");
+    assertEquals(rolledBack.commit(), checkpointRef());
+
+    assertEquals(2, result.events().size());
+    Checkpoints.RolledBack event = assertInstanceOf(Checkpoints.RolledBack.class, result.events().get(0));
+    assertEquals(id, event.featureId());
+    assertEquals(1, event.to());
+    assertEquals("alice", event.by());
+    assertEquals(List.of(), event.paths());
+    assertEquals(Set.of("a.txt", "junk.txt"), Set.copyOf(event.restored()));
+    assertEquals(rolledBack, assertInstanceOf(CheckpointTaken.class, result.events().get(1)).checkpoint());
+    assertEquals(3, result.state().checkpoints.size());
+
+    assertEquals("rollback to checkpoint 1", agent.expectMessageClass(AgentLink.PauseForCheckpoint.class, WAIT).reason());
+    String told = agent.expectMessageClass(AgentLink.Notify.class, WAIT).json();
+    assertTrue(told.contains("\"type\":\"rollback\"") && told.contains("\"checkpoint\":1"), told);
+    agent.expectMessageClass(AgentLink.ResumeAfterCheckpoint.class, WAIT);
+  }
+
+  @Test
+  void rollingBackSomePathsLeavesTheOtherFilesAsTheAgentLeftThem() throws Exception {
+    start();
+    write("a.txt", "good\n");
+    checkpoint(Trigger.MANUAL);
+    write("a.txt", "broken\n");
+    write("keep.txt", "still wanted\n");
+
+    var result = run((ActorRef<Checkpoints.Outcome> replyTo) ->
+        new Checkpoints.Rollback(1, Optional.of(List.of("a.txt")), "alice", replyTo));
+
+    CheckpointRecord record = taken(result.reply());
+    assertEquals("good\n", read("a.txt"));
+    assertEquals("still wanted\n", read("keep.txt"));
+    Checkpoints.RolledBack event = result.eventOfType(Checkpoints.RolledBack.class);
+    assertEquals(List.of("a.txt"), event.paths());
+    assertEquals(List.of("a.txt"), event.restored());
+    assertEquals("good", show(record.commit(), "a.txt"));
+  }
+
+  @Test
+  void rollingBackToCheckpointZeroUndoesEverythingSinceTheBase() throws Exception {
+    start();
+    write("a.txt", "rewritten\n");
+    write("new/file.txt", "new\n");
+    checkpoint(Trigger.MANUAL);
+
+    var result = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(0, Optional.empty(), "bob", replyTo));
+
+    CheckpointRecord record = taken(result.reply());
+    assertEquals("hello\n", read("a.txt"));
+    assertFalse(Files.exists(worktree.resolve("new/file.txt")));
+    assertEquals(GitRepos.git(repo, "rev-parse", base + "^{tree}"), record.tree());
+    assertEquals(0, result.eventOfType(Checkpoints.RolledBack.class).to());
+    assertEquals(0, record.filesChangedSinceBase());
+  }
+
+  @Test
+  void rollbackToACheckpointThatDoesNotExistIsRefusedTouchesNothingAndRecordsNothing() throws Exception {
+    start();
+    write("a.txt", "work\n");
+    CheckpointRecord only = checkpoint(Trigger.MANUAL);
+    write("a.txt", "more work\n");
+
+    for (long to : new long[] {2, 7, -1}) {
+      var result = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(to, Optional.empty(), "alice", replyTo));
+      Checkpoints.Failed failed = failed(result.reply(), Rejection.Kind.NOT_FOUND);
+      assertTrue(failed.message().endsWith("has no checkpoint " + to), failed.message());
+      assertTrue(result.hasNoEvents());
+    }
+    assertEquals("more work\n", read("a.txt"));
+    assertEquals(List.of(only), chain.getState().checkpoints);
+    agent.expectNoMessage(QUIET); // the agent was not even paused
+  }
+
+  // ------------------------------------------------------------------ Promote
+
+  @Test
+  void promotingAValidatedPatchBringsItsFilesIntoTheWorktreeAsAPatchCheckpoint() throws Exception {
+    start();
+    write("a.txt", "agent's version\n");
+    CheckpointRecord before = checkpoint(Trigger.MANUAL);
+    validationAsked();
+    // the validator's shadow worktree: the patch applied on the base and committed
+    Path shadow = tmp.resolve("shadow");
+    GitRepos.git(repo, "worktree", "add", "-q", "-b", "shadow-" + id, shadow.toString(), base);
+    Files.createDirectories(shadow.resolve("src"));
+    Files.writeString(shadow.resolve("src/fix.txt"), "the fix\n");
+    Files.writeString(shadow.resolve("a.txt"), "shadow's version\n");
+    GitRepos.git(shadow, "add", "-A");
+    GitRepos.git(shadow, "-c", "user.email=t@example.com", "-c", "user.name=Test", "commit", "-q", "-m", "patch");
+    String patch = GitRepos.git(shadow, "rev-parse", "HEAD");
+
+    var result = run((ActorRef<Checkpoints.Outcome> replyTo) ->
+        new Checkpoints.Promote(patch, List.of("src/fix.txt"), "validator", replyTo));
+
+    CheckpointRecord record = taken(result.reply());
+    assertEquals("the fix\n", read("src/fix.txt"));
+    assertEquals("agent's version\n", read("a.txt"), "only the patch's paths are promoted");
+    assertEquals(2, record.seq());
+    assertEquals(Trigger.PATCH, record.trigger());
+    assertEquals(before.commit(), record.parent());
+    assertEquals("the fix", show(record.commit(), "src/fix.txt"));
+    assertEquals(2, result.events().size());
+    Checkpoints.PatchPromoted promoted = assertInstanceOf(Checkpoints.PatchPromoted.class, result.events().get(0));
+    assertEquals(id, promoted.featureId());
+    assertEquals(patch, promoted.shadowCommit());
+    assertEquals(List.of("src/fix.txt"), promoted.paths());
+    assertEquals("validator", promoted.by());
+    assertEquals(record, assertInstanceOf(CheckpointTaken.class, result.events().get(1)).checkpoint());
+    assertEquals(record, result.state().latest().orElseThrow());
+    pausedAndResumed("checkpoint");
+    assertEquals(Trigger.PATCH, validationAsked().trigger());
+  }
+
+  @Test
+  void promotingACommitThatIsNotInTheRepositoryFailsAndRecordsNothing() throws Exception {
+    start();
+    write("a.txt", "agent's version\n");
+    CheckpointRecord only = checkpoint(Trigger.MANUAL);
+
+    var result = run((ActorRef<Checkpoints.Outcome> replyTo) ->
+        new Checkpoints.Promote("0123456789abcdef0123456789abcdef01234567", List.of("a.txt"), "validator", replyTo));
+
+    Checkpoints.Failed failed = failed(result.reply(), Rejection.Kind.CONFLICT);
+    assertTrue(failed.message().contains("not in the repository"), failed.message());
+    assertTrue(result.hasNoEvents());
+    assertEquals(List.of(only), result.state().checkpoints);
+    assertEquals("agent's version\n", read("a.txt"));
+    assertEquals(only.commit(), checkpointRef());
+    pausedAndResumed("checkpoint");
+  }
+
+  // ------------------------------------------------------------------ ListCheckpoints
+
+  @Test
+  void listingPagesThroughTheCheckpointsOldestFirstAndRecordsNothing() throws Exception {
+    start();
+    for (int i = 1; i <= 3; i++) {
+      write("a.txt", "version " + i + "\n");
+      taken(request(Trigger.MANUAL).reply());
+    }
+
+    var firstPage = run((ActorRef<Checkpoints.Page> replyTo) -> new Checkpoints.ListCheckpoints(0, 2, replyTo));
+    assertEquals(3, firstPage.reply().total());
+    assertEquals(List.of(1L, 2L), seqs(firstPage.reply()));
+    assertEquals(chain.getState().checkpoints.subList(0, 2), firstPage.reply().checkpoints());
+    assertTrue(firstPage.hasNoEvents());
+
+    var rest = run((ActorRef<Checkpoints.Page> replyTo) -> new Checkpoints.ListCheckpoints(2, 10, replyTo));
+    assertEquals(List.of(3L), seqs(rest.reply()));
+    assertEquals("version 3", show(rest.reply().checkpoints().get(0).commit(), "a.txt"));
+
+    var pastTheEnd = run((ActorRef<Checkpoints.Page> replyTo) -> new Checkpoints.ListCheckpoints(5, 10, replyTo));
+    assertEquals(new Checkpoints.Page(3, List.of()), pastTheEnd.reply());
+    var nonsense = run((ActorRef<Checkpoints.Page> replyTo) -> new Checkpoints.ListCheckpoints(-4, -1, replyTo));
+    assertEquals(new Checkpoints.Page(3, List.of()), nonsense.reply());
+    assertTrue(rest.hasNoEvents() && pastTheEnd.hasNoEvents() && nonsense.hasNoEvents());
+    assertEquals(3, nonsense.state().checkpoints.size());
+  }
+
+  // ------------------------------------------------------------------ GetCheckpoint
+
+  @Test
+  void gettingACheckpointShowsItsRecordAndTheFilesItChanged() throws Exception {
+    start();
+    write("a.txt", "hello\nworld\n");
+    write("notes.txt", "one\ntwo\n");
+    CheckpointRecord first = taken(request(Trigger.MANUAL).reply());
+    Files.delete(worktree.resolve("notes.txt"));
+    CheckpointRecord second = taken(request(Trigger.MANUAL).reply());
+
+    var get = run((ActorRef<Checkpoints.Lookup> replyTo) -> new Checkpoints.GetCheckpoint(2, replyTo));
+    Checkpoints.Found found = assertInstanceOf(Checkpoints.Found.class, get.reply());
+    assertEquals(second, found.checkpoint());
+    assertEquals(List.of(new Snapshotter.FileChange("notes.txt", Snapshotter.FileChange.Kind.DELETED, 0, 2, false)), found.files());
+    assertTrue(get.hasNoEvents());
+
+    var getFirst = run((ActorRef<Checkpoints.Lookup> replyTo) -> new Checkpoints.GetCheckpoint(1, replyTo));
+    Checkpoints.Found foundFirst = assertInstanceOf(Checkpoints.Found.class, getFirst.reply());
+    assertEquals(first, foundFirst.checkpoint());
+    assertEquals(List.of(
+        new Snapshotter.FileChange("a.txt", Snapshotter.FileChange.Kind.MODIFIED, 1, 0, false),
+        new Snapshotter.FileChange("notes.txt", Snapshotter.FileChange.Kind.ADDED, 2, 0, false)), foundFirst.files());
+  }
+
+  @Test
+  void gettingACheckpointThatDoesNotExistIsNotFoundAndRecordsNothing() throws Exception {
+    start();
+    write("a.txt", "x\n");
+    taken(request(Trigger.MANUAL).reply());
+
+    for (long seq : new long[] {0, 2, -3}) {
+      var get = run((ActorRef<Checkpoints.Lookup> replyTo) -> new Checkpoints.GetCheckpoint(seq, replyTo));
+      missing(get.reply(), seq);
+      assertTrue(get.hasNoEvents());
+    }
+    assertEquals(1, chain.getState().checkpoints.size());
+  }
+
+  // ------------------------------------------------------------------ Diff
+
+  @Test
+  void theDiffOfACheckpointShowsWhatChangedSinceThePreviousOneOrSinceTheBase() throws Exception {
+    start();
+    write("a.txt", "hello\nworld\n");
+    CheckpointRecord first = taken(request(Trigger.MANUAL).reply());
+    write("b.txt", "new file\n");
+    CheckpointRecord second = taken(request(Trigger.MANUAL).reply());
+
+    var sincePrevious = run((ActorRef<Checkpoints.DiffResult> replyTo) -> new Checkpoints.Diff(2, false, replyTo));
+    Checkpoints.DiffText text = assertInstanceOf(Checkpoints.DiffText.class, sincePrevious.reply());
+    assertEquals(first.commit(), text.from());
+    assertEquals(second.commit(), text.to());
+    assertTrue(text.diff().contains("+++ b/b.txt") && text.diff().contains("+new file"), text.diff());
+    assertFalse(text.diff().contains("a.txt"), text.diff());
+    assertTrue(sincePrevious.hasNoEvents());
+
+    var sinceBase = run((ActorRef<Checkpoints.DiffResult> replyTo) -> new Checkpoints.Diff(2, true, replyTo));
+    Checkpoints.DiffText whole = assertInstanceOf(Checkpoints.DiffText.class, sinceBase.reply());
+    assertEquals(base, whole.from());
+    assertTrue(whole.diff().contains("+++ b/a.txt") && whole.diff().contains("+world"), whole.diff());
+    assertTrue(whole.diff().contains("+++ b/b.txt"), whole.diff());
+  }
+
+  @Test
+  void aDiffLongerThanTheLimitIsCutAndSaysSo() throws Exception {
+    chain = chainWith(new CheckpointSettings(10, 200, 100));
+    start();
+    write("big.txt", "a line of the big file\n".repeat(100));
+    taken(request(Trigger.MANUAL).reply());
+
+    var diff = run((ActorRef<Checkpoints.DiffResult> replyTo) -> new Checkpoints.Diff(1, false, replyTo));
+
+    String text = assertInstanceOf(Checkpoints.DiffText.class, diff.reply()).diff();
+    assertTrue(text.endsWith("... diff truncated: it is longer than 200 bytes\n"), text);
+    assertTrue(text.length() < 300, text);
+  }
+
+  @Test
+  void theDiffOfACheckpointThatDoesNotExistIsNotFoundAndRecordsNothing() throws Exception {
+    start();
+    write("a.txt", "x\n");
+    taken(request(Trigger.MANUAL).reply());
+
+    for (long seq : new long[] {0, 9}) {
+      var diff = run((ActorRef<Checkpoints.DiffResult> replyTo) -> new Checkpoints.Diff(seq, true, replyTo));
+      missing(diff.reply(), seq);
+      assertTrue(diff.hasNoEvents());
+    }
+  }
+
+  // ------------------------------------------------------------------ Compare
+
+  @Test
+  void comparingTwoCheckpointsListsTheFilesThatDifferWithTheirDiff() throws Exception {
+    start();
+    write("a.txt", "hello\nagain\n");
+    CheckpointRecord first = taken(request(Trigger.MANUAL).reply());
+    write("b.txt", "bee\n");
+    Files.delete(worktree.resolve("a.txt"));
+    CheckpointRecord second = taken(request(Trigger.MANUAL).reply());
+
+    var oneToTwo = run((ActorRef<Checkpoints.CompareResult> replyTo) -> new Checkpoints.Compare(1, 2, replyTo));
+    Checkpoints.Comparison comparison = assertInstanceOf(Checkpoints.Comparison.class, oneToTwo.reply());
+    assertEquals(first.commit(), comparison.from());
+    assertEquals(second.commit(), comparison.to());
+    assertEquals(List.of(
+        new Snapshotter.FileChange("a.txt", Snapshotter.FileChange.Kind.DELETED, 0, 2, false),
+        new Snapshotter.FileChange("b.txt", Snapshotter.FileChange.Kind.ADDED, 1, 0, false)), comparison.files());
+    assertTrue(comparison.diff().contains("--- a/a.txt") && comparison.diff().contains("+bee"), comparison.diff());
+    assertTrue(oneToTwo.hasNoEvents());
+
+    // 0 is the base the feature started from
+    var baseToTwo = run((ActorRef<Checkpoints.CompareResult> replyTo) -> new Checkpoints.Compare(0, 2, replyTo));
+    Checkpoints.Comparison sinceBase = assertInstanceOf(Checkpoints.Comparison.class, baseToTwo.reply());
+    assertEquals(base, sinceBase.from());
+    assertEquals(List.of(
+        new Snapshotter.FileChange("a.txt", Snapshotter.FileChange.Kind.DELETED, 0, 1, false),
+        new Snapshotter.FileChange("b.txt", Snapshotter.FileChange.Kind.ADDED, 1, 0, false)), sinceBase.files());
+    assertTrue(baseToTwo.hasNoEvents());
+  }
+
+  @Test
+  void comparingWithACheckpointThatDoesNotExistIsNotFoundAndRecordsNothing() throws Exception {
+    start();
+    write("a.txt", "x\n");
+    taken(request(Trigger.MANUAL).reply());
+
+    var unknownTo = run((ActorRef<Checkpoints.CompareResult> replyTo) -> new Checkpoints.Compare(1, 7, replyTo));
+    missing(unknownTo.reply(), 7);
+    var unknownFrom = run((ActorRef<Checkpoints.CompareResult> replyTo) -> new Checkpoints.Compare(5, 1, replyTo));
+    missing(unknownFrom.reply(), 5);
+    assertTrue(unknownTo.hasNoEvents() && unknownFrom.hasNoEvents());
+    assertEquals(1, unknownFrom.state().checkpoints.size());
+  }
+
+  // ------------------------------------------------------------------ Stop
+
+  @Test
+  void stoppingWhileACheckpointIsBeingTakenLetsItFinishAndRecordsIt() throws Exception {
+    start();
+    pauseAnswer.set(null);
+    TestProbe<Checkpoints.Outcome> requester = testKit.createTestProbe(Checkpoints.Outcome.class);
+    TestProbe<Done> stopper = testKit.createTestProbe(Done.class);
+    write("a.txt", "last words\n");
+
+    chain.runCommand(new Checkpoints.Request(Trigger.FINAL, List.of(), true, requester.ref()));
+    AgentLink.PauseForCheckpoint pause = agent.expectMessageClass(AgentLink.PauseForCheckpoint.class, WAIT);
+    var stop = chain.runCommand(new Checkpoints.Stop(stopper.ref()));
+    assertTrue(stop.hasNoEvents());
+    stopper.expectNoMessage(QUIET); // it waits for the checkpoint under way
+    pause.replyTo().tell(new AgentLink.Paused());
+
+    CheckpointRecord last = taken(requester.expectMessageClass(Checkpoints.Taken.class, WAIT));
+    assertEquals(Trigger.FINAL, last.trigger());
+    stopper.expectMessage(WAIT, Done.getInstance());
+    assertEquals(last.commit(), checkpointRef());
+    assertEquals(List.of(last), chain.restart().state().checkpoints);
+  }
+
+  @Test
+  void stoppingAnIdleChainStopsItAndRecordsNothing() throws Exception {
+    // The testkit asks the entity for its state after every command, which a stopped entity cannot
+    // answer: this one runs as a plain actor on the same journal, and the testkit recovers it after.
+    ActorRef<Command> running = testKit.spawn(behavior(SETTINGS));
+    TestProbe<Done> done = testKit.createTestProbe(Done.class);
+    running.tell(new Checkpoints.Start(setup, done.ref()));
+    done.expectMessage(WAIT, Done.getInstance());
+    TestProbe<Checkpoints.Outcome> requester = testKit.createTestProbe(Checkpoints.Outcome.class);
+    write("a.txt", "work\n");
+    running.tell(new Checkpoints.Request(Trigger.MANUAL, List.of(), true, requester.ref()));
+    CheckpointRecord record = taken(requester.expectMessageClass(Checkpoints.Taken.class, WAIT));
+    String persistenceId = "Checkpoints|" + id;
+    List<Object> journal = PersistenceTestKit.create(testKit.system()).persistedInStorage(persistenceId);
+    assertEquals(2, journal.size());
+
+    running.tell(new Checkpoints.Stop(done.ref()));
+
+    done.expectMessage(WAIT, Done.getInstance());
+    done.expectTerminated(running, WAIT);
+    assertEquals(journal, PersistenceTestKit.create(testKit.system()).persistedInStorage(persistenceId));
+    State recovered = chain.restart().state();
+    assertEquals(setup, recovered.setup);
+    assertEquals(List.of(record), recovered.checkpoints);
+  }
+
+  // ------------------------------------------------------------------ recovery
+
+  @Test
+  void recoveryRestoresTheChainAndTheNextCheckpointContinuesIt() throws Exception {
+    start();
+    write("a.txt", "one\n");
+    checkpoint(Trigger.MANUAL);
+    write("a.txt", "two\n");
+    checkpoint(Trigger.DEBOUNCE);
+    taken(run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(1, Optional.empty(), "alice", replyTo)).reply());
+    List<CheckpointRecord> before = List.copyOf(chain.getState().checkpoints);
+
+    State recovered = chain.restart().state();
+
+    assertEquals(setup, recovered.setup);
+    assertEquals(before, recovered.checkpoints);
+    assertEquals("one\n", read("a.txt"));
+    write("a.txt", "three\n");
+    var next = request(Trigger.MANUAL);
+    CheckpointRecord fourth = taken(next.reply());
+    assertEquals(4, fourth.seq());
+    assertEquals(before.get(2).commit(), fourth.parent());
+    assertEquals(fourth.commit(), checkpointRef());
+    assertEquals(Set.of("a.txt"), paths(next.eventOfType(CheckpointTaken.class).changes()));
+  }
+
+  @Test
+  void afterARestartACheckpointTheJournalNeverRecordedIsDroppedFromTheChain() throws Exception {
+    start();
+    write("a.txt", "recorded\n");
+    CheckpointRecord recorded = checkpoint(Trigger.MANUAL);
+    chain.restart();
+    // as if a capture had moved the ref and the daemon died before its event was persisted
+    String orphan = GitRepos.git(repo, "-c", "user.email=t@example.com", "-c", "user.name=Test", "commit-tree", "-p", recorded.commit(), "-m", "never recorded", recorded.tree());
+    GitRepos.git(repo, "update-ref", setup.refName(), orphan);
+
+    write("a.txt", "next\n");
+    CheckpointRecord next = taken(request(Trigger.MANUAL).reply());
+
+    assertEquals(2, next.seq());
+    assertEquals(recorded.commit(), next.parent());
+    assertNotEquals(orphan, next.parent());
+    assertEquals(next.commit(), checkpointRef());
+    assertEquals(List.of(recorded, next), chain.getState().checkpoints);
+  }
+}
