@@ -438,6 +438,8 @@ public final class Feature
     Plan next = command.plan().withVersion(feature.plan().version() + 1);
     return Effect()
         .persist(new PlanChanged(featureId, next, command.by(), Instant.now()))
+        // the watchdog takes the new disk quota at once (the validator reads the plan per checkpoint)
+        .thenRun(updated -> runtime.start(((Existing) updated).feature()))
         .thenReply(command.replyTo(), Feature::accepted);
   }
 

@@ -29,6 +29,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -110,6 +112,11 @@ public final class Watchdog
   private ChangeClassifier classifier;
   private WatchHub.Registration registration;
   private boolean starting;
+  /** A Start with another setup that came while the previous one was still being set up. */
+  private WatchSetup startNext;
+  /** A registration made by the set-up thread and not yet taken over by the actor: closed if the actor stops first. */
+  private final AtomicReference<WatchHub.Registration> settingUp = new AtomicReference<>();
+  private final AtomicBoolean stopped = new AtomicBoolean();
   private final List<WatchHub.PathChange> beforeReady = new ArrayList<>();
   private final Map<Path, Pending> pending = new LinkedHashMap<>();
   private boolean fullScanNeeded;
@@ -162,7 +169,19 @@ public final class Watchdog
 
   @Override
   public SignalHandler<State> signalHandler() {
-    return newSignalHandlerBuilder().onSignal(PostStop.instance(), state -> closeRegistration()).build();
+    return newSignalHandlerBuilder().onSignal(PostStop.instance(), state -> {
+      stopped.set(true);
+      closeRegistration();
+      closeUnclaimed();
+    }).build();
+  }
+
+  /** Closes a registration the set-up thread made for an actor that stopped before taking it over. */
+  private void closeUnclaimed() {
+    WatchHub.Registration orphan = settingUp.getAndSet(null);
+    if (orphan != null) {
+      orphan.close();
+    }
   }
 
   private void closeRegistration() {
@@ -180,6 +199,12 @@ public final class Watchdog
         .onCommand(Ready.class, this::onReady)
         .onCommand(StartFailed.class, (state, failed) -> {
           starting = false;
+          if (startNext != null) {
+            WatchSetup next = startNext;
+            startNext = null;
+            activate(next);
+            return Effect().noReply();
+          }
           context.getLog().error("[{}] cannot watch the worktree: {}", featureId, failed.reason());
           return Effect().persist(new WatchDegraded(featureId, "cannot watch: " + failed.reason(), Instant.now())).thenNoReply();
         })
@@ -205,8 +230,23 @@ public final class Watchdog
       activate(start.setup());
       return Effect().reply(start.replyTo(), Done.getInstance());
     }
+    boolean watchingAnother = state.setup != null && (registration != null || starting);
     return Effect().persist(new WatchStarted(start.setup(), Instant.now()))
-        .thenRun(s -> activate(start.setup()))
+        .thenRun(s -> {
+          if (watchingAnother) {
+            // a new plan (its disk quota) or a moved worktree: watch afresh, then catch up with a full scan
+            context.getLog().info("[{}] the watch setup changed; watching again", featureId);
+            if (starting) {
+              startNext = start.setup();
+              return;
+            }
+            closeRegistration();
+            classifier = null;
+            pending.clear();
+            timers.cancel("periodic-scan");
+          }
+          activate(start.setup());
+        })
         .thenReply(start.replyTo(), s -> Done.getInstance());
   }
 
@@ -221,6 +261,9 @@ public final class Watchdog
     Path common = Path.of(setup.commonDir());
     List<Path> extra = ChangeClassifier.gitDirsToWatch(Path.of(setup.adminDir()), common);
     CompletableFuture.supplyAsync(() -> {
+      if (stopped.get()) {
+        throw new IllegalStateException("the watchdog stopped before its watch was set up");
+      }
       WatchHub.Registration watching = hub.watch(featureId, worktree, extra, new WatchHub.Listener() {
         @Override
         public void onChanges(List<WatchHub.PathChange> changes) {
@@ -232,14 +275,36 @@ public final class Watchdog
           self.tell(new Overflowed(reason));
         }
       });
-      ChangeClassifier learned = new ChangeClassifier(worktree, Path.of(setup.adminDir()), common, setup.diskQuotaBytes());
-      learned.initialScan();
-      return new Ready(learned, watching);
+      settingUp.set(watching);
+      if (stopped.get()) {
+        closeUnclaimed();
+        throw new IllegalStateException("the watchdog stopped while its watch was set up");
+      }
+      try {
+        ChangeClassifier learned = new ChangeClassifier(worktree, Path.of(setup.adminDir()), common, setup.diskQuotaBytes());
+        learned.initialScan();
+        return new Ready(learned, watching);
+      } catch (RuntimeException e) {
+        if (settingUp.compareAndSet(watching, null)) {
+          watching.close();
+        }
+        throw e;
+      }
     }, blocking).whenComplete((ready, failure) -> self.tell(ready != null ? ready : new StartFailed(String.valueOf(failure))));
   }
 
   private ReplyEffect<Event, State> onReady(State state, Ready ready) {
     starting = false;
+    settingUp.compareAndSet(ready.registration(), null);
+    if (startNext != null) {
+      // set up for a setup that has been replaced meanwhile: drop it and watch the new one
+      ready.registration().close();
+      WatchSetup next = startNext;
+      startNext = null;
+      beforeReady.clear();
+      activate(next);
+      return Effect().noReply();
+    }
     classifier = ready.classifier();
     registration = ready.registration();
     context.getLog().info("[{}] watching {} directories", featureId, registration.watchedDirectories());

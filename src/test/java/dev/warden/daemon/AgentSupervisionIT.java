@@ -10,6 +10,8 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.warden.testing.GitRepos;
 import dev.warden.testing.RunningDaemon;
 import dev.warden.testing.ScriptedAgent;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -246,6 +248,26 @@ class AgentSupervisionIT {
     }));
     latencies.add(reported("disk-quota", () -> Files.write(worktree.resolve("big.bin"), new byte[2 * 1024 * 1024])));
     System.out.println("violation latencies: " + latencies);
+  }
+
+  @Test
+  void aNewPlansDiskQuotaIsEnforcedWithoutARestart() throws Exception {
+    Files.write(worktree.resolve("data.bin"), new byte[300 * 1024]);
+    Thread.sleep(1000);
+    assertFalse(violations().contains("disk-quota"), "300 KB is within the plan's 1 MiB");
+
+    RunningDaemon.Response changed = daemon.send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + daemon.daemon().httpAddress().getPort() + "/api/v1/features/" + id + "/plan"))
+        .header("Authorization", "Bearer " + RunningDaemon.APPROVER)
+        .PUT(HttpRequest.BodyPublishers.ofString("{\"limits\":{\"diskQuotaBytes\":102400}}")));
+    assertEquals(200, changed.status(), changed.body());
+    // the agent goes on writing; the watchdog measures against the new quota
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    for (int i = 0; !violations().contains("disk-quota") && System.nanoTime() < deadline; i++) {
+      Files.writeString(worktree.resolve("note-" + i + ".txt"), "more\n");
+      Thread.sleep(300);
+    }
+    assertTrue(violations().contains("disk-quota"), "over the new 100 KB quota, reported without a restart");
   }
 
   private interface Write {

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Predicate;
@@ -104,7 +105,7 @@ class WatchdogTest {
     checkpoints = testKit.createTestProbe();
     agent = testKit.createTestProbe();
     feature = testKit.createTestProbe();
-    WatchdogPeers peers = new WatchdogPeers() {
+    peers = new WatchdogPeers() {
       @Override
       public void requestCheckpoint(Trigger trigger, List<String> paths, boolean fullScan) {
         checkpoints.ref().tell(new CheckpointAsked(trigger, List.copyOf(paths), fullScan));
@@ -122,6 +123,8 @@ class WatchdogTest {
     };
     watchdog = EventSourcedBehaviorTestKit.create(testKit.system(), Watchdog.create(id, hub, featureId -> peers, settings, blocking));
   }
+
+  private WatchdogPeers peers;
 
   /** Stops this test's watchdog (restart stops the running one; the new one watches nothing until Start). */
   @AfterEach
@@ -362,6 +365,51 @@ class WatchdogTest {
     assertEquals("none", awaitAgentTold(".").get("action").asText());
     feature.expectNoMessage(Duration.ofMillis(300));
     awaitStatus(s -> s.diskUsageBytes() == 206, "a.txt and big.bin counted");
+  }
+
+  @Test
+  void aStartWithANewDiskQuotaWatchesAgainAndEnforcesIt() throws IOException {
+    start(setup);
+    Files.writeString(worktree.resolve("big.bin"), "x".repeat(200));
+    awaitStatus(s -> s.diskUsageBytes() == 206, "a.txt and big.bin counted");
+    assertTrue(events(Watchdog.ViolationsDetected.class).isEmpty(), "within the first quota");
+    int features = hub.stats().features();
+
+    // the plan changed: the daemon starts the watchdog again with the new quota
+    start(new Watchdog.WatchSetup(id, worktree.toString(), admin.toString(), common.toString(), 100));
+    assertEquals(features, hub.stats().features(), "the old watch was replaced, not kept beside the new one");
+    Files.writeString(worktree.resolve("more.txt"), "more");
+
+    Watchdog.ViolationRecord violation = awaitViolation(ChangeClassifier.DISK_QUOTA, ".");
+    assertTrue(violation.message().contains("above its disk quota of 100 bytes"), violation.message());
+  }
+
+  @Test
+  void stoppingBeforeTheWatchIsSetUpLeavesNoWatchBehind() throws Exception {
+    CountDownLatch gate = new CountDownLatch(1);
+    CountDownLatch ran = new CountDownLatch(1);
+    java.util.concurrent.Executor held = task -> blocking.execute(() -> {
+      try {
+        gate.await();
+        task.run();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        ran.countDown();
+      }
+    });
+    var slow = EventSourcedBehaviorTestKit.<Watchdog.Command, Watchdog.Event, Watchdog.State>create(testKit.system(),
+        Watchdog.create(id + "-slow", hub, featureId -> peers, settings, held));
+    int features = hub.stats().features();
+    assertEquals(Done.getInstance(), slow.<Done>runCommand(replyTo -> new Watchdog.Start(
+        new Watchdog.WatchSetup(id + "-slow", worktree.toString(), admin.toString(), common.toString(), QUOTA), replyTo)).reply());
+    TestProbe<Done> stopped = testKit.createTestProbe();
+    assertThrows(AssertionError.class, () -> slow.runCommand(new Watchdog.Stop(stopped.ref())));
+    stopped.expectMessage(Done.getInstance());
+
+    gate.countDown(); // the set-up work runs only now, for a watchdog that is gone
+    assertTrue(ran.await(20, java.util.concurrent.TimeUnit.SECONDS), "the set-up work ran");
+    assertEquals(features, hub.stats().features(), "a stopped watchdog's watch was left in the hub: " + hub.stats());
   }
 
   // ---- lost events (Overflowed, PeriodicScan, full-scan Flush) ----
