@@ -52,7 +52,11 @@ public final class Validator
 
   public sealed interface Command extends CborSerializable {}
 
-  /** Validate checkpoint {@code seq} (commit) of the repository at {@code gitDir}, whose base is {@code baseCommit}. */
+  /**
+   * Validate checkpoint {@code seq} (commit) of the repository at {@code gitDir}, whose base is {@code baseCommit}.
+   * Nothing happens for a checkpoint whose validation is under way or that has a verdict, except a
+   * verdict {@code degraded} because the validation itself failed: that one is run again.
+   */
   public record Validate(String gitDir, String baseCommit, long seq, String commit, Trigger trigger) implements Command {}
 
   public record GetVerdict(long seq, ActorRef<Lookup> replyTo) implements Command {}
@@ -163,6 +167,12 @@ public final class Validator
   private final ValidationServices services;
   private final ValidationCache cache;
   private ValidatorPeers peers;
+  /**
+   * Checkpoints whose validation this incarnation is running (fast rules, checks, waiting for the
+   * pool): a repeated {@code Validate} for one of them starts nothing. Not state: a validation cut
+   * short by a restart is in {@code State.unfinished} but not here until recovery runs it again.
+   */
+  private final Set<Long> inFlight = new java.util.HashSet<>();
 
   /** What every validator shares: the pool, the heavy-check runner, the blocking executor, the fast-rule budget. */
   public record ValidationServices(CheckPool pool, HeavyChecks heavy, Executor blocking, Duration fastBudget, Duration queueRetry,
@@ -211,6 +221,7 @@ public final class Validator
         .onSignal(RecoveryCompleted.instance(), state -> {
           // a validation the daemon did not finish is not lost: run it again
           for (ValidationStarted started : List.copyOf(state.unfinished.values())) {
+            inFlight.add(started.seq());
             context.getLog().info("[{}] validating checkpoint {} again after a restart", featureId, started.seq());
             context.getSelf().tell(new Retry(new Validate(started.gitDir(), started.baseCommit(), started.seq(), started.commit(),
                 started.trigger())));
@@ -237,7 +248,10 @@ public final class Validator
         .onCommand(HeavyDone.class, this::onHeavyDone)
         .onCommand(Failed.class, (state, failed) -> Effect()
             .persist(new ValidationFailed(featureId, failed.request().seq(), failed.reason(), Instant.now()))
-            .thenRun(s -> context.getLog().warn("[{}] validation of checkpoint {} failed: {}", featureId, failed.request().seq(), failed.reason()))
+            .thenRun(s -> {
+              settle(s, failed.request().seq());
+              context.getLog().warn("[{}] validation of checkpoint {} failed: {}", featureId, failed.request().seq(), failed.reason());
+            })
             .thenNoReply())
         .onCommand(GetVerdict.class, (state, get) -> Effect().reply(get.replyTo(),
             Optional.ofNullable(state.verdicts.get(get.seq())).<Lookup>map(Found::new).orElse(new NotValidated(get.seq()))))
@@ -249,14 +263,43 @@ public final class Validator
   }
 
   private ReplyEffect<Event, State> onValidate(State state, Validate request) {
-    if (state.verdicts.containsKey(request.seq()) && !state.unfinished.containsKey(request.seq())) {
-      return Effect().noReply(); // already judged
+    long seq = request.seq();
+    if (inFlight.contains(seq)) {
+      return Effect().noReply(); // being judged right now (or run again after recovery): its verdict will come
+    }
+    VerdictRecord current = state.verdicts.get(seq);
+    if (current != null && !state.unfinished.containsKey(seq)) {
+      if (!failedBeforeAVerdict(current)) {
+        return Effect().noReply(); // already judged
+      }
+      context.getLog().info("[{}] validating checkpoint {} again: its last validation failed ({})", featureId, seq,
+          current.failure().orElse(""));
     }
     return Effect()
-        .persist(new ValidationStarted(featureId, request.seq(), request.commit(), request.trigger(), request.gitDir(),
+        .persist(new ValidationStarted(featureId, seq, request.commit(), request.trigger(), request.gitDir(),
             request.baseCommit(), Instant.now()))
-        .thenRun(s -> runFast(request))
+        .thenRun(s -> {
+          inFlight.add(seq);
+          runFast(request);
+        })
         .thenNoReply();
+  }
+
+  /**
+   * Degraded only because the validation itself failed ({@code ValidationFailed}: the plan or the git
+   * objects could not be read, the checks could not run), not because something was left unchecked:
+   * a later {@code Validate} runs it again. An invalid checkpoint whose checks could not run keeps its
+   * verdict (running it again could not make it valid, and would repeat its reactions).
+   */
+  private static boolean failedBeforeAVerdict(VerdictRecord verdict) {
+    return verdict.status().equals("degraded") && verdict.failure().isPresent() && verdict.finishedAt().isPresent();
+  }
+
+  /** Once a checkpoint's validation has ended (its verdict is final), it is no longer in flight. */
+  private void settle(State state, long seq) {
+    if (!state.unfinished.containsKey(seq)) {
+      inFlight.remove(seq);
+    }
   }
 
   private void runFast(Validate request) {
@@ -292,6 +335,7 @@ public final class Validator
         done.heavyDue(), Instant.now());
     boolean smart = done.plan().rollsBackSmartly();
     return Effect().persist(event).thenRun(s -> {
+      settle(s, request.seq());
       dev.warden.metrics.WardenMetrics.get(context.getSystem())
           .fastRulesRan(Duration.ofNanos(result.elapsedNanos()), result.cacheHits(), result.cacheMisses());
       react(s, request.seq(), result.violations(), smart);
@@ -307,7 +351,8 @@ public final class Validator
     }
     Severity worst = violations.get(0).severity();
     boolean critical = worst == Severity.CRITICAL;
-    Optional<SmartPlan> undo = critical && smart ? smartPlan(state) : Optional.empty();
+    // undo the files of this very checkpoint, even when a later checkpoint's verdict came first
+    Optional<SmartPlan> undo = critical && smart ? smartPlan(state, state.verdicts.get(seq)) : Optional.empty();
     peers().notifyAgent(AgentMessage.violation(Optional.of(seq), worst.name().toLowerCase(),
         violations.stream().map(v -> new AgentMessage.ViolationNote(v.rule(), v.path(), v.severity().name().toLowerCase(), v.message())).toList(),
         !critical ? "none" : undo.isPresent() ? "rolled back" : "paused"));
@@ -377,6 +422,7 @@ public final class Validator
     String verdict = failed || fastVerdict.equals("invalid") ? "invalid" : fastVerdict;
     return Effect().persist(new ChecksCompleted(featureId, done.request().seq(), outcomes, verdict, Instant.now()))
         .thenRun(s -> {
+          settle(s, done.request().seq());
           if (failed) {
             List<AgentMessage.ViolationNote> notes = outcomes.stream().filter(o -> !o.passed())
                 .map(o -> new AgentMessage.ViolationNote("check", o.name(), "error",
@@ -455,11 +501,16 @@ public final class Validator
     VerdictRecord latest = state.verdicts.values().stream()
         .filter(v -> !v.status().equals("running") && !v.status().equals("queued"))
         .max(java.util.Comparator.comparingLong(VerdictRecord::seq)).orElse(null);
-    if (latest == null) {
+    return smartPlan(state, latest);
+  }
+
+  /** Which files of checkpoint {@code from} to put back, and from which checkpoint; empty when none. */
+  private static Optional<SmartPlan> smartPlan(State state, VerdictRecord judged) {
+    if (judged == null) {
       return Optional.empty();
     }
-    long from = latest.seq();
-    List<String> paths = latest.violations().stream().filter(v -> v.severity().failsValidation()).map(Violation::path)
+    long from = judged.seq();
+    List<String> paths = judged.violations().stream().filter(v -> v.severity().failsValidation()).map(Violation::path)
         .filter(path -> !path.equals(".") && !path.isBlank()).distinct().toList();
     if (paths.isEmpty()) {
       return Optional.empty();

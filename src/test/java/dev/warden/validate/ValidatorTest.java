@@ -111,6 +111,8 @@ class ValidatorTest {
     /** Completes before the plan is handed out; an incomplete one holds a validation at its start. */
     volatile CompletableFuture<Void> planReady = CompletableFuture.completedFuture(null);
     volatile boolean checkpointsRefuse;
+    /** The watchdog's count; empty as when it is not watching (the fast verdict is then degraded). */
+    volatile OptionalLong diskUsage = OptionalLong.of(4096);
     final TestProbe<String> agent = testKit.createTestProbe();
     final TestProbe<String> escalations = testKit.createTestProbe();
     final TestProbe<Asked> asked = testKit.createTestProbe();
@@ -122,7 +124,7 @@ class ValidatorTest {
 
     @Override
     public CompletionStage<OptionalLong> diskUsage() {
-      return CompletableFuture.completedFuture(OptionalLong.of(4096));
+      return CompletableFuture.completedFuture(diskUsage);
     }
 
     @Override
@@ -401,6 +403,61 @@ class ValidatorTest {
   }
 
   @Test
+  void aValidateForACheckpointStillRunningStartsNothingAndTheAgentHearsOnce() throws Exception {
+    // a warning (a file the plan does not list) so the agent is told; a check so the run has two stages
+    peers.plan = new Plan(1, List.of("**"), List.of(), Optional.of(List.of("planned.txt")), Plan.Limits.defaults(),
+        List.of(noBadFile()), Optional.empty(), Optional.empty());
+    long seq = checkpoint(Map.of("extra.txt", "not in the plan\n"));
+    peers.planReady = new CompletableFuture<>(); // hold the first run at its start
+    var first = validate(seq);
+    assertEquals(List.of(Validator.ValidationStarted.class), classes(first.events()));
+
+    var again = validate(seq);
+
+    assertTrue(again.hasNoEvents(), "a second run was started: " + again.events());
+    assertEquals(first.state().verdicts.get(seq), again.state().verdicts.get(seq));
+    assertEquals("running", assertInstanceOf(Validator.Found.class, lookup(seq)).verdict().status());
+    peers.planReady.complete(null);
+    awaitEvent(Validator.ChecksCompleted.class, seq, e -> true);
+    JsonNode told = json(peers.agent.receiveMessage(WAIT));
+    assertEquals("unplanned-file", told.get("violations").get(0).get("rule").asText());
+    peers.agent.expectNoMessage(Duration.ofMillis(500)); // told once, not once per run
+    Validator.VerdictRecord verdict = assertInstanceOf(Validator.Found.class, lookup(seq)).verdict();
+    assertEquals("valid", verdict.status());
+    assertTrue(verdict.finishedAt().isPresent());
+    assertEquals(List.of(Validator.ValidationStarted.class, Validator.FastRulesChecked.class, Validator.ChecksCompleted.class),
+        classes(eventsOf(seq)), "one run");
+    assertTrue(validator.getState().unfinished.isEmpty());
+  }
+
+  @Test
+  void aValidateForACheckpointWhoseChecksAreQueuedStartsNothing() throws Exception {
+    CheckPool single = new CheckPool(1, 0);
+    try {
+      validator = EventSourcedBehaviorTestKit.create(testKit.system(), Validator.create(id, featureId -> peers, services(single)));
+      peers.plan = plan(List.of(), List.of(noBadFile()), Optional.empty());
+      CountDownLatch release = new CountDownLatch(1);
+      single.submit(CheckPriority.FINAL, () -> release.await(60, TimeUnit.SECONDS));
+      await("the only slot taken", () -> single.stats().running() == 1);
+      long seq = checkpoint(Map.of("ok.txt", "fine\n"));
+      validate(seq);
+      awaitEvent(Validator.ChecksQueued.class, seq, e -> true);
+
+      var again = validate(seq);
+
+      assertTrue(again.hasNoEvents(), "the queued validation was started again: " + again.events());
+      assertEquals("queued", again.state().verdicts.get(seq).status());
+      release.countDown();
+      awaitEvent(Validator.ChecksCompleted.class, seq, e -> true);
+      assertEquals("valid", assertInstanceOf(Validator.Found.class, lookup(seq)).verdict().status());
+      assertEquals(List.of(Validator.ValidationStarted.class, Validator.FastRulesChecked.class, Validator.ChecksQueued.class,
+          Validator.ChecksCompleted.class), classes(eventsOf(seq)));
+    } finally {
+      single.shutdown(Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
   void thePlansChecksRunOnTheCheckpointAndAFailingOneMakesItInvalid() throws Exception {
     peers.plan = plan(List.of(), List.of(noBadFile()), Optional.empty());
     long good = checkpoint(Map.of("ok.txt", "fine\n"));
@@ -490,6 +547,52 @@ class ValidatorTest {
   }
 
   @Test
+  void aValidationThatFailedIsRunAgainByALaterValidate() throws Exception {
+    long seq = checkpoint(Map.of("ok.txt", "fine\n"));
+    // the feature did not answer the plan request in time
+    peers.planReady = CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("Ask timed out on [Feature] after [5000 ms]"));
+    validate(seq);
+    Validator.VerdictRecord failed = awaitVerdict(seq);
+    assertEquals("degraded", failed.status());
+    assertTrue(failed.failure().orElseThrow().contains("Ask timed out"), failed.failure().toString());
+    peers.planReady = new CompletableFuture<>(); // the feature answers again; held until the running verdict is seen
+
+    var again = validate(seq);
+
+    assertEquals(List.of(Validator.ValidationStarted.class), classes(again.events()), "run again");
+    Validator.VerdictRecord rerunning = again.state().verdicts.get(seq);
+    assertEquals("running", rerunning.status());
+    assertEquals(Optional.empty(), rerunning.failure());
+    assertTrue(again.state().unfinished.containsKey(seq));
+    peers.planReady.complete(null);
+    awaitEvent(Validator.FastRulesChecked.class, seq, e -> true);
+    Validator.VerdictRecord verdict = assertInstanceOf(Validator.Found.class, lookup(seq)).verdict();
+    assertEquals("valid", verdict.status());
+    assertEquals(Optional.empty(), verdict.failure());
+    assertEquals(List.of(), verdict.unchecked());
+    assertEquals(List.of(Validator.ValidationStarted.class, Validator.ValidationFailed.class, Validator.ValidationStarted.class,
+        Validator.FastRulesChecked.class), classes(eventsOf(seq)));
+    assertTrue(validator.getState().unfinished.isEmpty());
+  }
+
+  @Test
+  void aCheckpointDegradedByWhatWasNotCheckedIsNotRunAgain() throws Exception {
+    peers.diskUsage = OptionalLong.empty(); // the watchdog is not watching: disk-quota stays unchecked
+    long seq = checkpoint(Map.of("ok.txt", "fine\n"));
+    validate(seq);
+    Validator.VerdictRecord degraded = awaitVerdict(seq);
+    assertEquals("degraded", degraded.status());
+    assertEquals(Optional.empty(), degraded.failure());
+    int persisted = journal().size();
+
+    var again = validate(seq);
+
+    assertTrue(again.hasNoEvents(), "a degraded verdict is a verdict");
+    assertEquals(degraded, again.state().verdicts.get(seq));
+    assertEquals(persisted, journal().size());
+  }
+
+  @Test
   void withSmartAutoRollbackOnlyTheOffendingFileIsUndoneAndTheFeatureIsNotHeld() throws Exception {
     peers.plan = plan(List.of(), List.of(), Optional.of(Plan.SMART));
     long good = checkpoint(Map.of("ok.txt", "fine\n"));
@@ -505,6 +608,33 @@ class ValidatorTest {
     String undone = json(peers.agent.receiveMessage(WAIT)).get("text").asText();
     assertTrue(undone.startsWith("undid [deploy.sh] (back to checkpoint " + good + ")"), undone);
     peers.escalations.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void smartAutoRollbackUndoesTheFilesOfTheCheckpointWithTheCriticalViolationWhenALaterOneWasJudgedFirst() throws Exception {
+    peers.plan = plan(List.of("secrets/**"), List.of(), Optional.of(Plan.SMART));
+    long good = checkpoint(Map.of("ok.txt", "fine\n"));
+    validate(good);
+    assertEquals("valid", awaitVerdict(good).status());
+    long leaked = checkpoint(Map.of("deploy.sh", "export GITHUB_TOKEN=" + TOKEN + "\n"));
+    Files.delete(repo.resolve("deploy.sh"));
+    long later = checkpoint(Map.of("secrets/notes.txt", "not allowed here\n")); // an error, not critical
+    // the later checkpoint's verdict comes first (validations of one feature are not serialised)
+    validate(later);
+    assertEquals("invalid", awaitVerdict(later).status());
+    assertEquals("none", json(peers.agent.receiveMessage(WAIT)).get("action").asText());
+
+    validate(leaked);
+
+    assertEquals("invalid", awaitVerdict(leaked).status());
+    assertEquals(new Rollback(good, List.of("deploy.sh"), "warden (autoRollback: smart)"), peers.asked.receiveMessage(WAIT));
+    JsonNode told = json(peers.agent.receiveMessage(WAIT));
+    assertEquals(leaked, told.get("checkpoint").asLong());
+    assertEquals("rolled back", told.get("action").asText());
+    String undone = json(peers.agent.receiveMessage(WAIT)).get("text").asText();
+    assertTrue(undone.startsWith("undid [deploy.sh] (back to checkpoint " + good + ")"), undone);
+    peers.asked.expectNoMessage(Duration.ofMillis(200));
+    peers.escalations.expectNoMessage(Duration.ofMillis(50));
   }
 
   // ------------------------------------------------------------------ GetVerdict
@@ -753,5 +883,23 @@ class ValidatorTest {
     assertEquals(List.of(Validator.ValidationStarted.class, Validator.FastRulesChecked.class), classes(eventsOf(seq)),
         "run again without starting anew");
     assertTrue(validator.getState().unfinished.isEmpty());
+  }
+
+  @Test
+  void aValidateAfterARestartDoesNotStartAgainWhatRecoveryRunsAgain() throws Exception {
+    peers.planReady = new CompletableFuture<>(); // the validation does not get past its start before the restart
+    long seq = checkpoint(Map.of("ok.txt", "fine\n"));
+    validate(seq);
+    assertTrue(validator.restart().state().unfinished.containsKey(seq));
+
+    var again = validate(seq);
+
+    assertTrue(again.hasNoEvents(), "recovery already runs it again: " + again.events());
+    assertEquals("running", again.state().verdicts.get(seq).status());
+    peers.planReady.complete(null);
+    assertEquals("valid", awaitVerdict(seq).status());
+    assertEquals(List.of(Validator.ValidationStarted.class, Validator.FastRulesChecked.class), classes(eventsOf(seq)));
+    peers.agent.expectNoMessage(Duration.ofMillis(300));
+    assertEquals(List.of(Validator.ValidationStarted.class, Validator.FastRulesChecked.class), classes(eventsOf(seq)), "one run");
   }
 }
