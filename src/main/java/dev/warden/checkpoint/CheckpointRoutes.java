@@ -95,9 +95,15 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
             pathEndOrSingleSlash(() -> get(() -> parameterOptional("offset", offset -> parameterOptional("limit", limit -> {
               int from = (int) numberParam("offset", offset, 0, Integer.MAX_VALUE);
               int size = (int) numberParam("limit", limit, DEFAULT_PAGE, MAX_PAGE);
-              return onSuccess(chain(id).<Checkpoints.Page>ask(replyTo -> new Checkpoints.ListCheckpoints(from, size, replyTo), askTimeout),
-                  page -> completeJson(StatusCodes.OK, new PageView(page.total(), from,
-                      page.checkpoints().stream().map(CheckpointView::fromDomain).toList())));
+              return onSuccess(chain(id).<Checkpoints.Listing>ask(replyTo -> new Checkpoints.ListCheckpoints(from, size, replyTo), askTimeout),
+                  listing -> {
+                    if (listing instanceof Checkpoints.Missing missing) {
+                      throw Rejection.of(missing.kind(), missing.message());
+                    }
+                    Checkpoints.Page page = (Checkpoints.Page) listing;
+                    return completeJson(StatusCodes.OK, new PageView(page.total(), from,
+                        page.checkpoints().stream().map(CheckpointView::fromDomain).toList()));
+                  });
             })))),
             path("compare", () -> get(() -> parameterOptional("from", from -> parameterOptional("to", to -> {
               long a = numberParam("from", Optional.of(from.orElseThrow(() -> Rejection.invalid("from", "is required (0 is the base)"))), 0, Long.MAX_VALUE);
@@ -169,13 +175,11 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
     throw Rejection.of(failed.kind(), failed.message());
   }
 
+  /** The chain's own rule ({@link Snapshotter#restorePathProblem}), here to answer 400 naming {@code paths}. */
   private static void requireRelative(String path) {
-    List<String> segments = List.of(path.split("/"));
-    if (path.isBlank() || path.startsWith("/") || path.contains("\0") || segments.contains("..")) {
-      throw Rejection.invalid("paths", "'" + path + "' must be a path inside the worktree, relative, without '..'");
-    }
-    if (segments.contains(".git")) {
-      throw Rejection.invalid("paths", "'" + path + "' is inside git's own files, which checkpoints never hold");
+    String problem = Snapshotter.restorePathProblem(path);
+    if (problem != null) {
+      throw Rejection.invalid("paths", "'" + path + "' " + problem);
     }
   }
 

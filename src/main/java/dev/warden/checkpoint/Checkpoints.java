@@ -68,7 +68,8 @@ public final class Checkpoints
    */
   public record Promote(String commit, List<String> paths, String by, ActorRef<Outcome> replyTo) implements Command {}
 
-  public record ListCheckpoints(int offset, int limit, ActorRef<Page> replyTo) implements Command {}
+  /** {@code offset} and {@code limit} must not be negative (else {@link Missing} with kind INVALID). */
+  public record ListCheckpoints(int offset, int limit, ActorRef<Listing> replyTo) implements Command {}
 
   public record GetCheckpoint(long seq, ActorRef<Lookup> replyTo) implements Command {}
 
@@ -89,13 +90,16 @@ public final class Checkpoints
 
   public record Failed(Rejection.Kind kind, String message) implements Outcome {}
 
-  public record Page(long total, List<CheckpointRecord> checkpoints) implements CborSerializable {}
+  public sealed interface Listing extends CborSerializable {}
+
+  public record Page(long total, List<CheckpointRecord> checkpoints) implements Listing {}
 
   public sealed interface Lookup extends CborSerializable {}
 
   public record Found(CheckpointRecord checkpoint, List<Snapshotter.FileChange> files) implements Lookup {}
 
-  public record Missing(Rejection.Kind kind, String message) implements Lookup, DiffResult, CompareResult {}
+  /** A read refused: nothing there (NOT_FOUND), bad arguments (INVALID), or git could not answer (CONFLICT). */
+  public record Missing(Rejection.Kind kind, String message) implements Lookup, DiffResult, CompareResult, Listing {}
 
   public sealed interface DiffResult extends CborSerializable {}
 
@@ -235,14 +239,7 @@ public final class Checkpoints
         .onCommand(Start.class, this::onStart)
         .onCommand(Request.class, this::onRequest)
         .onCommand(Rollback.class, this::onRollback)
-        .onCommand(Promote.class, (state, promote) -> {
-          if (state.setup == null) {
-            return Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started"));
-          }
-          pendingPromotions.add(promote);
-          startNextIfIdle(state);
-          return Effect().noReply();
-        })
+        .onCommand(Promote.class, this::onPromote)
         .onCommand(ListCheckpoints.class, this::onList)
         .onCommand(GetCheckpoint.class, this::onGet)
         .onCommand(Diff.class, this::onDiff)
@@ -275,6 +272,10 @@ public final class Checkpoints
   }
 
   private ReplyEffect<Event, State> onRollback(State state, Rollback rollback) {
+    Optional<String> badPath = rollback.paths().flatMap(Checkpoints::pathProblem);
+    if (badPath.isPresent()) {
+      return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.INVALID, badPath.get()));
+    }
     if (state.setup == null) {
       return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started"));
     }
@@ -284,6 +285,42 @@ public final class Checkpoints
     pendingRollbacks.add(rollback);
     startNextIfIdle(state);
     return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onPromote(State state, Promote promote) {
+    // judged on arrival: once the agent is paused, bad input must not be able to fail the cycle (or crash it)
+    if (promote.commit() == null || !ObjectId.isId(promote.commit())) {
+      return Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.INVALID,
+          "commit: '" + promote.commit() + "' is not a commit id (40 hexadecimal digits)"));
+    }
+    Optional<String> badPath = pathProblem(promote.paths());
+    if (badPath.isPresent()) {
+      return Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.INVALID, badPath.get()));
+    }
+    if (state.setup == null) {
+      return Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started"));
+    }
+    pendingPromotions.add(promote);
+    startNextIfIdle(state);
+    return Effect().noReply();
+  }
+
+  /**
+   * Why a rollback's or a promotion's paths cannot be restored, naming the field; the HTTP route
+   * applies the same rules first. An empty list is refused: {@link Snapshotter#restore} would take it
+   * for the whole worktree.
+   */
+  private static Optional<String> pathProblem(List<String> paths) {
+    if (paths.isEmpty()) {
+      return Optional.of("paths: must name at least one path");
+    }
+    for (String path : paths) {
+      String problem = Snapshotter.restorePathProblem(path);
+      if (problem != null) {
+        return Optional.of("paths: '" + path + "' " + problem);
+      }
+    }
+    return Optional.empty();
   }
 
   private void startNextIfIdle(State state) {
@@ -446,9 +483,16 @@ public final class Checkpoints
   }
 
   private ReplyEffect<Event, State> onList(State state, ListCheckpoints list) {
-    int from = Math.min(Math.max(list.offset(), 0), state.checkpoints.size());
-    int to = Math.min(from + Math.max(list.limit(), 0), state.checkpoints.size());
-    return Effect().reply(list.replyTo(), new Page(state.checkpoints.size(), List.copyOf(state.checkpoints.subList(from, to))));
+    if (list.offset() < 0) {
+      return Effect().reply(list.replyTo(), new Missing(Rejection.Kind.INVALID, "offset: must not be negative, was " + list.offset()));
+    }
+    if (list.limit() < 0) {
+      return Effect().reply(list.replyTo(), new Missing(Rejection.Kind.INVALID, "limit: must not be negative, was " + list.limit()));
+    }
+    int size = state.checkpoints.size();
+    int from = Math.min(list.offset(), size);
+    int to = from + Math.min(list.limit(), size - from); // never from + limit: it overflows
+    return Effect().reply(list.replyTo(), new Page(size, List.copyOf(state.checkpoints.subList(from, to))));
   }
 
   private ReplyEffect<Event, State> onGet(State state, GetCheckpoint get) {

@@ -1258,11 +1258,11 @@ public final class Snapshotter implements AutoCloseable {
       selection.add("");
     } else {
       for (String raw : paths.get()) {
-        String p = normalize(raw);
-        if (p == null || p.startsWith(".git/") || p.equals(".git") || p.contains("/.git/") || p.endsWith("/.git")) {
-          throw Rejection.invalid("paths", "'" + raw + "' is not a path inside the worktree");
+        String problem = restorePathProblem(raw);
+        if (problem != null) {
+          throw Rejection.invalid("paths", "'" + raw + "' " + problem);
         }
-        selection.add(p);
+        selection.add(normalize(raw));
       }
     }
     if (selection.contains("")) {
@@ -1508,6 +1508,28 @@ public final class Snapshotter implements AutoCloseable {
 
   static boolean isDotGit(String name) {
     return name.equalsIgnoreCase(".git");
+  }
+
+  /**
+   * Why {@code raw} cannot name files for {@link #restore} to put back, or null when it can: it must
+   * be a non-blank path relative to the worktree, without NUL or a {@code ..} segment, and with no
+   * {@code .git} segment (in any case). The one rule for rollback and promotion paths, applied by
+   * the HTTP route, by {@link Checkpoints} when the command arrives, and here.
+   */
+  static String restorePathProblem(String raw) {
+    if (raw == null || raw.isBlank()) {
+      return "must be a path inside the worktree, relative, without '..'";
+    }
+    String path = normalize(raw);
+    if (path == null) {
+      return "must be a path inside the worktree, relative, without '..'";
+    }
+    for (String part : path.split("/")) {
+      if (isDotGit(part)) {
+        return "is inside git's own files, which checkpoints never hold";
+      }
+    }
+    return null;
   }
 
   /**

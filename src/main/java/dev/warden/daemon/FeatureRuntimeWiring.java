@@ -211,9 +211,11 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
       @Override
       public CompletionStage<Optional<String>> latestCheckpoint() {
         var chain = sharding.entityRefFor(Checkpoints.ENTITY_KEY, featureId);
-        return chain.<Checkpoints.Page>ask(replyTo -> new Checkpoints.ListCheckpoints(Integer.MAX_VALUE, 0, replyTo), askTimeout)
+        return chain.<Checkpoints.Listing>ask(replyTo -> new Checkpoints.ListCheckpoints(Integer.MAX_VALUE, 0, replyTo), askTimeout)
+            .thenApply(Checkpoints.Page.class::cast) // offset and limit are never negative here
             .thenCompose(count -> count.total() == 0 ? CompletableFuture.completedFuture(Optional.<String>empty())
-                : chain.<Checkpoints.Page>ask(replyTo -> new Checkpoints.ListCheckpoints((int) count.total() - 1, 1, replyTo), askTimeout)
+                : chain.<Checkpoints.Listing>ask(replyTo -> new Checkpoints.ListCheckpoints((int) count.total() - 1, 1, replyTo), askTimeout)
+                    .thenApply(Checkpoints.Page.class::cast)
                     .thenApply(last -> Optional.of(last.checkpoints().get(0).commit())));
       }
 

@@ -250,8 +250,12 @@ class CheckpointsTest {
     return changes.stream().map(ChangedFile::path).collect(Collectors.toSet());
   }
 
-  private List<Long> seqs(Checkpoints.Page page) {
-    return page.checkpoints().stream().map(CheckpointRecord::seq).toList();
+  private static Checkpoints.Page page(Checkpoints.Listing listing) {
+    return assertInstanceOf(Checkpoints.Page.class, listing);
+  }
+
+  private List<Long> seqs(Checkpoints.Listing listing) {
+    return page(listing).checkpoints().stream().map(CheckpointRecord::seq).toList();
   }
 
   // ------------------------------------------------------------------ Start
@@ -591,6 +595,45 @@ class CheckpointsTest {
     agent.expectNoMessage(QUIET); // the agent was not even paused
   }
 
+  @Test
+  void aRollbackOfPathsOutsideTheWorktreeIsRefusedAsInvalidBeforeTheAgentIsPausedAndRecordsNothing() throws Exception {
+    start();
+    write("a.txt", "good\n");
+    CheckpointRecord only = checkpoint(Trigger.MANUAL);
+    write("a.txt", "more work\n");
+
+    // (".GIT/config" and "" used to get through: the first as a rollback that restored nothing, the second as a full rollback)
+    List<List<String>> refused = List.of(
+        List.of("../escape"), List.of("src/../../escape"), List.of(worktree.resolve("a.txt").toString()), List.of(".git/config"),
+        List.of("nested/.git/hooks/pre-commit"), List.of(".GIT/config"), List.of(""), List.of("a.txt", "../escape"));
+    for (List<String> paths : refused) {
+      String bad = paths.get(paths.size() - 1);
+      var result = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(1, Optional.of(paths), "alice", replyTo));
+      Checkpoints.Failed failed = failed(result.reply(), Rejection.Kind.INVALID);
+      assertTrue(failed.message().startsWith("paths: '" + bad + "' "), failed.message());
+      assertTrue(result.hasNoEvents());
+    }
+    // an empty list would restore everything: a partial rollback must name what it restores, as over HTTP
+    var none = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(1, Optional.of(List.of()), "alice", replyTo));
+    assertEquals("paths: must name at least one path", failed(none.reply(), Rejection.Kind.INVALID).message());
+    assertTrue(none.hasNoEvents());
+    // the path is judged before the checkpoint is looked up, as the HTTP route does
+    var unknownTarget = run((ActorRef<Checkpoints.Outcome> replyTo) ->
+        new Checkpoints.Rollback(9, Optional.of(List.of("../escape")), "alice", replyTo));
+    assertTrue(failed(unknownTarget.reply(), Rejection.Kind.INVALID).message().startsWith("paths: '../escape' "));
+    assertTrue(unknownTarget.hasNoEvents());
+
+    agent.expectNoMessage(QUIET); // the agent was not even paused
+    assertEquals("more work\n", read("a.txt"));
+    assertEquals(only.commit(), checkpointRef());
+    assertEquals(List.of(only), chain.getState().checkpoints);
+    // and the chain carries on: the next rollback is done as usual
+    var next = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(1, Optional.of(List.of("a.txt")), "alice", replyTo));
+    assertEquals(2, taken(next.reply()).seq());
+    assertEquals("good\n", read("a.txt"));
+    assertEquals("rollback to checkpoint 1", agent.expectMessageClass(AgentLink.PauseForCheckpoint.class, WAIT).reason());
+  }
+
   // ------------------------------------------------------------------ Promote
 
   @Test
@@ -649,6 +692,53 @@ class CheckpointsTest {
     pausedAndResumed("checkpoint");
   }
 
+  @Test
+  void promotingAMalformedCommitIdIsRefusedAsInvalidBeforeTheAgentIsPausedAndRecordsNothing() throws Exception {
+    start();
+    write("a.txt", "agent's version\n");
+    CheckpointRecord only = checkpoint(Trigger.MANUAL);
+
+    for (String commit : new String[] {"not-a-commit", "0123abc", base + "0", "z" + base.substring(1), ""}) {
+      var result = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Promote(commit, List.of("a.txt"), "validator", replyTo));
+      Checkpoints.Failed failed = failed(result.reply(), Rejection.Kind.INVALID);
+      assertTrue(failed.message().startsWith("commit: '" + commit + "' "), failed.message());
+      assertTrue(result.hasNoEvents());
+    }
+
+    agent.expectNoMessage(QUIET); // the agent was not even paused, so it has nothing to wait for
+    assertEquals("agent's version\n", read("a.txt"));
+    assertEquals(List.of(only), chain.getState().checkpoints);
+    // and the chain still answers
+    write("a.txt", "later\n");
+    assertEquals(2, checkpoint(Trigger.MANUAL).seq());
+  }
+
+  @Test
+  void promotingPathsOutsideTheWorktreeIsRefusedAsInvalidBeforeTheAgentIsPausedAndRecordsNothing() throws Exception {
+    start();
+    write("a.txt", "agent's version\n");
+    CheckpointRecord only = checkpoint(Trigger.MANUAL);
+
+    for (List<String> paths : List.of(List.of("../escape"), List.of("/etc/passwd"), List.of("src/.git/config"), List.of("a.txt", ".git"))) {
+      String bad = paths.get(paths.size() - 1);
+      var result = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Promote(base, paths, "validator", replyTo));
+      Checkpoints.Failed failed = failed(result.reply(), Rejection.Kind.INVALID);
+      assertTrue(failed.message().startsWith("paths: '" + bad + "' "), failed.message());
+      assertTrue(result.hasNoEvents());
+    }
+    // no paths would make the whole worktree the shadow commit's
+    var none = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Promote(base, List.of(), "validator", replyTo));
+    assertEquals("paths: must name at least one path", failed(none.reply(), Rejection.Kind.INVALID).message());
+    assertTrue(none.hasNoEvents());
+
+    agent.expectNoMessage(QUIET);
+    assertEquals("agent's version\n", read("a.txt"));
+    assertEquals(only.commit(), checkpointRef());
+    assertEquals(List.of(only), chain.getState().checkpoints);
+    write("a.txt", "later\n");
+    assertEquals(2, checkpoint(Trigger.MANUAL).seq());
+  }
+
   // ------------------------------------------------------------------ ListCheckpoints
 
   @Test
@@ -659,22 +749,51 @@ class CheckpointsTest {
       taken(request(Trigger.MANUAL).reply());
     }
 
-    var firstPage = run((ActorRef<Checkpoints.Page> replyTo) -> new Checkpoints.ListCheckpoints(0, 2, replyTo));
-    assertEquals(3, firstPage.reply().total());
+    var firstPage = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(0, 2, replyTo));
+    assertEquals(3, page(firstPage.reply()).total());
     assertEquals(List.of(1L, 2L), seqs(firstPage.reply()));
-    assertEquals(chain.getState().checkpoints.subList(0, 2), firstPage.reply().checkpoints());
+    assertEquals(chain.getState().checkpoints.subList(0, 2), page(firstPage.reply()).checkpoints());
     assertTrue(firstPage.hasNoEvents());
 
-    var rest = run((ActorRef<Checkpoints.Page> replyTo) -> new Checkpoints.ListCheckpoints(2, 10, replyTo));
+    var rest = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(2, 10, replyTo));
     assertEquals(List.of(3L), seqs(rest.reply()));
-    assertEquals("version 3", show(rest.reply().checkpoints().get(0).commit(), "a.txt"));
+    assertEquals("version 3", show(page(rest.reply()).checkpoints().get(0).commit(), "a.txt"));
 
-    var pastTheEnd = run((ActorRef<Checkpoints.Page> replyTo) -> new Checkpoints.ListCheckpoints(5, 10, replyTo));
+    var pastTheEnd = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(5, 10, replyTo));
     assertEquals(new Checkpoints.Page(3, List.of()), pastTheEnd.reply());
-    var nonsense = run((ActorRef<Checkpoints.Page> replyTo) -> new Checkpoints.ListCheckpoints(-4, -1, replyTo));
-    assertEquals(new Checkpoints.Page(3, List.of()), nonsense.reply());
-    assertTrue(rest.hasNoEvents() && pastTheEnd.hasNoEvents() && nonsense.hasNoEvents());
-    assertEquals(3, nonsense.state().checkpoints.size());
+    assertTrue(rest.hasNoEvents() && pastTheEnd.hasNoEvents());
+    assertEquals(3, pastTheEnd.state().checkpoints.size());
+  }
+
+  @Test
+  void listingWithTheLargestLimitFromAnyOffsetGivesTheRestANegativeOneIsRefusedAndTheChainCarriesOn() throws Exception {
+    start();
+    for (int i = 1; i <= 3; i++) {
+      write("a.txt", "version " + i + "\n");
+      taken(request(Trigger.MANUAL).reply());
+    }
+
+    var rest = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(1, Integer.MAX_VALUE, replyTo));
+    assertEquals(List.of(2L, 3L), seqs(rest.reply()));
+    assertTrue(rest.hasNoEvents());
+    var last = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(2, Integer.MAX_VALUE - 1, replyTo));
+    assertEquals(List.of(3L), seqs(last.reply()));
+    var farOut = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(Integer.MAX_VALUE, Integer.MAX_VALUE, replyTo));
+    assertEquals(new Checkpoints.Page(3, List.of()), farOut.reply());
+
+    // a negative offset or limit is refused, naming it (it used to be taken for 0)
+    for (int[] bad : new int[][] {{-4, 10}, {0, -1}, {Integer.MIN_VALUE, Integer.MIN_VALUE}}) {
+      var refused = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(bad[0], bad[1], replyTo));
+      Checkpoints.Missing missing = assertInstanceOf(Checkpoints.Missing.class, refused.reply());
+      assertEquals(Rejection.Kind.INVALID, missing.kind());
+      assertTrue(missing.message().startsWith(bad[0] < 0 ? "offset: must not be negative" : "limit: must not be negative"), missing.message());
+      assertTrue(refused.hasNoEvents());
+    }
+
+    var first = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(0, 1, replyTo));
+    assertEquals(List.of(1L), seqs(first.reply()));
+    write("a.txt", "version 4\n");
+    assertEquals(4, taken(request(Trigger.MANUAL).reply()).seq());
   }
 
   // ------------------------------------------------------------------ GetCheckpoint
@@ -797,6 +916,28 @@ class CheckpointsTest {
         new Snapshotter.FileChange("a.txt", Snapshotter.FileChange.Kind.DELETED, 0, 1, false),
         new Snapshotter.FileChange("b.txt", Snapshotter.FileChange.Kind.ADDED, 1, 0, false)), sinceBase.files());
     assertTrue(baseToTwo.hasNoEvents());
+  }
+
+  @Test
+  void comparingBackwardsShowsTheWayBack() throws Exception {
+    // documented (api.md, "Compare"): any order is allowed, from=2&to=1 shows what undoing 2 would change
+    start();
+    write("a.txt", "hello\nagain\n");
+    CheckpointRecord first = taken(request(Trigger.MANUAL).reply());
+    write("b.txt", "bee\n");
+    Files.delete(worktree.resolve("a.txt"));
+    CheckpointRecord second = taken(request(Trigger.MANUAL).reply());
+
+    var twoToOne = run((ActorRef<Checkpoints.CompareResult> replyTo) -> new Checkpoints.Compare(2, 1, replyTo));
+
+    Checkpoints.Comparison back = assertInstanceOf(Checkpoints.Comparison.class, twoToOne.reply());
+    assertEquals(second.commit(), back.from());
+    assertEquals(first.commit(), back.to());
+    assertEquals(List.of(
+        new Snapshotter.FileChange("a.txt", Snapshotter.FileChange.Kind.ADDED, 2, 0, false),
+        new Snapshotter.FileChange("b.txt", Snapshotter.FileChange.Kind.DELETED, 0, 1, false)), back.files());
+    assertTrue(back.diff().contains("+++ b/a.txt") && back.diff().contains("-bee"), back.diff());
+    assertTrue(twoToOne.hasNoEvents());
   }
 
   @Test
