@@ -220,7 +220,13 @@ public final class Watchdog
             classifier == null ? 0 : classifier.diskUsageBytes(), pending.size())))
         .onCommand(Stop.class, (state, stop) -> {
           closeRegistration();
-          return Effect().stop().thenReply(stop.replyTo(), s -> Done.getInstance());
+          timers.cancel("quiet");
+          timers.cancel("max-delay");
+          if (pending.isEmpty() || state.setup == null) {
+            return Effect().stop().thenReply(stop.replyTo(), s -> Done.getInstance());
+          }
+          // changes still in their quiet window go into the change log before the watchdog stops
+          return Effect().persist(takePending(state)).thenStop().thenReply(stop.replyTo(), s -> Done.getInstance());
         });
     return builder.build();
   }
@@ -386,6 +392,18 @@ public final class Watchdog
     Path worktree = Path.of(state.setup.worktree());
     List<WatchHub.PathChange> lasts = pending.values().stream().map(p -> p.last).toList();
     List<String> paths = ChangeClassifier.worktreePaths(worktree, lasts);
+    ChangesRecorded batch = takePending(state);
+    return Effect().persist(batch)
+        .thenRun(s -> {
+          dev.warden.metrics.WardenMetrics.get(context.getSystem()).changeBatchRecorded();
+          peers().requestCheckpoint(Trigger.DEBOUNCE, paths, batch.fullScan());
+        })
+        .thenNoReply();
+  }
+
+  /** The pending changes as one batch for the change log; pending is empty afterwards. */
+  private ChangesRecorded takePending(State state) {
+    Path worktree = Path.of(state.setup.worktree());
     List<RecordedChange> recorded = new ArrayList<>();
     for (Pending p : pending.values()) {
       if (recorded.size() >= MAX_RECORDED_PATHS) {
@@ -399,12 +417,7 @@ public final class Watchdog
     boolean fullScan = fullScanNeeded || truncated;
     pending.clear();
     fullScanNeeded = false;
-    return Effect().persist(new ChangesRecorded(featureId, recorded, truncated, fullScan, Instant.now()))
-        .thenRun(s -> {
-          dev.warden.metrics.WardenMetrics.get(context.getSystem()).changeBatchRecorded();
-          peers().requestCheckpoint(Trigger.DEBOUNCE, paths, fullScan);
-        })
-        .thenNoReply();
+    return new ChangesRecorded(featureId, recorded, truncated, fullScan, Instant.now());
   }
 
   @Override

@@ -385,6 +385,31 @@ class WatchdogTest {
   }
 
   @Test
+  void changesStillInTheirQuietWindowAreRecordedWhenTheWatchdogStops() throws Exception {
+    String slowId = id + "-quiet";
+    var patient = EventSourcedBehaviorTestKit.<Watchdog.Command, Watchdog.Event, Watchdog.State>create(testKit.system(),
+        Watchdog.create(slowId, hub, featureId -> peers, new WatchdogSettings(Duration.ofSeconds(60), Duration.ofSeconds(120),
+            Duration.ofMillis(500)), blocking));
+    patient.<Done>runCommand(replyTo -> new Watchdog.Start(
+        new Watchdog.WatchSetup(slowId, worktree.toString(), admin.toString(), common.toString(), QUOTA), replyTo));
+    checkpoints.expectMessage(PATIENCE, new CheckpointAsked(Trigger.DEBOUNCE, List.of(), true));
+    Files.writeString(worktree.resolve("late.txt"), "written just before the daemon stopped\n");
+    long deadline = System.nanoTime() + PATIENCE.toNanos();
+    while (patient.<Watchdog.WatchStatus>runCommand(Watchdog.GetStatus::new).reply().pendingPaths() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+
+    TestProbe<Done> stopped = testKit.createTestProbe();
+    assertThrows(AssertionError.class, () -> patient.runCommand(new Watchdog.Stop(stopped.ref())));
+    stopped.expectMessage(Done.getInstance());
+
+    List<Watchdog.ChangesRecorded> batches = patient.persistenceTestKit().persistedInStorage(Watchdog.ENTITY_KEY.name() + "|" + slowId)
+        .stream().filter(Watchdog.ChangesRecorded.class::isInstance).map(Watchdog.ChangesRecorded.class::cast).toList();
+    assertEquals(List.of("late.txt"), batches.stream().flatMap(b -> b.changes().stream()).map(Watchdog.RecordedChange::path)
+        .filter(path -> !path.startsWith("/")).toList(), "the change log has the last write: " + batches);
+  }
+
+  @Test
   void stoppingBeforeTheWatchIsSetUpLeavesNoWatchBehind() throws Exception {
     CountDownLatch gate = new CountDownLatch(1);
     CountDownLatch ran = new CountDownLatch(1);
