@@ -101,6 +101,22 @@ public final class ChangeClassifier {
     return List.of(adminDir, commonDir, commonDir.resolve("hooks"), commonDir.resolve("info"));
   }
 
+  /**
+   * Whether a change belongs in this feature's change log. The top level of the repository's common
+   * git dir is watched only for its config (and the hooks and info directories): its other files (the
+   * user's own index and HEAD, packed-refs, COMMIT_EDITMSG, locks) change with the user's checkout and
+   * every other worktree of the repository, Warden's own checkpoint refs included, so they are nobody's
+   * feature in particular. The feature's own git activity is in its admin dir, which is recorded.
+   */
+  public boolean isOwnChange(Path path) {
+    Path parent = path.getParent();
+    if (parent != null && parent.equals(commonDir)) {
+      String name = path.getFileName().toString();
+      return name.equals("config") || PROTECTED_DIRS.contains(name);
+    }
+    return true;
+  }
+
   /** Walks the worktree once (skipping nested {@code .git}) to learn sizes and the executables already there. */
   public void initialScan() {
     sizes.clear();

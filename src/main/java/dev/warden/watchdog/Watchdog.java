@@ -329,7 +329,12 @@ public final class Watchdog
       beforeReady.addAll(seen.changes());
       return Effect().noReply();
     }
+    boolean recorded = false;
     for (WatchHub.PathChange change : seen.changes()) {
+      if (!classifier.isOwnChange(change.path())) {
+        continue;
+      }
+      recorded = true;
       Pending p = pending.computeIfAbsent(change.path(), path -> new Pending());
       if (p.first == null) {
         p.first = change.at();
@@ -337,10 +342,13 @@ public final class Watchdog
       p.last = change;
       p.count++;
     }
-    timers.startSingleTimer("quiet", new Flush(), settings.quietWindow());
-    if (!timers.isTimerActive("max-delay")) {
-      timers.startSingleTimer("max-delay", new Flush(), settings.maxDelay());
+    if (recorded) {
+      timers.startSingleTimer("quiet", new Flush(), settings.quietWindow());
+      if (!timers.isTimerActive("max-delay")) {
+        timers.startSingleTimer("max-delay", new Flush(), settings.maxDelay());
+      }
     }
+    // every change is still judged: the repository's config and hooks are everyone's business
     List<ChangeClassifier.Violation> found = classifier.classify(seen.changes());
     if (found.isEmpty()) {
       return Effect().noReply();

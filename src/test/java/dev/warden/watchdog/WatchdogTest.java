@@ -292,6 +292,25 @@ class WatchdogTest {
     }
   }
 
+  @Test
+  void theUsersOwnGitActivityInTheRepositoryIsNotInTheFeaturesChangeLog() throws IOException {
+    start(setup);
+
+    // the user commits in their own checkout: the common git dir's index, HEAD, COMMIT_EDITMSG... change
+    Files.writeString(repo.resolve("user.txt"), "the user's own work\n");
+    GitRepos.git(repo, "add", "user.txt");
+    GitRepos.git(repo, "-c", "user.email=u@example.com", "-c", "user.name=User", "commit", "-q", "-m", "user work");
+    GitRepos.git(repo, "pack-refs", "--all");
+    Files.writeString(worktree.resolve("after-user.txt"), "x");
+
+    awaitEvent(Watchdog.ChangesRecorded.class, b -> recorded(b, "after-user.txt").isPresent(), "a change batch with after-user.txt");
+    List<String> paths = events(Watchdog.ChangesRecorded.class).stream().flatMap(b -> b.changes().stream())
+        .map(Watchdog.RecordedChange::path).toList();
+    assertTrue(paths.stream().noneMatch(path -> Path.of(path).isAbsolute() && Path.of(path).getParent().equals(common)),
+        "the repository's top-level files are not this feature's changes: " + paths);
+    assertNoViolations();
+  }
+
   // ---- violations (ChangesSeen persisting ViolationsDetected) ----
 
   @Test
