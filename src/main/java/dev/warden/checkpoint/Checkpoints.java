@@ -151,6 +151,9 @@ public final class Checkpoints
 
   private record PauseAnswered(Cycle cycle, AgentLink.PauseOutcome outcome) implements Command {}
 
+  /** The chain's Start did not come within start-wait: what waited for it is refused. */
+  private record StartWaitOver() implements Command {}
+
   private record CaptureDone(Cycle cycle, AgentLink.PauseOutcome pause, Snapshotter.Capture capture, List<String> restored)
       implements Command {}
 
@@ -194,6 +197,9 @@ public final class Checkpoints
   private final List<Rollback> pendingRollbacks = new ArrayList<>();
   private final List<Promote> pendingPromotions = new ArrayList<>();
   private int capturesSinceFullScan;
+  /** Commands that came before the chain's Start are stashed until it comes, or until start-wait is over. */
+  private boolean startWaitScheduled;
+  private boolean startWaitOver;
 
   public static Behavior<Command> create(String featureId, Function<String, CheckpointPeers> peers, CheckpointSettings settings, Executor blocking) {
     return Behaviors.setup(context -> new Checkpoints(featureId, context, peers, settings, blocking));
@@ -247,18 +253,43 @@ public final class Checkpoints
         .onCommand(Stop.class, this::onStop)
         .onCommand(PauseAnswered.class, this::onPauseAnswered)
         .onCommand(CaptureDone.class, this::onCaptureDone)
-        .onCommand(CaptureFailed.class, this::onCaptureFailed);
+        .onCommand(CaptureFailed.class, this::onCaptureFailed)
+        .onCommand(StartWaitOver.class, (state, over) -> {
+          startWaitOver = true;
+          return Effect().noReply().thenUnstashAll();
+        });
     return builder.build();
+  }
+
+  /**
+   * A command that needs the chain, arriving before its Start (a feature just created: the daemon
+   * starts the chain right after recording it), waits for the Start — for {@code start-wait} at most.
+   * Empty when the chain is started, or the wait is over and the command is to be refused.
+   */
+  private Optional<ReplyEffect<Event, State>> awaitStart(State state) {
+    if (state.setup != null || startWaitOver) {
+      return Optional.empty();
+    }
+    if (!startWaitScheduled) {
+      startWaitScheduled = true;
+      context.scheduleOnce(settings.startWait(), context.getSelf(), new StartWaitOver());
+    }
+    return Optional.of(Effect().stash());
   }
 
   private ReplyEffect<Event, State> onStart(State state, Start start) {
     if (start.setup().equals(state.setup)) {
       return Effect().reply(start.replyTo(), Done.getInstance());
     }
-    return Effect().persist(new ChainStarted(start.setup(), Instant.now())).thenReply(start.replyTo(), s -> Done.getInstance());
+    return Effect().persist(new ChainStarted(start.setup(), Instant.now()))
+        .thenReply(start.replyTo(), s -> Done.getInstance()).thenUnstashAll();
   }
 
   private ReplyEffect<Event, State> onRequest(State state, Request request) {
+    Optional<ReplyEffect<Event, State>> waiting = awaitStart(state);
+    if (waiting.isPresent()) {
+      return waiting.get();
+    }
     if (state.setup == null) {
       return Effect().reply(request.replyTo(), new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started"));
     }
@@ -275,6 +306,10 @@ public final class Checkpoints
     Optional<String> badPath = rollback.paths().flatMap(Checkpoints::pathProblem);
     if (badPath.isPresent()) {
       return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.INVALID, badPath.get()));
+    }
+    Optional<ReplyEffect<Event, State>> waiting = awaitStart(state);
+    if (waiting.isPresent()) {
+      return waiting.get();
     }
     if (state.setup == null) {
       return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started"));
@@ -296,6 +331,10 @@ public final class Checkpoints
     Optional<String> badPath = pathProblem(promote.paths());
     if (badPath.isPresent()) {
       return Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.INVALID, badPath.get()));
+    }
+    Optional<ReplyEffect<Event, State>> waiting = awaitStart(state);
+    if (waiting.isPresent()) {
+      return waiting.get();
     }
     if (state.setup == null) {
       return Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started"));

@@ -80,7 +80,7 @@ class CheckpointsTest {
     return t;
   });
 
-  private static final CheckpointSettings SETTINGS = new CheckpointSettings(10, 1 << 20, 100);
+  private static final CheckpointSettings SETTINGS = new CheckpointSettings(10, 1 << 20, 100, Duration.ofMillis(500));
 
   @TempDir Path tmp;
   private String id;
@@ -283,7 +283,23 @@ class CheckpointsTest {
   }
 
   @Test
-  void commandsBeforeTheChainIsStartedAreRefusedRecordNothingAndNeverPauseTheAgent() {
+  void aCheckpointAskedForWhileTheChainIsStillBeingStartedIsTakenOnceItStarts() throws Exception {
+    // a feature just created: the daemon starts its chain right after, and an agent may be quicker
+    chain = chainWith(new CheckpointSettings(10, 1 << 20, 100, Duration.ofSeconds(60)));
+    write("a.txt", "written at once\n");
+    TestProbe<Checkpoints.Outcome> asker = testKit.createTestProbe();
+    assertTrue(chain.runCommand(new Checkpoints.Request(Trigger.MANUAL, List.of(), true, asker.ref())).hasNoEvents());
+    asker.expectNoMessage(QUIET);
+
+    start();
+
+    CheckpointRecord record = taken(asker.expectMessageClass(Checkpoints.Outcome.class, WAIT));
+    assertEquals(1, record.seq());
+    assertTrue(GitRepos.git(repo, "show", record.commit() + ":a.txt").contains("written at once"));
+  }
+
+  @Test
+  void commandsBeforeTheChainIsStartedAreRefusedOnceTheStartWaitIsOverAndRecordNothing() {
     var request = request(Trigger.MANUAL);
     assertTrue(failed(request.reply(), Rejection.Kind.CONFLICT).message().contains("is not started"));
     var rollback = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(0, Optional.empty(), "alice", replyTo));
@@ -441,7 +457,7 @@ class CheckpointsTest {
 
   @Test
   void aChangeTheWatcherDidNotReportIsPickedUpByThePeriodicFullScan() throws Exception {
-    chain = chainWith(new CheckpointSettings(2, 1 << 20, 100));
+    chain = chainWith(new CheckpointSettings(2, 1 << 20, 100, Duration.ofMillis(500)));
     start();
     write("a.txt", "start\n");
     CheckpointRecord first = taken(request(Trigger.MANUAL).reply()); // a full scan
@@ -465,7 +481,7 @@ class CheckpointsTest {
 
   @Test
   void aCheckpointWithMoreChangesThanAreKeptListsTheFirstOnesAndSaysSo() throws Exception {
-    chain = chainWith(new CheckpointSettings(10, 1 << 20, 2));
+    chain = chainWith(new CheckpointSettings(10, 1 << 20, 2, Duration.ofMillis(500)));
     start();
     write("one.txt", "1\n");
     write("two.txt", "2\n");
@@ -862,7 +878,7 @@ class CheckpointsTest {
 
   @Test
   void aDiffLongerThanTheLimitIsCutAndSaysSo() throws Exception {
-    chain = chainWith(new CheckpointSettings(10, 200, 100));
+    chain = chainWith(new CheckpointSettings(10, 200, 100, Duration.ofMillis(500)));
     start();
     write("big.txt", "a line of the big file\n".repeat(100));
     taken(request(Trigger.MANUAL).reply());
