@@ -30,6 +30,8 @@ export function featuresView() {
     pager);
 
   const rows = new Map(); // id → tr on screen
+  let drawnKey = ''; // the list's length and the ids on screen, as last drawn
+  const keyOf = (list) => `${list.length}:${list.slice(view.page * view.size, (view.page + 1) * view.size).map((f) => f.id).join(' ')}`;
 
   const filtered = () => {
     const text = view.text.toLowerCase();
@@ -59,6 +61,7 @@ export function featuresView() {
     const pages = Math.max(1, Math.ceil(list.length / view.size));
     view.page = Math.min(view.page, pages - 1);
     const shown = list.slice(view.page * view.size, (view.page + 1) * view.size);
+    drawnKey = keyOf(list);
     rows.clear();
     replace(tbody, shown.length ? shown.map((f) => {
       const tr = row(f);
@@ -101,7 +104,9 @@ export function featuresView() {
         membershipChanged = true; // a new feature, or one that now matches the filter
       }
     }
-    if (membershipChanged) draw();
+    // a feature off this page changed: redraw only if the page's rows or the count would change, not on
+    // every event of a feature on another page (that replaced the rows under the pointer several times a second)
+    if (membershipChanged && keyOf(filtered()) !== drawnKey) draw();
     else if (change.features.size) drawSummary();
   });
   // agent connections are not on the feed: re-read the page's every 20 s
