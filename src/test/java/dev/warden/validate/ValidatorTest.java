@@ -350,7 +350,8 @@ class ValidatorTest {
     peers.plan = plan(List.of("secrets/**"), List.of(), Optional.empty());
     long seq = checkpoint(Map.of("ok.txt", "fine\n", "secrets/notes.txt", "not allowed here\n"));
 
-    assertEquals(1, validate(seq).events().size());
+    // the command records the start at once; the rules' result may already be in by the time the testkit looks
+    assertInstanceOf(Validator.ValidationStarted.class, validate(seq).events().get(0));
     Validator.VerdictRecord verdict = awaitVerdict(seq);
 
     assertEquals("invalid", verdict.status());
