@@ -1,5 +1,9 @@
 package dev.warden.daemon;
 
+import static dev.warden.testing.HeadlessChromium.consoleErrors;
+import static dev.warden.testing.HeadlessChromium.js;
+import static dev.warden.testing.HeadlessChromium.screenshot;
+import static dev.warden.testing.HeadlessChromium.signIn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -9,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
 import dev.warden.testing.GitRepos;
+import dev.warden.testing.HeadlessChromium;
 import dev.warden.testing.RunningDaemon;
 import dev.warden.testing.ScriptedAgent;
 import java.io.File;
@@ -53,8 +58,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 class DashboardBrowserIT {
 
   /** Debian's paths; the properties exist to try the skip (-Dwarden.test.chromium=/nonexistent). */
-  private static final Path CHROMIUM = Path.of(System.getProperty("warden.test.chromium", "/usr/bin/chromium"));
-  private static final Path CHROMEDRIVER = Path.of(System.getProperty("warden.test.chromedriver", "/usr/bin/chromedriver"));
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   /** Agent-controlled text that would run script if the page ever parsed it as HTML. */
@@ -66,20 +69,7 @@ class DashboardBrowserIT {
   /** Per test, not per class: a skipped test then counts as skipped in the report, not as nothing run. */
   @BeforeEach
   void aBrowserIsInstalled() {
-    boolean present = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
-    if (!present) {
-      String missing = (Files.isExecutable(CHROMIUM) ? "" : CHROMIUM + " ") + (Files.isExecutable(CHROMEDRIVER) ? "" : CHROMEDRIVER);
-      System.err.println("""
-
-          ************************************************************************************
-          * DashboardBrowserIT SKIPPED: no headless browser. It needs /usr/bin/chromium and  *
-          * /usr/bin/chromedriver (Debian: apt-get install chromium chromium-driver; .ci/run  *
-          * installs them). The dashboard was NOT tested in a browser in this run.            *
-          ************************************************************************************
-          """ + "missing: " + missing + "\n");
-    }
-    Assumptions.assumeTrue(present, "DashboardBrowserIT needs " + CHROMIUM + " and " + CHROMEDRIVER
-        + " (apt-get install chromium chromium-driver)");
+    HeadlessChromium.assumeInstalled("DashboardBrowserIT", "The dashboard");
   }
 
   @Test
@@ -110,7 +100,7 @@ class DashboardBrowserIT {
       }
       assertEquals("proposed", ApprovalFlowContract.proposal(daemon, "login-fix.1").get("status").asText());
 
-      WebDriver browser = browser();
+      WebDriver browser = HeadlessChromium.start(tmp.resolve("chromium-profile"), "chromedriver.log");
       try {
         // the live parts of the page are redrawn as events arrive: look elements up again rather than fail on a stale one
         WebDriverWait wait = new WebDriverWait(browser, WAIT);
@@ -191,11 +181,11 @@ class DashboardBrowserIT {
 
         assertEquals("never reloaded", js(browser, "return window.__wardenMarker"), "the page was reloaded");
         assertNull(js(browser, "return window.pwned === undefined ? null : String(window.pwned)"));
-        List<String> errors = consoleErrors(browser);
+        List<String> errors = consoleErrors(browser, message -> message.contains("/approve") && message.contains("403"));
         assertTrue(errors.isEmpty(), "the browser console shows errors: " + errors);
       } catch (AssertionError | RuntimeException e) {
         screenshot(browser, "dashboard-failure.png");
-        System.err.println("browser console: " + consoleErrors(browser));
+        System.err.println("browser console: " + consoleErrors(browser, message -> message.contains("/approve") && message.contains("403")));
         throw e;
       } finally {
         browser.quit();
@@ -251,8 +241,8 @@ class DashboardBrowserIT {
 
   /**
    * 10,000 events in the tab (the most it keeps): the feed page draws only the rows in view, here and
-   * scrolled to the oldest. The events are put straight into the page's store: making 10,000 real ones
-   * would take minutes.
+   * scrolled to the oldest. The events are put straight into the page's store here; DashboardScaleBrowserIT
+   * does the same with 10,000 real events and 200 real features.
    */
   private static void tenThousandEventsKeepTheDomSmall(WebDriver browser, WebDriverWait wait) {
     js(browser, """
@@ -273,63 +263,5 @@ class DashboardBrowserIT {
     drawn = browser.findElements(By.cssSelector(".feed-list .vrow")).size();
     assertTrue(drawn < 100, drawn + " feed rows in the DOM at the bottom");
     screenshot(browser, "dashboard-feed.png");
-  }
-
-  private static void signIn(WebDriver browser, WebDriverWait wait, String token) {
-    WebElement input = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token-input")));
-    input.sendKeys(token);
-    browser.findElement(By.id("token-submit")).click();
-    wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("view")));
-    wait.until(ExpectedConditions.textToBe(By.id("conn"), "live"));
-  }
-
-  /** Chromium as installed by Debian, through its matching driver; nothing is downloaded. */
-  private WebDriver browser() throws IOException {
-    System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
-    Path profile = Files.createDirectories(tmp.resolve("chromium-profile"));
-    Path target = Files.createDirectories(Path.of("target"));
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(CHROMEDRIVER.toFile())
-        .usingAnyFreePort()
-        .withLogFile(new File(target.resolve("chromedriver.log").toString()))
-        .build();
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM.toFile());
-    options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-        "--window-size=1440,1000", "--user-data-dir=" + profile);
-    LoggingPreferences logs = new LoggingPreferences();
-    logs.enable(LogType.BROWSER, Level.ALL);
-    options.setCapability("goog:loggingPrefs", logs);
-    return new ChromeDriver(service, options);
-  }
-
-  private static Object js(WebDriver browser, String script) {
-    return ((JavascriptExecutor) browser).executeScript(script);
-  }
-
-  private static void screenshot(WebDriver browser, String name) {
-    try {
-      Path target = Files.createDirectories(Path.of("target"));
-      Files.write(target.resolve(name), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
-    } catch (IOException | RuntimeException e) {
-      System.err.println("cannot keep the screenshot " + name + ": " + e);
-    }
-  }
-
-  /**
-   * Errors in the browser's console: script errors and Content-Security-Policy refusals. The 403 the
-   * viewer's approve got is expected (the browser logs every failed request).
-   */
-  private static List<String> consoleErrors(WebDriver browser) {
-    try {
-      return browser.manage().logs().get(LogType.BROWSER).getAll().stream()
-          .filter(entry -> entry.getLevel().intValue() >= Level.SEVERE.intValue())
-          .map(LogEntry::getMessage)
-          .filter(message -> !(message.contains("/approve") && message.contains("403")))
-          .collect(Collectors.toList());
-    } catch (RuntimeException e) {
-      return List.of("cannot read the console: " + e);
-    }
   }
 }

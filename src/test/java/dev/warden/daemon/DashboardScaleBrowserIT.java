@@ -1,5 +1,9 @@
 package dev.warden.daemon;
 
+import static dev.warden.testing.HeadlessChromium.consoleErrors;
+import static dev.warden.testing.HeadlessChromium.js;
+import static dev.warden.testing.HeadlessChromium.screenshot;
+import static dev.warden.testing.HeadlessChromium.signIn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.warden.testing.FeedClient;
 import dev.warden.testing.FeedProbe;
 import dev.warden.testing.GitRepos;
+import dev.warden.testing.HeadlessChromium;
 import dev.warden.testing.RunningDaemon;
 import java.io.File;
 import java.io.IOException;
@@ -64,8 +69,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  */
 class DashboardScaleBrowserIT {
 
-  private static final Path CHROMIUM = Path.of(System.getProperty("warden.test.chromium", "/usr/bin/chromium"));
-  private static final Path CHROMEDRIVER = Path.of(System.getProperty("warden.test.chromedriver", "/usr/bin/chromedriver"));
   /** Generous: the machine has two shared cores and is often busy with other builds. */
   private static final Duration WAIT = Duration.ofSeconds(60);
 
@@ -86,20 +89,7 @@ class DashboardScaleBrowserIT {
   /** Per test, not per class: a skipped test then counts as skipped in the report, not as nothing run. */
   @BeforeEach
   void aBrowserIsInstalled() {
-    boolean present = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
-    if (!present) {
-      String missing = (Files.isExecutable(CHROMIUM) ? "" : CHROMIUM + " ") + (Files.isExecutable(CHROMEDRIVER) ? "" : CHROMEDRIVER);
-      System.err.println("""
-
-          ************************************************************************************
-          * DashboardScaleBrowserIT SKIPPED: no headless browser. It needs /usr/bin/chromium *
-          * and /usr/bin/chromedriver (Debian: apt-get install chromium chromium-driver;      *
-          * .ci/run installs them). The dashboard's scale was NOT tested in a browser.        *
-          ************************************************************************************
-          """ + "missing: " + missing + "\n");
-    }
-    Assumptions.assumeTrue(present, "DashboardScaleBrowserIT needs " + CHROMIUM + " and " + CHROMEDRIVER
-        + " (apt-get install chromium chromium-driver)");
+    HeadlessChromium.assumeInstalled("DashboardScaleBrowserIT", "The dashboard's scale");
   }
 
   @Test
@@ -120,7 +110,7 @@ class DashboardScaleBrowserIT {
       JsonNode listed = daemon.get("/api/v1/features", RunningDaemon.VIEWER).json().get("features");
       assertEquals(FEATURES, listed.size(), "the API lists every feature created");
 
-      WebDriver browser = browser();
+      WebDriver browser = HeadlessChromium.start(tmp.resolve("chromium-profile"), "chromedriver-scale.log");
       try {
         // parts of the page are redrawn as events arrive: look elements up again rather than fail on a stale one
         WebDriverWait wait = new WebDriverWait(browser, WAIT);
@@ -252,14 +242,14 @@ class DashboardScaleBrowserIT {
         featurePageRenders(browser, wait, daemon, wanted);
 
         assertEquals("never reloaded", js(browser, "return window.__wardenMarker"), "the page was reloaded");
-        List<String> errors = consoleErrors(browser);
+        List<String> errors = consoleErrors(browser, message -> false);
         assertTrue(errors.isEmpty(), "the browser console shows errors: " + errors);
         System.out.printf("dashboard scale IT: %d features created in %d ms (%d threads, %d repositories); %d events written in %d ms"
                 + " (%d writers); the tab had them all %d ms after the last write; %d feed rows and %d elements in the page; test took %d ms%n",
             FEATURES, createMs, CREATORS, REPOSITORIES, EVENTS, writeMs, WRITERS, heldMs, drawn, elements, millisSince(testStart));
       } catch (AssertionError | RuntimeException e) {
         screenshot(browser, "dashboard-scale-failure.png");
-        System.err.println("browser console: " + consoleErrors(browser));
+        System.err.println("browser console: " + consoleErrors(browser, message -> false));
         throw e;
       } finally {
         browser.quit();
@@ -357,59 +347,5 @@ class DashboardScaleBrowserIT {
 
   private static long millisSince(long start) {
     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-  }
-
-  private static void signIn(WebDriver browser, WebDriverWait wait, String token) {
-    WebElement input = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token-input")));
-    input.sendKeys(token);
-    browser.findElement(By.id("token-submit")).click();
-    wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("view")));
-    wait.until(ExpectedConditions.textToBe(By.id("conn"), "live"));
-  }
-
-  /** Chromium as installed by Debian, through its matching driver; nothing is downloaded. */
-  private WebDriver browser() throws IOException {
-    System.setProperty("webdriver.chrome.driver", CHROMEDRIVER.toString());
-    Path profile = Files.createDirectories(tmp.resolve("chromium-profile"));
-    Path target = Files.createDirectories(Path.of("target"));
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(CHROMEDRIVER.toFile())
-        .usingAnyFreePort()
-        .withLogFile(new File(target.resolve("chromedriver-scale.log").toString()))
-        .build();
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM.toFile());
-    options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-        "--window-size=1440,1000", "--user-data-dir=" + profile);
-    LoggingPreferences logs = new LoggingPreferences();
-    logs.enable(LogType.BROWSER, Level.ALL);
-    options.setCapability("goog:loggingPrefs", logs);
-    return new ChromeDriver(service, options);
-  }
-
-  private static Object js(WebDriver browser, String script) {
-    return ((JavascriptExecutor) browser).executeScript(script);
-  }
-
-  private static void screenshot(WebDriver browser, String name) {
-    try {
-      Path target = Files.createDirectories(Path.of("target"));
-      Files.write(target.resolve(name), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
-    } catch (IOException | RuntimeException e) {
-      System.err.println("cannot keep the screenshot " + name + ": " + e);
-    }
-  }
-
-  /** Errors in the browser's console: script errors, failed requests, Content-Security-Policy refusals. */
-  private static List<String> consoleErrors(WebDriver browser) {
-    try {
-      return browser.manage().logs().get(LogType.BROWSER).getAll().stream()
-          .filter(entry -> entry.getLevel().intValue() >= Level.SEVERE.intValue())
-          .map(LogEntry::getMessage)
-          .collect(Collectors.toList());
-    } catch (RuntimeException e) {
-      return List.of("cannot read the console: " + e);
-    }
   }
 }
