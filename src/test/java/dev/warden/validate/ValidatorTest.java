@@ -431,15 +431,21 @@ class ValidatorTest {
     assertTrue(validator.getState().unfinished.isEmpty());
   }
 
+  /** A validator whose plan has a check, on a pool of one slot that a long job holds until {@code release}. */
+  private CountDownLatch withTheOnlyCheckSlotTaken(CheckPool single) throws Exception {
+    validator = EventSourcedBehaviorTestKit.create(testKit.system(), Validator.create(id, featureId -> peers, services(single)));
+    peers.plan = plan(List.of(), List.of(noBadFile()), Optional.empty());
+    CountDownLatch release = new CountDownLatch(1);
+    single.submit(CheckPriority.FINAL, () -> release.await(60, TimeUnit.SECONDS));
+    await("the only slot taken", () -> single.stats().running() == 1);
+    return release;
+  }
+
   @Test
   void aValidateForACheckpointWhoseChecksAreQueuedStartsNothing() throws Exception {
     CheckPool single = new CheckPool(1, 0);
     try {
-      validator = EventSourcedBehaviorTestKit.create(testKit.system(), Validator.create(id, featureId -> peers, services(single)));
-      peers.plan = plan(List.of(), List.of(noBadFile()), Optional.empty());
-      CountDownLatch release = new CountDownLatch(1);
-      single.submit(CheckPriority.FINAL, () -> release.await(60, TimeUnit.SECONDS));
-      await("the only slot taken", () -> single.stats().running() == 1);
+      CountDownLatch release = withTheOnlyCheckSlotTaken(single);
       long seq = checkpoint(Map.of("ok.txt", "fine\n"));
       validate(seq);
       awaitEvent(Validator.ChecksQueued.class, seq, e -> true);
@@ -496,11 +502,7 @@ class ValidatorTest {
   void aFullCheckPoolLeavesTheVerdictQueuedAndRunsTheChecksOnceASlotFrees() throws Exception {
     CheckPool single = new CheckPool(1, 0);
     try {
-      validator = EventSourcedBehaviorTestKit.create(testKit.system(), Validator.create(id, featureId -> peers, services(single)));
-      peers.plan = plan(List.of(), List.of(noBadFile()), Optional.empty());
-      CountDownLatch release = new CountDownLatch(1);
-      single.submit(CheckPriority.FINAL, () -> release.await(60, TimeUnit.SECONDS));
-      await("the only slot taken", () -> single.stats().running() == 1);
+      CountDownLatch release = withTheOnlyCheckSlotTaken(single);
       long seq = checkpoint(Map.of("ok.txt", "fine\n"));
 
       validate(seq);
