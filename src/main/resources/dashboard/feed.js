@@ -250,6 +250,13 @@ export function summary(e) {
       for (const key of ['proposalId', 'reason', 'verdict', 'commit', 'description', 'text', 'answer']) {
         if (typeof d[key] === 'string' || typeof d[key] === 'number') parts.push(`${key === 'proposalId' ? '' : key + ' '}${d[key]}`);
       }
+      // a type this page does not know yet: its first few plain facts rather than nothing
+      if (!parts.length) {
+        for (const [key, value] of Object.entries(d)) {
+          if (key === 'by' || parts.length === 3) continue;
+          if (['string', 'number', 'boolean'].includes(typeof value)) parts.push(`${key} ${String(value).slice(0, 80)}`);
+        }
+      }
       return parts.join(' · ') + by;
     }
   }
