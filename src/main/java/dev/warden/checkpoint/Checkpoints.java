@@ -262,13 +262,16 @@ public final class Checkpoints
   }
 
   /**
-   * A command that needs the chain, arriving before its Start (a feature just created: the daemon
-   * starts the chain right after recording it), waits for the Start — for {@code start-wait} at most.
-   * Empty when the chain is started, or the wait is over and the command is to be refused.
+   * Empty when the chain is started. Otherwise a command that needs it waits for its Start (a feature
+   * just created: the daemon starts the chain right after recording it) — stashed, for
+   * {@code start-wait} at most — and is refused once that wait is over.
    */
-  private Optional<ReplyEffect<Event, State>> awaitStart(State state) {
-    if (state.setup != null || startWaitOver) {
+  private Optional<ReplyEffect<Event, State>> unlessStarted(State state, ActorRef<Outcome> replyTo) {
+    if (state.setup != null) {
       return Optional.empty();
+    }
+    if (startWaitOver) {
+      return Optional.of(Effect().reply(replyTo, new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started")));
     }
     if (!startWaitScheduled) {
       startWaitScheduled = true;
@@ -286,12 +289,9 @@ public final class Checkpoints
   }
 
   private ReplyEffect<Event, State> onRequest(State state, Request request) {
-    Optional<ReplyEffect<Event, State>> waiting = awaitStart(state);
-    if (waiting.isPresent()) {
-      return waiting.get();
-    }
-    if (state.setup == null) {
-      return Effect().reply(request.replyTo(), new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started"));
+    Optional<ReplyEffect<Event, State>> notStarted = unlessStarted(state, request.replyTo());
+    if (notStarted.isPresent()) {
+      return notStarted.get();
     }
     if (pending == null) {
       pending = Cycle.of(request);
@@ -307,12 +307,9 @@ public final class Checkpoints
     if (badPath.isPresent()) {
       return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.INVALID, badPath.get()));
     }
-    Optional<ReplyEffect<Event, State>> waiting = awaitStart(state);
-    if (waiting.isPresent()) {
-      return waiting.get();
-    }
-    if (state.setup == null) {
-      return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started"));
+    Optional<ReplyEffect<Event, State>> notStarted = unlessStarted(state, rollback.replyTo());
+    if (notStarted.isPresent()) {
+      return notStarted.get();
     }
     if (commitOf(state, rollback.to()).isEmpty()) {
       return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.NOT_FOUND, "feature '" + featureId + "' has no checkpoint " + rollback.to()));
@@ -332,12 +329,9 @@ public final class Checkpoints
     if (badPath.isPresent()) {
       return Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.INVALID, badPath.get()));
     }
-    Optional<ReplyEffect<Event, State>> waiting = awaitStart(state);
-    if (waiting.isPresent()) {
-      return waiting.get();
-    }
-    if (state.setup == null) {
-      return Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started"));
+    Optional<ReplyEffect<Event, State>> notStarted = unlessStarted(state, promote.replyTo());
+    if (notStarted.isPresent()) {
+      return notStarted.get();
     }
     pendingPromotions.add(promote);
     startNextIfIdle(state);

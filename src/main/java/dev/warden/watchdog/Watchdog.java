@@ -222,7 +222,7 @@ public final class Watchdog
           closeRegistration();
           timers.cancel("quiet");
           timers.cancel("max-delay");
-          if (pending.isEmpty() || state.setup == null) {
+          if (pending.isEmpty()) { // (changes are only pending once a setup is watched)
             return Effect().stop().thenReply(stop.replyTo(), s -> Done.getInstance());
           }
           // changes still in their quiet window go into the change log before the watchdog stops
