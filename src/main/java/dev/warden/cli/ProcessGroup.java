@@ -93,30 +93,44 @@ public final class ProcessGroup {
   /**
    * The id of the new session's leader: polls until setsid(2) has happened. A command that exits
    * before it could be seen leaves nothing to signal, and setsid execs in place, so its pid is taken.
+   * An interrupt meanwhile does not abandon this short wait — the command and whatever it already
+   * started would be left running with nobody holding their group — it stays in the thread's flag,
+   * for the caller to end the group as a whole.
    */
   private static long awaitSession(Process process) throws IOException {
     long pid = process.pid();
     long deadline = System.nanoTime() + SESSION_SETUP.toNanos();
-    while (true) {
-      Optional<Stat> stat = Stat.of(pid);
-      if (stat.isPresent() && stat.get().session() == pid) {
-        return pid; // exec'd in place: the usual case
+    boolean interrupted = false;
+    try {
+      while (true) {
+        Optional<Stat> stat = Stat.of(pid);
+        if (stat.isPresent() && stat.get().session() == pid) {
+          return pid; // exec'd in place: the usual case
+        }
+        // setsid forked (only when it was itself a group leader): its child leads the new session
+        Optional<Long> forked = process.toHandle().children()
+            .map(ProcessHandle::pid)
+            .filter(child -> Stat.of(child).map(s -> s.session() == child).orElse(false))
+            .findFirst();
+        if (forked.isPresent()) {
+          return forked.get();
+        }
+        if (!process.isAlive() || stat.isEmpty() || stat.get().isGone()) {
+          return pid;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IOException("setsid did not start a new session for pid " + pid + " within " + SESSION_SETUP.toMillis() + " ms");
+        }
+        try {
+          Thread.sleep(1);
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
       }
-      // setsid forked (only when it was itself a group leader): its child leads the new session
-      Optional<Long> forked = process.toHandle().children()
-          .map(ProcessHandle::pid)
-          .filter(child -> Stat.of(child).map(s -> s.session() == child).orElse(false))
-          .findFirst();
-      if (forked.isPresent()) {
-        return forked.get();
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
       }
-      if (!process.isAlive() || stat.isEmpty() || stat.get().isGone()) {
-        return pid;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new IOException("setsid did not start a new session for pid " + pid + " within " + SESSION_SETUP.toMillis() + " ms");
-      }
-      pause(Duration.ofMillis(1));
     }
   }
 
