@@ -2,6 +2,7 @@ package dev.warden.feature;
 
 import dev.warden.Rejection;
 import dev.warden.http.JsonFields;
+import dev.warden.process.SandboxRules;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +41,7 @@ public final class FeatureJson {
   static Plan plan(JsonFields plan) {
     // "version" is accepted so a plan read from the API can be sent back; the server numbers versions
     plan.onlyKeys(Set.of("version", "allowedPaths", "forbiddenPaths", "plannedFiles", "limits", "checks", "test", "autoRollback",
-        "minimumTier"));
+        "minimumTier", "sandbox"));
     Optional<dev.warden.policy.Tier> minimumTier = plan.optionalText("minimumTier").map(label -> dev.warden.policy.Tier.fromLabel(label)
         .orElseThrow(() -> Rejection.invalid(plan.pathOf("minimumTier"), "must be \"low\", \"medium\" or \"high\"")));
     Optional<String> autoRollback = plan.optionalText("autoRollback").filter(value -> !value.equals("none"));
@@ -76,7 +77,39 @@ public final class FeatureJson {
       t.onlyKeys(Set.of("argv", "timeoutSeconds"));
       return new Plan.TestCommand(argv(t), t.optionalPositiveLong("timeoutSeconds").orElse(1800L));
     });
-    return new Plan(1, allowed, forbidden, planned, limits, checks, test, autoRollback, minimumTier);
+    Optional<SandboxRules> sandbox = plan.optionalObject("sandbox").map(FeatureJson::sandbox);
+    return new Plan(1, allowed, forbidden, planned, limits, checks, test, autoRollback, minimumTier, sandbox);
+  }
+
+  /** A plan's {@code sandbox} section (docs/security.md): every path absolute or under {@code ~/}. */
+  private static SandboxRules sandbox(JsonFields sandbox) {
+    sandbox.onlyKeys(Set.of("agentNetwork", "checkNetwork", "writable", "hidden", "homeWritable"));
+    return new SandboxRules(
+        sandbox.optionalBoolean("agentNetwork"),
+        sandbox.optionalBoolean("checkNetwork"),
+        sandboxPaths(sandbox, "writable").orElse(List.of()),
+        sandboxPaths(sandbox, "hidden").orElse(List.of()),
+        sandboxPaths(sandbox, "homeWritable"));
+  }
+
+  private static Optional<List<String>> sandboxPaths(JsonFields sandbox, String key) {
+    Optional<List<String>> paths = sandbox.optionalStrings(key);
+    paths.ifPresent(list -> {
+      if (list.size() > 64) {
+        throw Rejection.invalid(sandbox.pathOf(key), "holds more than 64 paths");
+      }
+      for (int i = 0; i < list.size(); i++) {
+        String path = list.get(i);
+        String field = sandbox.pathOf(key) + "[" + i + "]";
+        SandboxRules.problem(path).ifPresent(problem -> {
+          throw Rejection.invalid(field, "'" + path + "' " + problem);
+        });
+        if (key.equals("homeWritable") && !path.startsWith("~/")) {
+          throw Rejection.invalid(field, "'" + path + "' must start with ~/ (a directory under the home directory)");
+        }
+      }
+    });
+    return paths;
   }
 
   /** Every glob must compile (git-style, see PathGlob); the error names the element. */

@@ -2,6 +2,7 @@ package dev.warden.feature;
 
 import dev.warden.CborSerializable;
 import dev.warden.policy.Tier;
+import dev.warden.process.SandboxRules;
 import java.util.List;
 import java.util.Optional;
 
@@ -19,7 +20,8 @@ public record Plan(
     List<Check> checks,
     Optional<TestCommand> test,
     Optional<String> autoRollback,
-    Optional<Tier> minimumTier)
+    Optional<Tier> minimumTier,
+    Optional<SandboxRules> sandbox)
     implements CborSerializable {
 
   /** {@code autoRollback} value: undo only the files behind a critical violation, then carry on. */
@@ -40,6 +42,14 @@ public record Plan(
     this(version, allowedPaths, forbiddenPaths, plannedFiles, limits, checks, test, autoRollback, Optional.empty());
   }
 
+  /** A plan with the default sandbox. */
+  public Plan(int version, List<String> allowedPaths, List<String> forbiddenPaths, Optional<List<String>> plannedFiles,
+      Limits limits, List<Check> checks, Optional<TestCommand> test, Optional<String> autoRollback,
+      Optional<Tier> minimumTier) {
+    this(version, allowedPaths, forbiddenPaths, plannedFiles, limits, checks, test, autoRollback, minimumTier,
+        Optional.empty());
+  }
+
   /**
    * {@code minimumTier}: the plan may raise its proposals' tier above what the policy gives their
    * paths, never lower it. Absent in plans stored before it existed.
@@ -47,6 +57,7 @@ public record Plan(
   public Plan {
     autoRollback = autoRollback == null ? Optional.empty() : autoRollback;
     minimumTier = minimumTier == null ? Optional.empty() : minimumTier;
+    sandbox = sandbox == null ? Optional.empty() : sandbox;
     allowedPaths = List.copyOf(allowedPaths);
     forbiddenPaths = List.copyOf(forbiddenPaths);
     plannedFiles = plannedFiles.map(List::copyOf);
@@ -54,7 +65,13 @@ public record Plan(
   }
 
   public Plan withVersion(int newVersion) {
-    return new Plan(newVersion, allowedPaths, forbiddenPaths, plannedFiles, limits, checks, test, autoRollback, minimumTier);
+    return new Plan(newVersion, allowedPaths, forbiddenPaths, plannedFiles, limits, checks, test, autoRollback, minimumTier,
+        sandbox);
+  }
+
+  /** The sandbox rules in force: the plan's, or the defaults. */
+  public SandboxRules sandboxRules() {
+    return sandbox.orElseGet(SandboxRules::defaults);
   }
 
   public boolean rollsBackSmartly() {
