@@ -12,7 +12,7 @@ import java.time.Duration;
 public record AgentSettings(
     Duration heartbeatInterval, Duration heartbeatTimeout, Duration ackDeadline, int ackTries, int logLinesKept,
     Duration reservationTimeout, long maxMessageBytes, int logLineMaxBytes, long logBytesKept, int maxTextBytes,
-    int maxConnectionsPerToken) {
+    int maxConnectionsPerToken, int maxOpenQuestions) {
 
   public static AgentSettings fromConfig(Config warden) {
     Config c = warden.getConfig("agent");
@@ -20,7 +20,7 @@ public record AgentSettings(
         c.getDuration("heartbeat-interval"), c.getDuration("heartbeat-timeout"), c.getDuration("ack-deadline"),
         c.getInt("ack-tries"), c.getInt("log-lines-kept"), c.getDuration("reservation-timeout"),
         c.getBytes("max-message-bytes"), bytesAsInt(c, "log-line-max-bytes"), c.getBytes("log-bytes-kept"),
-        bytesAsInt(c, "max-text-bytes"), c.getInt("max-connections-per-token"));
+        bytesAsInt(c, "max-text-bytes"), c.getInt("max-connections-per-token"), c.getInt("max-open-questions"));
     if (settings.ackTries < 1) {
       throw new ConfigException.BadValue("warden.agent.ack-tries", "must be at least 1");
     }
@@ -44,6 +44,9 @@ public record AgentSettings(
     }
     if (settings.maxConnectionsPerToken < 1) {
       throw new ConfigException.BadValue("warden.agent.max-connections-per-token", "must be at least 1");
+    }
+    if (settings.maxOpenQuestions < 1) {
+      throw new ConfigException.BadValue("warden.agent.max-open-questions", "must be at least 1");
     }
     return settings;
   }

@@ -26,12 +26,13 @@ class AgentSettingsTest {
     assertEquals(1024 * 1024, settings.maxMessageBytes());
     assertEquals(8 * 1024, settings.maxTextBytes());
     assertEquals(64, settings.maxConnectionsPerToken());
+    assertEquals(20, settings.maxOpenQuestions());
   }
 
   @Test
   void aBadLimitNamesItsKey() {
     for (String bad : new String[] {"log-bytes-kept = 1k", "max-message-bytes = 100", "max-connections-per-token = 0",
-        "log-line-max-bytes = 10", "max-text-bytes = 1"}) {
+        "log-line-max-bytes = 10", "max-text-bytes = 1", "max-open-questions = 0"}) {
       ConfigException e = assertThrows(ConfigException.class, () -> AgentSettings.fromConfig(warden("warden.agent." + bad)), bad);
       assertTrue(e.getMessage().contains("warden.agent." + bad.split(" ")[0]), e.getMessage());
     }

@@ -45,6 +45,7 @@ class ClientLimitsIT {
     repos = Files.createDirectories(tmp.resolve("repos"));
     Config config = RunningDaemon.config(tmp.resolve("data"), "", "", "", List.of(repos), true)
         .withValue("warden.agent.max-connections-per-token", ConfigValueFactory.fromAnyRef(2))
+        .withValue("warden.agent.max-open-questions", ConfigValueFactory.fromAnyRef(2))
         .withValue("warden.feed.max-subscribers", ConfigValueFactory.fromAnyRef(3))
         .withValue("warden.feed.max-subscribers-per-token", ConfigValueFactory.fromAnyRef(2))
         .withValue("warden.http.max-text-bytes", ConfigValueFactory.fromAnyRef(100))
@@ -180,6 +181,23 @@ class ClientLimitsIT {
       assertEquals("question: field 'text' is longer than the limit of 8192 bytes", error.get("message").asText());
       assertEquals("active", daemon.get("/api/v1/features/" + id, RunningDaemon.VIEWER).json().get("status").asText(),
           "no question was asked");
+    }
+  }
+
+  @Test
+  void aFeaturesOpenQuestionsAreCappedAndTheAgentIsTold() throws Exception {
+    String id = feature();
+    try (ScriptedAgent agent = ScriptedAgent.connect(port, id, RunningDaemon.AGENT).hello()) {
+      for (int i = 1; i <= 3; i++) {
+        agent.send("{\"type\":\"question\",\"id\":\"q" + i + "\",\"text\":\"question " + i + "?\"}");
+      }
+      JsonNode error = agent.expect("error", 10);
+      assertEquals("question", error.get("ref").asText());
+      assertTrue(error.get("message").asText().startsWith("question refused: feature '" + id + "' already has 2 open questions"),
+          error.toString());
+      JsonNode feature = daemon.get("/api/v1/features/" + id, RunningDaemon.VIEWER).json();
+      assertEquals(2, feature.get("openQuestions").size(), feature.toString());
+      assertEquals("awaiting_input", feature.get("status").asText());
     }
   }
 
