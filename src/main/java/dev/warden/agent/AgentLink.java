@@ -21,7 +21,8 @@ import java.util.Optional;
  * most one agent is connected at a time. It pauses the agent for checkpoints and for operators
  * (pause → ack within a deadline, retried with backoff), relays notes, violations and answers to
  * the agent, and reports questions, proposals and silence to the feature. It keeps the agent's
- * last log lines.
+ * last log lines: at most {@code log-lines-kept} of them and {@code log-bytes-kept} bytes in all,
+ * each cut at {@code log-line-max-bytes}.
  */
 public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
 
@@ -44,7 +45,11 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
   /** The WebSocket stream is up: {@code out} takes what Warden sends. */
   public record Connected(String connectionId, ActorRef<Outgoing> out) implements Command {}
 
-  public record FromAgent(String connectionId, String text) implements Command {}
+  /** One text message of the agent; {@code replyTo} hears when it is handled, so a flood waits on the socket, not here. */
+  public record FromAgent(String connectionId, String text, ActorRef<akka.Done> replyTo) implements Command {}
+
+  /** The agent sent a message over {@code limit} bytes: it is told so and disconnected. */
+  public record TooLarge(String connectionId, long limit) implements Command {}
 
   public record Disconnected(String connectionId) implements Command {}
 
@@ -112,6 +117,7 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
   private final AgentSettings settings;
   private final FeatureSink feature;
   private final Deque<String> recentLog = new ArrayDeque<>();
+  private long recentLogBytes;
 
   private String connectionId;
   private ActorRef<Outgoing> out;
@@ -141,7 +147,12 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
         .onMessage(Reserve.class, this::onReserve)
         .onMessage(ReservationExpired.class, this::onReservationExpired)
         .onMessage(Connected.class, this::onConnected)
-        .onMessage(FromAgent.class, this::onFromAgent)
+        .onMessage(FromAgent.class, message -> {
+          Behavior<Command> next = onFromAgent(message);
+          message.replyTo().tell(akka.Done.getInstance());
+          return next;
+        })
+        .onMessage(TooLarge.class, this::onTooLarge)
         .onMessage(Disconnected.class, this::onDisconnected)
         .onMessage(PauseForCheckpoint.class, this::onPauseForCheckpoint)
         .onMessage(ResumeAfterCheckpoint.class, m -> { checkpointHold = false; maybeResume(); return this; })
@@ -198,7 +209,7 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
       return this;
     }
     lastSeen = Instant.now();
-    AgentMessage parsed = AgentMessage.parse(message.text());
+    AgentMessage parsed = AgentMessage.parse(message.text(), settings.maxTextBytes(), settings.logLineMaxBytes());
     if (parsed instanceof AgentMessage.Malformed malformed) {
       send(AgentMessage.error(malformed.problem(), malformed.ref()));
       return this;
@@ -221,6 +232,18 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
       feature.patch(patch.diff());
     }
     // heartbeat: lastSeen is already updated
+    return this;
+  }
+
+  private Behavior<Command> onTooLarge(TooLarge tooLarge) {
+    if (tooLarge.connectionId().equals(connectionId) && out != null) {
+      String reason = "a message was larger than the limit of " + tooLarge.limit() + " bytes (warden.agent.max-message-bytes)";
+      getContext().getLog().warn("[{}] {}: closing the agent's connection", featureId, reason);
+      out.tell(new Frame(AgentMessage.error(reason + "; closing", null)));
+      out.tell(new Close());
+      failPauseWaiters("the agent was disconnected: " + reason);
+      clearConnection();
+    }
     return this;
   }
 
@@ -387,10 +410,12 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
     return Behaviors.stopped();
   }
 
+  /** Keeps {@code line} (already cut to log-line-max-bytes) and forgets the oldest past either bound. */
   private void remember(String line) {
     recentLog.addLast(line);
-    while (recentLog.size() > settings.logLinesKept()) {
-      recentLog.removeFirst();
+    recentLogBytes += dev.warden.http.TextLimits.utf8Length(line);
+    while (recentLog.size() > settings.logLinesKept() || (recentLogBytes > settings.logBytesKept() && recentLog.size() > 1)) {
+      recentLogBytes -= dev.warden.http.TextLimits.utf8Length(recentLog.removeFirst());
     }
   }
 

@@ -12,7 +12,8 @@ import java.util.Optional;
 /**
  * The messages an agent sends in protocol {@code warden.agent.v1} (docs/agent-protocol.md), parsed
  * strictly: a message that cannot be used becomes a {@link Malformed} naming the problem, never an
- * exception, so the connection stays up.
+ * exception, so the connection stays up. Text is bounded: a {@code log} line longer than its limit
+ * is cut (and says so), any other text field longer than its limit makes the message malformed.
  */
 public sealed interface AgentMessage {
 
@@ -39,7 +40,19 @@ public sealed interface AgentMessage {
 
   ObjectMapper JSON = new ObjectMapper();
 
+  /** Capabilities a {@code hello} may list. */
+  int MAX_CAPABILITIES = 32;
+
+  /** With limits that never bite: for tests of the protocol's shapes. */
   static AgentMessage parse(String text) {
+    return parse(text, Integer.MAX_VALUE, Integer.MAX_VALUE);
+  }
+
+  /**
+   * {@code maxTextBytes} bounds every text field but a log line and a patch's diff (the whole
+   * message is bounded by the socket); a log line is cut at {@code logLineMaxBytes}.
+   */
+  static AgentMessage parse(String text, int maxTextBytes, int logLineMaxBytes) {
     JsonNode node;
     try {
       node = JSON.readTree(text);
@@ -56,14 +69,15 @@ public sealed interface AgentMessage {
     String type = typeNode.textValue();
     try {
       return switch (type) {
-        case "hello" -> new Hello(text(node, "agent"), optionalText(node, "version").orElse(""),
-            optionalLong(node, "pid"), strings(node, "capabilities"));
+        case "hello" -> new Hello(within(text(node, "agent"), "agent", maxTextBytes),
+            within(optionalText(node, "version").orElse(""), "version", maxTextBytes),
+            optionalLong(node, "pid"), capabilities(strings(node, "capabilities"), maxTextBytes));
         case "ack" -> {
           String state = text(node, "state");
           if (!state.equals("paused") && !state.equals("running")) {
             throw new BadField("field 'state' must be \"paused\" or \"running\"");
           }
-          yield new Ack(text(node, "id"), state);
+          yield new Ack(within(text(node, "id"), "id", maxTextBytes), state);
         }
         case "heartbeat" -> new Heartbeat();
         case "log" -> {
@@ -71,16 +85,43 @@ public sealed interface AgentMessage {
           if (!stream.equals("stdout") && !stream.equals("stderr")) {
             throw new BadField("field 'stream' must be \"stdout\" or \"stderr\"");
           }
-          yield new Log(stream, text(node, "line"));
+          yield new Log(stream, cutLine(text(node, "line"), logLineMaxBytes));
         }
-        case "question" -> new Question(text(node, "id"), text(node, "text"));
-        case "propose" -> new Propose(optionalText(node, "description").orElse(""));
+        case "question" -> new Question(within(text(node, "id"), "id", maxTextBytes), within(text(node, "text"), "text", maxTextBytes));
+        case "propose" -> new Propose(within(optionalText(node, "description").orElse(""), "description", maxTextBytes));
         case "patch" -> new Patch(text(node, "diff"));
-        default -> new Malformed("unknown message type '" + type + "'", type);
+        default -> {
+          String shown = dev.warden.http.TextLimits.cut(type, 200);
+          yield new Malformed("unknown message type '" + shown + "'", shown);
+        }
       };
     } catch (BadField e) {
-      return new Malformed(type + ": " + e.getMessage(), type);
+      return new Malformed(type + ": " + e.getMessage(), type); // a known type: short
     }
+  }
+
+  /** A line over the limit keeps its start and says how long it was. */
+  static String cutLine(String line, int maxBytes) {
+    if (!dev.warden.http.TextLimits.exceeds(line, maxBytes)) {
+      return line;
+    }
+    return dev.warden.http.TextLimits.cut(line, maxBytes) + " [cut: the line had " + dev.warden.http.TextLimits.utf8Length(line)
+        + " bytes, the limit is " + maxBytes + "]";
+  }
+
+  private static String within(String value, String field, int maxBytes) {
+    if (dev.warden.http.TextLimits.exceeds(value, maxBytes)) {
+      throw new BadField("field '" + field + "' is longer than the limit of " + maxBytes + " bytes");
+    }
+    return value;
+  }
+
+  private static List<String> capabilities(List<String> capabilities, int maxTextBytes) {
+    if (capabilities.size() > MAX_CAPABILITIES) {
+      throw new BadField("field 'capabilities' lists more than " + MAX_CAPABILITIES + " entries");
+    }
+    capabilities.forEach(c -> within(c, "capabilities", maxTextBytes));
+    return capabilities;
   }
 
   private static String text(JsonNode node, String field) {

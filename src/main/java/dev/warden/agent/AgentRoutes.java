@@ -13,6 +13,8 @@ import dev.warden.feature.FeatureService;
 import dev.warden.feature.FeatureSubRoutes;
 import dev.warden.http.ApiDirectives;
 import dev.warden.http.JsonFields;
+import dev.warden.http.SocketQuota;
+import java.util.concurrent.CompletionStage;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -30,19 +32,26 @@ public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes
   private final FeatureService features;
   private final Duration askTimeout;
   private final Materializer materializer;
+  private final ActorSystem<?> system;
+  private final AgentSettings settings;
+  private final SocketQuota connections;
 
-  public AgentRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, Duration askTimeout) {
+  public AgentRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, Duration askTimeout, AgentSettings settings) {
     super(system, maxBodyBytes);
+    this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.features = features;
     this.askTimeout = askTimeout;
+    this.settings = settings;
     this.materializer = SystemMaterializer.get(system).materializer();
+    this.connections = new SocketQuota("agent connections", settings.maxConnectionsPerToken(), 0, limits.retryAfter(),
+        settings.reservationTimeout());
   }
 
   @Override
   public Route route(Caller caller, String id) {
     return concat(
-        path("agent", () -> get(() -> extractWebSocketUpgrade(upgrade -> caller.role().includes(Role.AGENT) ? connect(id)
+        path("agent", () -> get(() -> extractWebSocketUpgrade(upgrade -> caller.role().includes(Role.AGENT) ? connect(caller, id)
                 : complete(dev.warden.http.Problems.response(StatusCodes.FORBIDDEN, "connecting as an agent needs an agent token", null)))
             .orElse(onSuccess(features.get(id), feature -> onSuccess(
                 sharding.entityRefFor(AgentLink.ENTITY_KEY, id).<AgentLink.AgentStatus>ask(AgentLink.GetStatus::new, askTimeout),
@@ -50,7 +59,7 @@ public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes
         pathPrefix("questions", () -> pathPrefix(akka.http.javadsl.server.PathMatchers.segment(), questionId ->
             path("answer", () -> post(() -> requireRole(caller, Role.APPROVER, () -> bodyText(text -> {
               JsonFields body = JsonFields.parseObject(mapper, text, false).onlyKeys(Set.of("text"));
-              String answer = body.requiredText("text");
+              String answer = limitedText("text", body.requiredText("text"));
               if (answer.isBlank()) {
                 throw Rejection.invalid("text", "must not be blank");
               }
@@ -61,16 +70,28 @@ public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes
             })))))));
   }
 
-  private Route connect(String id) {
+  /** Counted against the token's agent connections (429 past the cap) from here until the WebSocket ends. */
+  private Route connect(Caller caller, String id) {
+    java.util.Optional<SocketQuota.Permit> permit = connections.tryAcquire(caller.name());
+    if (permit.isEmpty()) {
+      return complete(connections.refusal(caller.name()));
+    }
     String connectionId = UUID.randomUUID().toString();
-    return onSuccess(features.requireLive(id).thenCompose(feature -> sharding.entityRefFor(AgentLink.ENTITY_KEY, id)
-            .<AgentLink.Reservation>ask(replyTo -> new AgentLink.Reserve(connectionId, replyTo), askTimeout)),
+    CompletionStage<AgentLink.Reservation> reserving = features.requireLive(id).thenCompose(feature -> sharding.entityRefFor(AgentLink.ENTITY_KEY, id)
+        .<AgentLink.Reservation>ask(replyTo -> new AgentLink.Reserve(connectionId, replyTo), askTimeout));
+    reserving.whenComplete((reservation, failure) -> {
+      if (!(reservation instanceof AgentLink.Reserved)) {
+        permit.get().release();
+      }
+    });
+    return onSuccess(reserving,
         reservation -> {
           if (reservation instanceof AgentLink.Refused refused) {
             throw Rejection.of(refused.kind(), refused.reason());
           }
           AgentLink.Reserved reserved = (AgentLink.Reserved) reservation;
-          return handleWebSocketMessages(AgentSocket.flow(reserved.link(), connectionId, materializer));
+          return handleWebSocketMessages(permit.get().guard(AgentSocket.flow(reserved.link(), connectionId, settings.maxMessageBytes(),
+              askTimeout, system.scheduler(), materializer)));
         });
   }
 

@@ -44,7 +44,8 @@ public final class ApprovalRoutes extends ApiDirectives implements FeatureSubRou
     return path("propose", () -> post(() -> requireRole(caller, Role.AGENT, () -> withRequestTimeout(scala(proposeTimeout), () ->
         body(true, body -> {
           body.onlyKeys(Set.of("description"));
-          String description = body.optionalText("description").filter(d -> !d.isBlank()).orElse("proposed by " + caller.name());
+          String description = body.optionalText("description").map(d -> limitedText("description", d))
+              .filter(d -> !d.isBlank()).orElse("proposed by " + caller.name());
           return onSuccess(proposals.propose(featureId, description, caller.name()), proposal ->
               respondWithHeader(Location.create("/api/v1/approvals/" + proposal.id()), () ->
                   completeJson(StatusCodes.CREATED, ProposalJson.ProposalView.fromDomain(proposal))));
@@ -66,7 +67,7 @@ public final class ApprovalRoutes extends ApiDirectives implements FeatureSubRou
             path("approve", () -> post(() -> requireRole(caller, Role.APPROVER, () -> body(true, body -> {
               body.onlyKeys(Set.of("reason", "bypass"));
               boolean bypass = body.optionalBoolean("bypass").orElse(false);
-              Optional<String> reason = body.optionalText("reason").filter(r -> !r.isBlank());
+              Optional<String> reason = body.optionalText("reason").map(r -> limitedText("reason", r)).filter(r -> !r.isBlank());
               if (bypass && reason.isEmpty()) {
                 throw Rejection.invalid("reason", "a bypass needs a reason: it is recorded with the decision");
               }
@@ -92,8 +93,8 @@ public final class ApprovalRoutes extends ApiDirectives implements FeatureSubRou
     return scala.concurrent.duration.FiniteDuration.fromNanos(d.toNanos());
   }
 
-  private static String requiredReason(JsonFields body) {
-    String reason = body.requiredText("reason");
+  private String requiredReason(JsonFields body) {
+    String reason = limitedText("reason", body.requiredText("reason"));
     if (reason.isBlank()) {
       throw Rejection.invalid("reason", "must not be blank: it is recorded with the decision");
     }

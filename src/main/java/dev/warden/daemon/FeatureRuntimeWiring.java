@@ -53,6 +53,7 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
   private final Executor blocking;
   private final Duration askTimeout;
   private final Duration pauseTimeout;
+  private final int maxOpenQuestions;
   private volatile ProposalService proposals;
 
   public FeatureRuntimeWiring(ActorSystem<?> system, WatchHub hub, AgentSettings agent, CheckpointSettings checkpoints,
@@ -61,6 +62,7 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
     this.sharding = ClusterSharding.get(system);
     this.blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("warden-blocking-dispatcher"));
     this.askTimeout = askTimeout;
+    this.maxOpenQuestions = agent.maxOpenQuestions();
     // every try doubles the deadline: d + 2d + 4d ..., plus slack for the capture queue
     this.pauseTimeout = agent.ackDeadline().multipliedBy((1L << agent.ackTries()) - 1).plusSeconds(5);
     ClusterShardingSettings unpassivated = ClusterShardingSettings.create(system).withNoPassivationStrategy();
@@ -272,7 +274,14 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
     return new AgentLink.FeatureSink() {
       @Override
       public void questionAsked(String questionId, String text) {
-        sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.AskQuestion(questionId, text, system.ignoreRef()));
+        // a refused question (too many open, or a feature that takes none) is answered with an error
+        sharding.entityRefFor(Feature.ENTITY_KEY, featureId)
+            .<Feature.Reply>ask(replyTo -> new Feature.AskQuestion(questionId, text, maxOpenQuestions, replyTo), askTimeout)
+            .thenAccept(reply -> {
+              if (reply instanceof Feature.Rejected rejected) {
+                agent(featureId).tell(new AgentLink.Notify(AgentMessage.error("question refused: " + rejected.message(), "question")));
+              }
+            });
       }
 
       @Override

@@ -129,7 +129,7 @@ public final class WardenDaemon {
           settings.askTimeout().plusMinutes(35));
       List<FeatureSubRoutes> subRoutes = List.of(
           new CheckpointRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), captureTimeout),
-          new AgentRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout()),
+          new AgentRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), agentSettings),
           new ChangeLogRoutes(system, features, settings.maxBodyBytes()),
           new PatchRoutes(system, features, settings.maxBodyBytes(), captureTimeout.plusMinutes(30)),
           approvalRoutes);

@@ -60,8 +60,15 @@ public final class Feature
   /** Something went wrong that a person should look at (unquiesced checkpoint, silent agent). */
   public record Escalate(String reason, boolean holdAgent, ActorRef<Reply> replyTo) implements Command {}
 
-  /** The agent asked a question; the feature waits for a person's answer. */
-  public record AskQuestion(String questionId, String text, ActorRef<Reply> replyTo) implements Command {}
+  /**
+   * The agent asked a question; the feature waits for a person's answer. Refused (409) when the
+   * feature already has {@code maxOpen} open questions.
+   */
+  public record AskQuestion(String questionId, String text, int maxOpen, ActorRef<Reply> replyTo) implements Command {
+    public AskQuestion(String questionId, String text, ActorRef<Reply> replyTo) {
+      this(questionId, text, Integer.MAX_VALUE, replyTo);
+    }
+  }
 
   public record AnswerQuestion(String questionId, String answer, String by, ActorRef<Reply> replyTo) implements Command {}
 
@@ -407,6 +414,10 @@ public final class Feature
     if (status != FeatureStatus.ACTIVE && status != FeatureStatus.PAUSED && status != FeatureStatus.NEEDS_ATTENTION
         && status != FeatureStatus.AWAITING_INPUT) {
       return illegal(command.replyTo(), "ask a question on", status);
+    }
+    if (feature.openQuestions().size() >= command.maxOpen()) {
+      return reject(command.replyTo(), Rejection.Kind.CONFLICT, "feature '" + featureId + "' already has " + command.maxOpen()
+          + " open questions (warden.agent.max-open-questions): wait for answers before asking more");
     }
     return Effect()
         .persist(new QuestionAsked(featureId, command.questionId(), command.text(), Instant.now()))

@@ -40,9 +40,9 @@ public final class FeatureRoutes extends ApiDirectives {
             pathEnd(() -> concat(
                 get(() -> onSuccess(features.get(id), this::ok)),
                 delete(() -> requireRole(caller, Role.APPROVER, () -> optionalBody(body ->
-                    onSuccess(features.abandon(id, FeatureJson.reason(body), caller), this::ok)))))),
+                    onSuccess(features.abandon(id, reason(body), caller), this::ok)))))),
             path("pause", () -> post(() -> requireRole(caller, Role.AGENT, () -> optionalBody(body ->
-                onSuccess(features.pause(id, FeatureJson.reason(body), caller), this::ok))))),
+                onSuccess(features.pause(id, reason(body), caller), this::ok))))),
             path("resume", () -> post(() -> requireRole(caller, Role.AGENT, () ->
                 onSuccess(features.resume(id, caller), this::ok)))),
             path("plan", () -> concat(
@@ -70,6 +70,11 @@ public final class FeatureRoutes extends ApiDirectives {
           respondWithHeader(Location.create("/api/v1/features/" + feature.id()), () ->
               completeJson(StatusCodes.CREATED, FeatureJson.FeatureView.fromDomain(feature))));
     });
+  }
+
+  /** The optional reason of pause and abandon, within warden.http.max-text-bytes. */
+  private java.util.Optional<String> reason(JsonFields body) {
+    return FeatureJson.reason(body).map(reason -> limitedText("reason", reason));
   }
 
   private Route optionalBody(java.util.function.Function<JsonFields, Route> inner) {

@@ -11,7 +11,12 @@ import akka.stream.Materializer;
 import akka.stream.SystemMaterializer;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
 import dev.warden.auth.Role;
+import dev.warden.http.BoundedMessages;
+import dev.warden.http.SocketQuota;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import dev.warden.http.ApiDirectives;
 import dev.warden.http.Authentication;
 import dev.warden.http.Problems;
@@ -20,17 +25,25 @@ import dev.warden.http.Problems;
  * {@code GET /api/v1/events}: the live activity feed as a WebSocket (viewer token as a bearer header,
  * or {@code ?token=} for browsers). {@code ?since=}, {@code ?feature=}, {@code ?types=} and {@code ?batch=} are checked
  * before the upgrade (400 naming the parameter); a plain GET without an upgrade is a 400 too. What the
- * client sends is read and ignored.
+ * client sends is read and ignored, up to {@code warden.feed.max-message-bytes} a message: a larger one is
+ * answered with {@code {"type":"error"}} and the end of the feed. Subscriptions are capped per token and
+ * in all (429 with Retry-After).
  */
 public final class FeedRoutes extends ApiDirectives {
 
   private final FeedHub feed;
+  private static final Duration MAX_FRAME_WAIT = Duration.ofSeconds(10);
+
   private final Materializer materializer;
+  private final SocketQuota subscriptions;
 
   public FeedRoutes(ActorSystem<?> system, FeedHub feed, long maxBodyBytes) {
     super(system, maxBodyBytes);
     this.feed = feed;
     this.materializer = SystemMaterializer.get(system).materializer();
+    FeedSettings settings = feed.settings();
+    this.subscriptions = new SocketQuota("feed subscriptions", settings.maxSubscribersPerToken(), settings.maxSubscribers(),
+        limits.retryAfter(), MAX_FRAME_WAIT);
   }
 
   public Route route(Authentication authentication) {
@@ -39,22 +52,32 @@ public final class FeedRoutes extends ApiDirectives {
             parameterOptional("since", since -> parameterOptional("feature", feature -> parameterOptional("types", types ->
                 parameterOptional("batch", batch -> {
               FeedQuery query = FeedQuery.parse(since, feature, types, batch, feed.catalog().knownTypes());
-              return extractWebSocketUpgrade(upgrade -> complete(upgrade.handleMessagesWith(flow(query))))
+              return extractWebSocketUpgrade(upgrade -> subscriptions.tryAcquire(caller.name())
+                      .map(permit -> complete(upgrade.handleMessagesWith(permit.guard(flow(query)))))
+                      .orElseGet(() -> complete(subscriptions.refusal(caller.name()))))
                   .orElse(complete(Problems.response(StatusCodes.BAD_REQUEST,
                       "/api/v1/events is a WebSocket: connect with an upgrade request (ws://.../api/v1/events)", null)));
             }))))))));
   }
 
-  /** Incoming frames are drained and dropped; the feed goes out; either side closing ends both. */
+  /**
+   * Incoming frames are drained and dropped, never gathered past the limit; the feed goes out; either
+   * side closing ends both. A message over the limit ends the feed with an error.
+   */
   Flow<Message, Message, NotUsed> flow(FeedQuery query) {
+    long limit = feed.settings().maxMessageBytes();
+    CompletableFuture<String> tooLarge = new CompletableFuture<>();
     Sink<Message, NotUsed> in = Flow.<Message>create()
-        .to(Sink.foreach(message -> {
-          if (message.isText() && !message.asTextMessage().isStrict()) {
-            message.asTextMessage().getStreamedText().runWith(Sink.ignore(), materializer);
-          } else if (!message.isText() && !message.asBinaryMessage().isStrict()) {
-            message.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), materializer);
+        .mapAsync(1, message -> BoundedMessages.read(message, limit, MAX_FRAME_WAIT, materializer))
+        .to(Sink.foreach(read -> {
+          if (read instanceof BoundedMessages.TooLarge) {
+            tooLarge.complete(mapper.createObjectNode().put("type", "error")
+                .put("message", "a message was larger than the limit of " + limit + " bytes (warden.feed.max-message-bytes); closing")
+                .toString());
           }
         }));
-    return Flow.fromSinkAndSourceCoupled(in, feed.subscribe(query).map(TextMessage::create));
+    Source<Message, NotUsed> out = feed.subscribe(query).map(text -> (Message) TextMessage.create(text))
+        .merge(Source.completionStage(tooLarge).map(text -> (Message) TextMessage.create(text)), true);
+    return Flow.fromSinkAndSourceCoupled(in, out);
   }
 }

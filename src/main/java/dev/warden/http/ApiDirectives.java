@@ -22,11 +22,21 @@ public abstract class ApiDirectives extends AllDirectives {
   private static final long BODY_READ_TIMEOUT_MS = 10_000;
 
   protected final ObjectMapper mapper;
+  protected final ClientLimits limits;
   private final long maxBodyBytes;
 
   protected ApiDirectives(ActorSystem<?> system, long maxBodyBytes) {
     this.mapper = apiMapper(system);
     this.maxBodyBytes = maxBodyBytes;
+    this.limits = ClientLimits.fromConfig(system.settings().config().getConfig("warden"));
+  }
+
+  /**
+   * {@code value} of the free-text field {@code field} (a reason, a description, an answer) when it
+   * is within {@code warden.http.max-text-bytes}; otherwise a 400 naming the field.
+   */
+  protected String limitedText(String field, String value) {
+    return TextLimits.requireWithin(field, value, limits.maxTextBytes());
   }
 
   /** Akka's configured mapper (Instant, Optional, records), strict about unknown fields (serialization.conf). */

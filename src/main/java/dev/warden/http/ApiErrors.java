@@ -44,7 +44,9 @@ public final class ApiErrors {
                         ? "a bearer token is required (Authorization: Bearer <token>)"
                         : "the bearer token is not valid",
                     null)
-                .addHeader(WWWAuthenticate.create(HttpChallenge.createOAuth2("warden")))))
+                .addHeader(WWWAuthenticate.create(HttpChallenge.createOAuth2("warden")))
+                // a client without a valid token keeps no connection: see NewConnections
+                .addHeader(akka.http.javadsl.model.headers.Connection.create("close"))))
         .handle(AuthorizationFailedRejection.class, rejection -> complete(
             Problems.response(StatusCodes.FORBIDDEN, "this token's role may not do this", null)))
         .handle(MalformedRequestContentRejection.class, rejection -> unwrap(rejection.getCause()) instanceof EntityStreamSizeException

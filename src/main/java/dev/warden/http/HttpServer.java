@@ -3,7 +3,12 @@ package dev.warden.http;
 import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
+import akka.NotUsed;
+import akka.http.javadsl.model.HttpRequest;
+import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.server.Route;
+import akka.stream.javadsl.Flow;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -11,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Binds the one HTTP port (API, health, the dashboard). A failed bind terminates the system;
- * on shutdown the port is unbound and in-flight requests get a few seconds to finish.
+ * on shutdown the port is unbound and in-flight requests get a few seconds to finish. Every
+ * connection passes {@link NewConnections} first: one that sends no request in time is closed.
  */
 public final class HttpServer {
 
@@ -21,9 +27,14 @@ public final class HttpServer {
 
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, String host, int port, Route route) {
     Route sealed = route.seal(ApiErrors.rejectionHandler(), ApiErrors.exceptionHandler());
+    ClientLimits limits = ClientLimits.fromConfig(system.settings().config().getConfig("warden"));
+    AtomicInteger waiting = new AtomicInteger();
+    Flow<HttpRequest, HttpResponse, NotUsed> perConnection = Flow.<HttpRequest>create()
+        .via(new NewConnections(waiting, limits.maxNewConnections(), limits.firstRequestTimeout()))
+        .via(sealed.flow(system));
     return Http.get(system)
         .newServerAt(host, port)
-        .bind(sealed)
+        .bindFlow(perConnection)
         .thenApply(binding -> binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system))
         .whenComplete((binding, failure) -> {
           if (failure != null) {

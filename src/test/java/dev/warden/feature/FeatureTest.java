@@ -250,6 +250,22 @@ class FeatureTest {
   }
 
   @Test
+  void aFeatureHoldsAtMostItsCapOfOpenQuestions() {
+    register();
+    run(replyTo -> new Feature.AskQuestion("q-1", "one?", 2, replyTo));
+    run(replyTo -> new Feature.AskQuestion("q-2", "two?", 2, replyTo));
+    var third = run(replyTo -> new Feature.AskQuestion("q-3", "three?", 2, replyTo));
+    Feature.Rejected refused = rejected(third.reply(), Rejection.Kind.CONFLICT);
+    assertTrue(refused.message().contains("already has 2 open questions (warden.agent.max-open-questions)"), refused.message());
+    assertTrue(third.hasNoEvents());
+    var again = run(replyTo -> new Feature.AskQuestion("q-1", "one?", 2, replyTo));
+    assertEquals(2, accepted(again.reply()).openQuestions().size(), "asking an open one again is still fine");
+    run(replyTo -> new Feature.AnswerQuestion("q-1", "a", "lead", replyTo));
+    var afterAnswer = run(replyTo -> new Feature.AskQuestion("q-3", "three?", 2, replyTo));
+    assertEquals(2, accepted(afterAnswer.reply()).openQuestions().size(), "an answer frees a place");
+  }
+
+  @Test
   void aProposalRecordsItsCheckpointAndEndedFeaturesCannotPropose() {
     register();
     var proposed = run(replyTo -> new Feature.RecordProposal("login form", Optional.of(7L), "agent", Optional.empty(), replyTo));

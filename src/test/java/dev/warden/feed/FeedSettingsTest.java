@@ -25,6 +25,9 @@ class FeedSettingsTest {
     assertEquals(Duration.ofSeconds(15), settings.keepAlive());
     assertEquals(500, settings.replayBatch());
     assertEquals(256, settings.hubBuffer());
+    assertEquals(512, settings.maxSubscribers());
+    assertEquals(128, settings.maxSubscribersPerToken());
+    assertEquals(4096, settings.maxMessageBytes());
   }
 
   @Test
@@ -33,5 +36,7 @@ class FeedSettingsTest {
     assertTrue(bad.getMessage().contains("warden.feed.hub-buffer"), bad.getMessage());
     bad = assertThrows(ConfigException.class, () -> FeedSettings.fromConfig(warden("warden.feed.subscriber-buffer = 0")));
     assertTrue(bad.getMessage().contains("warden.feed.subscriber-buffer"), bad.getMessage());
+    bad = assertThrows(ConfigException.class, () -> FeedSettings.fromConfig(warden("warden.feed.max-subscribers-per-token = 600")));
+    assertTrue(bad.getMessage().contains("warden.feed.max-subscribers-per-token"), bad.getMessage());
   }
 }

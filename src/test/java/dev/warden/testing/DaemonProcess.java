@@ -38,6 +38,11 @@ public final class DaemonProcess implements AutoCloseable {
 
   /** As {@link #start(Path)}, with more HOCON settings appended to the daemon's config file. */
   public static DaemonProcess start(Path dataDir, String extraConfig) throws Exception {
+    return start(dataDir, extraConfig, List.of("-Xmx512m"));
+  }
+
+  /** As {@link #start(Path, String)}, with these JVM options (e.g. a small {@code -Xmx}) instead of {@code -Xmx512m}. */
+  public static DaemonProcess start(Path dataDir, String extraConfig, List<String> jvmOptions) throws Exception {
     int port = freePort();
     Path config = dataDir.resolveSibling("daemon-test.conf");
     Files.writeString(config, "warden.auth.tokens = [\n"
@@ -47,9 +52,10 @@ public final class DaemonProcess implements AutoCloseable {
         + "  { name = dashboard, role = viewer, sha256 = \"" + TokenRegistry.sha256Hex(RunningDaemon.VIEWER) + "\" }\n"
         + "]\n" + extraConfig + "\n");
     Path log = dataDir.resolveSibling("daemon-" + (++starts) + ".log");
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-        "-cp", System.getProperty("java.class.path"), "dev.warden.Main", "serve", "--config", config.toString()));
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.warden.Main", "serve", "--config", config.toString()));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().put("WARDEN_DATA_DIR", dataDir.toString());
     builder.environment().put("WARDEN_HTTP_PORT", Integer.toString(port));
@@ -68,6 +74,15 @@ public final class DaemonProcess implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** What the daemon has written to its output so far. */
+  public String output() throws IOException {
+    return Files.readString(log);
   }
 
   private void awaitReady() throws Exception {

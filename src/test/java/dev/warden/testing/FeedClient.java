@@ -107,6 +107,11 @@ public final class FeedClient implements AutoCloseable {
     return messages.mostLines();
   }
 
+  /** Sends a text message (the feed reads and ignores what clients send, up to its limit). */
+  public void send(String text) {
+    socket.sendText(text, true).join();
+  }
+
   /** Starts reading a paused client: everything the socket holds arrives. */
   public void resume() {
     socket.request(Long.MAX_VALUE);

@@ -27,16 +27,30 @@ public final class ScriptedAgent implements AutoCloseable {
   private final WebSocket socket;
   private final BlockingQueue<JsonNode> received;
   private final List<JsonNode> seen = new ArrayList<>();
+  private final CompletableFuture<Integer> closed;
 
-  private ScriptedAgent(WebSocket socket, BlockingQueue<JsonNode> received) {
+  private ScriptedAgent(WebSocket socket, BlockingQueue<JsonNode> received, CompletableFuture<Integer> closed) {
     this.socket = socket;
     this.received = received;
+    this.closed = closed;
   }
 
   /** Connects; throws {@link WebSocketHandshakeException} (wrapped) when the server refuses. */
   public static ScriptedAgent connect(int port, String featureId, String token) throws Exception {
     BlockingQueue<JsonNode> queue = new LinkedBlockingQueue<>();
+    CompletableFuture<Integer> closed = new CompletableFuture<>();
     WebSocket.Listener listener = new WebSocket.Listener() {
+      @Override
+      public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        closed.complete(statusCode);
+        return null;
+      }
+
+      @Override
+      public void onError(WebSocket webSocket, Throwable error) {
+        closed.complete(-1);
+      }
+
       private final JsonMessages messages = new JsonMessages(queue::add);
 
       @Override
@@ -51,7 +65,7 @@ public final class ScriptedAgent implements AutoCloseable {
         .connectTimeout(Duration.ofSeconds(5))
         .buildAsync(URI.create("ws://127.0.0.1:" + port + "/api/v1/features/" + featureId + "/agent"), listener)
         .get(10, TimeUnit.SECONDS);
-    return new ScriptedAgent(socket, queue);
+    return new ScriptedAgent(socket, queue, closed);
   }
 
   /** The HTTP status of a refused handshake, or -1 when it was accepted. */
@@ -113,6 +127,11 @@ public final class ScriptedAgent implements AutoCloseable {
       seen.add(next);
     }
     return next;
+  }
+
+  /** Completes with the close code when Warden closes the connection (-1: it broke off). */
+  public CompletableFuture<Integer> closed() {
+    return closed;
   }
 
   public List<JsonNode> seen() {

@@ -1,0 +1,59 @@
+package dev.warden.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** What an agent sends is bounded field by field: a long log line is cut, any other long field refused. */
+class AgentMessageTest {
+
+  private static final int TEXT = 100;
+  private static final int LINE = 200;
+
+  private static AgentMessage parse(String json) {
+    return AgentMessage.parse(json, TEXT, LINE);
+  }
+
+  @Test
+  void aLongLogLineIsCutAndSaysHowLongItWas() {
+    AgentMessage.Log log = assertInstanceOf(AgentMessage.Log.class, parse("{\"type\":\"log\",\"line\":\"" + "x".repeat(5000) + "\"}"));
+    assertTrue(log.line().startsWith("x".repeat(LINE)));
+    assertTrue(log.line().endsWith(" [cut: the line had 5000 bytes, the limit is 200]"), log.line());
+    assertEquals(LINE + " [cut: the line had 5000 bytes, the limit is 200]".length(), log.line().length());
+    AgentMessage.Log shortLine = assertInstanceOf(AgentMessage.Log.class, parse("{\"type\":\"log\",\"line\":\"fine\"}"));
+    assertEquals("fine", shortLine.line());
+  }
+
+  @Test
+  void aLongQuestionIsMalformedNamingTheField() {
+    AgentMessage.Malformed malformed = assertInstanceOf(AgentMessage.Malformed.class,
+        parse("{\"type\":\"question\",\"id\":\"q1\",\"text\":\"" + "?".repeat(TEXT + 1) + "\"}"));
+    assertEquals("question: field 'text' is longer than the limit of 100 bytes", malformed.problem());
+    assertEquals("question", malformed.ref());
+    assertInstanceOf(AgentMessage.Question.class, parse("{\"type\":\"question\",\"id\":\"q1\",\"text\":\"" + "?".repeat(TEXT) + "\"}"));
+  }
+
+  @Test
+  void longIdsDescriptionsAndHelloFieldsAreMalformedToo() {
+    String big = "\"" + "é".repeat(TEXT / 2 + 1) + "\""; // 102 bytes in UTF-8, 51 characters
+    assertEquals("propose: field 'description' is longer than the limit of 100 bytes",
+        ((AgentMessage.Malformed) parse("{\"type\":\"propose\",\"description\":" + big + "}")).problem());
+    assertEquals("ack: field 'id' is longer than the limit of 100 bytes",
+        ((AgentMessage.Malformed) parse("{\"type\":\"ack\",\"state\":\"paused\",\"id\":" + big + "}")).problem());
+    assertEquals("hello: field 'agent' is longer than the limit of 100 bytes",
+        ((AgentMessage.Malformed) parse("{\"type\":\"hello\",\"agent\":" + big + "}")).problem());
+    String many = "[" + "\"c\",".repeat(AgentMessage.MAX_CAPABILITIES) + "\"c\"]";
+    assertEquals("hello: field 'capabilities' lists more than 32 entries",
+        ((AgentMessage.Malformed) parse("{\"type\":\"hello\",\"agent\":\"a\",\"capabilities\":" + many + "}")).problem());
+  }
+
+  @Test
+  void anUnknownTypeIsEchoedOnlyInPart() {
+    AgentMessage.Malformed malformed = assertInstanceOf(AgentMessage.Malformed.class,
+        parse("{\"type\":\"" + "t".repeat(100_000) + "\"}"));
+    assertTrue(malformed.problem().length() < 300, "the error repeats at most 200 bytes of the type");
+    assertEquals(200, malformed.ref().length());
+  }
+}
