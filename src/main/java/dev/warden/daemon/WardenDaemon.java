@@ -120,8 +120,9 @@ public final class WardenDaemon {
       Duration captureTimeout = settings.askTimeout().plus(runtime.pauseTimeout());
       ApplySettings applySettings = ApplySettings.fromConfig(warden);
       Executor blocking = system.dispatchers().lookup(akka.actor.typed.DispatcherSelector.fromConfig("warden-blocking-dispatcher"));
-      Landing landing = new Landing(new MergeEngine(git, new CheckRunner(CheckRunner.Settings.defaults(), checkSandbox), validation.scratch()),
-          git, applySettings, blocking);
+      // the landing's test runs agent-written code like any check: the same sandbox
+      MergeEngine engine = new MergeEngine(git, new CheckRunner(CheckRunner.Settings.defaults(), checkSandbox), validation.scratch());
+      Landing landing = new Landing(engine, git, applySettings, blocking);
       Applier.init(system, new ApplierWiring(system, features, landing, settings.askTimeout()), applySettings);
       ProposalService proposals = new ProposalService(system, features, policy, new ProposalDiff(git), applySettings,
           new ApprovalIndex(system, applySettings.historyRetention()), blocking, settings.askTimeout(), captureTimeout);
