@@ -103,7 +103,8 @@ public final class CheckSandbox {
   SandboxLayout layout(Path directory, Scope scope) {
     Path absolute = directory.toAbsolutePath().normalize();
     // a check could rewrite the link to name another worktree's record; nothing in it needs to write there
-    return policy.orElseThrow().checkLayout(absolute, scope.repoGitDir().map(p -> p.toAbsolutePath().normalize()), scope.rules(), home)
+    Optional<Path> repoGitDir = scope.repoGitDir().map(p -> p.toAbsolutePath().normalize());
+    return policy.orElseThrow().checkLayout(absolute, repoGitDir, scope.rules(), home)
         .withReadOnly(List.of(absolute.resolve(".git")));
   }
 }

@@ -101,7 +101,8 @@ final class PatchGate {
         // through the global pool like every heavy check: bounded concurrency, a person's patch ranks as manual
         try {
           checks = services.heavy().submit(services.pool(), CheckPriority.MANUAL,
-              new HeavyChecks.Request(gitDir, commit, plan.version(), candidates, paths, plan.test(), plan.sandboxRules())).toCompletableFuture().get();
+              new HeavyChecks.Request(gitDir, commit, plan.version(), candidates, paths, plan.test(), plan.sandboxRules()))
+              .toCompletableFuture().get();
         } catch (java.util.concurrent.ExecutionException e) {
           throw new IOException("the plan's checks could not run: " + e.getCause(), e.getCause());
         }
