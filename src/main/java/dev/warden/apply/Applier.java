@@ -315,7 +315,7 @@ public final class Applier
   private Proposal.Draft numbered(Proposal.Draft d, int number) {
     return new Proposal.Draft(featureId + "." + number, featureId, number, d.description(), d.checkpointSeq(), d.checkpointCommit(),
         d.tree(), d.gitDir(), d.target(), d.base(), d.changes(), d.tier(), d.requiredApprovals(), d.reviewEndsAt(), d.expiresAt(),
-        d.test(), d.proposedBy(), d.proposedAt());
+        d.test(), d.proposedBy(), d.proposedAt(), d.sandbox());
   }
 
   /**

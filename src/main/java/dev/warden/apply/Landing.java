@@ -58,7 +58,7 @@ public final class Landing {
           + "Feature " + draft.featureId() + ", checkpoint " + draft.checkpointSeq() + ", tier " + draft.tier().label() + ".\n\n"
           + PROPOSAL_TRAILER + ": " + draft.id();
       try {
-        return new Outcome(engine.apply(gitDir, draft.target(), draft.checkpointCommit(), message, draft.test(), settings.mode(),
+        return new Outcome(engine.apply(gitDir, draft.target(), draft.checkpointCommit(), message, draft.test(), draft.sandboxRules(), settings.mode(),
             settings.maxRetries()), false);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -77,7 +77,8 @@ public final class Landing {
       String message = "Warden: revert " + draft.id() + " (" + firstLine(draft.description()) + ")\n\n"
           + "Rolled back by " + by + ": " + reason + "\n\n" + REVERTED_PROPOSAL_TRAILER + ": " + draft.id();
       try {
-        return new Outcome(engine.revert(gitDir, draft.target(), appliedCommit, message, draft.test(), settings.maxRetries()), false);
+        return new Outcome(engine.revert(gitDir, draft.target(), appliedCommit, message, draft.test(), draft.sandboxRules(),
+            settings.maxRetries()), false);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new GitFailure("interrupted while reverting " + draft.id(), e);

@@ -3,8 +3,10 @@ package dev.warden.apply;
 import dev.warden.feature.Plan;
 import dev.warden.git.GitCli;
 import dev.warden.git.GitFailure;
+import dev.warden.process.SandboxRules;
 import dev.warden.validate.CheckResult;
 import dev.warden.validate.CheckRunner;
+import dev.warden.validate.CheckSandbox;
 import dev.warden.validate.ThrowawayWorktree;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -32,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * <p>One attempt: read the target's head; in a {@link ThrowawayWorktree} detached at that head, make
  * the new commit with the git CLI (a {@code --no-ff} merge, a squash, or a revert), authored and
  * committed by {@code Warden <warden@localhost>}, hooks disabled; run the plan's test command there
- * with {@link CheckRunner}; then move {@code refs/heads/<target>} from the head the attempt started
+ * with {@link CheckRunner}, in the runner's sandbox under the plan's rules (the worktree writable, the
+ * repository's git directory read-only: the test cannot move the target, only this class does); then move {@code refs/heads/<target>} from the head the attempt started
  * on to the new commit with a JGit compare-and-swap. If the target moved meanwhile the swap fails
  * and the whole attempt starts over from the new head, at most {@code maxRetries} more times; the ref
  * is never forced. A conflict or a failing test leaves the target as it was.
@@ -132,13 +135,19 @@ public final class MergeEngine {
    */
   public Result apply(Path gitDir, String targetBranch, String checkpointCommit, String message,
       Optional<Plan.TestCommand> test, Mode mode, int maxRetries) throws InterruptedException {
+    return apply(gitDir, targetBranch, checkpointCommit, message, test, SandboxRules.defaults(), mode, maxRetries);
+  }
+
+  /** As above, the test sandboxed under {@code sandbox}, the plan's rules ({@link Plan#sandboxRules()}). */
+  public Result apply(Path gitDir, String targetBranch, String checkpointCommit, String message,
+      Optional<Plan.TestCommand> test, SandboxRules sandbox, Mode mode, int maxRetries) throws InterruptedException {
     requireObjectId(checkpointCommit);
     String checkpoint = resolveCommit(gitDir, checkpointCommit);
     String fullMessage = withTrailer(message, CHECKPOINT_TRAILER, checkpoint);
     Change change = mode == Mode.MERGE
         ? worktree -> merge(worktree, checkpoint, fullMessage)
         : worktree -> squash(worktree, checkpoint, fullMessage);
-    return land(gitDir, targetBranch, test, maxRetries, change);
+    return land(gitDir, targetBranch, test, sandbox, maxRetries, change);
   }
 
   /**
@@ -148,10 +157,16 @@ public final class MergeEngine {
    */
   public Result revert(Path gitDir, String targetBranch, String appliedCommit, String message,
       Optional<Plan.TestCommand> test, int maxRetries) throws InterruptedException {
+    return revert(gitDir, targetBranch, appliedCommit, message, test, SandboxRules.defaults(), maxRetries);
+  }
+
+  /** As above, the test sandboxed under {@code sandbox}, the plan's rules. */
+  public Result revert(Path gitDir, String targetBranch, String appliedCommit, String message,
+      Optional<Plan.TestCommand> test, SandboxRules sandbox, int maxRetries) throws InterruptedException {
     requireObjectId(appliedCommit);
     String applied = resolveCommit(gitDir, appliedCommit);
     String fullMessage = withTrailer(message, REVERTS_TRAILER, applied);
-    return land(gitDir, targetBranch, test, maxRetries, worktree -> {
+    return land(gitDir, targetBranch, test, sandbox, maxRetries, worktree -> {
       if (!git(worktree, "merge-base", "--is-ancestor", applied, "HEAD").ok()) {
         throw new IllegalArgumentException(applied + " is not on " + targetBranch);
       }
@@ -201,7 +216,7 @@ public final class MergeEngine {
     record Conflict(List<String> paths) implements Outcome {}
   }
 
-  private Result land(Path gitDir, String targetBranch, Optional<Plan.TestCommand> test, int maxRetries,
+  private Result land(Path gitDir, String targetBranch, Optional<Plan.TestCommand> test, SandboxRules sandbox, int maxRetries,
       Change change) throws InterruptedException {
     if (maxRetries < 0) {
       throw new IllegalArgumentException("maxRetries must not be negative, got " + maxRetries);
@@ -230,7 +245,7 @@ public final class MergeEngine {
         }
         commit = ((Outcome.Committed) outcome).commit();
         if (test.isPresent()) {
-          CheckResult result = runTest(test.get(), worktree.path());
+          CheckResult result = runTest(test.get(), worktree.path(), CheckSandbox.Scope.of(gitDir, sandbox));
           if (!result.passed()) {
             return new Result.TestsFailed(head, result);
           }
@@ -247,9 +262,9 @@ public final class MergeEngine {
     return new Result.TargetBusy(head, maxRetries + 1);
   }
 
-  private CheckResult runTest(Plan.TestCommand test, Path directory) throws InterruptedException {
+  private CheckResult runTest(Plan.TestCommand test, Path directory, CheckSandbox.Scope scope) throws InterruptedException {
     try {
-      return runner.run("test", test.argv(), directory, Duration.ofSeconds(test.timeoutSeconds()));
+      return runner.run("test", test.argv(), directory, Duration.ofSeconds(test.timeoutSeconds()), scope);
     } catch (IOException e) {
       throw new GitFailure("cannot run the test command " + test.argv() + ": " + e.getMessage(), e);
     }

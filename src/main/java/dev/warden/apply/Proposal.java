@@ -3,6 +3,7 @@ package dev.warden.apply;
 import dev.warden.CborSerializable;
 import dev.warden.feature.Plan;
 import dev.warden.policy.Tier;
+import dev.warden.process.SandboxRules;
 import dev.warden.validate.Validator.CheckOutcome;
 import dev.warden.validate.Violation;
 import java.time.Instant;
@@ -49,6 +50,8 @@ public record Proposal(
    *     and the tier are of {@code base..checkpointCommit}
    * @param requiredApprovals distinct approvers needed (0 for low, 1 for medium, N for high)
    * @param reviewEndsAt medium only: when the proposal is approved by policy unless rejected first
+   * @param sandbox the plan's sandbox section when it was proposed: the landing's test runs under it
+   *     (empty: the defaults; always empty in proposals recorded before tests were sandboxed)
    */
   public record Draft(
       String id,
@@ -68,8 +71,18 @@ public record Proposal(
       Instant expiresAt,
       Optional<Plan.TestCommand> test,
       String proposedBy,
-      Instant proposedAt)
-      implements CborSerializable {}
+      Instant proposedAt,
+      Optional<SandboxRules> sandbox)
+      implements CborSerializable {
+    public Draft {
+      sandbox = sandbox == null ? Optional.empty() : sandbox;
+    }
+
+    /** The sandbox rules the landing's test runs under. */
+    public SandboxRules sandboxRules() {
+      return sandbox.orElseGet(SandboxRules::defaults);
+    }
+  }
 
   /** The diff's size and every changed path with the tier the policy gives it. */
   public record Changes(int files, long linesAdded, long linesDeleted, List<ChangedPath> paths) implements CborSerializable {

@@ -166,7 +166,7 @@ public final class ProposalService {
     return new Proposal.Draft("", feature.id(), 0, description, checkpoint.seq(), checkpoint.commit(), checkpoint.tree(),
         gitDir.toString(), feature.target(), stats.base(), changes, tier, required,
         tier == Tier.MEDIUM ? Optional.of(now.plus(current.mediumReviewWindow())) : Optional.empty(),
-        now.plus(current.expiry()), feature.plan().test(), by, now);
+        now.plus(current.expiry()), feature.plan().test(), by, now, feature.plan().sandbox());
   }
 
   public CompletionStage<Proposal> get(String proposalId) {

@@ -33,9 +33,11 @@ import dev.warden.feed.FeedRoutes;
 import dev.warden.feed.FeedSettings;
 import dev.warden.validate.CheckPool;
 import dev.warden.validate.CheckRunner;
+import dev.warden.validate.CheckSandbox;
 import dev.warden.validate.HeavyChecks;
 import dev.warden.policy.PolicyRoutes;
 import dev.warden.policy.PolicyStore;
+import dev.warden.process.SandboxPolicy;
 import dev.warden.validate.PatchRoutes;
 import dev.warden.validate.ThrowawayWorktree;
 import dev.warden.validate.Validator;
@@ -59,6 +61,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -105,7 +108,8 @@ public final class WardenDaemon {
       Config warden = config.getConfig("warden");
       AgentSettings agentSettings = AgentSettings.fromConfig(warden);
       GitCli git = new GitCli(settings.gitExecutable(), settings.gitCommandTimeout());
-      Validator.ValidationServices validation = validationServices(system, warden, git, dataDir);
+      CheckSandbox checkSandbox = CheckSandbox.of(sandboxPolicy(warden, dataDir));
+      Validator.ValidationServices validation = validationServices(system, warden, git, dataDir, checkSandbox);
       FeatureRuntimeWiring runtime = new FeatureRuntimeWiring(system, hub, agentSettings,
           CheckpointSettings.fromConfig(warden), WatchdogSettings.fromConfig(warden), validation, settings.askTimeout());
       FeatureWorkspaces workspaces = new FeatureWorkspaces(
@@ -116,8 +120,9 @@ public final class WardenDaemon {
       Duration captureTimeout = settings.askTimeout().plus(runtime.pauseTimeout());
       ApplySettings applySettings = ApplySettings.fromConfig(warden);
       Executor blocking = system.dispatchers().lookup(akka.actor.typed.DispatcherSelector.fromConfig("warden-blocking-dispatcher"));
-      Landing landing = new Landing(new MergeEngine(git, new CheckRunner(CheckRunner.Settings.defaults()), validation.scratch()),
-          git, applySettings, blocking);
+      // the landing's test runs agent-written code like any check: the same sandbox
+      MergeEngine engine = new MergeEngine(git, new CheckRunner(CheckRunner.Settings.defaults(), checkSandbox), validation.scratch());
+      Landing landing = new Landing(engine, git, applySettings, blocking);
       Applier.init(system, new ApplierWiring(system, features, landing, settings.askTimeout()), applySettings);
       ProposalService proposals = new ProposalService(system, features, policy, new ProposalDiff(git), applySettings,
           new ApprovalIndex(system, applySettings.historyRetention()), blocking, settings.askTimeout(), captureTimeout);
@@ -179,9 +184,24 @@ public final class WardenDaemon {
     system.getWhenTerminated().thenRun(poller::shutdownNow);
   }
 
+  /**
+   * Warden's side of every sandbox ({@code warden.sandbox}): its data directory and every configuration
+   * file a {@code warden} setting came from ({@code --config}, {@code WARDEN_CONFIG}, their includes,
+   * {@code -Dconfig.file}) are hidden from sandboxed commands, since they hold tokens and the database
+   * password.
+   */
+  private static SandboxPolicy sandboxPolicy(Config warden, Path dataDir) {
+    java.util.Set<Path> configFiles = new java.util.LinkedHashSet<>();
+    Optional.ofNullable(System.getProperty("config.file")).filter(f -> !f.isBlank()).map(Path::of).ifPresent(configFiles::add);
+    for (var entry : warden.entrySet()) {
+      Optional.ofNullable(entry.getValue().origin().filename()).map(Path::of).ifPresent(configFiles::add);
+    }
+    return new SandboxPolicy(SandboxPolicy.Settings.fromConfig(warden), dataDir, List.copyOf(configFiles));
+  }
+
   /** The global check pool and heavy-check runner every feature's validator shares. */
-  private static Validator.ValidationServices validationServices(ActorSystem<?> system, Config warden, GitCli git, Path dataDir)
-      throws IOException {
+  private static Validator.ValidationServices validationServices(ActorSystem<?> system, Config warden, GitCli git, Path dataDir,
+      CheckSandbox checkSandbox) throws IOException {
     Config v = warden.getConfig("validation");
     int concurrency = v.getInt("check-concurrency") > 0 ? v.getInt("check-concurrency") : CheckPool.defaultConcurrency();
     CheckPool pool = new CheckPool(concurrency, v.getInt("check-queue"));
@@ -194,7 +214,8 @@ public final class WardenDaemon {
     });
     Path scratch = Files.createDirectories(dataDir.resolve("scratch"));
     sweepScratch(git, scratch);
-    HeavyChecks heavy = new HeavyChecks(git, new CheckRunner(CheckRunner.Settings.defaults()), scratch, v.getInt("check-cache-entries"));
+    HeavyChecks heavy = new HeavyChecks(git, new CheckRunner(CheckRunner.Settings.defaults(), checkSandbox), scratch,
+        v.getInt("check-cache-entries"));
     var registry = dev.warden.metrics.WardenMetrics.get(system).registry();
     io.micrometer.core.instrument.Gauge.builder("warden_check_pool_running", pool, p -> p.stats().running()).register(registry);
     io.micrometer.core.instrument.Gauge.builder("warden_check_pool_queued", pool, p -> p.stats().queued()).register(registry);

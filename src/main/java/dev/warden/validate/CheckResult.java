@@ -10,6 +10,8 @@ import java.util.List;
  *
  * @param exitCode the command's exit code (128 + N when a signal N ended it), or null when Warden
  *     killed it (timeout)
+ * @param sandbox how it was contained: {@code sandbox: writable ...; hidden ...; network off} (what it
+ *     could write, what it could not see), or {@code unsandboxed: <why>}
  */
 public record CheckResult(
     String name,
@@ -19,7 +21,8 @@ public record CheckResult(
     long durationMs,
     String outputHead,
     String outputTail,
-    long droppedBytes) {
+    long droppedBytes,
+    String sandbox) {
 
   public CheckResult {
     argv = List.copyOf(argv);

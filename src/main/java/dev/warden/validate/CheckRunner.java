@@ -22,9 +22,14 @@ import org.slf4j.LoggerFactory;
  * minus {@code WARDEN_*} (the daemon's own configuration, which can carry the database password: a
  * check runs code the agent wrote). {@code HOME} is inherited on purpose: build tools find their
  * caches and settings there ({@code ~/.m2}, {@code ~/.gradle}, {@code ~/.npm}), and offline builds
- * fail without them. It is not an isolation boundary either way (a check can read any absolute path
- * the daemon's user can); an operator who wants one sets {@code HOME} (or anything else) through
- * {@link Settings#environment()}, which is applied last.
+ * fail without them; in a sandbox they are read-only unless the plan's {@code sandbox.writable} names
+ * them. An operator sets {@code HOME} (or anything else) through {@link Settings#environment()},
+ * which is applied last.
+ *
+ * <p>Containment is the {@link CheckSandbox}'s: a runner made for plan checks and tests runs every
+ * command inside bubblewrap (the whole filesystem read-only but the command's directory, Warden's
+ * data and configuration hidden, no network by default); one made with {@link #CheckRunner(Settings)}
+ * runs Warden's own commands as they are.
  *
  * <p>Once the command itself exits, whatever it left running in its group is ended too: a
  * background process would hold the output pipe and the throwaway worktree. Processes that leave
@@ -43,6 +48,9 @@ public final class CheckRunner {
   private static final Duration GROUP_EXIT = Duration.ofSeconds(2);
   /** How long the output reader may take to reach end of stream once the group is gone. */
   private static final Duration READER_EXIT = Duration.ofSeconds(2);
+
+  /** The exit code of a check that was not run because its sandbox could not be made (as a shell's "cannot execute"). */
+  static final int NOT_RUN = 126;
 
   /** Environment variables a check never inherits from the daemon, by prefix. */
   static final List<String> DROPPED_PREFIXES = List.of("GIT_", "WARDEN_");
@@ -76,10 +84,24 @@ public final class CheckRunner {
 
   private final Settings settings;
   private final Map<String, String> environment;
+  private final CheckSandbox sandbox;
 
+  /** A runner without a sandbox: for Warden's own commands (git), never for code the agent wrote. */
   public CheckRunner(Settings settings) {
+    this(settings, CheckSandbox.none("Warden's own command, no sandbox configured for this runner"));
+  }
+
+  /** A runner whose every command runs in {@code sandbox} ({@link CheckSandbox}). */
+  public CheckRunner(Settings settings, CheckSandbox sandbox) {
     this.settings = settings;
     this.environment = environment(System.getenv(), settings.environment());
+    this.sandbox = sandbox;
+  }
+
+  /** {@link #run(String, List, Path, Duration, CheckSandbox.Scope)} with the default scope: no repository, default rules. */
+  public CheckResult run(String name, List<String> argv, Path directory, Duration timeout)
+      throws IOException, InterruptedException {
+    return run(name, argv, directory, timeout, CheckSandbox.Scope.defaults());
   }
 
   /**
@@ -87,8 +109,14 @@ public final class CheckRunner {
    * found or executed is a failed check (exit 127 or 126 with setsid's message as output), not an
    * exception; {@link IOException} means the runner itself could not start anything (no setsid, no
    * such directory).
+   *
+   * <p>With a sandbox ({@link CheckSandbox}), {@code argv} runs inside bubblewrap confined to
+   * {@code directory} and {@code scope}; the result's {@link CheckResult#sandbox()} says how, and what
+   * the command was denied shows in its output as the system's own errors ({@code Read-only file
+   * system}, {@code No such file or directory}). A sandbox that is required but cannot be made gives a
+   * failed result (exit 126) saying so, with nothing run.
    */
-  public CheckResult run(String name, List<String> argv, Path directory, Duration timeout)
+  public CheckResult run(String name, List<String> argv, Path directory, Duration timeout, CheckSandbox.Scope scope)
       throws IOException, InterruptedException {
     if (argv.isEmpty() || argv.get(0).isBlank()) {
       throw new IllegalArgumentException("check " + name + " has no command");
@@ -100,8 +128,14 @@ public final class CheckRunner {
       throw new InterruptedException("check " + name + " cancelled before it started");
     }
     long started = System.nanoTime();
+    CheckSandbox.Launch launch = sandbox.prepare(argv, directory, scope);
+    if (launch.refusal().isPresent()) {
+      log.warn("check {}: {}", name, launch.refusal().get());
+      return new CheckResult(name, argv, NOT_RUN, false, 0, "warden: " + launch.refusal().get() + "\n", "", 0,
+          launch.description());
+    }
     BoundedOutput output = new BoundedOutput(settings.headBytes(), settings.tailBytes());
-    ProcessGroup group = ProcessGroup.startMerged(argv, directory, environment);
+    ProcessGroup group = ProcessGroup.startMerged(launch.argv(), directory, environment);
     Thread reader = output.drain(group.stdout(), "check-output-" + name);
     Integer exitCode = null;
     boolean timedOut = false;
@@ -131,7 +165,7 @@ public final class CheckRunner {
     }
     long durationMs = (System.nanoTime() - started) / 1_000_000;
     return new CheckResult(name, argv, exitCode, timedOut, durationMs, BoundedOutput.text(output.headBytes()),
-        BoundedOutput.text(output.tailBytes()), output.droppedBytes());
+        BoundedOutput.text(output.tailBytes()), output.droppedBytes(), launch.description());
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.warden.validate;
 
 import dev.warden.feature.Plan;
 import dev.warden.git.GitCli;
+import dev.warden.process.SandboxRules;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
@@ -18,10 +20,11 @@ import java.util.function.Predicate;
 /**
  * The heavy half of validating a checkpoint: the plan's checks whose paths a change touches, and
  * optionally the test command, run one after another in a {@link ThrowawayWorktree} at the
- * checkpoint's commit through {@link CheckRunner}; the worktree is removed afterwards whatever
- * happened. Blocking: run it through {@link CheckPool} ({@link #submit}).
+ * checkpoint's commit through {@link CheckRunner}, in the runner's sandbox under the plan's rules
+ * (the worktree writable, the repository's git directory read-only: nothing they run can move a ref);
+ * the worktree is removed afterwards whatever happened. Blocking: run it through {@link CheckPool} ({@link #submit}).
  *
- * <p>Results are cached by (tree id, plan version, check name, argv): the same content checked by the
+ * <p>Results are cached by (tree id, plan version, check name, argv, sandbox rules): the same content checked by the
  * same command gives the same verdict, so a checkpoint whose tree was already checked, or a proposal
  * of an already validated checkpoint, costs nothing, and no worktree is made when everything is
  * cached. The argv is part of the key because plan versions are per feature: two features' version 1
@@ -45,19 +48,30 @@ public final class HeavyChecks {
    * @param commit the checkpoint's commit id
    * @param changedPaths the paths the checkpoint changed, against whatever the caller compares with
    * @param test the plan's test command, run last whatever the changed paths, when present
+   * @param sandbox the plan's sandbox rules ({@link Plan#sandboxRules()}): what its checks may reach
    */
   public record Request(Path gitDir, String commit, int planVersion, List<Candidate> checks, Collection<String> changedPaths,
-      Optional<Plan.TestCommand> test) {
+      Optional<Plan.TestCommand> test, SandboxRules sandbox) {
     public Request {
       checks = List.copyOf(checks);
       changedPaths = Set.copyOf(changedPaths);
+      Objects.requireNonNull(sandbox, "sandbox");
+    }
+
+    /** A request under the default sandbox rules. */
+    public Request(Path gitDir, String commit, int planVersion, List<Candidate> checks, Collection<String> changedPaths,
+        Optional<Plan.TestCommand> test) {
+      this(gitDir, commit, planVersion, checks, changedPaths, test, SandboxRules.defaults());
     }
   }
 
   public record CacheStats(long hits, long misses, int size, int capacity) {}
 
-  /** What one cached result answers for. */
-  private record Key(String treeId, int planVersion, String name, List<String> argv) {}
+  /**
+   * What one cached result answers for. The sandbox rules are part of it: two features' plan version 1
+   * may run the same command with and without network.
+   */
+  private record Key(String treeId, int planVersion, String name, List<String> argv, SandboxRules sandbox) {}
 
   /** A command to run, a plan check or the test command. */
   private record Command(String name, List<String> argv, Duration timeout) {}
@@ -105,7 +119,7 @@ public final class HeavyChecks {
     CheckResult[] results = new CheckResult[selected.size()];
     List<Integer> toRun = new ArrayList<>();
     for (int i = 0; i < selected.size(); i++) {
-      Optional<CheckResult> cached = cache.get(key(tree, request.planVersion(), selected.get(i)));
+      Optional<CheckResult> cached = cache.get(key(tree, request, selected.get(i)));
       if (cached.isPresent()) {
         results[i] = cached.get();
       } else {
@@ -116,9 +130,10 @@ public final class HeavyChecks {
       try (ThrowawayWorktree worktree = ThrowawayWorktree.create(git, request.gitDir(), request.commit(), scratch)) {
         for (int i : toRun) {
           Command command = selected.get(i);
-          CheckResult result = runner.run(command.name(), command.argv(), worktree.path(), command.timeout());
+          CheckResult result = runner.run(command.name(), command.argv(), worktree.path(), command.timeout(),
+              CheckSandbox.Scope.of(request.gitDir(), request.sandbox()));
           if (!result.timedOut()) {
-            cache.put(key(tree, request.planVersion(), command), result);
+            cache.put(key(tree, request, command), result);
           }
           results[i] = result;
         }
@@ -140,8 +155,8 @@ public final class HeavyChecks {
     return tree.output().strip();
   }
 
-  private static Key key(String tree, int planVersion, Command command) {
-    return new Key(tree, planVersion, command.name(), command.argv());
+  private static Key key(String tree, Request request, Command command) {
+    return new Key(tree, request.planVersion(), command.name(), command.argv(), request.sandbox());
   }
 
   /** A bounded LRU map with hit and miss counts; any thread. */

@@ -38,7 +38,19 @@ final class PatchGate {
   }
 
   private final Validator.ValidationServices services;
-  private final CheckRunner git = new CheckRunner(CheckRunner.Settings.defaults());
+  /**
+   * Runs git, not the agent's code, so without a sandbox: git here must write the repository's objects
+   * and the shadow's index (a read-only git directory would refuse {@code add} and {@code commit}),
+   * and it runs nothing the patch brings. Hooks are off for every command ({@code core.hooksPath=/dev/null},
+   * which also silences {@code post-index-change} on {@code add}); clean/smudge filters, textconv
+   * drivers and fsmonitor run only when git's configuration names them, and the configuration is
+   * outside the agent's reach (its sandbox sees the repository's git directory read-only), while a
+   * patch can neither touch {@code .git} ({@code git apply} refuses such paths) nor do more with a
+   * {@code .gitattributes} than pick a driver the configuration already defines. The plan's checks
+   * and test on the shadow's commit go through {@link HeavyChecks}, sandboxed like every check.
+   */
+  private final CheckRunner git = new CheckRunner(CheckRunner.Settings.defaults(),
+      CheckSandbox.none("git run by Warden for patch mode (no code from the patch)"));
 
   PatchGate(Validator.ValidationServices services) {
     this.services = services;
@@ -58,7 +70,7 @@ final class PatchGate {
         Files.deleteIfExists(patch);
       }
       require(run(shadow.path(), "git", "add", "-A"));
-      require(run(shadow.path(), "git", "-c", "user.name=Warden", "-c", "user.email=warden@localhost", "-c", "core.hooksPath=/dev/null",
+      require(run(shadow.path(), "git", "-c", "user.name=Warden", "-c", "user.email=warden@localhost",
           "commit", "-q", "--no-verify", "--allow-empty", "-m", "warden: shadow of a patch"));
       String commit = require(run(shadow.path(), "git", "rev-parse", "HEAD")).outputHead().trim();
       String tree = require(run(shadow.path(), "git", "rev-parse", "HEAD^{tree}")).outputHead().trim();
@@ -89,7 +101,8 @@ final class PatchGate {
         // through the global pool like every heavy check: bounded concurrency, a person's patch ranks as manual
         try {
           checks = services.heavy().submit(services.pool(), CheckPriority.MANUAL,
-              new HeavyChecks.Request(gitDir, commit, plan.version(), candidates, paths, plan.test())).toCompletableFuture().get();
+              new HeavyChecks.Request(gitDir, commit, plan.version(), candidates, paths, plan.test(), plan.sandboxRules()))
+              .toCompletableFuture().get();
         } catch (java.util.concurrent.ExecutionException e) {
           throw new IOException("the plan's checks could not run: " + e.getCause(), e.getCause());
         }
@@ -98,8 +111,11 @@ final class PatchGate {
     }
   }
 
+  /** {@code git <args>} in {@code dir}, hooks off ({@code argv[0]} is "git"). */
   private CheckResult run(Path dir, String... argv) throws IOException, InterruptedException {
-    return git.run(argv[1], List.of(argv), dir, GIT_TIMEOUT);
+    List<String> command = new ArrayList<>(List.of(argv[0], "-c", "core.hooksPath=/dev/null"));
+    command.addAll(List.of(argv).subList(1, argv.length));
+    return git.run(argv[1], command, dir, GIT_TIMEOUT);
   }
 
   private static CheckResult require(CheckResult result) throws IOException {

@@ -137,14 +137,23 @@ public final class Validator
 
   private record PatchJudged(ValidatePatch request, PatchOutcome outcome) implements Command {}
 
-  /** A heavy check's result as recorded: output bounded to its head and tail. */
+  /**
+   * A heavy check's result as recorded: output bounded to its head and tail.
+   *
+   * @param sandbox how it was contained ({@link CheckResult#sandbox()}); empty in events recorded before
+   *     checks were sandboxed
+   */
   public record CheckOutcome(String name, List<String> argv, boolean passed, Optional<Integer> exitCode, boolean timedOut,
-      long durationMs, String outputHead, String outputTail, long droppedBytes) implements CborSerializable {
+      long durationMs, String outputHead, String outputTail, long droppedBytes, Optional<String> sandbox) implements CborSerializable {
+
+    public CheckOutcome {
+      sandbox = sandbox == null ? Optional.empty() : sandbox;
+    }
 
     /** What a check run returned, as it is recorded. */
     public static CheckOutcome of(CheckResult r) {
       return new CheckOutcome(r.name(), r.argv(), r.passed(), Optional.ofNullable(r.exitCode()), r.timedOut(), r.durationMs(),
-          r.outputHead(), r.outputTail(), r.droppedBytes());
+          r.outputHead(), r.outputTail(), r.droppedBytes(), Optional.ofNullable(r.sandbox()));
     }
   }
 
@@ -381,7 +390,7 @@ public final class Validator
       return new HeavyChecks.Candidate(check, glob::matches);
     }).toList();
     HeavyChecks.Request heavy = new HeavyChecks.Request(java.nio.file.Path.of(request.gitDir()), request.commit(), plan.version(),
-        candidates, changedPaths, plan.test());
+        candidates, changedPaths, plan.test(), plan.sandboxRules());
     java.util.concurrent.CompletionStage<List<CheckResult>> submitted;
     try {
       submitted = services.heavy().submit(services.pool(), priority, heavy);

@@ -102,7 +102,8 @@ class ApplierTest {
     Instant now = Instant.now();
     return new Proposal.Draft("", feature, 0, "work", seq, "c0ffee" + seq, "tree", "/repo/.git", "main", "base",
         new Proposal.Changes(1, 1, 0, List.of(new Proposal.ChangedPath("a.txt", 1, 0, tier))), tier,
-        tier == Tier.HIGH ? 2 : tier == Tier.MEDIUM ? 1 : 0, reviewEndsAt, now.plusSeconds(3600), Optional.empty(), "agent", now);
+        tier == Tier.HIGH ? 2 : tier == Tier.MEDIUM ? 1 : 0, reviewEndsAt, now.plusSeconds(3600), Optional.empty(), "agent", now,
+        Optional.empty());
   }
 
   private Proposal run(Function<ActorRef<Applier.Reply>, Applier.Command> command) {

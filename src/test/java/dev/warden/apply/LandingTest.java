@@ -53,7 +53,7 @@ class LandingTest {
         git, ApplySettings.defaults(), pool);
     Proposal.Draft draft = new Proposal.Draft("f.1", "f", 1, "Add b\nmore words", 3, checkpoint, "tree", repo.resolve(".git").toString(),
         "main", before, new Proposal.Changes(1, 1, 0, List.of()), Tier.LOW, 0, Optional.empty(), Instant.now().plusSeconds(60),
-        Optional.empty(), "agent", Instant.now());
+        Optional.empty(), "agent", Instant.now(), Optional.empty());
 
     Landing.Outcome first = landing.land(draft).toCompletableFuture().get();
     MergeEngine.Result.Applied applied = assertInstanceOf(MergeEngine.Result.Applied.class, first.result());

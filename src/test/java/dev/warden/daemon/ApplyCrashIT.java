@@ -65,11 +65,12 @@ class ApplyCrashIT {
     Path data = Files.createDirectories(tmp.resolve("data"));
     Path policy = tmp.resolve("policy.conf");
     Files.writeString(policy, "rules = [ { paths = \"docs/**\", tier = low }, { paths = \"**\", tier = high } ]\n");
-    Path started = tmp.resolve("test-started");
+    Path markers = Files.createDirectories(tmp.resolve("markers"));
+    Path started = markers.resolve("test-started");
     // the test command takes a while: a window to kill the daemon in; on a merge commit (the apply,
-    // not a checkpoint's validation) it first says it started
+    // not a checkpoint's validation) it first says it started, in the one directory its sandbox may write
     String plan = "{\"test\":{\"argv\":[\"sh\",\"-c\",\"if git rev-parse -q --verify HEAD^2 >/dev/null; then touch " + started
-        + "; fi; sleep 3\"]}}";
+        + "; fi; sleep 3\"]},\"sandbox\":{\"writable\":[\"" + markers + "\"]}}";
     String config = "warden.policy.file = \"" + policy + "\"\n";
 
     // 1. killed right after the approval was recorded, before the apply could finish

@@ -46,7 +46,8 @@ class FeedCatalogTest {
       new Feature.Registration("/srv/repos/app", "main", "warden/f1", "/data/worktrees/f1", COMMIT, Plan.defaults());
   private static final Proposal.Draft DRAFT = new Proposal.Draft("f1.1", "f1", 1, "add login", 7, COMMIT, COMMIT, GIT_DIR, "main",
       COMMIT, new Proposal.Changes(1, 8, 3, List.of(new Proposal.ChangedPath("src/Login.java", 8, 3, Tier.MEDIUM))), Tier.MEDIUM, 1,
-      Optional.of(AT), AT, Optional.empty(), "agent", AT);
+      Optional.of(AT), AT, Optional.empty(), "agent", AT,
+      Optional.of(new dev.warden.process.SandboxRules(Optional.empty(), Optional.of(true), List.of("~/.m2"), List.of(), Optional.empty())));
   private static final Violation SECRET = new Violation("secret", "config/prod.env", Severity.CRITICAL, "an AWS access key (…WXYZ)");
 
   /** One of each event the four entities persist, with the persistence id it is stored under. */
@@ -55,7 +56,8 @@ class FeedCatalogTest {
         Optional.empty(), 2, 10, 3, 4, 12, AT);
     Checkpoints.ChainSetup setup = new Checkpoints.ChainSetup("f1", GIT_DIR, "/data/worktrees/f1", "refs/warden/f1/checkpoints", COMMIT);
     Validator.CheckOutcome check = new Validator.CheckOutcome("unit", List.of("mvn", "test"), false, Optional.of(1), false, 5400,
-        "x".repeat(5000), "BUILD FAILURE", 0);
+        "x".repeat(5000), "BUILD FAILURE", 0,
+        Optional.of("sandbox: writable /data/scratch/check-1; everything else read-only; private /tmp; hidden /data; network off"));
     Watchdog.WatchSetup watch = new Watchdog.WatchSetup("f1", "/data/worktrees/f1", GIT_DIR + "/worktrees/f1", GIT_DIR, 1L << 30);
     return List.of(
         Map.entry("Feature|f1", new Feature.FeatureRegistered("f1", REGISTRATION, "alice", AT)),

@@ -38,11 +38,22 @@ public final class DaemonProcess implements AutoCloseable {
 
   /** As {@link #start(Path)}, with more HOCON settings appended to the daemon's config file. */
   public static DaemonProcess start(Path dataDir, String extraConfig) throws Exception {
-    return start(dataDir, extraConfig, List.of("-Xmx512m"));
+    return start(dataDir, extraConfig, List.of("-Xmx512m"), java.util.Map.of());
   }
 
   /** As {@link #start(Path, String)}, with these JVM options (e.g. a small {@code -Xmx}) instead of {@code -Xmx512m}. */
   public static DaemonProcess start(Path dataDir, String extraConfig, List<String> jvmOptions) throws Exception {
+    return start(dataDir, extraConfig, jvmOptions, java.util.Map.of());
+  }
+
+  /** As {@link #start(Path, String)}, with more environment variables for the daemon. */
+  public static DaemonProcess start(Path dataDir, String extraConfig, java.util.Map<String, String> environment) throws Exception {
+    return start(dataDir, extraConfig, List.of("-Xmx512m"), environment);
+  }
+
+  /** As {@link #start(Path, String)}, with these JVM options and more environment variables. */
+  public static DaemonProcess start(Path dataDir, String extraConfig, List<String> jvmOptions,
+      java.util.Map<String, String> environment) throws Exception {
     int port = freePort();
     Path config = dataDir.resolveSibling("daemon-test.conf");
     Files.writeString(config, "warden.auth.tokens = [\n"
@@ -61,6 +72,7 @@ public final class DaemonProcess implements AutoCloseable {
     builder.environment().put("WARDEN_HTTP_PORT", Integer.toString(port));
     builder.environment().put("WARDEN_CLUSTER_PORT", "0");
     builder.environment().remove("WARDEN_DB_URL");
+    builder.environment().putAll(environment);
     DaemonProcess daemon = new DaemonProcess(builder.start(), port, log);
     daemon.awaitReady();
     return daemon;
@@ -70,6 +82,11 @@ public final class DaemonProcess implements AutoCloseable {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
     }
+  }
+
+  /** The config file the daemon was started with ({@code --config}). */
+  public static Path configFile(Path dataDir) {
+    return dataDir.resolveSibling("daemon-test.conf");
   }
 
   public int port() {

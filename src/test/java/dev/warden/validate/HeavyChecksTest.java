@@ -188,6 +188,33 @@ class HeavyChecksTest {
     }
   }
 
+  @Test
+  void sandboxedChecksReadTheRepositoryButCannotMoveItsRefsAndOtherSandboxRulesAreNotAnsweredFromTheCache() throws Exception {
+    Path data = tmp.resolve("data");
+    CheckRunner sandboxed = new CheckRunner(CheckRunner.Settings.defaults(), CheckSandbox.of(
+        new dev.warden.process.SandboxPolicy(dev.warden.process.SandboxPolicy.Settings.defaults(), data, List.of())));
+    HeavyChecks heavy = new HeavyChecks(gitCli, sandboxed, scratch, 100);
+    String refsBefore = GitRepos.refs(repo);
+    Plan.Check gitCheck = new Plan.Check("git", List.of("sh", "-c",
+        "git log --oneline -1 && git update-ref refs/heads/main HEAD~1 && echo MOVED; exit 0"), "**", 30);
+    List<HeavyChecks.Candidate> checks = List.of(candidate(gitCheck, p -> true));
+    dev.warden.process.SandboxRules online = new dev.warden.process.SandboxRules(Optional.empty(), Optional.of(true), List.of(),
+        List.of(), Optional.empty());
+
+    CheckResult offline = heavy.run(new HeavyChecks.Request(gitDir, commit, 1, checks, Set.of("a.txt"), Optional.empty())).get(0);
+    CheckResult withNetwork = heavy.run(new HeavyChecks.Request(gitDir, commit, 1, checks, Set.of("a.txt"), Optional.empty(),
+        online)).get(0);
+
+    assertTrue(offline.output().contains("code and docs"), "git reads the repository's objects: " + offline.output());
+    assertFalse(offline.output().contains("MOVED"), offline.output());
+    assertTrue(offline.output().contains("Read-only file system"), offline.output());
+    assertEquals(refsBefore, GitRepos.refs(repo));
+    assertTrue(offline.sandbox().endsWith("network off"), offline.sandbox());
+    assertTrue(withNetwork.sandbox().endsWith("network on"), "the same command under other rules runs again: " + withNetwork.sandbox());
+    assertEquals(new HeavyChecks.CacheStats(0, 2, 2, 100), heavy.cacheStats());
+    assertNoThrowawayLeft();
+  }
+
   private int worktreeCount() {
     return (int) git(repo, "worktree", "list", "--porcelain").lines().filter(l -> l.startsWith("worktree ")).count();
   }
