@@ -4,6 +4,7 @@ import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.Http;
 import akka.http.javadsl.ServerBinding;
 import akka.http.javadsl.server.Route;
+import akka.http.javadsl.settings.ServerSettings;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -11,7 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Binds the one HTTP port (API, health, the dashboard). A failed bind terminates the system;
- * on shutdown the port is unbound and in-flight requests get a few seconds to finish.
+ * on shutdown the port is unbound and in-flight requests get a few seconds to finish. Every error is
+ * problem+json, including the ones Akka's parser answers before any route runs
+ * ({@link ProblemParsingErrorHandler}) and a request timeout; API responses are never cached or sniffed.
  */
 public final class HttpServer {
 
@@ -23,7 +26,8 @@ public final class HttpServer {
     Route sealed = route.seal(ApiErrors.rejectionHandler(), ApiErrors.exceptionHandler());
     return Http.get(system)
         .newServerAt(host, port)
-        .bind(sealed)
+        .withSettings(ServerSettings.create(system.settings().config()).withParsingErrorHandler(ProblemParsingErrorHandler.class.getName()))
+        .bind(ApiErrors.withSafetyHeaders(sealed))
         .thenApply(binding -> binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system))
         .whenComplete((binding, failure) -> {
           if (failure != null) {
