@@ -13,6 +13,7 @@ import dev.warden.feature.FeatureService;
 import dev.warden.feature.FeatureSubRoutes;
 import dev.warden.http.ApiDirectives;
 import dev.warden.http.JsonFields;
+import dev.warden.http.OriginGuard;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -30,9 +31,11 @@ public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes
   private final FeatureService features;
   private final Duration askTimeout;
   private final Materializer materializer;
+  private final OriginGuard origins;
 
-  public AgentRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, Duration askTimeout) {
+  public AgentRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, Duration askTimeout, OriginGuard origins) {
     super(system, maxBodyBytes);
+    this.origins = origins;
     this.sharding = ClusterSharding.get(system);
     this.features = features;
     this.askTimeout = askTimeout;
@@ -42,8 +45,8 @@ public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes
   @Override
   public Route route(Caller caller, String id) {
     return concat(
-        path("agent", () -> get(() -> extractWebSocketUpgrade(upgrade -> caller.role().includes(Role.AGENT) ? connect(id)
-                : complete(dev.warden.http.Problems.response(StatusCodes.FORBIDDEN, "connecting as an agent needs an agent token", null)))
+        path("agent", () -> get(() -> extractWebSocketUpgrade(upgrade -> origins.check(() -> caller.role().includes(Role.AGENT) ? connect(id)
+                : complete(dev.warden.http.Problems.response(StatusCodes.FORBIDDEN, "connecting as an agent needs an agent token", null))))
             .orElse(onSuccess(features.get(id), feature -> onSuccess(
                 sharding.entityRefFor(AgentLink.ENTITY_KEY, id).<AgentLink.AgentStatus>ask(AgentLink.GetStatus::new, askTimeout),
                 status -> completeJson(StatusCodes.OK, AgentView.fromDomain(status))))))),

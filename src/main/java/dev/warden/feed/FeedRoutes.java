@@ -14,27 +14,30 @@ import akka.stream.javadsl.Sink;
 import dev.warden.auth.Role;
 import dev.warden.http.ApiDirectives;
 import dev.warden.http.Authentication;
+import dev.warden.http.OriginGuard;
 import dev.warden.http.Problems;
 
 /**
  * {@code GET /api/v1/events}: the live activity feed as a WebSocket (viewer token as a bearer header,
  * or {@code ?token=} for browsers). {@code ?since=}, {@code ?feature=}, {@code ?types=} and {@code ?batch=} are checked
- * before the upgrade (400 naming the parameter); a plain GET without an upgrade is a 400 too. What the
- * client sends is read and ignored.
+ * before the upgrade (400 naming the parameter); a plain GET without an upgrade is a 400 too. A web page
+ * other than Warden's own is refused (403, {@link OriginGuard}). What the client sends is read and ignored.
  */
 public final class FeedRoutes extends ApiDirectives {
 
   private final FeedHub feed;
+  private final OriginGuard origins;
   private final Materializer materializer;
 
-  public FeedRoutes(ActorSystem<?> system, FeedHub feed, long maxBodyBytes) {
+  public FeedRoutes(ActorSystem<?> system, FeedHub feed, long maxBodyBytes, OriginGuard origins) {
     super(system, maxBodyBytes);
     this.feed = feed;
+    this.origins = origins;
     this.materializer = SystemMaterializer.get(system).materializer();
   }
 
   public Route route(Authentication authentication) {
-    return path(PathMatchers.segment("api").slash("v1").slash("events"), () -> get(() ->
+    return path(PathMatchers.segment("api").slash("v1").slash("events"), () -> get(() -> origins.check(() ->
         authentication.authenticatedOrQueryToken(caller -> requireRole(caller, Role.VIEWER, () ->
             parameterOptional("since", since -> parameterOptional("feature", feature -> parameterOptional("types", types ->
                 parameterOptional("batch", batch -> {
@@ -42,7 +45,7 @@ public final class FeedRoutes extends ApiDirectives {
               return extractWebSocketUpgrade(upgrade -> complete(upgrade.handleMessagesWith(flow(query))))
                   .orElse(complete(Problems.response(StatusCodes.BAD_REQUEST,
                       "/api/v1/events is a WebSocket: connect with an upgrade request (ws://.../api/v1/events)", null)));
-            }))))))));
+            })))))))));
   }
 
   /** Incoming frames are drained and dropped; the feed goes out; either side closing ends both. */
