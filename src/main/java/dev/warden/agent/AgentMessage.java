@@ -62,6 +62,11 @@ public sealed interface AgentMessage {
     if (node == null || !node.isObject()) {
       return new Malformed("a message must be a JSON object", null);
     }
+    // a lone surrogate or NUL would reach an event (a question, a proposal) the journal cannot store
+    java.util.Optional<String> badString = dev.warden.http.JsonFields.badString(node);
+    if (badString.isPresent()) {
+      return new Malformed(badString.get(), node.path("type").isTextual() ? dev.warden.http.JsonFields.printable(node.get("type").textValue()) : null);
+    }
     JsonNode typeNode = node.get("type");
     if (typeNode == null || !typeNode.isTextual()) {
       return new Malformed("field 'type' is required and must be a string", null);

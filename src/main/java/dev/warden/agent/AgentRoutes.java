@@ -15,6 +15,7 @@ import dev.warden.http.ApiDirectives;
 import dev.warden.http.JsonFields;
 import dev.warden.http.SocketQuota;
 import java.util.concurrent.CompletionStage;
+import dev.warden.http.OriginGuard;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -35,10 +36,13 @@ public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes
   private final ActorSystem<?> system;
   private final AgentSettings settings;
   private final SocketQuota connections;
+  private final OriginGuard origins;
 
-  public AgentRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, Duration askTimeout, AgentSettings settings) {
+  public AgentRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, Duration askTimeout, AgentSettings settings,
+      OriginGuard origins) {
     super(system, maxBodyBytes);
     this.system = system;
+    this.origins = origins;
     this.sharding = ClusterSharding.get(system);
     this.features = features;
     this.askTimeout = askTimeout;
@@ -51,8 +55,8 @@ public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes
   @Override
   public Route route(Caller caller, String id) {
     return concat(
-        path("agent", () -> get(() -> extractWebSocketUpgrade(upgrade -> caller.role().includes(Role.AGENT) ? connect(caller, id)
-                : complete(dev.warden.http.Problems.response(StatusCodes.FORBIDDEN, "connecting as an agent needs an agent token", null)))
+        path("agent", () -> get(() -> extractWebSocketUpgrade(upgrade -> origins.check(() -> caller.role().includes(Role.AGENT) ? connect(caller, id)
+                : complete(dev.warden.http.Problems.response(StatusCodes.FORBIDDEN, "connecting as an agent needs an agent token", null))))
             .orElse(onSuccess(features.get(id), feature -> onSuccess(
                 sharding.entityRefFor(AgentLink.ENTITY_KEY, id).<AgentLink.AgentStatus>ask(AgentLink.GetStatus::new, askTimeout),
                 status -> completeJson(StatusCodes.OK, AgentView.fromDomain(status))))))),

@@ -49,10 +49,12 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
   @Override
   public Route route(Caller caller, String id) {
     return concat(
-        path("checkpoint", () -> post(() -> requireRole(caller, Role.AGENT, () ->
-            onSuccess(live(id).thenCompose(f -> chain(id).<Checkpoints.Outcome>ask(
-                    replyTo -> new Checkpoints.Request(Trigger.MANUAL, List.of(), true, replyTo), captureTimeout)),
-                outcome -> outcome(outcome, true))))),
+        path("checkpoint", () -> post(() -> requireRole(caller, Role.AGENT, () -> bodyText(text -> {
+          JsonFields.parseObject(mapper, text, true).onlyKeys(Set.of()); // no body, or {}
+          return onSuccess(live(id).thenCompose(f -> chain(id).<Checkpoints.Outcome>ask(
+                  replyTo -> new Checkpoints.Request(Trigger.MANUAL, List.of(), true, replyTo), captureTimeout)),
+              outcome -> outcome(outcome, true));
+        })))),
         path("rollback", () -> post(() -> requireRole(caller, Role.AGENT, () -> bodyText(text -> {
           JsonFields body = JsonFields.parseObject(mapper, text, false).onlyKeys(Set.of("to", "paths", "strategy"));
           Optional<String> strategy = body.optionalText("strategy");

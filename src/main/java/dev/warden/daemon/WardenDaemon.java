@@ -54,6 +54,7 @@ import dev.warden.git.Worktrees;
 import dev.warden.http.Authentication;
 import dev.warden.http.HealthRoutes;
 import dev.warden.http.HttpServer;
+import dev.warden.http.OriginGuard;
 import dev.warden.persistence.DatabaseSettings;
 import dev.warden.persistence.SchemaInitializer;
 import java.io.IOException;
@@ -132,19 +133,21 @@ public final class WardenDaemon {
       ApprovalRoutes approvalRoutes = new ApprovalRoutes(system, proposals, settings.maxBodyBytes(),
           captureTimeout.plus(applySettings.proposeWait()).plus(settings.askTimeout().multipliedBy(3)),
           settings.askTimeout().plusMinutes(35));
+      OriginGuard origins = OriginGuard.fromConfig(warden); // told the bound address below
       List<FeatureSubRoutes> subRoutes = List.of(
           new CheckpointRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), captureTimeout),
-          new AgentRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), agentSettings),
+          new AgentRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), agentSettings, origins),
           new ChangeLogRoutes(system, features, settings.maxBodyBytes()),
           new PatchRoutes(system, features, settings.maxBodyBytes(), captureTimeout.plusMinutes(30)),
           approvalRoutes);
       watchPolicy(system, warden, policy);
       FeedHub feed = FeedHub.start(system, FeedSettings.fromConfig(warden), FeedCatalog.standard());
       Route routes = routes(system, settings, tokens, features, subRoutes, hub,
-          new PolicyRoutes(system, policy, settings.maxBodyBytes()), approvalRoutes, new FeedRoutes(system, feed, settings.maxBodyBytes()));
+          new PolicyRoutes(system, policy, settings.maxBodyBytes()), approvalRoutes, new FeedRoutes(system, feed, settings.maxBodyBytes(), origins));
       ServerBinding binding = HttpServer.start(system, settings.httpHost(), settings.httpPort(), routes)
           .toCompletableFuture()
           .get(30, TimeUnit.SECONDS);
+      origins.bound(binding.localAddress());
       log.info("Warden started: data {}, database {}, {} API token(s)", dataDir, database.describe(), tokens.size());
       return new WardenDaemon(system, binding, settings);
     } catch (Exception e) {

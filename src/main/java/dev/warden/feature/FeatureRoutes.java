@@ -43,8 +43,10 @@ public final class FeatureRoutes extends ApiDirectives {
                     onSuccess(features.abandon(id, reason(body), caller), this::ok)))))),
             path("pause", () -> post(() -> requireRole(caller, Role.AGENT, () -> optionalBody(body ->
                 onSuccess(features.pause(id, reason(body), caller), this::ok))))),
-            path("resume", () -> post(() -> requireRole(caller, Role.AGENT, () ->
-                onSuccess(features.resume(id, caller), this::ok)))),
+            path("resume", () -> post(() -> requireRole(caller, Role.AGENT, () -> optionalBody(body -> {
+              body.onlyKeys(java.util.Set.of()); // no body, or {}: anything else is refused, as on every route
+              return onSuccess(features.resume(id, caller), this::ok);
+            })))),
             path("plan", () -> concat(
                 get(() -> onSuccess(features.get(id), feature -> completeJson(StatusCodes.OK, feature.plan()))),
                 put(() -> requireRole(caller, Role.APPROVER, () -> bodyText(text -> {

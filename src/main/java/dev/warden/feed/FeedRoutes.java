@@ -19,27 +19,31 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import dev.warden.http.ApiDirectives;
 import dev.warden.http.Authentication;
+import dev.warden.http.OriginGuard;
 import dev.warden.http.Problems;
 
 /**
  * {@code GET /api/v1/events}: the live activity feed as a WebSocket (viewer token as a bearer header,
  * or {@code ?token=} for browsers). {@code ?since=}, {@code ?feature=}, {@code ?types=} and {@code ?batch=} are checked
- * before the upgrade (400 naming the parameter); a plain GET without an upgrade is a 400 too. What the
- * client sends is read and ignored, up to {@code warden.feed.max-message-bytes} a message: a larger one is
- * answered with {@code {"type":"error"}} and the end of the feed. Subscriptions are capped per token and
- * in all (429 with Retry-After).
+ * before the upgrade (400 naming the parameter); a plain GET without an upgrade is a 400 too. A web page
+ * other than Warden's own is refused (403, {@link OriginGuard}). What the client sends is read and
+ * ignored, up to {@code warden.feed.max-message-bytes} a message: a larger one is answered with
+ * {@code {"type":"error"}} and the end of the feed. Subscriptions are capped per token and in all (429
+ * with Retry-After).
  */
 public final class FeedRoutes extends ApiDirectives {
 
   private final FeedHub feed;
   private static final Duration MAX_FRAME_WAIT = Duration.ofSeconds(10);
 
+  private final OriginGuard origins;
   private final Materializer materializer;
   private final SocketQuota subscriptions;
 
-  public FeedRoutes(ActorSystem<?> system, FeedHub feed, long maxBodyBytes) {
+  public FeedRoutes(ActorSystem<?> system, FeedHub feed, long maxBodyBytes, OriginGuard origins) {
     super(system, maxBodyBytes);
     this.feed = feed;
+    this.origins = origins;
     this.materializer = SystemMaterializer.get(system).materializer();
     FeedSettings settings = feed.settings();
     this.subscriptions = new SocketQuota("feed subscriptions", settings.maxSubscribersPerToken(), settings.maxSubscribers(),
@@ -47,7 +51,7 @@ public final class FeedRoutes extends ApiDirectives {
   }
 
   public Route route(Authentication authentication) {
-    return path(PathMatchers.segment("api").slash("v1").slash("events"), () -> get(() ->
+    return path(PathMatchers.segment("api").slash("v1").slash("events"), () -> get(() -> origins.check(() ->
         authentication.authenticatedOrQueryToken(caller -> requireRole(caller, Role.VIEWER, () ->
             parameterOptional("since", since -> parameterOptional("feature", feature -> parameterOptional("types", types ->
                 parameterOptional("batch", batch -> {
@@ -57,7 +61,7 @@ public final class FeedRoutes extends ApiDirectives {
                       .orElseGet(() -> complete(subscriptions.refusal(caller.name()))))
                   .orElse(complete(Problems.response(StatusCodes.BAD_REQUEST,
                       "/api/v1/events is a WebSocket: connect with an upgrade request (ws://.../api/v1/events)", null)));
-            }))))))));
+            })))))))));
   }
 
   /**

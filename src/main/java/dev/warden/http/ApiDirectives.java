@@ -52,14 +52,17 @@ public abstract class ApiDirectives extends AllDirectives {
     return complete(status, value, json());
   }
 
-  /** Reads the whole body as text, failing with 413 past the configured limit. */
+  /**
+   * Reads the whole body as text, failing with 413 past the configured limit and with 400 naming the
+   * field when it is not valid UTF-8 (never decoded with replacement characters).
+   */
   protected Route bodyText(Function<String, Route> inner) {
     return extractRequestEntity(entity -> extractMaterializer(materializer -> {
       if (entity.getContentLengthOption().orElse(0L) > maxBodyBytes) {
         throw tooLarge();
       }
       return onSuccess(entity.toStrict(BODY_READ_TIMEOUT_MS, maxBodyBytes, materializer),
-            strict -> inner.apply(strict.getData().utf8String()));
+            strict -> inner.apply(JsonFields.decodeUtf8(strict.getData().toArray())));
     }));
   }
 

@@ -7,6 +7,7 @@ import akka.http.javadsl.model.headers.HttpChallenge;
 import akka.http.javadsl.model.headers.WWWAuthenticate;
 import akka.http.javadsl.server.AuthenticationFailedRejection;
 import akka.http.javadsl.server.AuthorizationFailedRejection;
+import akka.http.javadsl.server.Directives;
 import akka.http.javadsl.server.ExceptionHandler;
 import akka.http.javadsl.server.MalformedRequestContentRejection;
 import akka.http.javadsl.server.RejectionHandler;
@@ -58,6 +59,22 @@ public final class ApiErrors {
         .mapRejectionResponse(Problems::fromPlainResponse);
   }
 
+  /**
+   * Around the sealed route: {@code Cache-Control: no-store} and {@code X-Content-Type-Options: nosniff}
+   * on every {@code /api} response (errors carry both wherever they come from), nosniff on the rest
+   * (health, the dashboard's files); a request that outlives its timeout gets a 503 problem, not
+   * Akka's plain text.
+   */
+  public static Route withSafetyHeaders(Route sealed) {
+    return Directives.withRequestTimeoutResponse(
+        request -> Problems.response(StatusCodes.SERVICE_UNAVAILABLE, "Warden did not answer in time; try again", null),
+        () -> Directives.extractUri(uri -> Directives.respondWithDefaultHeaders(
+            uri.path().startsWith("/api/") || uri.path().equals("/api")
+                ? java.util.List.of(Problems.NO_STORE, Problems.NOSNIFF)
+                : java.util.List.of(Problems.NOSNIFF),
+            () -> sealed)));
+  }
+
   private static Route handle(Throwable thrown) {
     Throwable cause = unwrap(thrown);
     if (cause instanceof Rejection rejection) {
@@ -67,8 +84,13 @@ public final class ApiErrors {
       return complete(Problems.response(StatusCodes.PAYLOAD_TOO_LARGE,
           "the request body is larger than the limit of " + tooLarge.limit() + " bytes", "body"));
     }
-    if (cause instanceof EntityStreamException streamFailure && String.valueOf(streamFailure.getMessage()).contains("too large")) {
-      return complete(Problems.response(StatusCodes.PAYLOAD_TOO_LARGE, streamFailure.getMessage(), "body"));
+    if (cause instanceof EntityStreamException streamFailure) {
+      // the body broke off while it was read: a chunk over akka.http.server.parsing.max-chunk-size (which
+      // follows warden.http.max-body-bytes) is a body too large; anything else a body that is malformed
+      String summary = streamFailure.info().summary();
+      boolean tooLarge = summary.contains("exceeds the configured limit") || summary.contains("too large");
+      return complete(Problems.response(tooLarge ? StatusCodes.PAYLOAD_TOO_LARGE : StatusCodes.BAD_REQUEST,
+          (tooLarge ? "the request body is too large: " : "the request body could not be read: ") + summary, "body"));
     }
     if (cause instanceof AskTimeoutException || cause instanceof TimeoutException) {
       return complete(Problems.response(StatusCodes.SERVICE_UNAVAILABLE, "Warden did not answer in time; try again", null));

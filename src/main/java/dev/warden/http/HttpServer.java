@@ -9,6 +9,7 @@ import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.server.Route;
 import akka.stream.javadsl.Flow;
 import java.util.concurrent.atomic.AtomicInteger;
+import akka.http.javadsl.settings.ServerSettings;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -18,6 +19,8 @@ import org.slf4j.LoggerFactory;
  * Binds the one HTTP port (API, health, the dashboard). A failed bind terminates the system;
  * on shutdown the port is unbound and in-flight requests get a few seconds to finish. Every
  * connection passes {@link NewConnections} first: one that sends no request in time is closed.
+ * Every error is problem+json, including the ones Akka's parser answers before any route runs
+ * ({@link ProblemParsingErrorHandler}) and a request timeout; API responses are never cached or sniffed.
  */
 public final class HttpServer {
 
@@ -31,9 +34,10 @@ public final class HttpServer {
     AtomicInteger waiting = new AtomicInteger();
     Flow<HttpRequest, HttpResponse, NotUsed> perConnection = Flow.<HttpRequest>create()
         .via(new NewConnections(waiting, limits.maxNewConnections(), limits.firstRequestTimeout()))
-        .via(sealed.flow(system));
+        .via(ApiErrors.withSafetyHeaders(sealed).flow(system));
     return Http.get(system)
         .newServerAt(host, port)
+        .withSettings(ServerSettings.create(system.settings().config()).withParsingErrorHandler(ProblemParsingErrorHandler.class.getName()))
         .bindFlow(perConnection)
         .thenApply(binding -> binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system))
         .whenComplete((binding, failure) -> {

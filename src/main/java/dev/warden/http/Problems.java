@@ -2,6 +2,11 @@ package dev.warden.http;
 
 import akka.http.javadsl.model.ContentType;
 import akka.http.javadsl.model.HttpEntities;
+import akka.http.javadsl.model.HttpHeader;
+import akka.http.javadsl.model.headers.CacheControl;
+import akka.http.javadsl.model.headers.CacheDirectives;
+import akka.http.javadsl.model.headers.RawHeader;
+import java.util.List;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.MediaTypes;
 import akka.http.javadsl.model.StatusCode;
@@ -13,7 +18,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Error responses as RFC 9457 {@code application/problem+json}: {@code type}, {@code title},
- * {@code status}, {@code detail}, and {@code field} when one input field is to blame.
+ * {@code status}, {@code detail}, and {@code field} when one input field is to blame; never cached,
+ * never sniffed.
  */
 public final class Problems {
 
@@ -46,7 +52,24 @@ public final class Problems {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       bytes = ("{\"status\":" + status.intValue() + "}").getBytes(StandardCharsets.UTF_8);
     }
-    return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(PROBLEM_JSON, bytes));
+    return safe(HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(PROBLEM_JSON, bytes)));
+  }
+
+  /** {@code Cache-Control: no-store} (an answer is about this moment and may carry secrets) on API responses and every error. */
+  public static final HttpHeader NO_STORE = CacheControl.create(CacheDirectives.NO_STORE);
+
+  /** {@code X-Content-Type-Options: nosniff}: a browser takes the declared type, never guesses (no JSON run as a script). */
+  public static final HttpHeader NOSNIFF = RawHeader.create("X-Content-Type-Options", "nosniff");
+
+  /** {@code response} with {@link #NO_STORE} and {@link #NOSNIFF}, each added unless already there. */
+  static HttpResponse safe(HttpResponse response) {
+    HttpResponse out = response;
+    for (HttpHeader header : List.of(NO_STORE, NOSNIFF)) {
+      if (out.getHeader(header.name()).isEmpty()) {
+        out = out.addHeader(header);
+      }
+    }
+    return out;
   }
 
   public static HttpResponse of(Rejection rejection) {
@@ -73,6 +96,6 @@ public final class Problems {
       text = strict.getData().utf8String();
     }
     HttpResponse problem = response(response.status(), text.isBlank() ? response.status().reason() : text, null);
-    return response.withEntity(problem.entity());
+    return safe(response.withEntity(problem.entity()));
   }
 }
