@@ -81,13 +81,15 @@ public final class ProposalJson {
 
   public record RevertView(String commit, String by, String reason, List<TestView> tests, Instant at) {}
 
-  /** A test run: how it ended and a bounded view of its output. */
+  /** A test run: how it ended and a bounded view of its output, secrets masked. */
   public record TestView(String name, List<String> argv, boolean passed, Integer exitCode, boolean timedOut, long durationMs,
       String output) {
     static TestView fromDomain(CheckOutcome c) {
       String output = c.droppedBytes() == 0 ? c.outputHead() + c.outputTail()
           : c.outputHead() + "\n[... " + c.droppedBytes() + " bytes not kept ...]\n" + c.outputTail();
-      return new TestView(c.name(), c.argv(), c.passed(), c.exitCode().orElse(null), c.timedOut(), c.durationMs(), output);
+      // a test may print a file: its secrets are masked as in a diff
+      return new TestView(c.name(), c.argv(), c.passed(), c.exitCode().orElse(null), c.timedOut(), c.durationMs(),
+          dev.warden.validate.SecretMasker.content(output).text());
     }
   }
 

@@ -133,7 +133,7 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
                         .<dev.warden.validate.Validator.Lookup>ask(replyTo -> new dev.warden.validate.Validator.GetVerdict(seq, replyTo), askTimeout),
                     lookup -> {
                       if (lookup instanceof dev.warden.validate.Validator.Found found) {
-                        return completeJson(StatusCodes.OK, found.verdict());
+                        return completeJson(StatusCodes.OK, SecretViews.maskedOutputs(found.verdict()));
                       }
                       throw Rejection.notFound("checkpoint " + seq + " of '" + id + "' has no verdict (yet)");
                     }))),

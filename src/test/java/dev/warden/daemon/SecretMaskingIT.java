@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
 import dev.warden.testing.GitRepos;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Secrets in what a viewer reads: a checkpoint's diff, a comparison and a proposal's diff show
  * {@code «secret:<rule> masked»} where a key was; an approver or admin reads them raw with
- * {@code ?raw=true}, a viewer or agent asking so gets 403.
+ * {@code ?raw=true}, a viewer or agent asking so gets 403. A check's output that prints a key is masked too.
  */
 class SecretMaskingIT {
 
@@ -96,7 +97,8 @@ class SecretMaskingIT {
       daemon.get(diffPath + "&raw=yes", RunningDaemon.APPROVER).assertProblem(400, "raw");
 
       // a proposal touching the lines around the base's credentials: they show as context, masked
-      Path tidy = Path.of(create(daemon, repo, "tidy", null));
+      // its check prints the file: the verdict shows the output masked
+      Path tidy = Path.of(create(daemon, repo, "tidy", "{\"checks\":[{\"name\":\"show\",\"argv\":[\"cat\",\"deploy/creds.env\"]}]}"));
       Files.writeString(tidy.resolve("deploy/creds.env"), "region = eu-north-1\n" + CREDENTIALS + "owner = platform\n");
       Response proposed = propose(daemon, "tidy", "move region");
       assertEquals(201, proposed.status(), proposed.body());
@@ -109,6 +111,18 @@ class SecretMaskingIT {
       assertRaw(daemon.get(proposalDiff + "?raw=true", RunningDaemon.APPROVER), null, 3);
       assertNoSecret(daemon.get(proposalDiff + "?raw=true", RunningDaemon.VIEWER).assertProblem(403, "raw"));
       assertNoSecret(daemon.get(proposalDiff + "?raw=true", RunningDaemon.AGENT).assertProblem(403, "raw"));
+
+      long checkpoint = proposed.json().get("checkpoint").get("seq").asLong();
+      String verdictPath = "/api/v1/features/tidy/checkpoints/" + checkpoint + "/validation";
+      ApprovalFlowContract.await("the check's output", 30_000, () -> daemon.get(verdictPath, RunningDaemon.VIEWER).json()
+          .path("checks").size() > 0);
+      Response verdict = daemon.get(verdictPath, RunningDaemon.VIEWER);
+      assertEquals(200, verdict.status(), verdict.body());
+      assertNoSecret(verdict);
+      JsonNode show = verdict.json().get("checks").get(0);
+      assertEquals("show", show.get("name").asText(), verdict.body());
+      assertTrue(show.get("outputHead").asText().startsWith("region = eu-north-1\naws_access_key_id = «secret:aws-access-key-id masked»\n"),
+          verdict.body());
     }
   }
 
