@@ -94,7 +94,7 @@ public final class SecretViews {
   /**
    * A verdict as the API shows it: each check's output masked (a command may print a file, or a diff).
    * Head and tail are masked as one text when nothing was dropped between them, so a secret across
-   * the seam is found; the whole masked output is then the head, and the tail is empty.
+   * the seam is found; when one was, the whole masked output is then the head, and the tail is empty.
    */
   public static Validator.VerdictRecord maskedOutputs(Validator.VerdictRecord v) {
     List<Validator.CheckOutcome> checks = v.checks().stream().map(SecretViews::maskedOutput).toList();
@@ -106,7 +106,11 @@ public final class SecretViews {
     String head;
     String tail;
     if (c.droppedBytes() == 0) {
-      head = SecretMasker.content(c.outputHead() + c.outputTail()).text();
+      SecretMasker.Masked all = SecretMasker.content(c.outputHead() + c.outputTail());
+      if (all.secrets() == 0) {
+        return c;
+      }
+      head = all.text();
       tail = "";
     } else {
       head = SecretMasker.content(c.outputHead()).text();

@@ -45,6 +45,11 @@ class SecretViewsTest {
       assertFalse((c.outputHead() + c.outputTail()).contains(KEY_ID));
     }
     assertTrue(masked.checks().get(0).passed());
+    // output without secrets keeps its head and tail as they were
+    Validator.CheckOutcome clean = outcome("compiling\n", "done\n", 0);
+    Validator.VerdictRecord plain = new Validator.VerdictRecord(4, "c0ffee", "valid", "valid", 1, List.of(), List.of(),
+        List.of(clean), Optional.empty(), Instant.EPOCH, Optional.of(Instant.EPOCH));
+    assertEquals(plain, SecretViews.maskedOutputs(plain));
     assertEquals(verdict.seq(), masked.seq());
     assertEquals(verdict.status(), masked.status());
   }
