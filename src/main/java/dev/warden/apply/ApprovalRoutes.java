@@ -1,9 +1,6 @@
 package dev.warden.apply;
 
 import akka.actor.typed.ActorSystem;
-import akka.http.javadsl.model.ContentTypes;
-import akka.http.javadsl.model.HttpEntities;
-import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.Location;
 import akka.http.javadsl.server.PathMatchers;
@@ -14,6 +11,7 @@ import dev.warden.auth.Role;
 import dev.warden.feature.FeatureSubRoutes;
 import dev.warden.http.ApiDirectives;
 import dev.warden.http.JsonFields;
+import dev.warden.http.SecretViews;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
@@ -22,7 +20,8 @@ import java.util.function.Function;
 /**
  * {@code /api/v1/approvals}: the approval queue, one proposal, its diff, approve, reject, rollback;
  * and {@code POST /api/v1/features/{id}/propose}. Reading needs a viewer token, proposing an agent
- * token, deciding an approver token, a bypass or a rollback an admin token.
+ * token, deciding an approver token, a bypass or a rollback an admin token. The diff comes with its
+ * secrets masked ({@link SecretViews}).
  */
 public final class ApprovalRoutes extends ApiDirectives implements FeatureSubRoutes {
 
@@ -62,8 +61,8 @@ public final class ApprovalRoutes extends ApiDirectives implements FeatureSubRou
         }))),
         pathPrefix(PathMatchers.segment(), id -> concat(
             pathEnd(() -> get(() -> onSuccess(proposals.get(id), this::ok))),
-            path("diff", () -> get(() -> onSuccess(proposals.diff(id), text ->
-                complete(HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, text)))))),
+            path("diff", () -> get(() -> SecretViews.rawParameter(caller, raw -> onSuccess(proposals.diff(id), text ->
+                complete(SecretViews.diff(text, raw).plainText()))))),
             path("approve", () -> post(() -> requireRole(caller, Role.APPROVER, () -> body(true, body -> {
               body.onlyKeys(Set.of("reason", "bypass"));
               boolean bypass = body.optionalBoolean("bypass").orElse(false);

@@ -82,16 +82,17 @@ public final class ProposalJson {
   public record RevertView(String commit, String by, String reason, List<TestView> tests, Instant at) {}
 
   /**
-   * A test run: how it ended, a bounded view of its output, and its sandbox ({@code sandbox: ...} or
-   * {@code unsandboxed: <why>}; null for tests recorded before tests were sandboxed).
+   * A test run: how it ended, a bounded view of its output with secrets masked, and its sandbox
+   * ({@code sandbox: ...} or {@code unsandboxed: <why>}; null for tests recorded before tests were sandboxed).
    */
   public record TestView(String name, List<String> argv, boolean passed, Integer exitCode, boolean timedOut, long durationMs,
       String output, String sandbox) {
     static TestView fromDomain(CheckOutcome c) {
       String output = c.droppedBytes() == 0 ? c.outputHead() + c.outputTail()
           : c.outputHead() + "\n[... " + c.droppedBytes() + " bytes not kept ...]\n" + c.outputTail();
-      return new TestView(c.name(), c.argv(), c.passed(), c.exitCode().orElse(null), c.timedOut(), c.durationMs(), output,
-          c.sandbox().orElse(null));
+      // a test may print a file: its secrets are masked as in a diff
+      return new TestView(c.name(), c.argv(), c.passed(), c.exitCode().orElse(null), c.timedOut(), c.durationMs(),
+          dev.warden.validate.SecretMasker.content(output).text(), c.sandbox().orElse(null));
     }
   }
 

@@ -3,9 +3,6 @@ package dev.warden.checkpoint;
 import akka.actor.typed.ActorSystem;
 import akka.cluster.sharding.typed.javadsl.ClusterSharding;
 import akka.cluster.sharding.typed.javadsl.EntityRef;
-import akka.http.javadsl.model.ContentTypes;
-import akka.http.javadsl.model.HttpEntities;
-import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.server.PathMatchers;
 import akka.http.javadsl.server.Route;
@@ -16,6 +13,7 @@ import dev.warden.feature.FeatureService;
 import dev.warden.feature.FeatureSubRoutes;
 import dev.warden.http.ApiDirectives;
 import dev.warden.http.JsonFields;
+import dev.warden.http.SecretViews;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -26,7 +24,7 @@ import java.util.concurrent.CompletionStage;
 /**
  * {@code /api/v1/features/{id}/checkpoint(s)} and {@code /rollback}: take a checkpoint, page through
  * the chain, read one with its files, its diff, compare two, roll back. Reading needs a viewer token;
- * checkpointing and rolling back an agent token.
+ * checkpointing and rolling back an agent token. Diffs come with their secrets masked ({@link SecretViews}).
  */
 public final class CheckpointRoutes extends ApiDirectives implements FeatureSubRoutes {
 
@@ -107,7 +105,7 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
                         page.checkpoints().stream().map(CheckpointView::fromDomain).toList()));
                   });
             })))),
-            path("compare", () -> get(() -> parameterOptional("from", from -> parameterOptional("to", to -> {
+            path("compare", () -> get(() -> SecretViews.rawParameter(caller, raw -> parameterOptional("from", from -> parameterOptional("to", to -> {
               long a = numberParam("from", Optional.of(from.orElseThrow(() -> Rejection.invalid("from", "is required (0 is the base)"))), 0, Long.MAX_VALUE);
               long b = numberParam("to", Optional.of(to.orElseThrow(() -> Rejection.invalid("to", "is required"))), 0, Long.MAX_VALUE);
               return onSuccess(chain(id).<Checkpoints.CompareResult>ask(replyTo -> new Checkpoints.Compare(a, b, replyTo), askTimeout),
@@ -116,10 +114,11 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
                       throw Rejection.of(missing.kind(), missing.message());
                     }
                     Checkpoints.Comparison c = (Checkpoints.Comparison) result;
-                    return completeJson(StatusCodes.OK, new ComparisonView(a, b, c.from(), c.to(),
-                        c.files().stream().map(FileView::fromDomain).toList(), c.diff()));
+                    SecretViews.View diff = SecretViews.diff(c.diff(), raw);
+                    return respondWithHeaders(diff.headers(), () -> completeJson(StatusCodes.OK, new ComparisonView(a, b, c.from(),
+                        c.to(), c.files().stream().map(FileView::fromDomain).toList(), diff.text())));
                   });
-            })))),
+            }))))),
             pathPrefix(PathMatchers.longSegment(), seq -> concat(
                 pathEnd(() -> get(() -> onSuccess(
                     chain(id).<Checkpoints.Lookup>ask(replyTo -> new Checkpoints.GetCheckpoint(seq, replyTo), askTimeout),
@@ -136,11 +135,11 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
                         .<dev.warden.validate.Validator.Lookup>ask(replyTo -> new dev.warden.validate.Validator.GetVerdict(seq, replyTo), askTimeout),
                     lookup -> {
                       if (lookup instanceof dev.warden.validate.Validator.Found found) {
-                        return completeJson(StatusCodes.OK, found.verdict());
+                        return completeJson(StatusCodes.OK, SecretViews.maskedOutputs(found.verdict()));
                       }
                       throw Rejection.notFound("checkpoint " + seq + " of '" + id + "' has no verdict (yet)");
                     }))),
-                path("diff", () -> get(() -> parameterOptional("against", against -> {
+                path("diff", () -> get(() -> SecretViews.rawParameter(caller, raw -> parameterOptional("against", against -> {
                   boolean base = against.map(value -> {
                     if (!value.equals("base") && !value.equals("previous")) {
                       throw Rejection.invalid("against", "must be 'base' or 'previous'");
@@ -152,10 +151,9 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
                         if (result instanceof Checkpoints.Missing missing) {
                           throw Rejection.of(missing.kind(), missing.message());
                         }
-                        return complete(HttpResponse.create().withEntity(
-                            HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, ((Checkpoints.DiffText) result).diff())));
+                        return complete(SecretViews.diff(((Checkpoints.DiffText) result).diff(), raw).plainText());
                       });
-                })))))))));
+                }))))))))));
   }
 
   private CompletionStage<?> live(String id) {

@@ -1,11 +1,15 @@
 package dev.warden.validate;
 
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Finds secrets in file content: private key blocks, cloud and service tokens, and labelled
@@ -15,7 +19,14 @@ import java.util.List;
  * {@code x}, {@code s}, {@code r}) or end a label ({@code =}, {@code :}) triggers a detector that
  * looks a bounded distance ahead or back, so a file costs O(size) whatever it holds — no regular
  * expressions, nothing to backtrack. Content past {@link #maxBytes()} is not scanned and the
- * {@link Scan} says so. Binary content (a NUL in the first 8000 bytes, git's test) is skipped.
+ * {@link Scan} says so.
+ *
+ * <p>A NUL byte does not stop it: a key after a NUL is still a key. Content with NUL bytes gets two
+ * more passes: one over the bytes with every NUL left out (which turns UTF-16 or UTF-32 text made of
+ * ASCII, and UTF-16 runs inside binaries, back into plain text), and, for content that is UTF-16 — a
+ * byte order mark, or the NUL-every-other-byte pattern of ASCII text in the first bytes, little or big
+ * endian — one over the text decoded. Findings of the passes are merged (one per rule, line and
+ * value).
  *
  * <p>What it finds, by rule (see docs/validation.md for the exact shapes):
  * {@code private-key} (PEM blocks whose label ends in PRIVATE KEY or PRIVATE KEY BLOCK — RSA, EC, DSA,
@@ -123,7 +134,8 @@ public final class SecretScanner {
   }
 
   /**
-   * The outcome of one scan. {@code binary}: skipped as binary. {@code scannedBytes} of
+   * The outcome of one scan. {@code binary}: git would call the content binary (a NUL in its first
+   * 8000 bytes); it was scanned all the same. {@code scannedBytes} of
    * {@code totalBytes} were scanned; fewer when the file is larger than the cap.
    */
   public record Scan(List<Finding> findings, boolean binary, long scannedBytes, long totalBytes) {
@@ -148,23 +160,143 @@ public final class SecretScanner {
   public Scan scan(byte[] content, long totalBytes) {
     int end = Math.min(content.length, maxBytes);
     long total = Math.max(totalBytes, content.length);
-    if (isBinary(content, end)) {
-      return new Scan(List.of(), true, 0, total);
+    Pass plain = new Pass(content, end);
+    plain.run();
+    if (!hasNul(content, end)) {
+      return new Scan(plain.findings, false, end, total);
     }
-    Pass pass = new Pass(content, end);
-    pass.run();
-    return new Scan(pass.findings, false, end, total);
+    List<List<Finding>> passes = new ArrayList<>(3);
+    Charset utf16 = utf16(content, end);
+    if (utf16 != null) {
+      byte[] text = decodeUtf16(content, end, utf16);
+      Pass decoded = new Pass(text, text.length);
+      decoded.run();
+      passes.add(decoded.findings);
+    }
+    passes.add(plain.findings);
+    WithoutNul stripped = withoutNul(content, end, false);
+    Pass nulless = new Pass(stripped.bytes(), stripped.length());
+    nulless.run();
+    passes.add(nulless.findings);
+    return new Scan(merge(passes), isBinary(content, end), end, total);
   }
 
   /** Git's test: a NUL byte among the first 8000. */
   static boolean isBinary(byte[] content, int length) {
-    int n = Math.min(length, BINARY_PROBE);
-    for (int i = 0; i < n; i++) {
+    return hasNul(content, Math.min(length, BINARY_PROBE));
+  }
+
+  private static boolean hasNul(byte[] content, int length) {
+    for (int i = 0; i < length; i++) {
       if (content[i] == 0) {
         return true;
       }
     }
     return false;
+  }
+
+  /** Where a secret lies in the bytes given to {@link #spans}: {@code [from, to)}, and the rule that found it. */
+  record Span(String rule, int from, int to) {}
+
+  /**
+   * Where the secrets of {@code text} lie, with the same detectors and the same NUL handling as
+   * {@link #scan} (no decoding: the caller has text), and no size cap. A private key's span covers
+   * its whole body (up to its END line), not only the bytes its fingerprint is taken from. Spans of
+   * the passes may overlap.
+   */
+  static List<Span> spans(byte[] text) {
+    Pass plain = new Pass(text, text.length);
+    plain.run();
+    if (!hasNul(text, text.length)) {
+      return plain.spans;
+    }
+    List<Span> out = new ArrayList<>(plain.spans);
+    WithoutNul stripped = withoutNul(text, text.length, true);
+    Pass nulless = new Pass(stripped.bytes(), stripped.length());
+    nulless.run();
+    for (Span s : nulless.spans) {
+      out.add(new Span(s.rule(), stripped.origin()[s.from()], stripped.origin()[s.to() - 1] + 1));
+    }
+    return out;
+  }
+
+  /** How many bytes at the start of a file tell whether it is UTF-16 without a byte order mark. */
+  static final int UTF16_PROBE = 4096;
+
+  /**
+   * UTF-16LE or UTF-16BE when {@code content} starts with that byte order mark, or when, in its first
+   * {@value #UTF16_PROBE} bytes (at least 8), seven code units in ten are an ASCII-range character
+   * with a NUL high byte on the same side and fewer than one in ten on the other; otherwise null.
+   */
+  static Charset utf16(byte[] content, int end) {
+    if (end >= 2 && content[0] == (byte) 0xFF && content[1] == (byte) 0xFE) {
+      return StandardCharsets.UTF_16LE;
+    }
+    if (end >= 2 && content[0] == (byte) 0xFE && content[1] == (byte) 0xFF) {
+      return StandardCharsets.UTF_16BE;
+    }
+    int pairs = Math.min(end, UTF16_PROBE) / 2;
+    if (pairs < 4) {
+      return null;
+    }
+    int little = 0;
+    int big = 0;
+    for (int k = 0; k < pairs; k++) {
+      byte first = content[2 * k];
+      byte second = content[2 * k + 1];
+      if (second == 0 && first != 0) {
+        little++;
+      } else if (first == 0 && second != 0) {
+        big++;
+      }
+    }
+    if (little * 10 >= pairs * 7 && big * 10 < pairs) {
+      return StandardCharsets.UTF_16LE;
+    }
+    if (big * 10 >= pairs * 7 && little * 10 < pairs) {
+      return StandardCharsets.UTF_16BE;
+    }
+    return null;
+  }
+
+  /** The first {@code end} bytes decoded from UTF-16 (a byte order mark dropped, bad units replaced), as UTF-8. */
+  static byte[] decodeUtf16(byte[] content, int end, Charset charset) {
+    int from = end >= 2 && ((content[0] == (byte) 0xFF && content[1] == (byte) 0xFE)
+        || (content[0] == (byte) 0xFE && content[1] == (byte) 0xFF)) ? 2 : 0;
+    return new String(content, from, (end - from) & ~1, charset).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Content with its NUL bytes left out; {@code origin[k]}: where byte k was (only when asked for). */
+  private record WithoutNul(byte[] bytes, int length, int[] origin) {}
+
+  private static WithoutNul withoutNul(byte[] content, int end, boolean withOrigin) {
+    byte[] out = new byte[end];
+    int[] origin = withOrigin ? new int[end] : null;
+    int n = 0;
+    for (int i = 0; i < end; i++) {
+      if (content[i] != 0) {
+        if (origin != null) {
+          origin[n] = i;
+        }
+        out[n++] = content[i];
+      }
+    }
+    return new WithoutNul(out, n, origin);
+  }
+
+  /** The findings of several passes over one file, each secret once (rule, line, value), in line order. */
+  private static List<Finding> merge(List<List<Finding>> passes) {
+    Set<String> seen = new HashSet<>();
+    List<Finding> out = new ArrayList<>();
+    for (List<Finding> findings : passes) {
+      for (Finding f : findings) {
+        if (seen.add(f.rule() + "\n" + f.line() + "\n" + f.fingerprint())) {
+          out.add(f);
+        }
+      }
+    }
+    out.sort(Comparator.comparingInt(Finding::line)); // stable: the first pass's order within a line
+    return out;
   }
 
   // ================================================================== the pass
@@ -173,6 +305,7 @@ public final class SecretScanner {
     private final byte[] c;
     private final int end;
     private final List<Finding> findings = new ArrayList<>(0);
+    private final List<Span> spans = new ArrayList<>(0);
     private int line = 1;
     private int lineCountedTo;
     /** Where the current detector was triggered: its finding is reported on that line. */
@@ -253,9 +386,44 @@ public final class SecretScanner {
       String rule = gcp ? "gcp-service-account-key" : "private-key";
       String what = gcp ? "GCP service account private key (PEM block '" + label + "' in \"private_key\")"
           : "PEM block '" + label + "'";
-      add(rule, what, "", bodyStart, Math.min(bodyEnd, bodyStart + 128));
       int close = indexOf(PEM_END, bodyEnd, Math.min(end, bodyEnd + (64 << 10)));
+      // the fingerprint is of the body's first bytes; a mask covers all of it
+      add(rule, what, "", bodyStart, Math.min(bodyEnd, bodyStart + 128), bodyStart, close < 0 ? pemTail(bodyEnd) : close);
       return close < 0 ? bodyEnd : close + PEM_END.length;
+    }
+
+    /**
+     * For a key block without its END line (a diff cut short, a hunk that shows part of it): the end
+     * of the lines after {@code bodyEnd} that hold only base64, so that a mask hides them too.
+     */
+    private int pemTail(int bodyEnd) {
+      int limit = Math.min(end, bodyEnd + (64 << 10));
+      int last = bodyEnd;
+      int j = bodyEnd;
+      while (j < limit) {
+        int k = j;
+        if (c[k] == '\\' && k + 1 < limit && (c[k + 1] == 'n' || c[k + 1] == 'r')) {
+          k += 2;
+        } else {
+          if (c[k] == '\r') {
+            k++;
+          }
+          if (k >= limit || c[k] != '\n') {
+            break;
+          }
+          k++;
+        }
+        int r = k;
+        while (r < limit && isBase64(c[r])) {
+          r++;
+        }
+        if (r == k || (r < end && c[r] != '\n' && c[r] != '\r' && c[r] != '\\')) {
+          break;
+        }
+        last = r;
+        j = r;
+      }
+      return last;
     }
 
     /**
@@ -689,7 +857,13 @@ public final class SecretScanner {
     // ---- helpers ----
 
     private void add(String rule, String description, String masked, int secretFrom, int secretTo) {
+      add(rule, description, masked, secretFrom, secretTo, secretFrom, secretTo);
+    }
+
+    /** A finding whose value (what a mask hides) is {@code [maskFrom, maskTo)}, fingerprinted by {@code [secretFrom, secretTo)}. */
+    private void add(String rule, String description, String masked, int secretFrom, int secretTo, int maskFrom, int maskTo) {
       findings.add(new Finding(rule, lineOf(at), description, masked, fingerprint(c, secretFrom, secretTo)));
+      spans.add(new Span(rule, maskFrom, maskTo));
     }
 
     private String mask(int from, int to) {

@@ -110,12 +110,122 @@ class SecretScannerTest {
     assertTrue(f.get(0).message().endsWith(" at line 3: ****2eW8"), f.get(0).message());
   }
 
+  private static final String AWS = "aws_access_key_id = AKIAPNXZAEHSJL4OA8J0\n"
+      + "aws_secret_access_key = sb+gZ79MUc4iI8WpsMBx8lpTPrfglP56JYz01aS0\n";
+
   @Test
-  void binaryContentIsSkipped() {
-    byte[] content = ("\0PNG" + "ghp_Zq3xR8mN2vL5kJ7hG4fD1sA9pO6iU0yT2eW8").getBytes(StandardCharsets.US_ASCII);
+  void aSecretAfterANulByteIsFoundThoughGitCallsTheFileBinary() {
+    byte[] content = ("\0PNG\n" + "ghp_Zq3xR8mN2vL5kJ7hG4fD1sA9pO6iU0yT2eW8").getBytes(StandardCharsets.US_ASCII);
     SecretScanner.Scan scan = scanner.scan(content);
-    assertTrue(scan.binary());
-    assertEquals(List.of(), scan.findings());
+    assertTrue(scan.binary(), "a NUL in the first 8000 bytes: binary to git");
+    assertEquals(List.of("github-token"), rules(scan));
+    assertEquals(2, scan.findings().get(0).line());
+    // a NUL right against the key, and keys far behind a binary header
+    byte[] glued = concat(new byte[] {0, 0, 0}, AWS.getBytes(StandardCharsets.US_ASCII), new byte[] {0},
+        key("rsa-private-key.pem"));
+    assertEquals(List.of("aws-access-key-id", "aws-secret-access-key", "private-key"), rules(scanner.scan(glued)));
+  }
+
+  @Test
+  void utf16LittleEndianWithAByteOrderMarkGivesUpItsAwsKeys() {
+    byte[] content = concat(new byte[] {(byte) 0xFF, (byte) 0xFE}, ("[default]\r\n" + AWS).getBytes(StandardCharsets.UTF_16LE));
+    SecretScanner.Scan scan = scanner.scan(content);
+    assertEquals(List.of("aws-access-key-id", "aws-secret-access-key"), rules(scan));
+    assertEquals(List.of(2, 3), scan.findings().stream().map(SecretScanner.Finding::line).toList());
+    assertEquals("****A8J0", scan.findings().get(0).masked());
+    // the same value has the same fingerprint in either encoding ("the base already held it" compares them)
+    assertEquals(rules(scanner.scan(AWS.getBytes(StandardCharsets.UTF_8))), rules(scan));
+    assertEquals(scanner.scan(AWS.getBytes(StandardCharsets.UTF_8)).findings().stream().map(SecretScanner.Finding::fingerprint).toList(),
+        scan.findings().stream().map(SecretScanner.Finding::fingerprint).toList());
+  }
+
+  @Test
+  void utf16BigEndianWithoutAByteOrderMarkGivesUpItsPrivateKey() throws IOException {
+    byte[] pem = Files.readString(CORPUS.resolve("planted/rsa-private-key.pem")).getBytes(StandardCharsets.UTF_16BE);
+    assertEquals(StandardCharsets.UTF_16BE, SecretScanner.utf16(pem, pem.length), "told by its NUL pattern");
+    assertEquals(List.of("private-key"), rules(scanner.scan(pem)));
+    byte[] little = Files.readString(CORPUS.resolve("planted/rsa-private-key.pem")).getBytes(StandardCharsets.UTF_16LE);
+    assertEquals(StandardCharsets.UTF_16LE, SecretScanner.utf16(little, little.length));
+    assertEquals(List.of("private-key"), rules(scanner.scan(little)));
+  }
+
+  @Test
+  void utf16TextBehindABinaryHeaderIsFoundToo() {
+    // no byte order mark and a header that spoils the pattern: the pass without NULs still reads it
+    byte[] header = new byte[6000];
+    new java.util.Random(7).nextBytes(header);
+    byte[] content = concat(header, AWS.getBytes(StandardCharsets.UTF_16LE));
+    assertEquals(null, SecretScanner.utf16(content, content.length));
+    assertEquals(List.of("aws-access-key-id", "aws-secret-access-key"), rules(scanner.scan(content)));
+  }
+
+  @Test
+  void everyPlantedSecretIsFoundInUtf16AsInUtf8() throws IOException {
+    List<String> wrong = new ArrayList<>();
+    for (String name : PLANTED.keySet()) {
+      String text = Files.readString(CORPUS.resolve("planted").resolve(name));
+      for (byte[] content : List.of(concat(new byte[] {(byte) 0xFF, (byte) 0xFE}, text.getBytes(StandardCharsets.UTF_16LE)),
+          text.getBytes(StandardCharsets.UTF_16BE))) {
+        List<String> rules = rules(scanner.scan(content));
+        if (!rules.equals(PLANTED.get(name))) {
+          wrong.add(name + ": expected " + PLANTED.get(name) + ", found " + rules);
+        }
+      }
+    }
+    assertEquals(List.of(), wrong);
+  }
+
+  @Test
+  void innocentFilesStayInnocentInUtf16AndWithNulBytesSprinkledIn() throws IOException {
+    List<String> found = new ArrayList<>();
+    java.util.Random random = new java.util.Random(11);
+    for (String name : list("innocent")) {
+      byte[] utf8 = Files.readAllBytes(CORPUS.resolve("innocent").resolve(name));
+      String text = new String(utf8, StandardCharsets.UTF_8);
+      byte[] sprinkled = new byte[utf8.length * 2];
+      int n = 0;
+      for (byte b : utf8) {
+        sprinkled[n++] = b;
+        if (random.nextInt(20) == 0) {
+          sprinkled[n++] = 0;
+        }
+      }
+      for (byte[] content : List.of(concat(new byte[] {(byte) 0xFF, (byte) 0xFE}, text.getBytes(StandardCharsets.UTF_16LE)),
+          text.getBytes(StandardCharsets.UTF_16BE), java.util.Arrays.copyOf(sprinkled, n))) {
+        for (SecretScanner.Finding f : scanner.scan(content).findings()) {
+          found.add(name + ": " + f);
+        }
+      }
+    }
+    assertEquals(List.of(), found);
+  }
+
+  @Test
+  void realBinariesHoldNoSecrets() throws IOException {
+    // Warden's own compiled classes: NUL bytes everywhere, and the scanner's prefixes and labels in their constants
+    List<String> found = new ArrayList<>();
+    int files = 0;
+    try (Stream<Path> classes = Files.walk(Path.of("target/classes"))) {
+      for (Path p : classes.filter(f -> f.toString().endsWith(".class")).toList()) {
+        files++;
+        SecretScanner.Scan scan = scanner.scan(Files.readAllBytes(p));
+        assertTrue(scan.binary(), p.toString());
+        scan.findings().forEach(f -> found.add(p.getFileName() + ": " + f));
+      }
+    }
+    assertTrue(files > 100, "the compiled classes are there: " + files);
+    byte[] noise = new byte[4 << 20];
+    new java.util.Random(3).nextBytes(noise);
+    scanner.scan(noise).findings().forEach(f -> found.add("random bytes: " + f));
+    assertEquals(List.of(), found);
+  }
+
+  @Test
+  void asciiTextWithAccentsIsNotTakenForUtf16() {
+    byte[] text = "caf\u00e9 = 1\nna\u00efve = 2\n".getBytes(StandardCharsets.UTF_8);
+    assertEquals(null, SecretScanner.utf16(text, text.length));
+    byte[] latin1 = "r\u00e9sum\u00e9 des cl\u00e9s\n".getBytes(StandardCharsets.ISO_8859_1);
+    assertEquals(null, SecretScanner.utf16(latin1, latin1.length));
   }
 
   @Test
@@ -136,7 +246,8 @@ class SecretScannerTest {
   @Test
   void hostileInputStaysLinear() {
     String[] units = {"-----BEGIN ", "-----BEGIN RSA PRIVATE KEY-----\n", "AKIA", "ghp_", "github_pat_", "xoxb-", "sk-",
-        "sk-ant-", "password=", "a:", "::", "=>", "\"secret\": \"", "-----BEGIN PRIVATE KEY-----\nProc-Type: x\n"};
+        "sk-ant-", "password=", "a:", "::", "=>", "\"secret\": \"", "-----BEGIN PRIVATE KEY-----\nProc-Type: x\n",
+        "\0AKIA", "A\0K\0I\0A\0", "\0-\0-\0-\0-\0-\0B\0E\0G\0I\0N\0 \0", "\0\0sk-", "=\0"};
     for (String unit : units) {
       byte[] content = unit.repeat((4 << 20) / unit.length()).getBytes(StandardCharsets.US_ASCII);
       long start = System.nanoTime();
@@ -144,6 +255,26 @@ class SecretScannerTest {
       long ms = (System.nanoTime() - start) / 1_000_000;
       assertTrue(ms < 3_000, "4 MiB of '" + unit.strip() + "' took " + ms + " ms");
     }
+  }
+
+  private static List<String> rules(SecretScanner.Scan scan) {
+    return scan.findings().stream().map(SecretScanner.Finding::rule).toList();
+  }
+
+  private static byte[] key(String planted) {
+    try {
+      return Files.readAllBytes(CORPUS.resolve("planted").resolve(planted));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (byte[] part : parts) {
+      out.writeBytes(part);
+    }
+    return out.toByteArray();
   }
 
   private static List<String> list(String dir) throws IOException {
