@@ -117,7 +117,7 @@ public final class SecretViews {
       tail = SecretMasker.content(c.outputTail()).text();
     }
     return new Validator.CheckOutcome(c.name(), c.argv(), c.passed(), c.exitCode(), c.timedOut(), c.durationMs(), head, tail,
-        c.droppedBytes());
+        c.droppedBytes(), c.sandbox());
   }
 
   private static View view(SecretMasker.Masked masked, String original, boolean raw) {
