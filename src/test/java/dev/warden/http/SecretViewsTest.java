@@ -55,6 +55,6 @@ class SecretViewsTest {
   }
 
   private static Validator.CheckOutcome outcome(String head, String tail, long dropped) {
-    return new Validator.CheckOutcome("show", List.of("cat", "keys"), true, Optional.of(0), false, 5, head, tail, dropped);
+    return new Validator.CheckOutcome("show", List.of("cat", "keys"), true, Optional.of(0), false, 5, head, tail, dropped, Optional.empty());
   }
 }
