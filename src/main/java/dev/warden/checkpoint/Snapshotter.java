@@ -406,7 +406,9 @@ public final class Snapshotter implements AutoCloseable {
    * the path as the previous checkpoint had it (absent for a new file), the capture lists it in
    * {@link Capture#oversized()} and the commit message names it ({@value #OVERSIZED_TRAILER}), for as
    * long as the file stays over the cap. A file git's index already vouches for (same stat as the
-   * index entry: its blob is in the object database) is not read either, and is not oversized.
+   * index entry: its blob is in the object database) is not read either, and is not oversized; one
+   * exactly as large as the version the tree already holds is hashed (never stored) and, when it is
+   * that version, not oversized either: a large file of the base does not spoil every checkpoint.
    */
   public Capture capture(Collection<String> changedPaths, boolean fullScan, boolean commitIfUnchanged, String message,
       long maxFileBytes) {
@@ -787,6 +789,12 @@ public final class Snapshotter implements AutoCloseable {
       }
     }
     if (st.type() == Stat.Type.FILE && st.size() > maxFileBytes) {
+      if (node != null && node.mode == mode && blobSize(node.id) == st.size() && node.id.equals(hashStream(abs, st.size()))) {
+        // the version the tree already has (a large file of the base, say): hashed, never stored, not left out
+        node.stat = st;
+        node.racy = st.mtime() >= p.racyFrom;
+        return;
+      }
       leaveOut(path, node, st.size());
       return;
     }
@@ -831,6 +839,15 @@ public final class Snapshotter implements AutoCloseable {
     }
     node.stat = trustStat ? st : null;
     node.racy = st.mtime() >= p.racyFrom;
+  }
+
+  /** The size of a blob already in the repository, or -1 when it cannot be read. */
+  private long blobSize(ObjectId id) {
+    try {
+      return reader.getObjectSize(id, Constants.OBJ_BLOB);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   /**
