@@ -206,13 +206,18 @@ class CheckpointsTest {
     assertTrue(GitRepos.git(repo, "log", "-1", "--format=%B", record.commit()).contains("Warden-Oversized: 5000 1000 big.bin"));
     assertEquals(record.commit(), validationAsked().commit(), "and it goes to the validator, which reads the commit");
 
-    // without a plan limit the chain's own cap applies; then nothing here is over it
+    // without a plan limit the chain's own cap (1 MiB here) applies: big.bin is read now, a sparse
+    // 2 GiB disk image is not
     planMaxFileBytes.set(Optional.empty());
-    write("small.txt", "finer\n");
+    try (java.io.RandomAccessFile image = new java.io.RandomAccessFile(worktree.resolve("disk.img").toFile(), "rw")) {
+      image.setLength(2L << 30);
+    }
     CheckpointRecord next = taken(request(Trigger.MANUAL).reply());
     pausedAndResumed("checkpoint");
-    assertEquals(Optional.empty(), next.skippedFiles());
+    assertEquals(List.of(new Checkpoints.SkippedFile("disk.img", 2L << 30, 1L << 20)), next.skipped());
     assertTrue(inCommit(next.commit(), "big.bin"));
+    assertFalse(inCommit(next.commit(), "disk.img"));
+    assertTrue(next.captureMs() < 1000, "an lstat, no read: " + next.captureMs() + " ms");
   }
 
   @Test
