@@ -789,7 +789,7 @@ public final class Snapshotter implements AutoCloseable {
       }
     }
     if (st.type() == Stat.Type.FILE && st.size() > maxFileBytes) {
-      if (node != null && node.mode == mode && blobSize(node.id) == st.size() && node.id.equals(hashStream(abs, st.size()))) {
+      if (node != null && node.mode == mode && blobSize(node.id) == st.size() && sameContent(abs, st.size(), node.id)) {
         // the version the tree already has (a large file of the base, say): hashed, never stored, not left out
         node.stat = st;
         node.racy = st.mtime() >= p.racyFrom;
@@ -839,6 +839,20 @@ public final class Snapshotter implements AutoCloseable {
     }
     node.stat = trustStat ? st : null;
     node.racy = st.mtime() >= p.racyFrom;
+  }
+
+  /**
+   * Whether the file holds exactly blob {@code id} (hashed, not stored). A file that changes while it is
+   * read is not: it is left out rather than kept silently at its old version.
+   */
+  private boolean sameContent(Path abs, long size, ObjectId id) throws IOException {
+    try {
+      return id.equals(hashStream(abs, size));
+    } catch (NoSuchFileException e) {
+      throw e; // deleted meanwhile: the caller removes it
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** The size of a blob already in the repository, or -1 when it cannot be read. */

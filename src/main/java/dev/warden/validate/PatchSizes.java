@@ -58,7 +58,8 @@ final class PatchSizes {
     int binaries = 0;
     for (FileHeader f : patch.getFiles()) {
       FileHeader.ChangeType type = f.getChangeType();
-      String path = type == FileHeader.ChangeType.DELETE ? f.getOldPath() : f.getNewPath();
+      String path = java.util.Objects.requireNonNullElse(type == FileHeader.ChangeType.DELETE ? f.getOldPath() : f.getNewPath(),
+          "(a file the diff does not name)");
       if (type == FileHeader.ChangeType.DELETE) {
         continue; // frees space; no credit is given for it
       }
