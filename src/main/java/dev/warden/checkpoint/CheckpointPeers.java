@@ -17,6 +17,15 @@ public interface CheckpointPeers {
   /** Puts the feature in needs_attention with a reason. */
   void escalate(String reason);
 
+  /**
+   * The plan's {@code maxFileBytes} (empty: the plan sets none), asked before each capture; the capture
+   * reads no file larger than it (nor than {@code warden.checkpoint.max-file-bytes}). A failed answer
+   * leaves only the setting's cap.
+   */
+  default CompletionStage<java.util.Optional<Long>> planMaxFileBytes() {
+    return java.util.concurrent.CompletableFuture.completedFuture(java.util.Optional.empty());
+  }
+
   /** A checkpoint was recorded: have it validated. */
   void validate(Checkpoints.ChainSetup setup, long seq, String commit, Trigger trigger);
 }

@@ -183,14 +183,25 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
     }
   }
 
-  /** A checkpoint as the API shows it. */
+  /**
+   * A checkpoint as the API shows it. {@code skippedFiles}: files over the size cap that the capture
+   * did not read (empty for most checkpoints); a checkpoint with any is invalid ({@code file-too-large}).
+   */
   public record CheckpointView(
       long seq, String commit, String tree, String parent, String trigger, boolean quiesced, String quiesceNote,
-      int filesChanged, int linesAdded, int linesRemoved, int filesChangedSinceBase, long captureMs, Instant takenAt) {
+      int filesChanged, int linesAdded, int linesRemoved, int filesChangedSinceBase, long captureMs, Instant takenAt,
+      List<SkippedFileView> skippedFiles) {
     static CheckpointView fromDomain(Checkpoints.CheckpointRecord r) {
       return new CheckpointView(r.seq(), r.commit(), r.tree(), r.parent(), r.trigger().label(), r.quiesced(),
           r.quiesceNote().orElse(null), r.filesChanged(), r.linesAdded(), r.linesRemoved(), r.filesChangedSinceBase(),
-          r.captureMs(), r.takenAt());
+          r.captureMs(), r.takenAt(), r.skipped().stream().map(SkippedFileView::fromDomain).toList());
+    }
+  }
+
+  /** A file left out of a checkpoint: its size in bytes (apparent size: a sparse file counts in full) and the cap it exceeded. */
+  public record SkippedFileView(String path, long bytes, long limitBytes) {
+    static SkippedFileView fromDomain(Checkpoints.SkippedFile f) {
+      return new SkippedFileView(f.path(), f.bytes(), f.limit());
     }
   }
 

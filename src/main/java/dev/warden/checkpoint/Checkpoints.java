@@ -109,11 +109,39 @@ public final class Checkpoints
 
   public record Comparison(String from, String to, List<Snapshotter.FileChange> files, String diff) implements CompareResult {}
 
-  /** One checkpoint as recorded. */
+  /**
+   * One checkpoint as recorded. {@code skippedFiles}: the files the capture did not read because they
+   * were over its size cap (at most {@link Snapshotter#OVERSIZED_LISTED}; the commit message has the
+   * total) — the tree keeps their previous version, or lacks them; absent in records from before it
+   * existed, which skipped nothing.
+   */
   public record CheckpointRecord(
       long seq, String commit, String tree, String parent, Trigger trigger, boolean quiesced, Optional<String> quiesceNote,
-      int filesChanged, int linesAdded, int linesRemoved, int filesChangedSinceBase, long captureMs, Instant takenAt)
-      implements CborSerializable {}
+      int filesChanged, int linesAdded, int linesRemoved, int filesChangedSinceBase, long captureMs, Instant takenAt,
+      Optional<List<SkippedFile>> skippedFiles)
+      implements CborSerializable {
+
+    public CheckpointRecord {
+      quiesceNote = quiesceNote == null ? Optional.empty() : quiesceNote;
+      skippedFiles = skippedFiles == null ? Optional.empty() : skippedFiles.map(List::copyOf);
+    }
+
+    /** A record that skipped nothing. */
+    public CheckpointRecord(long seq, String commit, String tree, String parent, Trigger trigger, boolean quiesced,
+        Optional<String> quiesceNote, int filesChanged, int linesAdded, int linesRemoved, int filesChangedSinceBase, long captureMs,
+        Instant takenAt) {
+      this(seq, commit, tree, parent, trigger, quiesced, quiesceNote, filesChanged, linesAdded, linesRemoved, filesChangedSinceBase,
+          captureMs, takenAt, Optional.empty());
+    }
+
+    /** The skipped files, none when absent. */
+    public List<SkippedFile> skipped() {
+      return skippedFiles.orElse(List.of());
+    }
+  }
+
+  /** A file a capture left out: {@code bytes} (its size, sparse or not) above {@code limit}, the capture's cap. */
+  public record SkippedFile(String path, long bytes, long limit) implements CborSerializable {}
 
   // ---- events ----
 
@@ -149,7 +177,7 @@ public final class Checkpoints
 
   // ---- internal messages ----
 
-  private record PauseAnswered(Cycle cycle, AgentLink.PauseOutcome outcome) implements Command {}
+  private record PauseAnswered(Cycle cycle, AgentLink.PauseOutcome outcome, long maxFileBytes) implements Command {}
 
   /** The chain's Start did not come within start-wait: what waited for it is refused. */
   private record StartWaitOver() implements Command {}
@@ -380,8 +408,26 @@ public final class Checkpoints
     }
     Cycle cycle = current;
     String reason = cycle.rollback != null ? "rollback to checkpoint " + cycle.rollback.to() : "checkpoint";
-    context.pipeToSelf(peers().pauseAgent(reason), (outcome, failure) -> new PauseAnswered(cycle,
-        failure == null ? outcome : new AgentLink.NotPaused("could not reach the agent link: " + failure.getMessage(), true)));
+    // the plan's file size limit is asked while the agent pauses; without an answer the setting's cap stands
+    java.util.concurrent.CompletionStage<Long> cap = planMaxFileBytes().thenApply(settings::capFor);
+    context.pipeToSelf(peers().pauseAgent(reason).thenCombine(cap, (outcome, max) -> new Object[] {outcome, max}), (both, failure) ->
+        failure == null ? new PauseAnswered(cycle, (AgentLink.PauseOutcome) both[0], (Long) both[1])
+            : new PauseAnswered(cycle, new AgentLink.NotPaused("could not reach the agent link: " + failure.getMessage(), true),
+                settings.maxFileBytes()));
+  }
+
+  private java.util.concurrent.CompletionStage<Optional<Long>> planMaxFileBytes() {
+    java.util.concurrent.CompletionStage<Optional<Long>> asked;
+    try {
+      asked = peers().planMaxFileBytes();
+    } catch (RuntimeException e) {
+      asked = CompletableFuture.failedFuture(e);
+    }
+    return asked.exceptionally(failure -> {
+      org.slf4j.LoggerFactory.getLogger(Checkpoints.class).warn("[{}] the plan's file size limit is unknown ({}): capturing with the cap of {} bytes", featureId,
+          failure.toString(), settings.maxFileBytes());
+      return Optional.empty();
+    });
   }
 
   private ReplyEffect<Event, State> onPauseAnswered(State state, PauseAnswered answered) {
@@ -413,7 +459,7 @@ public final class Checkpoints
           changed = restored;
           scan = restorePaths.isEmpty();
         }
-        Snapshotter.Capture capture = chain.capture(changed, scan, cycle.trigger.recordsUnchanged(), message);
+        Snapshotter.Capture capture = chain.capture(changed, scan, cycle.trigger.recordsUnchanged(), message, answered.maxFileBytes());
         return new CaptureDone(cycle, answered.outcome(), capture, restored);
       } catch (RuntimeException e) {
         // start over from the recorded tip next time (this also puts back a ref someone else moved)
@@ -476,7 +522,14 @@ public final class Checkpoints
     }
     CheckpointRecord record = new CheckpointRecord(seq, capture.commit().name(), capture.tree().name(), capture.parent().name(),
         cycle.trigger, quiesced, note, capture.changes().size(), added, removed, capture.filesChangedSinceBase(),
-        Duration.ofNanos(capture.captureNanos()).toMillis(), Instant.now());
+        Duration.ofNanos(capture.captureNanos()).toMillis(), Instant.now(), capture.oversized().isEmpty() ? Optional.empty()
+            : Optional.of(capture.oversized().stream().limit(Snapshotter.OVERSIZED_LISTED)
+                .map(o -> new SkippedFile(o.path(), o.bytes(), o.limit())).toList()));
+    if (!capture.oversized().isEmpty()) {
+      context.getLog().warn("[{}] checkpoint {} left out {} file(s) over {} bytes, e.g. '{}' ({} bytes): it cannot be valid",
+          featureId, seq, capture.oversized().size(), capture.oversized().get(0).limit(), capture.oversized().get(0).path(),
+          capture.oversized().get(0).bytes());
+    }
     List<Event> events = new ArrayList<>();
     if (cycle.promote != null) {
       events.add(new PatchPromoted(featureId, cycle.promote.commit(), cycle.promote.paths(), cycle.promote.by(), Instant.now()));

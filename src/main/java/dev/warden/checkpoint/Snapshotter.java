@@ -102,8 +102,32 @@ public final class Snapshotter implements AutoCloseable {
   });
   private static final PersonIdent WARDEN = new PersonIdent("Warden", "warden@localhost");
 
+  /**
+   * oversized: the files left out of this capture because they were larger than its cap (see {@link
+   * #capture(Collection, boolean, boolean, String, long)}), by path; empty when none.
+   */
   public record Capture(ObjectId commit, ObjectId tree, ObjectId parent, boolean unchanged, List<FileChange> changes,
-                        int filesChangedSinceBase, long captureNanos, boolean fullScan, List<String> skippedPaths) {}
+                        int filesChangedSinceBase, long captureNanos, boolean fullScan, List<String> skippedPaths,
+                        List<Oversized> oversized) {
+    public Capture {
+      oversized = List.copyOf(oversized);
+    }
+  }
+
+  /**
+   * A file a capture did not read because its size (the apparent size, as {@code lstat} gives it: a
+   * sparse file counts in full) was above the cap. The checkpoint's tree keeps what the previous
+   * checkpoint had at that path (nothing, for a new file); the commit message names it in a
+   * {@value #OVERSIZED_TRAILER} line so the validator can flag it.
+   */
+  public record Oversized(String path, long bytes, long limit) {}
+
+  /** Commit-message trailer naming a file left out for its size: {@code <trailer>: <bytes> <limit> <url-encoded path>}. */
+  public static final String OVERSIZED_TRAILER = "Warden-Oversized";
+  /** Commit-message trailer with how many files were left out in all, when more than the message lists. */
+  public static final String OVERSIZED_TOTAL_TRAILER = "Warden-Oversized-Total";
+  /** At most this many oversized files are named in a checkpoint's commit message (and its record). */
+  public static final int OVERSIZED_LISTED = 100;
 
   /** kind: ADDED, MODIFIED, DELETED, TYPE_CHANGED (file ↔ symlink ↔ submodule); binary files count 0 lines. */
   public record FileChange(String path, Kind kind, int linesAdded, int linesRemoved, boolean binary) {
@@ -146,6 +170,15 @@ public final class Snapshotter implements AutoCloseable {
   private final Map<String, byte[]> newContent = new HashMap<>();
   private long newContentBytes;
   private boolean needFullScan = true;
+  /**
+   * Files left out of the image for their size, with their size: looked at again by every capture, so
+   * a file stays reported (and its checkpoints flagged) for as long as it is over the cap.
+   */
+  private final TreeMap<String, Long> oversized = new TreeMap<>();
+  /** The paths the tip commit names as left out (empty after open: the next capture with any records them again). */
+  private Set<String> tipOversized = Set.of();
+  /** The cap of the capture under way (bytes; a larger file is not read). */
+  private long maxFileBytes = Long.MAX_VALUE;
   private boolean broken;
   private long pass;
   /**
@@ -299,6 +332,8 @@ public final class Snapshotter implements AutoCloseable {
     sinceCheckpoint.clear();
     newContent.clear();
     newContentBytes = 0;
+    oversized.clear();
+    tipOversized = Set.of();
     needFullScan = true;
     broken = false;
     tracked = null;
@@ -361,7 +396,26 @@ public final class Snapshotter implements AutoCloseable {
    * @throws TipMoved when the ref was moved by someone else (reopen with the recorded tip)
    */
   public Capture capture(Collection<String> changedPaths, boolean fullScan, boolean commitIfUnchanged, String message) {
+    return capture(changedPaths, fullScan, commitIfUnchanged, message, Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #capture(Collection, boolean, boolean, String)}, reading no file larger than
+   * {@code maxFileBytes} (by size, not blocks: a sparse file counts in full). Such a file is only
+   * lstat()ed: its content is neither read, hashed nor written to the object database. The tree keeps
+   * the path as the previous checkpoint had it (absent for a new file), the capture lists it in
+   * {@link Capture#oversized()} and the commit message names it ({@value #OVERSIZED_TRAILER}), for as
+   * long as the file stays over the cap. A file git's index already vouches for (same stat as the
+   * index entry: its blob is in the object database) is not read either, and is not oversized; one
+   * exactly as large as the version the tree already holds is hashed (never stored) and, when it is
+   * that version, not oversized either: a large file of the base does not spoil every checkpoint.
+   */
+  public Capture capture(Collection<String> changedPaths, boolean fullScan, boolean commitIfUnchanged, String message,
+      long maxFileBytes) {
     ensureOpen();
+    if (maxFileBytes < 0) {
+      throw new IllegalArgumentException("maxFileBytes must not be negative: " + maxFileBytes);
+    }
     long started = System.nanoTime();
     if (broken) {
       try {
@@ -372,11 +426,18 @@ public final class Snapshotter implements AutoCloseable {
     }
     boolean full = fullScan || needFullScan;
     Pass p = new Pass(++pass);
+    this.maxFileBytes = maxFileBytes;
     try {
       if (ignores.refresh()) {
         full = true;
       }
+      // every file left out for its size is looked at again: it stays reported while it is too large
+      List<String> wasOversized = List.copyOf(oversized.keySet());
+      oversized.clear();
       if (!full) {
+        for (String path : wasOversized) {
+          processReported(p, path);
+        }
         for (String raw : changedPaths) {
           processReported(p, raw);
         }
@@ -403,13 +464,16 @@ public final class Snapshotter implements AutoCloseable {
         tree = store.insert(Constants.OBJ_TREE, new byte[0], 0, 0);
       }
       ObjectId parent = tip.orElse(base);
-      if (tree.equals(parentTree) && !commitIfUnchanged) {
+      List<Oversized> leftOut = oversizedList();
+      // an unchanged tree is a new checkpoint all the same when what it leaves out changed: a file that
+      // grew past the cap while its old version stays in the tree must never hide behind the last checkpoint
+      if (tree.equals(parentTree) && !commitIfUnchanged && oversized.keySet().equals(tipOversized)) {
         store.discard();
         sinceCheckpoint.clear();
         clearContent();
         needFullScan = false;
         return new Capture(parent, tree, parent, true, List.of(), differFromBase.size(),
-            System.nanoTime() - started, full, List.copyOf(p.skipped));
+            System.nanoTime() - started, full, List.copyOf(p.skipped), leftOut);
       }
       boolean sameTree = tree.equals(parentTree);
       List<PendingChange> pending = pendingChanges();
@@ -418,7 +482,7 @@ public final class Snapshotter implements AutoCloseable {
         DIFFS.execute(() -> counting.help(diffReader));
       }
       try {
-        byte[] commitBytes = commitBytes(tree, parent, message);
+        byte[] commitBytes = commitBytes(tree, parent, withOversized(message, leftOut));
         ObjectId commit = store.insert(Constants.OBJ_COMMIT, commitBytes, 0, commitBytes.length);
         store.flush();
         long tFlush = System.nanoTime();
@@ -438,11 +502,12 @@ public final class Snapshotter implements AutoCloseable {
         }
         tip = Optional.of(commit);
         parentTree = tree;
+        tipOversized = Set.copyOf(oversized.keySet());
         sinceCheckpoint.clear();
         clearContent();
         needFullScan = false;
         return new Capture(commit, tree, parent, sameTree, changes, differFromBase.size(),
-            System.nanoTime() - started, full, List.copyOf(p.skipped));
+            System.nanoTime() - started, full, List.copyOf(p.skipped), leftOut);
       } finally {
         counting.stop();
         counting.awaitHelper(); // the helper's reader must be idle before the next capture
@@ -470,6 +535,34 @@ public final class Snapshotter implements AutoCloseable {
     } catch (java.io.UnsupportedEncodingException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  private List<Oversized> oversizedList() {
+    List<Oversized> out = new ArrayList<>(oversized.size());
+    oversized.forEach((path, bytes) -> out.add(new Oversized(path, bytes, maxFileBytes)));
+    return out;
+  }
+
+  /**
+   * The commit message with one {@value #OVERSIZED_TRAILER} line per file left out (at most {@link
+   * #OVERSIZED_LISTED}, then a {@value #OVERSIZED_TOTAL_TRAILER} line): the checkpoint itself says
+   * what it lacks, whoever reads it and however late.
+   */
+  static String withOversized(String message, List<Oversized> leftOut) {
+    String text = message == null || message.isBlank() ? "checkpoint" : message.strip();
+    if (leftOut.isEmpty()) {
+      return text;
+    }
+    StringBuilder b = new StringBuilder(text).append("\n\n");
+    for (int i = 0; i < leftOut.size() && i < OVERSIZED_LISTED; i++) {
+      Oversized o = leftOut.get(i);
+      b.append(OVERSIZED_TRAILER).append(": ").append(o.bytes()).append(' ').append(o.limit()).append(' ')
+          .append(java.net.URLEncoder.encode(o.path(), StandardCharsets.UTF_8)).append('\n');
+    }
+    if (leftOut.size() > OVERSIZED_LISTED) {
+      b.append(OVERSIZED_TOTAL_TRAILER).append(": ").append(leftOut.size()).append('\n');
+    }
+    return b.toString();
   }
 
   /** After a failure the image may disagree with the repository: rebuild it from the tip next time. */
@@ -695,6 +788,16 @@ public final class Snapshotter implements AutoCloseable {
         return;
       }
     }
+    if (st.type() == Stat.Type.FILE && st.size() > maxFileBytes) {
+      if (node != null && node.mode == mode && blobSize(node.id) == st.size() && sameContent(abs, st.size(), node.id)) {
+        // the version the tree already has (a large file of the base, say): hashed, never stored, not left out
+        node.stat = st;
+        node.racy = st.mtime() >= p.racyFrom;
+        return;
+      }
+      leaveOut(path, node, st.size());
+      return;
+    }
     byte[] data = null;
     ObjectId id;
     boolean trustStat = true;
@@ -702,7 +805,11 @@ public final class Snapshotter implements AutoCloseable {
       data = Files.readSymbolicLink(abs).toString().getBytes(StandardCharsets.UTF_8);
       id = store.idFor(Constants.OBJ_BLOB, data, 0, data.length);
     } else if (st.size() <= READ_WHOLE_LIMIT) {
-      data = readNoFollow(abs, (int) st.size());
+      data = readNoFollow(abs, (int) st.size(), maxFileBytes);
+      if (data == null) {
+        leaveOut(path, node, Files.size(abs)); // grew past the cap since lstat: not read beyond it
+        return;
+      }
       trustStat = data.length == st.size();
       id = store.idFor(Constants.OBJ_BLOB, data, 0, data.length);
     } else {
@@ -734,7 +841,42 @@ public final class Snapshotter implements AutoCloseable {
     node.racy = st.mtime() >= p.racyFrom;
   }
 
-  private static byte[] readNoFollow(Path abs, int size) throws IOException {
+  /**
+   * Whether the file holds exactly blob {@code id} (hashed, not stored). A file that changes while it is
+   * read is not: it is left out rather than kept silently at its old version.
+   */
+  private boolean sameContent(Path abs, long size, ObjectId id) throws IOException {
+    try {
+      return id.equals(hashStream(abs, size));
+    } catch (NoSuchFileException e) {
+      throw e; // deleted meanwhile: the caller removes it
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The size of a blob already in the repository, or -1 when it cannot be read. */
+  private long blobSize(ObjectId id) {
+    try {
+      return reader.getObjectSize(id, Constants.OBJ_BLOB);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * Leaves a file over the cap out of this capture: the image keeps what it had at {@code path} (the
+   * previous checkpoint's version, or nothing), with no stat, so the file is looked at again.
+   */
+  private void leaveOut(String path, File node, long size) {
+    oversized.put(path, size);
+    if (node != null) {
+      node.stat = null;
+    }
+  }
+
+  /** The file's content, or null when it grew past {@code cap} since its lstat (never read further than that). */
+  private static byte[] readNoFollow(Path abs, int size, long cap) throws IOException {
     try (SeekableByteChannel ch = Files.newByteChannel(abs, READ_NOFOLLOW)) {
       byte[] data = new byte[size];
       ByteBuffer bb = ByteBuffer.wrap(data);
@@ -746,10 +888,18 @@ public final class Snapshotter implements AutoCloseable {
       // grew since lstat: take all of it (the stat will not be trusted)
       ByteBuffer one = ByteBuffer.allocate(1);
       if (ch.read(one) > 0) {
+        if (size + 1L > cap) {
+          return null;
+        }
         ByteArrayOutputStream rest = new ByteArrayOutputStream();
         rest.write(data);
         rest.write(one.array(), 0, 1);
-        Channels.newInputStream(ch).transferTo(rest);
+        long room = Math.min(cap, Integer.MAX_VALUE - 16L) - size - 1; // bytes we may still take
+        byte[] more = Channels.newInputStream(ch).readNBytes((int) Math.min(room + 1, Integer.MAX_VALUE - 16L));
+        if (more.length > room) {
+          return null;
+        }
+        rest.write(more);
         return rest.toByteArray();
       }
       return data;
@@ -1315,13 +1465,31 @@ public final class Snapshotter implements AutoCloseable {
           }
         }
       }
+      // a file left out for its size is on disk but not in the image: it goes too when the target lacks it
+      for (String path : List.copyOf(oversized.keySet())) {
+        boolean selected = false;
+        for (String sel : selection) {
+          selected |= sel.isEmpty() || path.equals(sel) || path.startsWith(sel + "/");
+        }
+        if (selected && !target.containsKey(path)) {
+          Path abs = worktree.resolve(path);
+          Stat st = Stat.of(abs);
+          if (st != null && st.type() == Stat.Type.FILE) {
+            Files.delete(abs);
+            done.add(path);
+          }
+          oversized.remove(path);
+        }
+      }
       // 4. write what differs
       for (Map.Entry<String, FileState> e : target.entrySet()) {
         File cur = find(e.getKey());
         FileState want = e.getValue();
-        if (cur != null && cur.mode == want.mode() && cur.id.equals(want.id())) {
+        // the image's version of a file left out for its size is not what is on disk
+        if (cur != null && cur.mode == want.mode() && cur.id.equals(want.id()) && !oversized.containsKey(e.getKey())) {
           continue;
         }
+        oversized.remove(e.getKey());
         write(p, e.getKey(), want);
         done.add(e.getKey());
       }

@@ -176,6 +176,18 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
       }
 
       @Override
+      public CompletionStage<Optional<Long>> planMaxFileBytes() {
+        return sharding.entityRefFor(Feature.ENTITY_KEY, featureId)
+            .<Feature.Reply>ask(Feature.Get::new, askTimeout)
+            .thenApply(reply -> {
+              if (reply instanceof Feature.Accepted accepted) {
+                return accepted.feature().plan().limits().maxFileBytes();
+              }
+              throw new IllegalStateException(((Feature.Rejected) reply).message());
+            });
+      }
+
+      @Override
       public void validate(Checkpoints.ChainSetup setup, long seq, String commit, Trigger trigger) {
         sharding.entityRefFor(Validator.ENTITY_KEY, featureId)
             .tell(new Validator.Validate(setup.gitDir(), setup.baseCommit(), seq, commit, trigger));

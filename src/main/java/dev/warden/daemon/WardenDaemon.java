@@ -228,7 +228,8 @@ public final class WardenDaemon {
     io.micrometer.core.instrument.Gauge.builder("warden_check_cache_misses", heavy, h -> h.cacheStats().misses()).register(registry);
     return new Validator.ValidationServices(pool, heavy,
         system.dispatchers().lookup(akka.actor.typed.DispatcherSelector.fromConfig("warden-blocking-dispatcher")),
-        v.getDuration("fast-budget"), v.getDuration("queue-retry"), v.getInt("cache-entries"), git, scratch);
+        v.getDuration("fast-budget"), v.getDuration("queue-retry"), v.getInt("cache-entries"), git, scratch,
+        CheckpointSettings.fromConfig(warden).maxFileBytes());
   }
 
   /**

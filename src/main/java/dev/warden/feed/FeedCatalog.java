@@ -174,7 +174,8 @@ public final class FeedCatalog {
         "linesRemoved", c.linesRemoved(), "filesChangedSinceBase", c.filesChangedSinceBase(), "captureMs", c.captureMs(),
         "files", capped(e.changes()).stream().map(f -> fields(
             "path", f.path(), "kind", f.kind(), "linesAdded", f.linesAdded(), "linesRemoved", f.linesRemoved())).toList(),
-        "filesTruncated", e.changesTruncated() || e.changes().size() > MAX_LIST);
+        "filesTruncated", e.changesTruncated() || e.changes().size() > MAX_LIST,
+        "skippedFiles", c.skipped().stream().map(f -> fields("path", f.path(), "bytes", f.bytes(), "limitBytes", f.limit())).toList());
   }
 
   private static List<Map<String, Object>> violations(List<Violation> violations) {

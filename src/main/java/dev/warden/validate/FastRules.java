@@ -134,13 +134,28 @@ public final class FastRules {
   }
 
   /**
+   * Files the checkpoint's capture left out for their size (its commit message names them): {@code
+   * listed}, and how many there were in all ({@code total}, at least {@code listed.size()}).
+   */
+  public record Skipped(List<GitChanges.Oversized> listed, int total) {
+    public static final Skipped NONE = new Skipped(List.of(), 0);
+
+    public Skipped {
+      listed = List.copyOf(listed);
+      total = Math.max(total, listed.size());
+    }
+  }
+
+  /**
    * What to check: the plan (its {@link Plan#version()} keys the cache), the changes since the base,
    * where blobs come from, the checkpoint's other symlinks, the worktree's disk usage (empty: unknown,
-   * so {@code disk-quota} is reported unchecked), the cache, the budget and the scanner.
+   * so {@code disk-quota} is reported unchecked), the cache, the budget, the scanner, and the files the
+   * capture left out for their size.
    */
   public record Input(Plan plan, List<Change> changes, Blobs blobs, Symlinks symlinks, OptionalLong diskUsageBytes,
-                      ValidationCache cache, Duration budget, SecretScanner scanner) {
+                      ValidationCache cache, Duration budget, SecretScanner scanner, Skipped skipped) {
     public Input {
+      Objects.requireNonNull(skipped, "skipped");
       Objects.requireNonNull(plan, "plan");
       changes = List.copyOf(changes);
       Objects.requireNonNull(blobs, "blobs");
@@ -157,37 +172,44 @@ public final class FastRules {
     /** Defaults: no other symlinks known, disk usage unknown, no cache, {@link #DEFAULT_BUDGET}, default scanner. */
     public static Input of(Plan plan, List<Change> changes, Blobs blobs) {
       return new Input(plan, changes, blobs, Symlinks.NONE, OptionalLong.empty(), ValidationCache.disabled(),
-          DEFAULT_BUDGET, new SecretScanner());
+          DEFAULT_BUDGET, new SecretScanner(), Skipped.NONE);
     }
 
     /**
      * The changes from {@code base} to {@code checkpoint} (commits or trees) read with {@code reader},
-     * which must stay open until {@link #check} returns. See {@link GitChanges#between}.
+     * which must stay open until {@link #check} returns. See {@link GitChanges#between}. When
+     * {@code checkpoint} is a commit, the files its message says were left out for their size
+     * ({@link GitChanges#oversized}) are flagged too.
      */
     public static Input fromGit(ObjectReader reader, AnyObjectId base, AnyObjectId checkpoint, Plan plan) throws IOException {
       ObjectId tree = GitChanges.treeOf(reader, checkpoint);
       return of(plan, GitChanges.between(reader, base, tree), Blobs.of(reader))
-          .withSymlinks(GitChanges.symlinks(reader, tree));
+          .withSymlinks(GitChanges.symlinks(reader, tree))
+          .withSkipped(GitChanges.oversized(reader, checkpoint));
+    }
+
+    public Input withSkipped(Skipped s) {
+      return new Input(plan, changes, blobs, symlinks, diskUsageBytes, cache, budget, scanner, s);
     }
 
     public Input withDiskUsage(long bytes) {
-      return new Input(plan, changes, blobs, symlinks, OptionalLong.of(bytes), cache, budget, scanner);
+      return new Input(plan, changes, blobs, symlinks, OptionalLong.of(bytes), cache, budget, scanner, skipped);
     }
 
     public Input withCache(ValidationCache c) {
-      return new Input(plan, changes, blobs, symlinks, diskUsageBytes, c, budget, scanner);
+      return new Input(plan, changes, blobs, symlinks, diskUsageBytes, c, budget, scanner, skipped);
     }
 
     public Input withBudget(Duration b) {
-      return new Input(plan, changes, blobs, symlinks, diskUsageBytes, cache, b, scanner);
+      return new Input(plan, changes, blobs, symlinks, diskUsageBytes, cache, b, scanner, skipped);
     }
 
     public Input withSymlinks(Symlinks s) {
-      return new Input(plan, changes, blobs, s, diskUsageBytes, cache, budget, scanner);
+      return new Input(plan, changes, blobs, s, diskUsageBytes, cache, budget, scanner, skipped);
     }
 
     public Input withScanner(SecretScanner s) {
-      return new Input(plan, changes, blobs, symlinks, diskUsageBytes, cache, budget, s);
+      return new Input(plan, changes, blobs, symlinks, diskUsageBytes, cache, budget, s, skipped);
     }
   }
 
@@ -277,6 +299,16 @@ public final class FastRules {
           violations.add(Violation.of(Rule.MAX_FILE_BYTES, path, quote(path) + " is " + c.size()
               + " bytes, above the plan's limit of " + maxFileBytes.get()));
         }
+      }
+      for (GitChanges.Oversized o : in.skipped().listed()) {
+        violations.add(Violation.of(Rule.FILE_TOO_LARGE, o.path(), quote(o.path()) + " is " + o.bytes()
+            + " bytes (its size, sparse or not), above the cap of " + o.limit() + " bytes: the checkpoint did not read it and"
+            + " holds its previous version, or nothing, in its place"));
+      }
+      if (in.skipped().total() > in.skipped().listed().size()) {
+        violations.add(Violation.of(Rule.FILE_TOO_LARGE, Rule.WHOLE_CHECKPOINT, in.skipped().total()
+            + " files were left out of the checkpoint for their size; " + (in.skipped().total() - in.skipped().listed().size())
+            + " more than are named here"));
       }
       Optional<Long> maxFiles = plan.limits().maxChangedFiles();
       if (maxFiles.isPresent() && in.changes().size() > maxFiles.get()) {

@@ -77,6 +77,48 @@ public final class GitChanges {
     return out;
   }
 
+  /** A file a checkpoint's capture left out: its size and the cap it was over. */
+  public record Oversized(String path, long bytes, long limit) {}
+
+  /**
+   * The files a checkpoint commit says its capture left out for their size: its message's {@code
+   * Warden-Oversized: <bytes> <limit> <url-encoded path>} lines, and the {@code Warden-Oversized-Total}
+   * line when it lists fewer than there were. Nothing for a tree, or a commit without such lines; a
+   * line that does not parse still counts (named by its raw text), so a damaged message cannot hide one.
+   */
+  public static FastRules.Skipped oversized(ObjectReader reader, AnyObjectId commitOrTree) throws IOException {
+    String message;
+    try (RevWalk walk = new RevWalk(reader)) {
+      RevObject o = walk.parseAny(commitOrTree);
+      if (o.getType() != Constants.OBJ_COMMIT) {
+        return FastRules.Skipped.NONE;
+      }
+      message = walk.parseCommit(o).getFullMessage();
+    }
+    String listed = dev.warden.checkpoint.Snapshotter.OVERSIZED_TRAILER + ": ";
+    String total = dev.warden.checkpoint.Snapshotter.OVERSIZED_TOTAL_TRAILER + ": ";
+    List<Oversized> out = new ArrayList<>();
+    int count = 0;
+    for (String line : message.split("\n")) {
+      if (line.startsWith(listed)) {
+        String[] parts = line.substring(listed.length()).split(" ", 3);
+        try {
+          out.add(new Oversized(java.net.URLDecoder.decode(parts[2], StandardCharsets.UTF_8), Long.parseLong(parts[0]),
+              Long.parseLong(parts[1])));
+        } catch (RuntimeException e) {
+          out.add(new Oversized(line.substring(listed.length()), -1, -1));
+        }
+      } else if (line.startsWith(total)) {
+        try {
+          count = Integer.parseInt(line.substring(total.length()).trim());
+        } catch (NumberFormatException e) {
+          count = Integer.MAX_VALUE;
+        }
+      }
+    }
+    return out.isEmpty() && count == 0 ? FastRules.Skipped.NONE : new FastRules.Skipped(out, count);
+  }
+
   /**
    * The symlinks of a checkpoint tree, looked up on demand (one path at a time, remembered), for
    * resolving a changed link through links that did not change. Not thread-safe, like the reader.

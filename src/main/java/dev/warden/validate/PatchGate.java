@@ -15,7 +15,8 @@ import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 
 /**
- * Patch mode, the part before anything touches the feature's worktree: apply a unified diff in a
+ * Patch mode, the part before anything touches the feature's worktree: judge what the diff would
+ * write against the plan's disk quota and file size limits ({@link PatchSizes}), then apply it in a
  * shadow worktree at the latest checkpoint, commit the result there (a commit on no branch), and
  * judge it with the fast rules and the plan's checks. Only a {@code valid} result may be promoted.
  * Blocking.
@@ -29,6 +30,9 @@ final class PatchGate {
 
   /** The patch does not apply; {@code output} has git's account of the failing hunks. */
   record DoesNotApply(String output) implements Judgement {}
+
+  /** Refused on its sizes alone (disk quota, file size limits), before anything was applied anywhere. */
+  record TooLarge(List<Violation> violations) implements Judgement {}
 
   /** Applied and judged: {@code commit} holds the shadow's result, {@code paths} what the patch touched. */
   record Judged(String commit, String tree, List<String> paths, FastRules.Result rules, List<CheckResult> checks) implements Judgement {
@@ -58,6 +62,15 @@ final class PatchGate {
 
   Judgement judge(Path gitDir, String base, String at, String diff, Plan plan, OptionalLong diskUsage, ValidationCache cache)
       throws IOException, InterruptedException {
+    // sizes first: a patch over the quota or the size limits is refused before even a shadow worktree sees it
+    try (Repository repo = new FileRepositoryBuilder().setGitDir(gitDir.toFile()).setMustExist(true).build();
+        ObjectReader reader = repo.newObjectReader()) {
+      PatchSizes.Estimate sizes = PatchSizes.estimate(diff, reader, GitChanges.treeOf(reader, ObjectId.fromString(at)));
+      List<Violation> tooLarge = PatchSizes.judge(sizes, plan, services.checkpointMaxFileBytes(), diskUsage);
+      if (!tooLarge.isEmpty()) {
+        return new TooLarge(tooLarge);
+      }
+    }
     try (ThrowawayWorktree shadow = ThrowawayWorktree.create(services.git(), gitDir, at, services.scratch())) {
       Path patch = Files.createTempFile(services.scratch(), "patch-", ".diff");
       try {

@@ -25,6 +25,11 @@ public enum Rule {
   MAX_CHANGED_FILES("max-changed-files", Severity.ERROR),
   /** A file larger than the plan's limit. */
   MAX_FILE_BYTES("max-file-bytes", Severity.ERROR),
+  /**
+   * A file the checkpoint did not read because it was over the capture's size cap (the plan's
+   * {@code maxFileBytes} or {@code warden.checkpoint.max-file-bytes}): the checkpoint lacks its content.
+   */
+  FILE_TOO_LARGE("file-too-large", Severity.ERROR),
   /** The worktree holds more bytes than the plan's disk quota. */
   DISK_QUOTA("disk-quota", Severity.ERROR),
   /** A secret in a file's content; {@link Severity#INFO} when the base version of the file already held it. */

@@ -183,9 +183,20 @@ public final class Validator
    */
   private final Set<Long> inFlight = new java.util.HashSet<>();
 
-  /** What every validator shares: the pool, the heavy-check runner, the blocking executor, the fast-rule budget. */
+  /**
+   * What every validator shares: the pool, the heavy-check runner, the blocking executor, the fast-rule
+   * budget; {@code checkpointMaxFileBytes} ({@code warden.checkpoint.max-file-bytes}): no patch may write
+   * a file larger than a checkpoint would read.
+   */
   public record ValidationServices(CheckPool pool, HeavyChecks heavy, Executor blocking, Duration fastBudget, Duration queueRetry,
-      int cacheCapacity, dev.warden.git.GitCli git, java.nio.file.Path scratch) {}
+      int cacheCapacity, dev.warden.git.GitCli git, java.nio.file.Path scratch, long checkpointMaxFileBytes) {
+
+    /** Services without a checkpoint cap of their own: patches are held to the plan's limits only. */
+    public ValidationServices(CheckPool pool, HeavyChecks heavy, Executor blocking, Duration fastBudget, Duration queueRetry,
+        int cacheCapacity, dev.warden.git.GitCli git, java.nio.file.Path scratch) {
+      this(pool, heavy, blocking, fastBudget, queueRetry, cacheCapacity, git, scratch, Long.MAX_VALUE);
+    }
+  }
 
   public static Behavior<Command> create(String featureId, Function<String, ValidatorPeers> peers, ValidationServices services) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Validator(featureId, context, timers, peers, services)));
@@ -471,6 +482,11 @@ public final class Validator
         .thenCompose(judgement -> {
           if (judgement instanceof PatchGate.DoesNotApply no) {
             return java.util.concurrent.CompletableFuture.<PatchOutcome>completedFuture(new PatchDoesNotApply(no.output()));
+          }
+          if (judgement instanceof PatchGate.TooLarge large) {
+            // judged on its sizes alone: nothing was applied anywhere, not even in a shadow
+            return java.util.concurrent.CompletableFuture.<PatchOutcome>completedFuture(new PatchRefused("invalid", large.violations(),
+                List.of()));
           }
           PatchGate.Judged judged = (PatchGate.Judged) judgement;
           if (!judged.valid()) {

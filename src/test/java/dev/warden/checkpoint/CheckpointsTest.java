@@ -94,6 +94,8 @@ class CheckpointsTest {
   private TestProbe<Validator.Command> validator;
   /** What the agent stand-in answers to a pause; null: it does not answer, the test does. */
   private final AtomicReference<AgentLink.PauseOutcome> pauseAnswer = new AtomicReference<>(new AgentLink.Paused());
+  /** The plan's maxFileBytes as the feature would answer it. */
+  private final AtomicReference<Optional<Long>> planMaxFileBytes = new AtomicReference<>(Optional.empty());
   private ActorRef<AgentLink.Command> link;
 
   private EventSourcedBehaviorTestKit<Command, Event, State> chain;
@@ -169,10 +171,72 @@ class CheckpointsTest {
       }
 
       @Override
+      public java.util.concurrent.CompletionStage<Optional<Long>> planMaxFileBytes() {
+        return java.util.concurrent.CompletableFuture.completedFuture(planMaxFileBytes.get());
+      }
+
+      @Override
       public void validate(Checkpoints.ChainSetup chainSetup, long seq, String commit, Trigger trigger) {
         validator.ref().tell(new Validator.Validate(chainSetup.gitDir(), chainSetup.baseCommit(), seq, commit, trigger));
       }
     };
+  }
+
+  // ------------------------------------------------------------------ files over the cap
+
+  @Test
+  void aFileOverThePlansLimitIsLeftOutAndTheCheckpointRecordNamesIt() throws Exception {
+    chain = chainWith(new CheckpointSettings(10, 1 << 20, 100, Duration.ofMillis(500), 1L << 20));
+    start();
+    planMaxFileBytes.set(Optional.of(1000L)); // smaller than the chain's own cap: the plan's limit speaks
+    write("small.txt", "fine\n");
+    try (java.io.RandomAccessFile big = new java.io.RandomAccessFile(worktree.resolve("big.bin").toFile(), "rw")) {
+      big.setLength(5000);
+    }
+
+    var result = request(Trigger.MANUAL);
+
+    assertInstanceOf(Checkpoints.Taken.class, result.reply(), () -> result.reply().toString());
+    CheckpointRecord record = taken(result.reply());
+    pausedAndResumed("checkpoint");
+    assertEquals(Optional.of(List.of(new Checkpoints.SkippedFile("big.bin", 5000, 1000))), record.skippedFiles());
+    assertEquals(record, result.eventOfType(CheckpointTaken.class).checkpoint(), "the journal has it too");
+    assertTrue(inCommit(record.commit(), "small.txt"));
+    assertFalse(inCommit(record.commit(), "big.bin"), "never read, so not in the checkpoint");
+    assertTrue(GitRepos.git(repo, "log", "-1", "--format=%B", record.commit()).contains("Warden-Oversized: 5000 1000 big.bin"));
+    assertEquals(record.commit(), validationAsked().commit(), "and it goes to the validator, which reads the commit");
+
+    // without a plan limit the chain's own cap (1 MiB here) applies: big.bin is read now, a sparse
+    // 2 GiB disk image is not
+    planMaxFileBytes.set(Optional.empty());
+    try (java.io.RandomAccessFile image = new java.io.RandomAccessFile(worktree.resolve("disk.img").toFile(), "rw")) {
+      image.setLength(2L << 30);
+    }
+    CheckpointRecord next = taken(request(Trigger.MANUAL).reply());
+    pausedAndResumed("checkpoint");
+    assertEquals(List.of(new Checkpoints.SkippedFile("disk.img", 2L << 30, 1L << 20)), next.skipped());
+    assertTrue(inCommit(next.commit(), "big.bin"));
+    assertFalse(inCommit(next.commit(), "disk.img"));
+    assertTrue(next.captureMs() < 1000, "an lstat, no read: " + next.captureMs() + " ms");
+  }
+
+  @Test
+  void aRecordStoredBeforeSkippedFilesExistedStillReadsAsSkippingNothing() throws Exception {
+    com.fasterxml.jackson.databind.ObjectMapper cbor = akka.serialization.jackson.JacksonObjectMapperProvider.get(testKit.system())
+        .getOrCreate("jackson-cbor", Optional.of(new com.fasterxml.jackson.dataformat.cbor.CBORFactory()));
+    CheckpointRecord now = new CheckpointRecord(3, "c".repeat(40), "t".repeat(40), "p".repeat(40), Trigger.DEBOUNCE, true,
+        Optional.empty(), 2, 5, 1, 2, 12, java.time.Instant.parse("2026-01-02T03:04:05Z"));
+    com.fasterxml.jackson.databind.node.ObjectNode stored = cbor.valueToTree(now);
+    stored.remove("skippedFiles"); // the shape every record had before the field was added
+    CheckpointTaken old = new CheckpointTaken(id, now, List.of(), false);
+    com.fasterxml.jackson.databind.node.ObjectNode oldEvent = cbor.valueToTree(old);
+    oldEvent.set("checkpoint", stored);
+
+    CheckpointTaken read = cbor.readValue(cbor.writeValueAsBytes(oldEvent), CheckpointTaken.class);
+
+    assertEquals(now, read.checkpoint());
+    assertEquals(Optional.empty(), read.checkpoint().skippedFiles());
+    assertEquals(List.of(), read.checkpoint().skipped());
   }
 
   // ------------------------------------------------------------------ helpers

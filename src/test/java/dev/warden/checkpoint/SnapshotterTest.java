@@ -382,6 +382,117 @@ class SnapshotterTest {
     assertEquals("", GitRepos.git(repo, "fsck", "--no-progress", "--no-dangling", "--full"));
   }
 
+  // ------------------------------------------------------------------ files over the cap
+
+  @Test
+  void aSparseTwoGigabyteFileIsLeftOutUnreadAndNamedWithoutWritingItsContent() throws Exception {
+    long cap = 100L << 20;
+    snap.capture(List.of(), true, false, "start", cap);
+    long objectBytesBefore = objectBytes();
+    Path huge = wt.resolve("assets/huge.img");
+    Files.createDirectories(huge.getParent());
+    try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+      file.setLength(2L << 30); // 2 GiB of holes: by size it is 2 GiB, by blocks nearly nothing
+    }
+    write(wt, "notes.txt", "written beside it\n");
+
+    long started = System.nanoTime();
+    Capture c = snap.capture(List.of("assets/huge.img", "notes.txt"), false, false, "huge", cap);
+    long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+    System.out.println("capture with a sparse 2 GiB file left out: " + tookMs + " ms, object database grew "
+        + (objectBytes() - objectBytesBefore) + " bytes");
+
+    assertEquals(List.of(new Snapshotter.Oversized("assets/huge.img", 2L << 30, cap)), c.oversized());
+    String tree = GitRepos.git(repo, "ls-tree", "-r", "--name-only", c.tree().name());
+    assertTrue(tree.contains("notes.txt"), tree);
+    assertFalse(tree.contains("huge.img"), "a file never read cannot be in the tree: " + tree);
+    assertEquals(Set.of("notes.txt"), paths(c.changes()));
+    assertTrue(objectBytes() - objectBytesBefore < 16 * 1024, "the pack holds the new note, the tree and the commit only: "
+        + (objectBytes() - objectBytesBefore) + " bytes");
+    String message = GitRepos.git(repo, "log", "-1", "--format=%B", c.commit().name());
+    assertTrue(message.contains("Warden-Oversized: 2147483648 104857600 assets%2Fhuge.img"), message);
+    assertTrue(tookMs < 1000, "never hashed, so well under a second: " + tookMs + " ms");
+
+    // it stays reported, with no event about it, on incremental captures and on full scans alike
+    write(wt, "notes.txt", "more\n");
+    Capture next = snap.capture(List.of("notes.txt"), false, false, "next", cap);
+    assertEquals(List.of("assets/huge.img"), next.oversized().stream().map(Snapshotter.Oversized::path).toList());
+    Capture full = snap.capture(List.of(), true, true, "full", cap);
+    assertEquals(List.of("assets/huge.img"), full.oversized().stream().map(Snapshotter.Oversized::path).toList());
+
+    // brought under the cap, it is read like any file and nothing is left out any more
+    try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(huge.toFile(), "rw")) {
+      file.setLength(4096);
+    }
+    Capture small = snap.capture(List.of(), false, false, "small again", cap);
+    assertEquals(List.of(), small.oversized());
+    assertEquals("4096", GitRepos.git(repo, "cat-file", "-s", small.tree().name() + ":assets/huge.img"));
+    assertEquals(gitTree(), small.tree().name());
+  }
+
+  @Test
+  void aFileThatGrowsPastTheCapKeepsItsLastVersionInTheTreeAndStillMakesANewCheckpoint() throws Exception {
+    write(wt, "data.csv", "a,b\n1,2\n");
+    Capture before = snap.capture(List.of(), true, false, "small", 1000);
+    assertEquals(List.of(), before.oversized());
+
+    write(wt, "data.csv", "x".repeat(5000));
+    Capture grown = snap.capture(List.of("data.csv"), false, false, "grown", 1000);
+
+    // the tree did not change, yet the chain moved: the last checkpoint must not stand for this worktree
+    assertEquals(before.tree(), grown.tree());
+    assertNotEquals(before.commit(), grown.commit());
+    assertEquals(before.commit(), grown.parent());
+    assertEquals(List.of(new Snapshotter.Oversized("data.csv", 5000, 1000)), grown.oversized());
+    assertEquals("a,b\n1,2", GitRepos.git(repo, "show", grown.commit().name() + ":data.csv"));
+    // asked again with nothing new, it is the same checkpoint (already naming the file)
+    Capture same = snap.capture(List.of(), false, false, "same", 1000);
+    assertTrue(same.unchanged());
+    assertEquals(grown.commit(), same.commit());
+    assertEquals(grown.oversized(), same.oversized());
+
+    // a rollback puts the old version back over the large one, and deletes a large file the target lacks
+    try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(wt.resolve("blob.bin").toFile(), "rw")) {
+      file.setLength(1L << 20);
+    }
+    assertEquals(List.of("blob.bin", "data.csv"), snap.capture(List.of("blob.bin"), false, false, "blob", 1000).oversized()
+        .stream().map(Snapshotter.Oversized::path).toList());
+    List<String> restored = snap.restore(before.commit(), Optional.empty());
+    assertEquals(List.of("blob.bin", "data.csv"), restored);
+    assertEquals("a,b\n1,2\n", Files.readString(wt.resolve("data.csv")));
+    assertFalse(Files.exists(wt.resolve("blob.bin")));
+    Capture back = snap.capture(List.of(), true, false, "back", 1000);
+    assertEquals(List.of(), back.oversized());
+    assertEquals(before.tree(), back.tree());
+  }
+
+  @Test
+  void aLargeFileTheTreeAlreadyHoldsIsNotLeftOutButAnEditOfTheSameSizeIs() throws Exception {
+    // every file of the base is larger than 4 bytes: unchanged, none of them is left out
+    Capture c = snap.capture(List.of(), true, false, "start", 4);
+    assertEquals(List.of(), c.oversized());
+    assertEquals(GitRepos.git(repo, "rev-parse", base.name() + "^{tree}"), c.tree().name());
+
+    write(wt, "src/main.c", "int main() {\n  return 1;\n}\n"); // same size, other content
+    Capture edited = snap.capture(List.of("src/main.c"), false, false, "edited", 4);
+    assertEquals(List.of(new Snapshotter.Oversized("src/main.c", 27, 4)), edited.oversized());
+    assertEquals("int main() {\n  return 0;\n}", GitRepos.git(repo, "show", edited.commit().name() + ":src/main.c"),
+        "the tree keeps the version it had");
+  }
+
+  @Test
+  void theCommitMessageNamesAtMostAHundredFilesThenTheTotal() {
+    List<Snapshotter.Oversized> many = new ArrayList<>();
+    for (int i = 0; i < 150; i++) {
+      many.add(new Snapshotter.Oversized("dir/f " + i + "\nline", 10, 5));
+    }
+    String message = Snapshotter.withOversized("warden: checkpoint", many);
+    assertEquals(100, message.lines().filter(l -> l.startsWith("Warden-Oversized: ")).count());
+    assertTrue(message.contains("Warden-Oversized-Total: 150\n"), message);
+    assertTrue(message.contains("Warden-Oversized: 10 5 dir%2Ff+0%0Aline\n"), "paths are encoded, newlines too: " + message);
+    assertEquals("warden: checkpoint", Snapshotter.withOversized("warden: checkpoint", List.of()));
+  }
+
   // ------------------------------------------------------------------ crash recovery
 
   @Test
@@ -578,6 +689,13 @@ class SnapshotterTest {
       throw new AssertionError(e);
     }
     return out;
+  }
+
+  /** Bytes under the repository's objects directory (packs and loose objects). */
+  private long objectBytes() throws IOException {
+    try (Stream<Path> files = Files.walk(repo.resolve(".git/objects"))) {
+      return files.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).mapToLong(p -> p.toFile().length()).sum();
+    }
   }
 
   private long looseObjects() {

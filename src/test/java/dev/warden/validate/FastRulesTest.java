@@ -228,6 +228,33 @@ class FastRulesTest {
   }
 
   @Test
+  void filesTheCaptureLeftOutForTheirSizeAreErrorsNamingEachPath() throws IOException {
+    write("notes.txt", "beside them\n");
+    ObjectId cp = commitWithMessage("warden: checkpoint of f (debounce)\n\n"
+        + "Warden-Oversized: 2147483648 104857600 assets%2Fhuge+image.img\n"
+        + "Warden-Oversized: 5000 1000 data.csv\n");
+    Result r = check(Plan.defaults(), cp);
+    assertEquals(Verdict.INVALID, r.verdict(), "a checkpoint that lacks a file's content cannot be proposed");
+    assertEquals(List.of("file-too-large assets/huge image.img error", "file-too-large data.csv error"), sorted(summary(r)));
+    assertTrue(message(r, "assets/huge image.img").contains("2147483648 bytes (its size, sparse or not), above the cap of 104857600"),
+        r.toString());
+
+    // more left out than the message names: said for the whole checkpoint; a damaged line still counts
+    ObjectId many = commitWithMessage("warden: checkpoint\n\nWarden-Oversized: 9 5 a.bin\nWarden-Oversized: garbage\n"
+        + "Warden-Oversized-Total: 250\n");
+    Result r2 = check(Plan.defaults(), many);
+    assertEquals(List.of("file-too-large . error", "file-too-large a.bin error", "file-too-large garbage error"), sorted(summary(r2)));
+    assertTrue(message(r2, ".").startsWith("250 files were left out"), r2.toString());
+
+    // the same tree judged as a tree, or a commit that does not say so, has nothing left out
+    try (Repository repository = open(); ObjectReader reader = repository.newObjectReader()) {
+      ObjectId tree = GitChanges.treeOf(reader, cp);
+      assertEquals(FastRules.Skipped.NONE, GitChanges.oversized(reader, tree));
+      assertEquals(FastRules.Skipped.NONE, GitChanges.oversized(reader, base));
+    }
+  }
+
+  @Test
   void unknownDiskUsageIsReportedUncheckedNeverPassed() throws IOException {
     write("x.txt", "x\n");
     ObjectId cp = commit();
@@ -454,6 +481,15 @@ class FastRulesTest {
   private ObjectId commit() {
     git(repo, "add", "-A");
     git(repo, "-c", "user.email=t@example.com", "-c", "user.name=Test", "commit", "-q", "--allow-empty", "-m", "change");
+    return head();
+  }
+
+  private ObjectId commitWithMessage(String message) throws IOException {
+    git(repo, "add", "-A");
+    Path file = tmp.resolve("message.txt");
+    Files.writeString(file, message);
+    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=Test", "commit", "-q", "--allow-empty", "--cleanup=verbatim",
+        "-F", file.toString());
     return head();
   }
 

@@ -224,6 +224,19 @@ class ValidatorTest {
     return seq;
   }
 
+  /** {@code git diff --binary} of a new file of {@code bytes} zeros (sparse: nothing is written), made outside the repository. */
+  private String binaryPatch(String path, long bytes) throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("patch-source-" + UUID.randomUUID()));
+    Path file = dir.resolve(path);
+    Files.createDirectories(file.getParent());
+    try (java.io.RandomAccessFile zeros = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+      zeros.setLength(bytes);
+    }
+    GitRepos.Result diff = GitRepos.tryGit(dir, "diff", "--no-index", "--binary", "/dev/null", path);
+    assertEquals(1, diff.exitCode(), diff.output());
+    return diff.output() + "\n";
+  }
+
   private CommandResult<Validator.Command, Validator.Event, Validator.State> validate(long seq) {
     return validator.runCommand(new Validator.Validate(gitDir.toString(), base, seq, checkpoints.get(seq), Trigger.INTERVAL));
   }
@@ -782,6 +795,53 @@ class ValidatorTest {
     peers.asked.expectNoMessage(Duration.ofMillis(200));
     assertTrue(validator.getState().verdicts.isEmpty());
     assertFalse(Files.exists(repo.resolve("secrets/x.txt")));
+    assertRepositoryUntouched(refsBefore);
+  }
+
+  @Test
+  void aHundredMegabyteBinaryPatchOverTheQuotaIsRefusedBeforeAnyWorktreeSeesIt() throws Exception {
+    peers.plan = new Plan(1, List.of("**"), List.of(), Optional.empty(),
+        new Plan.Limits(Plan.DEFAULT_MAX_CHANGED_LINES, Optional.empty(), Optional.empty(), 10L << 20), List.of(), Optional.empty());
+    checkpoint(Map.of("a.txt", "one\n"));
+    String patch = binaryPatch("assets/big.bin", 100L << 20);
+    assertTrue(patch.length() < 1 << 20, "100 MB of zeros deflate to a diff the HTTP body limit lets through: " + patch.length());
+    String refsBefore = GitRepos.refs(repo);
+    String treeBefore = git(repo, "rev-parse", "HEAD^{tree}");
+    TestProbe<Validator.PatchOutcome> replies = testKit.createTestProbe();
+
+    validator.runCommand(new Validator.ValidatePatch(gitDir.toString(), base, patch, "agent", replies.ref()));
+
+    Validator.PatchRefused refused = replies.expectMessageClass(Validator.PatchRefused.class, WAIT);
+    assertEquals("invalid", refused.verdict());
+    assertEquals(List.of("disk-quota . error"), summary(refused.violations()));
+    String message = refused.violations().get(0).message();
+    assertTrue(message.contains("add up to 104857600 bytes ('assets/big.bin': 104857600) to a worktree holding 4096 bytes")
+        && message.contains("disk quota of 10485760"), message);
+    assertEquals(List.of(), refused.checks(), "judged on its sizes alone: no check ran");
+    assertEquals(List.of(Validator.PatchRejected.class), classes(journal()));
+    peers.asked.expectNoMessage(Duration.ofMillis(200));
+    assertFalse(Files.exists(repo.resolve("assets/big.bin")));
+    assertEquals(treeBefore, git(repo, "rev-parse", "HEAD^{tree}"));
+    assertRepositoryUntouched(refsBefore);
+  }
+
+  @Test
+  void aPatchWritingAFileOverThePlansLimitIsRefusedNamingThePath() throws Exception {
+    peers.plan = new Plan(1, List.of("**"), List.of(), Optional.empty(),
+        new Plan.Limits(Plan.DEFAULT_MAX_CHANGED_LINES, Optional.empty(), Optional.of(1L << 20), Plan.DEFAULT_DISK_QUOTA_BYTES),
+        List.of(), Optional.empty());
+    checkpoint(Map.of("a.txt", "one\n"));
+    String refsBefore = GitRepos.refs(repo);
+    TestProbe<Validator.PatchOutcome> replies = testKit.createTestProbe();
+
+    validator.runCommand(new Validator.ValidatePatch(gitDir.toString(), base, binaryPatch("model.bin", 3L << 20), "agent",
+        replies.ref()));
+
+    Validator.PatchRefused refused = replies.expectMessageClass(Validator.PatchRefused.class, WAIT);
+    assertEquals(List.of("max-file-bytes model.bin error"), summary(refused.violations()));
+    assertTrue(refused.violations().get(0).message().contains("3145728 bytes, above the plan's limit of 1048576"),
+        refused.violations().toString());
+    peers.asked.expectNoMessage(Duration.ofMillis(200));
     assertRepositoryUntouched(refsBefore);
   }
 
