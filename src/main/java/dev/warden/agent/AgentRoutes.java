@@ -31,8 +31,17 @@ public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes
   private final Duration askTimeout;
   private final Materializer materializer;
 
+  private final java.util.function.BiConsumer<String, String> connected;
+
   public AgentRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, Duration askTimeout) {
+    this(system, features, maxBodyBytes, askTimeout, (feature, caller) -> {});
+  }
+
+  /** {@code connected} hears (feature, caller name) of each agent connection: its proposals are made in that name. */
+  public AgentRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, Duration askTimeout,
+      java.util.function.BiConsumer<String, String> connected) {
     super(system, maxBodyBytes);
+    this.connected = connected;
     this.sharding = ClusterSharding.get(system);
     this.features = features;
     this.askTimeout = askTimeout;
@@ -42,7 +51,7 @@ public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes
   @Override
   public Route route(Caller caller, String id) {
     return concat(
-        path("agent", () -> get(() -> extractWebSocketUpgrade(upgrade -> caller.role().includes(Role.AGENT) ? connect(id)
+        path("agent", () -> get(() -> extractWebSocketUpgrade(upgrade -> caller.role().includes(Role.AGENT) ? connect(id, caller)
                 : complete(dev.warden.http.Problems.response(StatusCodes.FORBIDDEN, "connecting as an agent needs an agent token", null)))
             .orElse(onSuccess(features.get(id), feature -> onSuccess(
                 sharding.entityRefFor(AgentLink.ENTITY_KEY, id).<AgentLink.AgentStatus>ask(AgentLink.GetStatus::new, askTimeout),
@@ -61,7 +70,7 @@ public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes
             })))))));
   }
 
-  private Route connect(String id) {
+  private Route connect(String id, Caller caller) {
     String connectionId = UUID.randomUUID().toString();
     return onSuccess(features.requireLive(id).thenCompose(feature -> sharding.entityRefFor(AgentLink.ENTITY_KEY, id)
             .<AgentLink.Reservation>ask(replyTo -> new AgentLink.Reserve(connectionId, replyTo), askTimeout)),
@@ -70,6 +79,7 @@ public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes
             throw Rejection.of(refused.kind(), refused.reason());
           }
           AgentLink.Reserved reserved = (AgentLink.Reserved) reservation;
+          connected.accept(id, caller.name());
           return handleWebSocketMessages(AgentSocket.flow(reserved.link(), connectionId, materializer));
         });
   }
