@@ -25,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * in its feature's worktree and speaks {@code warden.agent.v1} for it (docs/agent-protocol.md,
  * "The wrapper"). The command runs in a process group of its own ({@link ProcessGroup}): Warden's
  * {@code pause} stops the whole group before the ack, {@code resume} continues it. Its output is
- * copied to ours unchanged and forwarded as {@code log}; exit 0 is proposed as ready.
+ * copied to ours unchanged and forwarded as {@code log}; exit 0 is proposed as ready. The token
+ * given is the operator's: it only asks for a run token ({@link RunToken}), which the connection
+ * uses; the command's environment has neither ({@link #agentEnvironment}).
  *
  * <p>A short-lived client: plain JDK HTTP and WebSocket, no actor system, so it starts fast. One
  * instance is one invocation; pause state lives on a single control thread.
