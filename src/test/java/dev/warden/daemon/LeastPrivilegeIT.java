@@ -137,6 +137,8 @@ class LeastPrivilegeIT {
     daemon.get("/api/v1/approvals", BOUND).assertProblem(403, null);
     daemon.get("/api/v1/policy", BOUND).assertProblem(403, null);
     daemon.get("/api/v1/plan-templates", BOUND).assertProblem(403, null);
+    daemon.get("/api/v1/events", BOUND).assertProblem(403, null); // the live feed shows every feature
+    daemon.get("/api/v1/events?token=" + BOUND, null).assertProblem(403, null);
   }
 
   @Test
@@ -162,6 +164,7 @@ class LeastPrivilegeIT {
     create(run, newId(), null).assertProblem(403, null);
     daemon.post("/api/v1/features/" + id + "/agent-token", run, "{}").assertProblem(403, null);
     daemon.get("/api/v1/approvals", run).assertProblem(403, null);
+    daemon.get("/api/v1/events", run).assertProblem(403, null);
     assertEquals(403, ScriptedAgent.refusedStatus(daemon.daemon().httpAddress().getPort(), other, run));
     // a tampered token is no token
     String tampered = run.substring(0, run.length() - 2) + (run.endsWith("A") ? "BB" : "AA");
