@@ -10,7 +10,7 @@ import java.util.Optional;
 public final class Rejection extends RuntimeException {
 
   /** Why the request was refused; the HTTP layer maps each to one status code. */
-  public enum Kind { INVALID, NOT_FOUND, CONFLICT, TOO_LARGE, UNPROCESSABLE }
+  public enum Kind { INVALID, NOT_FOUND, CONFLICT, TOO_LARGE, UNPROCESSABLE, FORBIDDEN }
 
   private final Kind kind;
   private final String field;
@@ -54,6 +54,11 @@ public final class Rejection extends RuntimeException {
 
   public static Rejection conflict(String field, String message) {
     return new Rejection(Kind.CONFLICT, field, message);
+  }
+
+  /** The caller may not do this (its role, or who it is: a proposer approving its own work); 403. */
+  public static Rejection forbidden(String field, String message) {
+    return new Rejection(Kind.FORBIDDEN, field, message);
   }
 
   public static Rejection tooLarge(String field, String message) {

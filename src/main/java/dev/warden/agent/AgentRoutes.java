@@ -38,11 +38,15 @@ public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes
   private final SocketQuota connections;
   private final OriginGuard origins;
 
+  private final java.util.function.BiConsumer<String, String> connected;
+
+  /** {@code connected} hears (feature, caller name) of each agent connection: its proposals are made in that name. */
   public AgentRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, Duration askTimeout, AgentSettings settings,
-      OriginGuard origins) {
+      OriginGuard origins, java.util.function.BiConsumer<String, String> connected) {
     super(system, maxBodyBytes);
     this.system = system;
     this.origins = origins;
+    this.connected = connected;
     this.sharding = ClusterSharding.get(system);
     this.features = features;
     this.askTimeout = askTimeout;
@@ -94,6 +98,7 @@ public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes
             throw Rejection.of(refused.kind(), refused.reason());
           }
           AgentLink.Reserved reserved = (AgentLink.Reserved) reservation;
+          connected.accept(id, caller.name());
           return handleWebSocketMessages(permit.get().guard(AgentSocket.flow(reserved.link(), connectionId, settings.maxMessageBytes(),
               askTimeout, system.scheduler(), materializer)));
         });

@@ -356,6 +356,12 @@ public final class Applier
       return Effect().reply(command.replyTo(), conflict("cannot approve proposal " + p.id() + ": it is " + p.status().label()
           + (p.status() == ProposalStatus.STALE ? " (a newer checkpoint replaced it; propose again)" : "")));
     }
+    if (settings.separates(p.draft().tier()) && p.draft().proposedBy().equals(command.by())) {
+      // separation of duties: not even an admin's bypass lets a proposer approve its own work
+      return Effect().reply(command.replyTo(), new Refused(Rejection.Kind.FORBIDDEN, command.by() + " proposed " + p.id()
+          + " and may not approve it: a " + p.draft().tier().label() + "-tier proposal needs an approver other than its proposer"
+          + " (warden.apply.separation-of-duties)"));
+    }
     if (command.bypass() && !command.role().includes(Role.ADMIN)) {
       return Effect().reply(command.replyTo(), new Refused(Rejection.Kind.CONFLICT, "only an admin may bypass the tier's rule"));
     }

@@ -3,7 +3,10 @@ package dev.warden.apply;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import java.time.Duration;
+import dev.warden.policy.Tier;
+import java.util.EnumSet;
 import java.util.Locale;
+import java.util.Set;
 
 /** {@code warden.apply}: how proposals land and how long things wait. */
 public record ApplySettings(
@@ -14,7 +17,23 @@ public record ApplySettings(
     Duration deferredRetry,
     Duration historyRetention,
     long diffMaxBytes,
-    Duration idleStop) {
+    Duration idleStop,
+    Set<Tier> separationOfDuties) {
+
+  public ApplySettings {
+    separationOfDuties = separationOfDuties.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(separationOfDuties));
+  }
+
+  /** With separation of duties for the high tier only (the default). */
+  public ApplySettings(MergeEngine.Mode mode, int maxRetries, Duration proposeWait, Duration verdictPoll, Duration deferredRetry,
+      Duration historyRetention, long diffMaxBytes, Duration idleStop) {
+    this(mode, maxRetries, proposeWait, verdictPoll, deferredRetry, historyRetention, diffMaxBytes, idleStop, Set.of(Tier.HIGH));
+  }
+
+  /** Whether the proposer of a proposal of {@code tier} is barred from approving it. */
+  public boolean separates(Tier tier) {
+    return separationOfDuties.contains(tier);
+  }
 
   public static ApplySettings fromConfig(Config warden) {
     Config c = warden.getConfig("apply");
@@ -28,7 +47,24 @@ public record ApplySettings(
       throw new ConfigException.BadValue("warden.apply.max-retries", "must be between 0 and 100");
     }
     return new ApplySettings(mode, retries, positive(c, "propose-wait"), positive(c, "verdict-poll"), positive(c, "deferred-retry"),
-        positive(c, "history-retention"), c.getBytes("diff-max-bytes"), positive(c, "idle-stop"));
+        positive(c, "history-retention"), c.getBytes("diff-max-bytes"), positive(c, "idle-stop"), separation(c));
+  }
+
+  private static Set<Tier> separation(Config c) {
+    Set<Tier> tiers = EnumSet.noneOf(Tier.class);
+    for (Tier tier : Tier.values()) {
+      String key = "separation-of-duties." + tier.label();
+      try {
+        if (c.getBoolean(key)) {
+          tiers.add(tier);
+        }
+      } catch (ConfigException.Missing e) {
+        throw new ConfigException.BadValue("warden.apply." + key, "is required (true or false)");
+      } catch (ConfigException.WrongType e) {
+        throw new ConfigException.BadValue("warden.apply." + key, "must be true or false");
+      }
+    }
+    return tiers;
   }
 
   /** Defaults for tests of the entity alone. */

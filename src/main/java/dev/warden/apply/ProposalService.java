@@ -182,6 +182,11 @@ public final class ProposalService {
   }
 
   public CompletionStage<Proposal> approve(String proposalId, Caller caller, Optional<String> reason, boolean bypass) {
+    if (caller.isBound()) {
+      // a feature-bound token (a run token) speaks for an agent: it never approves (the routes refuse it first)
+      return CompletableFuture.failedFuture(Rejection.forbidden(null, "token '" + caller.name() + "' is bound to feature(s) "
+          + String.join(", ", new java.util.TreeSet<>(caller.features())) + " and may not approve proposals"));
+    }
     return ask(proposalId, replyTo -> new Applier.Approve(proposalId, caller.name(), caller.role(), reason, bypass, replyTo))
         .thenApply(ProposalService::proposalOrThrow);
   }

@@ -38,6 +38,7 @@ public final class AdminTokenFile {
           // another start created it first; read theirs
         }
       }
+      SecureFiles.tighten(file, SecureFiles.OWNER_ONLY_FILE); // an older or hand-made file may be readable by others
       String token = Files.readString(file, StandardCharsets.UTF_8).strip();
       if (token.isEmpty()) {
         throw new IllegalStateException(file + " is empty: delete it to have a new admin token created");

@@ -14,13 +14,25 @@ import java.util.Optional;
  */
 public final class TokenRegistry {
 
-  /** One configured token: who it stands for, its role, and the SHA-256 digest of the secret. */
-  public record Entry(String name, Role role, byte[] sha256) {
+  /**
+   * One configured token: who it stands for, its role, the SHA-256 digest of the secret, and the
+   * features it is bound to (empty: not bound, see {@link Caller#features()}).
+   */
+  public record Entry(String name, Role role, byte[] sha256, java.util.Set<String> features) {
     public Entry {
       if (sha256.length != 32) {
         throw new IllegalArgumentException("token '" + name + "': sha256 must be 64 hex characters");
       }
+      if (name.startsWith(RunTokens.NAME_PREFIX)) {
+        throw new IllegalArgumentException("token '" + name + "': names starting with '" + RunTokens.NAME_PREFIX
+            + "' are Warden's run tokens");
+      }
       sha256 = sha256.clone();
+      features = java.util.Set.copyOf(features);
+    }
+
+    public Entry(String name, Role role, byte[] sha256) {
+      this(name, role, sha256, java.util.Set.of());
     }
   }
 
@@ -43,7 +55,7 @@ public final class TokenRegistry {
         match = entry;
       }
     }
-    return match == null ? Optional.empty() : Optional.of(new Caller(match.name(), match.role()));
+    return match == null ? Optional.empty() : Optional.of(new Caller(match.name(), match.role(), match.features()));
   }
 
   public static byte[] sha256(String token) {

@@ -25,7 +25,9 @@ import java.util.concurrent.TimeUnit;
  * in its feature's worktree and speaks {@code warden.agent.v1} for it (docs/agent-protocol.md,
  * "The wrapper"). The command runs in a process group of its own ({@link ProcessGroup}): Warden's
  * {@code pause} stops the whole group before the ack, {@code resume} continues it. Its output is
- * copied to ours unchanged and forwarded as {@code log}; exit 0 is proposed as ready.
+ * copied to ours unchanged and forwarded as {@code log}; exit 0 is proposed as ready. The token
+ * given is the operator's: it only asks for a run token ({@link RunToken}), which the connection
+ * uses; the command's environment has neither ({@link #agentEnvironment}).
  *
  * <p>A short-lived client: plain JDK HTTP and WebSocket, no actor system, so it starts fast. One
  * instance is one invocation; pause state lives on a single control thread.
@@ -80,6 +82,7 @@ public final class AgentCommand {
   });
   private volatile ProcessGroup group;
   private volatile AgentLink link;
+  private volatile RunToken runToken;
   private volatile String agentName = "agent";
   private volatile boolean finishing;
   private volatile boolean interrupted;
@@ -187,7 +190,19 @@ public final class AgentCommand {
 
     List<String> command = options.command();
     agentName = programName(command.get(0));
-    AgentLink link = new AgentLink(http, agentUri(options), options.warden().token(), new WardenEvents(), this::warn, tuning.logCapacity());
+    // the agent's connection uses a run token (agent role, this feature only, revoked at the end), never the operator's
+    RunToken runToken = RunToken.obtain(new WardenClient(http, options.warden()), options.feature(), this::warn);
+    this.runToken = runToken;
+    try {
+      return supervise(options, http, worktree, command, runToken);
+    } finally {
+      runToken.revoke();
+    }
+  }
+
+  private int supervise(Options options, HttpClient http, Path worktree, List<String> command, RunToken runToken)
+      throws Refusal, InterruptedException {
+    AgentLink link = new AgentLink(http, agentUri(options), runToken::current, new WardenEvents(), this::warn, tuning.logCapacity());
     try {
       link.connect();
     } catch (AgentLink.Refused e) {
@@ -199,7 +214,7 @@ public final class AgentCommand {
 
     ProcessGroup group;
     try {
-      group = ProcessGroup.start(command, worktree, tuning.stdin());
+      group = ProcessGroup.start(command, worktree, tuning.stdin(), agentEnvironment(env, options.warden().token()));
     } catch (IOException | RuntimeException e) {
       link.finish(Optional.empty(), Duration.ofSeconds(1));
       err.println("warden agent: cannot start " + command.get(0) + ": " + e.getMessage());
@@ -264,6 +279,27 @@ public final class AgentCommand {
     if (connection != null) {
       connection.finish(Optional.empty(), Duration.ofSeconds(1));
     }
+    RunToken token = runToken;
+    if (token != null) {
+      token.revoke(); // the JVM is exiting: the main thread's finally may never run
+    }
+  }
+
+  /**
+   * The agent's environment: the wrapper's own, minus every {@code WARDEN_*} variable (the
+   * operator's token, Warden's URL and config) and any other variable holding the operator's token,
+   * so the agent holds no credential of Warden's. The one place the child's environment is built (a
+   * sandbox wraps the command, not this).
+   */
+  static Map<String, String> agentEnvironment(Map<String, String> wrapperEnv, String operatorToken) {
+    Map<String, String> environment = new java.util.HashMap<>();
+    wrapperEnv.forEach((name, value) -> {
+      boolean holdsToken = operatorToken != null && !operatorToken.isEmpty() && value.contains(operatorToken);
+      if (!name.startsWith("WARDEN_") && !holdsToken) {
+        environment.put(name, value);
+      }
+    });
+    return environment;
   }
 
   /** {@code GET /api/v1/features/{id}}: the feature's worktree. */

@@ -79,7 +79,7 @@ final class AgentLink {
 
   private final HttpClient http;
   private final URI uri;
-  private final String token;
+  private final java.util.function.Supplier<String> token;
   private final Events events;
   private final Consumer<String> diagnostics;
   private final int logCapacity;
@@ -104,7 +104,7 @@ final class AgentLink {
   private volatile Connection first;
   private volatile Thread linkThread;
 
-  AgentLink(HttpClient http, URI uri, String token, Events events, Consumer<String> diagnostics, int logCapacity) {
+  AgentLink(HttpClient http, URI uri, java.util.function.Supplier<String> token, Events events, Consumer<String> diagnostics, int logCapacity) {
     this.http = http;
     this.uri = uri;
     this.token = token;
@@ -433,7 +433,7 @@ final class AgentLink {
     Connection connection = new Connection();
     try {
       WebSocket ws = http.newWebSocketBuilder()
-          .header("Authorization", "Bearer " + token)
+          .header("Authorization", "Bearer " + token.get()) // asked on every connection: a run token may have been renewed
           .connectTimeout(CONNECT_TIMEOUT)
           .buildAsync(uri, connection)
           .get(CONNECT_TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);

@@ -57,6 +57,16 @@ public final class ProcessGroup {
 
   /**
    * Starts {@code command} in {@code directory} in a new session with exactly {@code environment}
+   * (nothing inherited), stdin as given, stdout and stderr piped. This is how the wrapper starts the
+   * agent (see {@code AgentCommand.agentEnvironment}).
+   */
+  public static ProcessGroup start(List<String> command, Path directory, ProcessBuilder.Redirect stdin,
+      Map<String, String> environment) throws IOException {
+    return start(command, directory, stdin, Optional.of(Map.copyOf(environment)), false);
+  }
+
+  /**
+   * Starts {@code command} in {@code directory} in a new session with exactly {@code environment}
    * (nothing inherited), stdin from /dev/null, and stderr merged into {@link #stdout()} so that the
    * two interleave as they would on a terminal and one reader drains both. This is how checks run.
    */

@@ -92,6 +92,16 @@ final class WardenClient {
     return send(request(path).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)));
   }
 
+  /** {@code DELETE path}. */
+  String delete(String path) throws Problem, Unreachable, InterruptedException {
+    return send(request(path).DELETE());
+  }
+
+  /** The same server with another bearer token (the wrapper's run token). */
+  WardenClient withToken(String token) {
+    return new WardenClient(http, new ServerOptions(warden.server(), token, "the run token"));
+  }
+
   private HttpRequest.Builder request(String path) {
     return HttpRequest.newBuilder(URI.create(warden.server() + path))
         .header("Authorization", "Bearer " + warden.token())

@@ -80,6 +80,16 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
   }
 
   /** Proposals the agent makes with its {@code propose} message go here; set once the service exists. */
+  /**
+   * Who each feature's agent connection authenticated as (this node's connections): its proposals are
+   * made in that name, so the proposer is on record and cannot approve its own high-tier work.
+   */
+  private final java.util.concurrent.ConcurrentMap<String, String> agentCallers = new java.util.concurrent.ConcurrentHashMap<>();
+
+  public void agentConnected(String featureId, String callerName) {
+    agentCallers.put(featureId, callerName);
+  }
+
   public void useProposals(ProposalService service) {
     this.proposals = service;
   }
@@ -303,7 +313,7 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
           agent(featureId).tell(new AgentLink.Notify(AgentMessage.text("proposal failed: Warden is still starting; propose again")));
           return;
         }
-        service.propose(featureId, description, "agent")
+        service.propose(featureId, description, agentCallers.getOrDefault(featureId, "agent"))
             .whenComplete((proposal, failure) -> agent(featureId).tell(new AgentLink.Notify(AgentMessage.text(failure == null
                 ? "proposal " + proposal.id() + " of checkpoint " + proposal.draft().checkpointSeq() + " is " + proposal.status().label()
                     + " (tier " + proposal.draft().tier().label() + ")"

@@ -11,6 +11,11 @@ import akka.http.javadsl.server.Route;
 import com.typesafe.config.Config;
 import dev.warden.auth.AdminTokenFile;
 import dev.warden.auth.Role;
+import dev.warden.auth.RunTokens;
+import dev.warden.auth.SecureFiles;
+import dev.warden.agent.RunTokenRoutes;
+import dev.warden.feature.PlanTemplates;
+import java.util.Optional;
 import dev.warden.auth.TokenRegistry;
 import dev.warden.agent.AgentRoutes;
 import dev.warden.apply.Applier;
@@ -95,7 +100,9 @@ public final class WardenDaemon {
     Path dataDir = prepareDataDir(settings.dataDir());
     DatabaseSettings database = DatabaseSettings.fromConfig(config, dataDir);
     SchemaInitializer.ensureSchema(database);
+    ownerOnlyDatabase(database, dataDir);
     TokenRegistry tokens = tokens(settings, dataDir);
+    RunTokens runTokens = RunTokens.open(dataDir, settings.runTokenTtl());
 
     // read before anything starts: a bad policy file stops startup with the problem named
     PolicyStore policy = new PolicyStore(
@@ -136,14 +143,18 @@ public final class WardenDaemon {
       OriginGuard origins = OriginGuard.fromConfig(warden); // told the bound address below
       List<FeatureSubRoutes> subRoutes = List.of(
           new CheckpointRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), captureTimeout),
-          new AgentRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), agentSettings, origins),
+          new AgentRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), agentSettings, origins,
+              runtime::agentConnected),
+          new RunTokenRoutes(system, features, runTokens, settings.maxBodyBytes()),
           new ChangeLogRoutes(system, features, settings.maxBodyBytes()),
           new PatchRoutes(system, features, settings.maxBodyBytes(), captureTimeout.plusMinutes(30)),
           approvalRoutes);
       watchPolicy(system, warden, policy);
       FeedHub feed = FeedHub.start(system, FeedSettings.fromConfig(warden), FeedCatalog.standard());
-      Route routes = routes(system, settings, tokens, features, subRoutes, hub,
-          new PolicyRoutes(system, policy, settings.maxBodyBytes()), approvalRoutes, new FeedRoutes(system, feed, settings.maxBodyBytes(), origins));
+      PlanTemplates templates = PlanTemplates.fromConfig(warden, dev.warden.http.ApiDirectives.apiMapper(system));
+      Route routes = routes(system, settings, new Authentication(tokens, Optional.of(runTokens)), templates, features, subRoutes, hub,
+          new PolicyRoutes(system, policy, settings.maxBodyBytes()), approvalRoutes,
+          new FeedRoutes(system, feed, settings.maxBodyBytes(), origins));
       ServerBinding binding = HttpServer.start(system, settings.httpHost(), settings.httpPort(), routes)
           .toCompletableFuture()
           .get(30, TimeUnit.SECONDS);
@@ -162,18 +173,20 @@ public final class WardenDaemon {
     }
   }
 
-  private static Route routes(ActorSystem<?> system, WardenSettings settings, TokenRegistry tokens, FeatureService features,
-      List<FeatureSubRoutes> subRoutes, WatchHub hub, PolicyRoutes policyRoutes, ApprovalRoutes approvalRoutes,
+  private static Route routes(ActorSystem<?> system, WardenSettings settings, Authentication authentication, PlanTemplates templates,
+      FeatureService features, List<FeatureSubRoutes> subRoutes, WatchHub hub, PolicyRoutes policyRoutes, ApprovalRoutes approvalRoutes,
       FeedRoutes feedRoutes) {
     AllDirectives d = new AllDirectives() {};
-    Authentication authentication = new Authentication(tokens);
-    FeatureRoutes featureRoutes = new FeatureRoutes(system, features, settings.maxBodyBytes(), subRoutes);
+    FeatureRoutes featureRoutes = new FeatureRoutes(system, features, settings.maxBodyBytes(), subRoutes, templates);
     return d.concat(
         new HealthRoutes(system, hub).route(),
         new DashboardRoutes().route(), // static files, no token: the page asks for one
         feedRoutes.route(authentication), // authenticates itself: browsers may pass ?token=
-        d.pathPrefix("api", () -> authentication.authenticated(caller ->
-            d.pathPrefix("v1", () -> d.concat(featureRoutes.route(caller), policyRoutes.route(), approvalRoutes.route(caller))))));
+        // a feature-bound caller (a run token) reaches only /api/v1/features/{its id}/...: anything else is 403
+        d.pathPrefix("api", () -> authentication.authenticated(caller -> d.extractUnmatchedPath(rest ->
+            !dev.warden.http.ApiDirectives.reachable(caller, rest)
+                ? d.complete(dev.warden.http.ApiDirectives.boundRefusal(caller))
+                : d.pathPrefix("v1", () -> d.concat(featureRoutes.route(caller), policyRoutes.route(), approvalRoutes.route(caller)))))));
   }
 
   /** Polls the policy file for changes until the system terminates. */
@@ -273,12 +286,26 @@ public final class WardenDaemon {
     }
   }
 
+  /** The data directory, created (or tightened) to mode 0700: tokens, journal and worktrees are the owner's alone. */
   private static Path prepareDataDir(Path dataDir) {
     try {
-      Files.createDirectories(dataDir.resolve("worktrees"));
-      return dataDir.toRealPath();
+      Path real = SecureFiles.ownerOnlyDirectory(dataDir);
+      Files.createDirectories(real.resolve("worktrees"));
+      return real;
     } catch (IOException e) {
       throw new IllegalStateException("cannot create the data directory " + dataDir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The embedded database's files are 0600 in a 0700 directory (PostgreSQL keeps its own). */
+  private static void ownerOnlyDatabase(DatabaseSettings database, Path dataDir) {
+    if (database.kind() != DatabaseSettings.Kind.H2) {
+      return;
+    }
+    try {
+      SecureFiles.ownerOnlyFiles(dataDir.resolve("db"));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot restrict the database files under " + dataDir.resolve("db") + ": " + e.getMessage(), e);
     }
   }
 

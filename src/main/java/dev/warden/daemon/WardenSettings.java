@@ -23,7 +23,8 @@ public record WardenSettings(
     List<Path> allowedRoots,
     List<TokenRegistry.Entry> tokens,
     String gitExecutable,
-    Duration gitCommandTimeout) {
+    Duration gitCommandTimeout,
+    Duration runTokenTtl) {
 
   public WardenSettings {
     allowedRoots = List.copyOf(allowedRoots);
@@ -58,7 +59,8 @@ public record WardenSettings(
         roots,
         tokens(w),
         nonBlank(w, "git.executable"),
-        positive(w, "git.command-timeout"));
+        positive(w, "git.command-timeout"),
+        positive(w, "auth.run-token-ttl"));
   }
 
   private static List<TokenRegistry.Entry> tokens(Config w) {
@@ -69,9 +71,23 @@ public record WardenSettings(
       String path = "warden.auth.tokens[" + i + "]";
       try {
         byte[] digest = HexFormat.of().parseHex(token.getString("sha256").trim().toLowerCase());
-        entries.add(new TokenRegistry.Entry(token.getString("name"), Role.parse(token.getString("role")), digest));
+        java.util.Set<String> features = new java.util.LinkedHashSet<>();
+        if (token.hasPath("features")) {
+          for (String feature : token.getStringList("features")) {
+            if (!dev.warden.feature.FeatureId.isValid(feature)) {
+              throw new IllegalArgumentException("features: '" + feature + "' is not a feature id (a lowercase slug)");
+            }
+            features.add(feature);
+          }
+          if (features.isEmpty()) {
+            throw new IllegalArgumentException("features: an empty list would bind the token to nothing; leave it out instead");
+          }
+        }
+        entries.add(new TokenRegistry.Entry(token.getString("name"), Role.parse(token.getString("role")), digest, features));
       } catch (ConfigException.Missing e) {
-        throw new ConfigException.BadValue(path, "needs name, role and sha256");
+        throw new ConfigException.BadValue(path, "needs name, role and sha256 (features is optional)");
+      } catch (ConfigException.WrongType e) {
+        throw new ConfigException.BadValue(path, "features must be a list of feature ids");
       } catch (IllegalArgumentException e) {
         throw new ConfigException.BadValue(path, e.getMessage());
       }

@@ -19,11 +19,39 @@ public final class FeatureJson {
 
   /** {@code POST /api/v1/features}: {@code {"id","repo","target","plan"}}. */
   public static FeatureService.NewFeature newFeature(JsonFields body) {
-    body.onlyKeys(Set.of("id", "repo", "target", "plan"));
+    return newFeature(body, PlanTemplates.none(), true);
+  }
+
+  /**
+   * {@code POST /api/v1/features}: {@code {"id","repo","target","plan"|"planTemplate"}}. A plan with
+   * {@code checks} or {@code test} (they run code) is 403 naming the field unless
+   * {@code mayRunCode} (the approver role, as for {@code PUT plan}); a template is the operator's, so
+   * anyone who may create features may use it.
+   */
+  public static FeatureService.NewFeature newFeature(JsonFields body, PlanTemplates templates, boolean mayRunCode) {
+    body.onlyKeys(Set.of("id", "repo", "target", "plan", "planTemplate"));
     String id = FeatureId.require(body.requiredText("id"), "id");
     String repo = body.requiredText("repo");
     String target = body.requiredText("target");
-    Plan plan = body.optionalObject("plan").map(FeatureJson::plan).orElse(Plan.defaults());
+    Optional<String> template = body.optionalText("planTemplate");
+    Optional<JsonFields> given = body.optionalObject("plan");
+    if (template.isPresent() && given.isPresent()) {
+      throw Rejection.invalid("planTemplate", "give either plan or planTemplate, not both");
+    }
+    if (template.isPresent()) {
+      Plan named = templates.get(template.get()).orElseThrow(() -> Rejection.invalid("planTemplate",
+          "no plan template '" + template.get() + "' (GET /api/v1/plan-templates lists them)"));
+      return new FeatureService.NewFeature(id, repo, target, named);
+    }
+    Plan plan = given.map(FeatureJson::plan).orElse(Plan.defaults());
+    if (!mayRunCode && !plan.checks().isEmpty()) {
+      throw Rejection.forbidden("plan.checks", "a plan with checks runs code: creating it needs the approver role;"
+          + " an agent may use a plan template an operator defined (planTemplate)");
+    }
+    if (!mayRunCode && plan.test().isPresent()) {
+      throw Rejection.forbidden("plan.test", "a plan with a test command runs code: creating it needs the approver role;"
+          + " an agent may use a plan template an operator defined (planTemplate)");
+    }
     return new FeatureService.NewFeature(id, repo, target, plan);
   }
 

@@ -21,14 +21,30 @@ public final class FeatureRoutes extends ApiDirectives {
 
   private final FeatureService features;
   private final List<FeatureSubRoutes> subRoutes;
+  private final PlanTemplates templates;
 
   public FeatureRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, List<FeatureSubRoutes> subRoutes) {
+    this(system, features, maxBodyBytes, subRoutes, PlanTemplates.none());
+  }
+
+  public FeatureRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, List<FeatureSubRoutes> subRoutes,
+      PlanTemplates templates) {
     super(system, maxBodyBytes);
     this.features = features;
     this.subRoutes = List.copyOf(subRoutes);
+    this.templates = templates;
   }
 
   public Route route(Caller caller) {
+    return concat(
+        path("plan-templates", () -> get(() -> completeJson(StatusCodes.OK, new PlanTemplateList(templates.all())))),
+        features(caller));
+  }
+
+  /** {@code GET /api/v1/plan-templates}: the operator's named plans, by name. */
+  public record PlanTemplateList(java.util.Map<String, Plan> templates) {}
+
+  private Route features(Caller caller) {
     return pathPrefix("features", () -> concat(
         pathEndOrSingleSlash(() -> concat(
             get(() -> parameterOptional("status", status -> list(status))),
@@ -67,7 +83,8 @@ public final class FeatureRoutes extends ApiDirectives {
 
   private Route create(Caller caller) {
     return bodyText(text -> {
-      FeatureService.NewFeature request = FeatureJson.newFeature(JsonFields.parseObject(mapper, text, false));
+      FeatureService.NewFeature request = FeatureJson.newFeature(JsonFields.parseObject(mapper, text, false), templates,
+          caller.role().includes(Role.APPROVER));
       return onSuccess(features.create(request, caller), feature ->
           respondWithHeader(Location.create("/api/v1/features/" + feature.id()), () ->
               completeJson(StatusCodes.CREATED, FeatureJson.FeatureView.fromDomain(feature))));

@@ -52,7 +52,7 @@ public final class FeedRoutes extends ApiDirectives {
 
   public Route route(Authentication authentication) {
     return path(PathMatchers.segment("api").slash("v1").slash("events"), () -> get(() -> origins.check(() ->
-        authentication.authenticatedOrQueryToken(caller -> requireRole(caller, Role.VIEWER, () ->
+        authentication.authenticatedOrQueryToken(caller -> caller.isBound() ? complete(boundRefusal(caller)) : requireRole(caller, Role.VIEWER, () ->
             parameterOptional("since", since -> parameterOptional("feature", feature -> parameterOptional("types", types ->
                 parameterOptional("batch", batch -> {
               FeedQuery query = FeedQuery.parse(since, feature, types, batch, feed.catalog().knownTypes());

@@ -89,6 +89,26 @@ public abstract class ApiDirectives extends AllDirectives {
     }
   }
 
+  /**
+   * Whether a feature-bound caller may make a request to {@code pathAfterApi} (the path below
+   * {@code /api}, such as {@code /v1/features/login-form/agent}): only to {@code /v1/features/{id}}
+   * and below, for one of its features. An unbound caller may reach everything (its role decides).
+   */
+  public static boolean reachable(Caller caller, String pathAfterApi) {
+    if (!caller.isBound()) {
+      return true;
+    }
+    String[] segments = pathAfterApi.split("/", -1);
+    return segments.length >= 4 && segments[0].isEmpty() && segments[1].equals("v1") && segments[2].equals("features")
+        && caller.features().contains(segments[3]);
+  }
+
+  /** The 403 a bound caller gets for anything outside its features. */
+  public static akka.http.javadsl.model.HttpResponse boundRefusal(Caller caller) {
+    return Problems.response(akka.http.javadsl.model.StatusCodes.FORBIDDEN, "token '" + caller.name() + "' is bound to feature(s) "
+        + String.join(", ", new java.util.TreeSet<>(caller.features())) + ": it may reach only /api/v1/features/{id} of those", null);
+  }
+
   /** Lets the request through only when the caller's role includes {@code required} (else 403). */
   protected Route requireRole(Caller caller, Role required, Supplier<Route> inner) {
     return authorize(() -> caller.role().includes(required), inner);

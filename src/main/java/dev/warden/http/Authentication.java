@@ -7,6 +7,7 @@ import akka.http.javadsl.server.Rejections;
 import akka.http.javadsl.server.Route;
 import akka.http.javadsl.server.directives.SecurityDirectives.ProvidedCredentials;
 import dev.warden.auth.Caller;
+import dev.warden.auth.RunTokens;
 import dev.warden.auth.TokenRegistry;
 import java.util.Optional;
 import java.util.function.Function;
@@ -15,9 +16,16 @@ import java.util.function.Function;
 public final class Authentication extends AllDirectives {
 
   private final TokenRegistry tokens;
+  private final Optional<RunTokens> runTokens;
 
   public Authentication(TokenRegistry tokens) {
+    this(tokens, Optional.empty());
+  }
+
+  /** Also accepts {@code bin/warden agent}'s run tokens (see {@link RunTokens}). */
+  public Authentication(TokenRegistry tokens, Optional<RunTokens> runTokens) {
     this.tokens = tokens;
+    this.runTokens = runTokens;
   }
 
   public Route authenticated(Function<Caller, Route> inner) {
@@ -34,11 +42,18 @@ public final class Authentication extends AllDirectives {
         ? authenticated(inner)
         : parameterOptional("token", token -> token.isEmpty()
             ? authenticated(inner)
-            : tokens.authenticate(token.get()).map(inner)
+            : authenticate(token.get()).map(inner)
                 .orElseGet(() -> reject(Rejections.authenticationCredentialsRejected(HttpChallenge.createOAuth2("warden"))))));
   }
 
   private Optional<Caller> verify(Optional<ProvidedCredentials> credentials) {
-    return credentials.flatMap(provided -> tokens.authenticate(provided.identifier()));
+    return credentials.flatMap(provided -> authenticate(provided.identifier()));
+  }
+
+  private Optional<Caller> authenticate(String token) {
+    if (runTokens.isPresent() && token.startsWith(RunTokens.PREFIX)) {
+      return runTokens.get().authenticate(token);
+    }
+    return tokens.authenticate(token);
   }
 }

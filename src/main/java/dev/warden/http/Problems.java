@@ -83,6 +83,7 @@ public final class Problems {
       case CONFLICT -> StatusCodes.CONFLICT;
       case UNPROCESSABLE -> StatusCodes.UNPROCESSABLE_ENTITY;
       case TOO_LARGE -> StatusCodes.PAYLOAD_TOO_LARGE;
+      case FORBIDDEN -> StatusCodes.FORBIDDEN;
     };
   }
 

@@ -44,4 +44,15 @@ class TokenRegistryTest {
     assertThrows(IllegalArgumentException.class, () -> new TokenRegistry.Entry("bad", Role.ADMIN, new byte[16]));
     assertThrows(IllegalArgumentException.class, () -> Role.parse("root"));
   }
+
+  @Test
+  void aTokenBoundToFeaturesAuthenticatesAsABoundCallerAndRunNamesAreWardensOwn() {
+    TokenRegistry bound = new TokenRegistry(List.of(
+        new TokenRegistry.Entry("ci-bot", Role.AGENT, TokenRegistry.sha256("bot-secret"), java.util.Set.of("login-form"))));
+    Caller caller = bound.authenticate("bot-secret").orElseThrow();
+    assertTrue(caller.isBound() && caller.mayReach("login-form") && !caller.mayReach("billing"));
+    assertFalse(caller.isRunToken());
+    assertThrows(IllegalArgumentException.class,
+        () -> new TokenRegistry.Entry("run:login-form:x", Role.AGENT, TokenRegistry.sha256("s")));
+  }
 }

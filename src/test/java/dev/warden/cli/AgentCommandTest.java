@@ -226,6 +226,31 @@ class AgentCommandTest {
   }
 
   @Test
+  void theAgentConnectsWithARunTokenRevokedAtTheEndAndItsEnvironmentHoldsNoWardenVariableNorTheOperatorsToken() throws Exception {
+    Map<String, String> env = Map.of("WARDEN_URL", warden.url(), "WARDEN_TOKEN", TOKEN, "WARDEN_CONFIG", "/etc/warden.conf",
+        "EDITOR", "vi", "COPIED", "x" + TOKEN + "y", "PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+    AgentCommand wrapper = command(env, worktree, tuning());
+    assertEquals(0, run(wrapper, "--feature", FEATURE, "--", "sh", "-c", "env; echo env-done").get(10, TimeUnit.SECONDS));
+    // the fake's agent socket takes only the run token: that the session exists proves it was used
+    warden.nextSession().await("propose");
+    String printed = stdout();
+    assertTrue(printed.contains("env-done"), printed);
+    assertTrue(printed.contains("EDITOR=vi"), "the rest of the environment is kept: " + printed);
+    assertFalse(printed.contains("WARDEN_"), "a WARDEN_ variable reached the agent: " + printed);
+    assertFalse(printed.contains(TOKEN), "the operator's token reached the agent: " + printed);
+    assertFalse(printed.contains(FakeWarden.RUN_TOKEN), "the run token reached the agent: " + printed);
+    assertEquals(1, warden.issuedRunTokens());
+    await(() -> warden.revokedRunTokens() == 1, "the run token revoked when the run ended");
+  }
+
+  @Test
+  void agentEnvironmentDropsWardenVariablesAndAnyHoldingTheOperatorsToken() {
+    Map<String, String> agent = AgentCommand.agentEnvironment(Map.of("WARDEN_TOKEN", "s3cret", "WARDEN_URL", "http://x",
+        "HOME", "/home/a", "MY_COPY", "Bearer s3cret", "LANG", "C"), "s3cret");
+    assertEquals(Map.of("HOME", "/home/a", "LANG", "C"), agent);
+  }
+
+  @Test
   void aLostConnectionKeepsThePauseUntilTheNextConnectionResumes() throws Exception {
     Path log = worktree.resolve("log.txt");
     CompletableFuture<Integer> exit = agent(tuning(), "--feature", FEATURE, "--server", warden.url(), "--token", TOKEN,

@@ -54,6 +54,10 @@ final class FakeWarden implements AutoCloseable {
 
   static final String FEATURE = "login-form";
   static final String TOKEN = "agent-token";
+  /** The run token the fake issues: the agent socket takes only this one, as the real Warden's takes only agent tokens. */
+  static final String RUN_TOKEN = "wrt_fake-run-token";
+  private final AtomicInteger issuedRunTokens = new AtomicInteger();
+  private final AtomicInteger revokedRunTokens = new AtomicInteger();
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final ActorSystem<?> system;
@@ -90,6 +94,14 @@ final class FakeWarden implements AutoCloseable {
     return !sessions.isEmpty();
   }
 
+  int issuedRunTokens() {
+    return issuedRunTokens.get();
+  }
+
+  int revokedRunTokens() {
+    return revokedRunTokens.get();
+  }
+
   int refusedUpgrades() {
     return refusedUpgrades.get();
   }
@@ -106,7 +118,19 @@ final class FakeWarden implements AutoCloseable {
                 ? complete(StatusCodes.OK, HttpEntities.create(ContentTypes.APPLICATION_JSON,
                     JSON.createObjectNode().put("id", id).put("status", "active").put("worktree", worktree.toString()).toString()))
                 : complete(StatusCodes.NOT_FOUND, problem("no feature " + id))))),
-            path("agent", () -> authorized(() -> {
+            path("agent-token", () -> concat(
+                akka.http.javadsl.server.Directives.post(() -> authorized(() -> akka.http.javadsl.server.Directives.entity(
+                    akka.http.javadsl.unmarshalling.Unmarshaller.entityToString(), body -> {
+                  issuedRunTokens.incrementAndGet();
+                  return complete(StatusCodes.CREATED, HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.createObjectNode()
+                      .put("token", RUN_TOKEN).put("name", "run:" + id + ":fake").put("feature", id)
+                      .put("expiresAt", java.time.Instant.now().plus(Duration.ofHours(1)).toString()).toString()));
+                }))),
+                akka.http.javadsl.server.Directives.delete(() -> authorized(RUN_TOKEN, () -> {
+                  revokedRunTokens.incrementAndGet();
+                  return complete(StatusCodes.NO_CONTENT);
+                })))),
+            path("agent", () -> authorized(RUN_TOKEN, () -> {
               if (!id.equals(FEATURE)) {
                 return complete(StatusCodes.NOT_FOUND, problem("no feature " + id));
               }
@@ -119,7 +143,11 @@ final class FakeWarden implements AutoCloseable {
   }
 
   private static Route authorized(Supplier<Route> inner) {
-    return optionalHeaderValueByName("Authorization", header -> header.equals(Optional.of("Bearer " + TOKEN))
+    return authorized(TOKEN, inner);
+  }
+
+  private static Route authorized(String token, Supplier<Route> inner) {
+    return optionalHeaderValueByName("Authorization", header -> header.equals(Optional.of("Bearer " + token))
         ? inner.get()
         : complete(StatusCodes.UNAUTHORIZED, problem("a valid bearer token is required")));
   }

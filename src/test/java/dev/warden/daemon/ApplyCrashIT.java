@@ -76,7 +76,7 @@ class ApplyCrashIT {
     // 1. killed right after the approval was recorded, before the apply could finish
     try (DaemonProcess daemon = DaemonProcess.start(data, config)) {
       int port = daemon.port();
-      JsonNode feature = ok(call(port, "POST", "/api/v1/features", RunningDaemon.AGENT,
+      JsonNode feature = ok(call(port, "POST", "/api/v1/features", RunningDaemon.APPROVER, // a plan with a test needs the approver role
           "{\"id\":\"approved\",\"repo\":\"" + repo + "\",\"target\":\"main\",\"plan\":" + plan + "}"));
       Files.writeString(Path.of(feature.get("worktree").asText()).resolve("high.txt"), "high\n");
       assertEquals("high", ok(call(port, "POST", "/api/v1/features/approved/propose", RunningDaemon.AGENT, "{}")).get("tier").asText());
@@ -95,7 +95,7 @@ class ApplyCrashIT {
     Files.deleteIfExists(started);
     try (DaemonProcess daemon = DaemonProcess.start(data, config)) {
       int port = daemon.port();
-      JsonNode feature = ok(call(port, "POST", "/api/v1/features", RunningDaemon.AGENT,
+      JsonNode feature = ok(call(port, "POST", "/api/v1/features", RunningDaemon.APPROVER, // a plan with a test needs the approver role
           "{\"id\":\"midway\",\"repo\":\"" + repo + "\",\"target\":\"main\",\"plan\":" + plan + "}"));
       Path docs = Files.createDirectories(Path.of(feature.get("worktree").asText()).resolve("docs"));
       Files.writeString(docs.resolve("low.md"), "low\n");

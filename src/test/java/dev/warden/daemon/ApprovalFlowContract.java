@@ -63,7 +63,9 @@ abstract class ApprovalFlowContract {
   }
 
   static String create(RunningDaemon daemon, Path repo, String id, String plan) {
-    Response created = daemon.post("/api/v1/features", RunningDaemon.AGENT,
+    // a plan with checks or a test runs code: only an approver may create it (docs/security.md, "Least privilege")
+    boolean runsCode = plan != null && (plan.contains("\"checks\"") || plan.contains("\"test\""));
+    Response created = daemon.post("/api/v1/features", runsCode ? RunningDaemon.APPROVER : RunningDaemon.AGENT,
         "{\"id\":\"" + id + "\",\"repo\":\"" + repo + "\",\"target\":\"main\"" + (plan == null ? "" : ",\"plan\":" + plan) + "}");
     assertEquals(201, created.status(), created.body());
     return created.json().get("worktree").asText();

@@ -36,7 +36,7 @@ class ValidationIT {
   }
 
   private static String create(RunningDaemon daemon, Path repo, String id, String plan) {
-    RunningDaemon.Response created = daemon.post("/api/v1/features", RunningDaemon.AGENT,
+    RunningDaemon.Response created = daemon.post("/api/v1/features", RunningDaemon.APPROVER, // plans with checks need the approver role
         "{\"id\":\"" + id + "\",\"repo\":\"" + repo + "\",\"target\":\"main\",\"plan\":" + plan + "}");
     assertEquals(201, created.status(), created.body());
     return created.json().get("worktree").asText();
