@@ -13,6 +13,8 @@ import dev.warden.auth.AdminTokenFile;
 import dev.warden.auth.Role;
 import dev.warden.auth.TokenRegistry;
 import dev.warden.agent.AgentRoutes;
+import dev.warden.agent.SandboxRoutes;
+import dev.warden.process.SandboxPolicy;
 import dev.warden.apply.Applier;
 import dev.warden.apply.ApprovalIndex;
 import dev.warden.apply.ApplySettings;
@@ -59,6 +61,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -109,7 +112,7 @@ public final class WardenDaemon {
       FeatureRuntimeWiring runtime = new FeatureRuntimeWiring(system, hub, agentSettings,
           CheckpointSettings.fromConfig(warden), WatchdogSettings.fromConfig(warden), validation, settings.askTimeout());
       FeatureWorkspaces workspaces = new FeatureWorkspaces(
-          new RepositoryGuard(settings.allowedRoots()), new Worktrees(git), dataDir.resolve("worktrees"));
+          new RepositoryGuard(settings.allowedRoots()), new Worktrees(git), dataDir.resolve("worktrees"), dataDir.resolve("agent-git"));
       FeatureService features = new FeatureService(system, workspaces, runtime, settings.askTimeout());
 
       // the applier before the features: a recovering feature's checkpoints tell it about themselves
@@ -130,6 +133,7 @@ public final class WardenDaemon {
       List<FeatureSubRoutes> subRoutes = List.of(
           new CheckpointRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), captureTimeout),
           new AgentRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout()),
+          new SandboxRoutes(system, features, sandboxPolicy(config, dataDir), dataDir.resolve("agent-git"), settings.maxBodyBytes()),
           new ChangeLogRoutes(system, features, settings.maxBodyBytes()),
           new PatchRoutes(system, features, settings.maxBodyBytes(), captureTimeout.plusMinutes(30)),
           approvalRoutes);
@@ -166,6 +170,16 @@ public final class WardenDaemon {
         feedRoutes.route(authentication), // authenticates itself: browsers may pass ?token=
         d.pathPrefix("api", () -> authentication.authenticated(caller ->
             d.pathPrefix("v1", () -> d.concat(featureRoutes.route(caller), policyRoutes.route(), approvalRoutes.route(caller))))));
+  }
+
+  /** What every sandbox hides: the data directory and the configuration files the daemon was started with. */
+  private static SandboxPolicy sandboxPolicy(Config config, Path dataDir) {
+    List<Path> configFiles = new java.util.ArrayList<>();
+    Optional.ofNullable(System.getProperty("config.file")).filter(f -> !f.isBlank()).ifPresent(f -> configFiles.add(Path.of(f)));
+    if (config.hasPath(WardenConfig.OPERATOR_FILE)) {
+      configFiles.add(Path.of(config.getString(WardenConfig.OPERATOR_FILE)));
+    }
+    return new SandboxPolicy(SandboxPolicy.Settings.fromConfig(config.getConfig("warden")), dataDir, configFiles);
   }
 
   /** Polls the policy file for changes until the system terminates. */

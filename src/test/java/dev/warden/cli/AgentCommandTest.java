@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -102,6 +103,7 @@ class AgentCommandTest {
     assertEquals("sh", hello.path("agent").asText());
     assertEquals("dev", hello.path("version").asText());
     assertEquals("[\"pause\"]", hello.path("capabilities").toString());
+    assertEquals("bubblewrap", hello.path("sandbox").asText(), "the command runs in the sandbox Warden described: " + hello);
     long pid = hello.path("pid").asLong();
     groups.add(pid);
     assertTrue(pid > 1, "the command's pid: " + hello);
@@ -190,6 +192,59 @@ class AgentCommandTest {
     warden = new FakeWarden(system, worktree); // for cleanUp
 
     assertFalse(Files.exists(worktree.resolve("ran")));
+  }
+
+  @Test
+  void withNoSandboxTheCommandRunsAsItIsTheWarningIsLoudAndHelloSaysSo() throws Exception {
+    CompletableFuture<Integer> exit = agent(tuning(), "--feature", FEATURE, "--no-sandbox", "--server", warden.url(), "--token", TOKEN,
+        "--", "sh", "-c", "echo hi > /dev/null");
+    FakeWarden.Session session = warden.nextSession();
+    JsonNode hello = session.await("hello");
+    assertEquals(0, exit.get(10, TimeUnit.SECONDS));
+    assertEquals("none", hello.path("sandbox").asText(), hello.toString());
+    assertTrue(hello.path("sandboxReason").asText().contains("--no-sandbox"), hello.toString());
+    assertTrue(stderr().contains("WITHOUT A SANDBOX"), stderr());
+  }
+
+  @Test
+  void theSandboxedCommandWritesItsWorktreeButNothingElse(@TempDir Path elsewhere) throws Exception {
+    Path outside = elsewhere.resolve("outside.txt");
+    CompletableFuture<Integer> exit = agent(tuning(), "--feature", FEATURE, "--server", warden.url(), "--token", TOKEN,
+        "--", "sh", "-c", "echo in > inside.txt; echo out > " + outside + "; echo escaped > $HOME/warden-escape-" + FEATURE
+            + "; ls " + elsewhere.getParent() + " > listing.txt");
+    warden.nextSession();
+    exit.get(10, TimeUnit.SECONDS);
+    assertEquals("in\n", Files.readString(worktree.resolve("inside.txt")));
+    assertFalse(Files.exists(outside), "the sandboxed command wrote outside its worktree");
+    assertFalse(Files.exists(Path.of(System.getProperty("user.home"), "warden-escape-" + FEATURE)), "it wrote into the home directory");
+    // /tmp is private: the command sees only its own worktree's path in it, no other test's files
+    assertFalse(Files.readString(worktree.resolve("listing.txt")).contains(elsewhere.getFileName().toString()));
+  }
+
+  @Test
+  void aSandboxThatCannotBeSetUpHereOrIsNotUnderstoodRefusesTheRun() throws Exception {
+    warden.sandbox = "{\"workdir\":\"/no/such/worktree\",\"writable\":[],\"hidden\":[],\"readOnly\":[],\"mounts\":[],\"network\":true}";
+    assertEquals(3, agent(tuning(), "--feature", FEATURE, "--server", warden.url(), "--token", TOKEN,
+        "--", "touch", "ran").get(10, TimeUnit.SECONDS));
+    assertTrue(stderr().contains("cannot be set up here"), stderr());
+    warden.sandbox = "{\"workdir\":\"" + worktree + "\",\"writable\":[],\"hidden\":[],\"readOnly\":[],\"mounts\":[],"
+        + "\"network\":true,\"seccomp\":\"strict\"}";
+    assertEquals(3, agent(tuning(), "--feature", FEATURE, "--server", warden.url(), "--token", TOKEN,
+        "--", "touch", "ran").get(10, TimeUnit.SECONDS));
+    assertTrue(stderr().contains("not one this wrapper understands"), stderr());
+    assertFalse(Files.exists(worktree.resolve("ran")), "the command never ran");
+    assertFalse(warden.anySession());
+  }
+
+  @Test
+  void theCommandNeverSeesWardensVariablesOrTheSshAgent() throws Exception {
+    List<String> argv = AgentCommand.argv(List.of("sh", "-c", "echo ${WARDEN_TOKEN:-none} ${WARDEN_URL:-none} ${SSH_AUTH_SOCK:-none} $KEPT"),
+        Optional.empty(), Optional.empty(), java.util.Set.of("WARDEN_TOKEN", "WARDEN_URL", "SSH_AUTH_SOCK", "KEPT"));
+    ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true);
+    builder.environment().putAll(Map.of("WARDEN_TOKEN", "wdn_secret", "WARDEN_URL", "http://x", "SSH_AUTH_SOCK", "/run/agent.sock",
+        "KEPT", "kept"));
+    Process process = builder.start();
+    assertEquals("none none none kept", new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip());
   }
 
   @Test
