@@ -354,28 +354,29 @@ public final class AgentCommand {
 
   /**
    * The argv that runs {@code command} inside {@code layout} with {@code bwrap}, or as it is when
-   * there is no layout; either way through {@code env -u} for every variable {@link #withheld}, so
-   * the agent never sees Warden's token. setsid → bwrap → env → command stay one process group:
-   * pausing the group pauses the sandboxed command.
+   * there is no layout; either way through {@code env -u} for every variable {@link #withheld}. The
+   * variables go before bubblewrap starts: its own process, pid 1 inside the sandbox, is visible to
+   * the command, {@code /proc/1/environ} included. setsid → env → bwrap → command stay one process
+   * group: pausing the group pauses the sandboxed command.
    */
   static List<String> argv(List<String> command, Optional<SandboxLayout> layout, Optional<Path> bwrap,
       Collection<String> environment) {
-    List<String> clean = new ArrayList<>();
-    clean.add(Files.isExecutable(Path.of("/usr/bin/env")) ? "/usr/bin/env" : "env");
-    new TreeSet<>(environment).stream().filter(AgentCommand::withheld).forEach(name -> {
-      clean.add("-u");
-      clean.add(name);
+    List<String> argv = new ArrayList<>();
+    argv.add(Files.isExecutable(Path.of("/usr/bin/env")) ? "/usr/bin/env" : "env");
+    Set<String> unset = new TreeSet<>(List.of("WARDEN_TOKEN", "SSH_AUTH_SOCK"));
+    environment.stream().filter(AgentCommand::withheld).forEach(unset::add);
+    unset.forEach(name -> {
+      argv.add("-u");
+      argv.add(name);
     });
-    for (String always : List.of("WARDEN_TOKEN", "SSH_AUTH_SOCK")) {
-      if (!clean.contains(always)) {
-        clean.add("-u");
-        clean.add(always);
-      }
+    argv.add("--");
+    if (layout.isPresent()) {
+      argv.addAll(Bubblewrap.argv(bwrap.orElseThrow(() -> new IllegalArgumentException("no bwrap to run the sandbox")),
+          layout.get(), command));
+    } else {
+      argv.addAll(command);
     }
-    clean.add("--");
-    clean.addAll(command);
-    return layout.isEmpty() ? List.copyOf(clean)
-        : Bubblewrap.argv(bwrap.orElseThrow(() -> new IllegalArgumentException("no bwrap to run the sandbox")), layout.get(), clean);
+    return List.copyOf(argv);
   }
 
   /** The names of the variables the command would inherit (ours, and those given to this invocation). */

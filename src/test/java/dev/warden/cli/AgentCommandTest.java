@@ -237,14 +237,24 @@ class AgentCommandTest {
   }
 
   @Test
-  void theCommandNeverSeesWardensVariablesOrTheSshAgent() throws Exception {
-    List<String> argv = AgentCommand.argv(List.of("sh", "-c", "echo ${WARDEN_TOKEN:-none} ${WARDEN_URL:-none} ${SSH_AUTH_SOCK:-none} $KEPT"),
-        Optional.empty(), Optional.empty(), java.util.Set.of("WARDEN_TOKEN", "WARDEN_URL", "SSH_AUTH_SOCK", "KEPT"));
-    ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true);
-    builder.environment().putAll(Map.of("WARDEN_TOKEN", "wdn_secret", "WARDEN_URL", "http://x", "SSH_AUTH_SOCK", "/run/agent.sock",
-        "KEPT", "kept"));
-    Process process = builder.start();
-    assertEquals("none none none kept", new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip());
+  void theCommandNeverSeesWardensVariablesOrTheSshAgentNotEvenInBubblewrapsOwnEnvironment() throws Exception {
+    String script = "echo ${WARDEN_TOKEN:-none} ${WARDEN_URL:-none} ${SSH_AUTH_SOCK:-none} $KEPT;"
+        + " cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c wdn_secret";
+    for (Optional<dev.warden.process.SandboxLayout> layout : List.of(Optional.<dev.warden.process.SandboxLayout>empty(),
+        Optional.of(dev.warden.process.SandboxLayout.workdirOnly(worktree, false)))) {
+      List<String> argv = AgentCommand.argv(List.of("sh", "-c", script), layout,
+          dev.warden.process.Bubblewrap.availability().executable(), java.util.Set.of("WARDEN_TOKEN", "WARDEN_URL", "SSH_AUTH_SOCK", "KEPT"));
+      ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true).directory(worktree.toFile());
+      builder.environment().putAll(Map.of("WARDEN_TOKEN", "wdn_secret", "WARDEN_URL", "http://x", "SSH_AUTH_SOCK", "/run/agent.sock",
+          "KEPT", "kept"));
+      Process process = builder.start();
+      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (layout.isPresent()) { // inside, no process at all has the token in its environment, bwrap's pid 1 included
+        assertEquals("none none none kept\n0", output.strip(), output);
+      } else {
+        assertTrue(output.startsWith("none none none kept\n"), output);
+      }
+    }
   }
 
   @Test
