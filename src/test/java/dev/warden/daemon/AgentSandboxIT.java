@@ -204,6 +204,8 @@ class AgentSandboxIT {
     assertEquals("hello", GitRepos.git(f.repo(), "show", "main:feature.txt").strip());
     assertEquals("code", GitRepos.git(f.repo(), "show", "main:src/app.txt").strip());
     await("the feature applied", 10_000, () -> feature(f.id()).get("status").asText().equals("applied"));
+    await("the private git dir removed with the worktree", 10_000,
+        () -> !Files.exists(data.resolve("agent-git").resolve(f.id())) && !Files.exists(f.worktree()));
   }
 
   @Test
