@@ -11,6 +11,7 @@ import dev.warden.feature.Feature;
 import dev.warden.feature.FeatureId;
 import dev.warden.feature.FeatureService;
 import dev.warden.feature.FeatureSubRoutes;
+import dev.warden.git.GitFailure;
 import dev.warden.git.PrivateGitDir;
 import dev.warden.git.SupervisedRepository;
 import dev.warden.http.ApiDirectives;
@@ -63,7 +64,12 @@ public final class SandboxRoutes extends ApiDirectives implements FeatureSubRout
     Path common = SupervisedRepository.atRoot(Path.of(feature.repo())).gitDir().toAbsolutePath().normalize();
     Path admin = PrivateGitDir.adminDirOf(worktree, common);
     Path privateDir = agentGitRoot.resolve(FeatureId.require(feature.id(), "id"));
-    PrivateGitDir.prepare(common, admin, privateDir, feature.branch());
+    try {
+      PrivateGitDir.prepare(common, admin, privateDir, feature.branch());
+    } catch (GitFailure e) {
+      // the branch or the repository is gone: the agent cannot work here, whatever it asks
+      throw Rejection.conflict("feature '" + feature.id() + "' has no sandbox: " + e.getMessage());
+    }
     return policy.agentSpec(worktree, common, admin, privateDir, feature.plan().sandboxRules());
   }
 }

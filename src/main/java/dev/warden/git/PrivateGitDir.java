@@ -143,7 +143,10 @@ public final class PrivateGitDir {
   /** Writes {@code text} through a temporary file and a rename: a reader never sees half of it. */
   private static void write(Path file, String text) throws IOException {
     Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.writeString(temp, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+    // the agent writes this directory: a link it left at the temporary name must be replaced, never
+    // followed (Warden would write its text into whatever file the link names)
+    Files.deleteIfExists(temp);
+    Files.writeString(temp, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 }
