@@ -233,7 +233,7 @@ public final class AgentCommand {
           + (launch.reason().isEmpty() ? " under bubblewrap" : " WITHOUT a sandbox"));
 
       int exit = group.waitFor();
-      if (!interrupted && group.hasLiveMembers()) {
+      if (!interrupted && leftBehind(group)) {
         warn(agentName + " exited; ending what it left running in its process group");
         group.terminate(tuning.leftoverGrace());
       }
@@ -377,6 +377,22 @@ public final class AgentCommand {
       argv.addAll(command);
     }
     return List.copyOf(argv);
+  }
+
+  /**
+   * Whether the group still has members once the command has exited. Bubblewrap's pid 1 inside the
+   * sandbox exits a moment after the bubblewrap process we waited for: give it 250 ms before calling
+   * anything "left running".
+   */
+  private static boolean leftBehind(ProcessGroup group) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofMillis(250).toNanos();
+    while (group.hasLiveMembers()) {
+      if (System.nanoTime() > deadline) {
+        return true;
+      }
+      Thread.sleep(10);
+    }
+    return false;
   }
 
   /** The names of the variables the command would inherit (ours, and those given to this invocation). */

@@ -258,6 +258,27 @@ class AgentCommandTest {
   }
 
   @Test
+  void whatTheSandboxedCommandLeavesRunningEndsWithItAndAPlainExitIsNotCalledALeftover() throws Exception {
+    CompletableFuture<Integer> clean = agent(tuning(), "--feature", FEATURE, "--server", warden.url(), "--token", TOKEN,
+        "--", "sh", "-c", "exit 4");
+    warden.nextSession();
+    assertEquals(4, clean.get(10, TimeUnit.SECONDS));
+    assertFalse(stderr().contains("left running"), "bubblewrap's own exit is not something left running: " + stderr());
+
+    // in the sandbox a background process dies with it: bubblewrap's pid 1 exits and the kernel ends its PID namespace
+    CompletableFuture<Integer> leaving = agent(tuning(), "--feature", FEATURE, "--server", warden.url(), "--token", TOKEN,
+        "--", "sh", "-c", "sleep 60 & exit 0");
+    long pgid = warden.nextSession().await("hello").path("pid").asLong();
+    assertEquals(0, leaving.get(15, TimeUnit.SECONDS));
+    try (var entries = Files.list(Path.of("/proc"))) {
+      List<Long> left = entries.map(p -> p.getFileName().toString()).filter(n -> n.chars().allMatch(Character::isDigit))
+          .map(Long::parseLong).filter(pid -> ProcessGroup.Stat.of(pid).map(st -> st.pgrp() == pgid && !st.isGone()).orElse(false))
+          .toList();
+      assertEquals(List.of(), left, "processes of the agent's group still running after the wrapper exited");
+    }
+  }
+
+  @Test
   void argumentErrorsExit2WithUsage() throws Exception {
     String[][] bad = {
         {"--", "true"},
