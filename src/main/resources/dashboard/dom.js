@@ -87,7 +87,7 @@ export function ago(iso) {
 const TONES = {
   good: ['valid', 'applied', 'active', 'approved', 'connected', 'passed'],
   warn: ['proposed', 'paused', 'awaiting_input', 'queued', 'running', 'degraded', 'stale', 'expired', 'registered', 'medium'],
-  bad: ['invalid', 'failed', 'rejected', 'needs_attention', 'critical', 'error', 'high', 'reverted'],
+  bad: ['unsandboxed', 'invalid', 'failed', 'rejected', 'needs_attention', 'critical', 'error', 'high', 'reverted'],
   quiet: ['abandoned', 'low', 'info', 'none', 'pending', 'disconnected'],
 };
 
@@ -117,4 +117,11 @@ export function limiter(limit) {
     waiting.push({task, resolve, reject});
     next();
   });
+}
+
+/** The badge of a feature whose agent runs without the sandbox (bin/warden agent --no-sandbox, or no bubblewrap). */
+export function unsandboxedBadge(f) {
+  const span = pill('unsandboxed', `the agent runs without a sandbox: ${f.lastRun?.reason ?? 'no reason given'}`);
+  span.classList.add('unsandboxed');
+  return span;
 }

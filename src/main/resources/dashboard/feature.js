@@ -2,7 +2,7 @@
 // checkpoint timeline (compare any two, read a verdict), violations, its proposals and its activity.
 
 import {api, seg} from './api.js';
-import {h, replace, pill, when, ago, approvalHref, limiter} from './dom.js';
+import {h, replace, pill, when, ago, approvalHref, limiter, unsandboxedBadge} from './dom.js';
 import {renderDiff} from './diff.js';
 import {state, onChange, summary} from './state.js';
 import {testList} from './approvals.js';
@@ -51,8 +51,12 @@ export function featureView(id) {
     const f = state.features.get(id);
     if (!f) return;
     replace(head,
-      h('h1', null, f.id, ' ', h('span', {class: 'feature-status'}, pill(f.status))),
+      h('h1', null, f.id, ' ', h('span', {class: 'feature-status'}, pill(f.status)),
+        f.unsandboxed ? [' ', unsandboxedBadge(f)] : null),
       f.statusReason ? h('p', {class: 'note'}, f.statusReason) : null,
+      f.unsandboxed ? h('p', {class: 'note unsandboxed-note'}, h('strong', null, 'The agent runs without a sandbox'),
+        ` (${f.lastRun?.reason ?? 'no reason given'}, since ${ago(f.lastRun?.at)}): it can write outside its worktree, move branches`
+        + ' and read Warden\'s tokens. Review its work accordingly.') : null,
       h('dl', {class: 'facts-grid'},
         h('dt', null, 'Repository'), h('dd', null, h('code', null, f.repo)),
         h('dt', null, 'Target'), h('dd', null, h('code', null, f.target), ' from ', h('code', null, f.branch),

@@ -2,7 +2,7 @@
 // (the agent and checkpoint columns cost three reads per feature, so only the page on screen is read).
 // Rows change in place when the feed says their feature changed.
 
-import {h, replace, pill, ago, featureHref} from './dom.js';
+import {h, replace, pill, ago, featureHref, unsandboxedBadge} from './dom.js';
 import {state, loadExtras, onChange} from './state.js';
 
 const STATUSES = ['registered', 'queued', 'active', 'paused', 'awaiting_input', 'needs_attention', 'proposed', 'applied', 'failed',
@@ -46,7 +46,8 @@ export function featuresView() {
     const agent = x.agent;
     return h('tr', {dataset: {id: f.id}},
       h('td', null, h('a', {href: featureHref(f.id), class: 'feature-link'}, f.id)),
-      h('td', {class: 'status'}, pill(f.status, f.statusReason || undefined)),
+      h('td', {class: 'status'}, pill(f.status, f.statusReason || undefined),
+        f.unsandboxed ? [' ', unsandboxedBadge(f)] : null),
       h('td', {class: 'repo'}, h('span', {title: f.repo}, shortRepo(f.repo)), ' → ', f.target),
       h('td', {class: 'agent'}, agent === undefined ? '…' : agent === null ? '—'
         : agent.connected ? pill('connected', [agent.agent, agent.version].filter(Boolean).join(' ')) : pill('disconnected')),

@@ -241,6 +241,10 @@ export function summary(e) {
       return list(d.violations, 'message').join('; ');
     case 'feature.proposed':
       return `proposed checkpoint ${d.checkpoint}: ${d.description ?? ''}${by}`;
+    case 'feature.unsandboxed':
+      return `${d.agent ?? 'the agent'} runs WITHOUT a sandbox: ${d.reason ?? ''}`;
+    case 'feature.sandboxed':
+      return `${d.agent ?? 'the agent'} runs in the sandbox again`;
     case 'feature.paused':
     case 'feature.abandoned':
     case 'feature.escalated':

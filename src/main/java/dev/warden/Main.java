@@ -21,7 +21,7 @@ public final class Main {
 
   private static final String USAGE = """
       usage: warden serve [--config FILE]
-             warden agent --feature ID [--server URL] [--token T] -- <command...>
+             warden agent --feature ID [--no-sandbox] [--server URL] [--token T] -- <command...>
              warden features [--status S] [--json]
              warden status ID [--json]
              warden approvals [--status S] [--json]

@@ -98,6 +98,9 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
 
     /** Patch mode: judge the diff in a shadow worktree; the agent hears the outcome as a message. */
     void patch(String diff);
+
+    /** The agent's hello said whether it runs sandboxed ({@code reason}: why not). */
+    default void ran(boolean sandboxed, Optional<String> reason, String agent) {}
   }
 
   private record AckTimeout(String pauseId, int attempt) implements Command {}
@@ -252,6 +255,12 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
     getContext().getLog().info("[{}] agent {} {} connected (capabilities {})", featureId, h.agent(), h.version(), h.capabilities());
     send(AgentMessage.welcome(featureId, settings.heartbeatInterval().toMillis()));
     timers.cancel("hello-overdue");
+    h.sandboxed().ifPresent(sandboxed -> {
+      if (!sandboxed) {
+        getContext().getLog().warn("[{}] agent {} runs WITHOUT a sandbox: {}", featureId, h.agent(), h.sandboxReason().orElse("no reason given"));
+      }
+      feature.ran(sandboxed, h.sandboxReason(), h.agent());
+    });
     if (operatorHold && h.canPause()) {
       requestPause("paused by an operator");
     }

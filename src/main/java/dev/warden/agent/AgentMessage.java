@@ -17,11 +17,27 @@ import java.util.Optional;
  */
 public sealed interface AgentMessage {
 
-  record Hello(String agent, String version, Optional<Long> pid, List<String> capabilities) implements AgentMessage {
+  /**
+   * @param sandbox how the wrapper runs the agent: {@code "bubblewrap"} or {@code "none"}; empty when the
+   *     agent did not say (an agent speaking the protocol itself, or an older wrapper)
+   * @param sandboxReason why there is no sandbox, with {@code "none"}
+   */
+  record Hello(String agent, String version, Optional<Long> pid, List<String> capabilities, Optional<String> sandbox,
+      Optional<String> sandboxReason) implements AgentMessage {
     public boolean canPause() {
       return capabilities.contains("pause");
     }
+
+    /** Whether the agent says it is sandboxed; empty when it did not say. */
+    public Optional<Boolean> sandboxed() {
+      return sandbox.map(SANDBOX_BUBBLEWRAP::equals);
+    }
   }
+
+  String SANDBOX_BUBBLEWRAP = "bubblewrap";
+  String SANDBOX_NONE = "none";
+  /** A longer {@code sandboxReason} is cut: it is shown on the feature, the feed and the dashboard. */
+  int MAX_SANDBOX_REASON = 500;
 
   record Ack(String id, String state) implements AgentMessage {}
 
@@ -74,9 +90,17 @@ public sealed interface AgentMessage {
     String type = typeNode.textValue();
     try {
       return switch (type) {
-        case "hello" -> new Hello(within(text(node, "agent"), "agent", maxTextBytes),
-            within(optionalText(node, "version").orElse(""), "version", maxTextBytes),
-            optionalLong(node, "pid"), capabilities(strings(node, "capabilities"), maxTextBytes));
+        case "hello" -> {
+          Optional<String> sandbox = optionalText(node, "sandbox");
+          if (sandbox.isPresent() && !sandbox.get().equals(SANDBOX_BUBBLEWRAP) && !sandbox.get().equals(SANDBOX_NONE)) {
+            throw new BadField("field 'sandbox' must be \"bubblewrap\" or \"none\"");
+          }
+          Optional<String> reason = optionalText(node, "sandboxReason")
+              .map(r -> r.length() > MAX_SANDBOX_REASON ? r.substring(0, MAX_SANDBOX_REASON) + "…" : r);
+          yield new Hello(within(text(node, "agent"), "agent", maxTextBytes),
+              within(optionalText(node, "version").orElse(""), "version", maxTextBytes),
+              optionalLong(node, "pid"), capabilities(strings(node, "capabilities"), maxTextBytes), sandbox, reason);
+        }
         case "ack" -> {
           String state = text(node, "state");
           if (!state.equals("paused") && !state.equals("running")) {

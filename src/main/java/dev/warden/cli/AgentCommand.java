@@ -3,6 +3,9 @@ package dev.warden.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.warden.cli.Arguments.UsageError;
 import dev.warden.feature.FeatureId;
+import dev.warden.process.Bubblewrap;
+import dev.warden.process.SandboxLayout;
+import dev.warden.process.SandboxSpec;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -12,9 +15,13 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -35,8 +42,9 @@ import java.util.concurrent.TimeUnit;
 public final class AgentCommand {
 
   static final String USAGE = """
-      usage: warden agent --feature ID [--server URL] [--token TOKEN] -- <command> [args...]
-        --feature ID    the feature to work on; the command runs in its worktree
+      usage: warden agent --feature ID [--no-sandbox] [--server URL] [--token TOKEN] -- <command> [args...]
+        --feature ID    the feature to work on; the command runs in its worktree, under bubblewrap
+        --no-sandbox    run the command without the sandbox (the feature is marked unsandboxed)
       """ + ServerOptions.help("agent") + """
 
       Exit status: the command's (128+N when signal N ended it), 2 bad arguments,
@@ -59,7 +67,12 @@ public final class AgentCommand {
   }
 
   /** What the arguments asked for. */
-  record Options(String feature, ServerOptions warden, List<String> command) {}
+  record Options(String feature, ServerOptions warden, List<String> command, boolean noSandbox) {
+
+    Options(String feature, ServerOptions warden, List<String> command) {
+      this(feature, warden, command, false);
+    }
+  }
 
   /** Warden said no, or could not be asked: exit 3. */
   static final class Refusal extends Exception {
@@ -141,6 +154,7 @@ public final class AgentCommand {
     Arguments arguments = new Arguments(args);
     ServerOptions.Given given = new ServerOptions.Given();
     String feature = null;
+    boolean noSandbox = false;
     List<String> command = List.of();
     while (arguments.hasNext()) {
       String arg = arguments.next();
@@ -149,6 +163,8 @@ public final class AgentCommand {
         break;
       } else if (arg.equals("-h") || arg.equals("--help")) {
         return Optional.empty();
+      } else if (arg.equals("--no-sandbox")) {
+        noSandbox = true;
       } else if (arguments.isOption("--feature")) {
         feature = arguments.value("--feature");
       } else if (given.accept(arguments)) {
@@ -169,7 +185,7 @@ public final class AgentCommand {
     if (command.isEmpty() || command.get(0).isBlank()) {
       throw new UsageError("no command to run: put it after --");
     }
-    return Optional.of(new Options(feature, given.resolve(env, cwd), command));
+    return Optional.of(new Options(feature, given.resolve(env, cwd), command, noSandbox));
   }
 
   // ---- the run
@@ -190,17 +206,18 @@ public final class AgentCommand {
 
     List<String> command = options.command();
     agentName = programName(command.get(0));
+    Launch launch = launch(http, options);
     // the agent's connection uses a run token (agent role, this feature only, revoked at the end), never the operator's
     RunToken runToken = RunToken.obtain(new WardenClient(http, options.warden()), options.feature(), this::warn);
     this.runToken = runToken;
     try {
-      return supervise(options, http, worktree, command, runToken);
+      return supervise(options, http, worktree, command, runToken, launch);
     } finally {
       runToken.revoke();
     }
   }
 
-  private int supervise(Options options, HttpClient http, Path worktree, List<String> command, RunToken runToken)
+  private int supervise(Options options, HttpClient http, Path worktree, List<String> command, RunToken runToken, Launch launch)
       throws Refusal, InterruptedException {
     AgentLink link = new AgentLink(http, agentUri(options), runToken::current, new WardenEvents(), this::warn, tuning.logCapacity());
     try {
@@ -214,7 +231,7 @@ public final class AgentCommand {
 
     ProcessGroup group;
     try {
-      group = ProcessGroup.start(command, worktree, tuning.stdin(), agentEnvironment(env, options.warden().token()));
+      group = ProcessGroup.start(launch.argv(), worktree, tuning.stdin(), agentEnvironment(env, options.warden().token()));
     } catch (IOException | RuntimeException e) {
       link.finish(Optional.empty(), Duration.ofSeconds(1));
       err.println("warden agent: cannot start " + command.get(0) + ": " + e.getMessage());
@@ -226,11 +243,12 @@ public final class AgentCommand {
     try {
       Thread stdout = OutputPump.start("warden-agent-stdout", group.stdout(), out, line -> link.sendLog("stdout", line));
       Thread stderr = OutputPump.start("warden-agent-stderr", group.stderr(), err, line -> link.sendLog("stderr", line));
-      link.start(AgentProtocol.hello(agentName, version(), group.pid()));
-      warn("feature " + options.feature() + ": running " + agentName + " (pid " + group.pid() + ") in " + worktree);
+      link.start(AgentProtocol.hello(agentName, version(), group.pid(), launch.sandbox(), launch.reason()));
+      warn("feature " + options.feature() + ": running " + agentName + " (pid " + group.pid() + ") in " + worktree
+          + (launch.reason().isEmpty() ? " under bubblewrap" : " WITHOUT a sandbox"));
 
       int exit = group.waitFor();
-      if (!interrupted && group.hasLiveMembers()) {
+      if (!interrupted && leftBehind(group)) {
         warn(agentName + " exited; ending what it left running in its process group");
         group.terminate(tuning.leftoverGrace());
       }
@@ -325,6 +343,129 @@ public final class AgentCommand {
       throw new Refusal("feature " + options.feature() + " has a worktree path this machine cannot use: " + worktree.get());
     }
   }
+
+  // ---- the sandbox
+
+  /** Variables the agent never gets: Warden's (its token above all) and the user's ssh agent. */
+  static boolean withheld(String variable) {
+    return variable.startsWith("WARDEN_") || variable.equals("SSH_AUTH_SOCK");
+  }
+
+  /**
+   * How the command is started: its argv, and what {@code hello} says about it ({@code sandbox}
+   * "bubblewrap", or "none" with the reason).
+   */
+  record Launch(List<String> argv, String sandbox, Optional<String> reason) {}
+
+  /**
+   * Under bubblewrap in the layout Warden gives ({@code GET .../sandbox}, {@code ~/} as our HOME), or,
+   * with {@code --no-sandbox} or without a usable bubblewrap, as it is, after a loud warning. A sandbox
+   * Warden will not describe, or one that cannot be set up here, refuses the run (exit 3): the way
+   * around it is {@code --no-sandbox}, said out loud and recorded on the feature.
+   */
+  private Launch launch(HttpClient http, Options options) throws Refusal, InterruptedException {
+    Optional<String> without = Optional.empty();
+    Bubblewrap.Availability bubblewrap = Bubblewrap.availability();
+    if (options.noSandbox()) {
+      without = Optional.of("--no-sandbox was given");
+    } else if (!bubblewrap.usable()) {
+      without = Optional.of("bubblewrap cannot be used here: " + bubblewrap.problem());
+    }
+    if (without.isPresent()) {
+      warn("WARNING: " + agentName + " runs WITHOUT A SANDBOX (" + without.get() + ").");
+      warn("WARNING: it can write anywhere you can, move your branches, and read Warden's tokens;"
+          + " feature " + options.feature() + " is marked unsandboxed.");
+      return new Launch(argv(options.command(), Optional.empty(), Optional.empty(), environmentNames()), "none", without);
+    }
+    SandboxSpec spec = sandboxSpec(http, options);
+    try {
+      SandboxLayout layout = spec.resolve(home());
+      return new Launch(argv(options.command(), Optional.of(layout), bubblewrap.executable(), environmentNames()), "bubblewrap",
+          Optional.empty());
+    } catch (IllegalArgumentException e) {
+      throw new Refusal("the sandbox Warden described for feature " + options.feature() + " cannot be set up here: "
+          + e.getMessage() + " (run the wrapper on Warden's machine, or pass --no-sandbox)");
+    }
+  }
+
+  /**
+   * The argv that runs {@code command} inside {@code layout} with {@code bwrap}, or as it is when
+   * there is no layout; either way through {@code env -u} for every variable {@link #withheld}. The
+   * variables go before bubblewrap starts: its own process, pid 1 inside the sandbox, is visible to
+   * the command, {@code /proc/1/environ} included. setsid → env → bwrap → command stay one process
+   * group: pausing the group pauses the sandboxed command.
+   */
+  static List<String> argv(List<String> command, Optional<SandboxLayout> layout, Optional<Path> bwrap,
+      Collection<String> environment) {
+    List<String> argv = new ArrayList<>();
+    argv.add(Files.isExecutable(Path.of("/usr/bin/env")) ? "/usr/bin/env" : "env");
+    Set<String> unset = new TreeSet<>(List.of("WARDEN_TOKEN", "SSH_AUTH_SOCK"));
+    environment.stream().filter(AgentCommand::withheld).forEach(unset::add);
+    unset.forEach(name -> {
+      argv.add("-u");
+      argv.add(name);
+    });
+    argv.add("--");
+    if (layout.isPresent()) {
+      argv.addAll(Bubblewrap.argv(bwrap.orElseThrow(() -> new IllegalArgumentException("no bwrap to run the sandbox")),
+          layout.get(), command));
+    } else {
+      argv.addAll(command);
+    }
+    return List.copyOf(argv);
+  }
+
+  /**
+   * Whether the group still has members once the command has exited. Bubblewrap's pid 1 inside the
+   * sandbox exits a moment after the bubblewrap process we waited for: give it 250 ms before calling
+   * anything "left running".
+   */
+  private static boolean leftBehind(ProcessGroup group) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofMillis(250).toNanos();
+    while (group.hasLiveMembers()) {
+      if (System.nanoTime() > deadline) {
+        return true;
+      }
+      Thread.sleep(10);
+    }
+    return false;
+  }
+
+  /** The names of the variables the command would inherit (ours, and those given to this invocation). */
+  private Set<String> environmentNames() {
+    Set<String> names = new TreeSet<>(System.getenv().keySet());
+    names.addAll(env.keySet());
+    return names;
+  }
+
+  private Path home() {
+    String home = env.getOrDefault("HOME", System.getProperty("user.home"));
+    Path path = Path.of(home == null || home.isBlank() ? "/" : home);
+    return path.isAbsolute() ? path : Path.of(System.getProperty("user.home"));
+  }
+
+  /** {@code GET /api/v1/features/{id}/sandbox}: the layout Warden wants the agent in. */
+  private SandboxSpec sandboxSpec(HttpClient http, Options options) throws Refusal, InterruptedException {
+    String answer;
+    try {
+      answer = new WardenClient(http, options.warden()).get("/api/v1/features/" + options.feature() + "/sandbox");
+    } catch (WardenClient.Unreachable e) {
+      throw new Refusal(e.getMessage());
+    } catch (WardenClient.Problem e) {
+      throw new Refusal("Warden gave no sandbox for feature " + options.feature() + ": "
+          + refusal(options.feature(), e.status(), e.detail()));
+    }
+    try {
+      return SPEC_READER.readValue(answer, SandboxSpec.class);
+    } catch (IOException | RuntimeException e) {
+      // strict: a field this wrapper does not know may be a restriction it would not enforce
+      throw new Refusal("Warden's sandbox for feature " + options.feature() + " is not one this wrapper understands: "
+          + e.getMessage());
+    }
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper SPEC_READER = new com.fasterxml.jackson.databind.ObjectMapper()
+      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
 
   static String refusal(String feature, int status, String detail) {
     String why = switch (status) {

@@ -28,6 +28,15 @@ final class AgentProtocol {
     return write(hello);
   }
 
+  /** {@code hello} with {@code sandbox}: "bubblewrap", or "none" and {@code sandboxReason}. */
+  static String hello(String agent, String version, long pid, String sandbox, Optional<String> sandboxReason) {
+    ObjectNode hello = message("hello").put("agent", agent).put("version", version).put("pid", pid);
+    hello.putArray("capabilities").add("pause");
+    hello.put("sandbox", sandbox);
+    sandboxReason.ifPresent(reason -> hello.put("sandboxReason", reason));
+    return write(hello);
+  }
+
   static String ack(String id, String state) {
     return write(message("ack").put("id", id).put("state", state));
   }

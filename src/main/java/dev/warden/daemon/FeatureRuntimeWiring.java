@@ -343,6 +343,12 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
       }
 
       @Override
+      public void ran(boolean sandboxed, Optional<String> reason, String agent) {
+        sharding.entityRefFor(Feature.ENTITY_KEY, featureId)
+            .tell(new Feature.RecordRun(sandboxed, reason, agent, "agent", system.ignoreRef()));
+      }
+
+      @Override
       public void unresponsive(String reason) {
         escalateFeature(featureId, reason, false);
       }

@@ -29,8 +29,14 @@ public final class WardenConfig {
       layered = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false))
           .withFallback(application);
     }
-    return withDatabase(ConfigFactory.load(layered));
+    Config loaded = withDatabase(ConfigFactory.load(layered));
+    // remembered so that every sandbox hides it (it may hold the database password)
+    return operatorFile.isEmpty() ? loaded : loaded.withValue(OPERATOR_FILE,
+        com.typesafe.config.ConfigValueFactory.fromAnyRef(operatorFile.get().toAbsolutePath().normalize().toString()));
   }
+
+  /** Where {@link #load(Optional)} notes the operator's file, when there is one. */
+  public static final String OPERATOR_FILE = "warden.internal.operator-config-file";
 
   /** Layers over a test's or operator's config: the given keys win over application.conf. */
   public static Config load(Config overrides) {

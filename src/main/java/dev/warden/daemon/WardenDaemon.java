@@ -18,6 +18,7 @@ import dev.warden.feature.PlanTemplates;
 import java.util.Optional;
 import dev.warden.auth.TokenRegistry;
 import dev.warden.agent.AgentRoutes;
+import dev.warden.agent.SandboxRoutes;
 import dev.warden.apply.Applier;
 import dev.warden.apply.ApprovalIndex;
 import dev.warden.apply.ApplySettings;
@@ -116,12 +117,13 @@ public final class WardenDaemon {
       Config warden = config.getConfig("warden");
       AgentSettings agentSettings = AgentSettings.fromConfig(warden);
       GitCli git = new GitCli(settings.gitExecutable(), settings.gitCommandTimeout());
-      CheckSandbox checkSandbox = CheckSandbox.of(sandboxPolicy(warden, dataDir));
+      SandboxPolicy sandboxPolicy = sandboxPolicy(config, dataDir); // one for agents, checks and tests
+      CheckSandbox checkSandbox = CheckSandbox.of(sandboxPolicy);
       Validator.ValidationServices validation = validationServices(system, warden, git, dataDir, checkSandbox);
       FeatureRuntimeWiring runtime = new FeatureRuntimeWiring(system, hub, agentSettings,
           CheckpointSettings.fromConfig(warden), WatchdogSettings.fromConfig(warden), validation, settings.askTimeout());
       FeatureWorkspaces workspaces = new FeatureWorkspaces(
-          new RepositoryGuard(settings.allowedRoots()), new Worktrees(git), dataDir.resolve("worktrees"));
+          new RepositoryGuard(settings.allowedRoots()), new Worktrees(git), dataDir.resolve("worktrees"), dataDir.resolve("agent-git"));
       FeatureService features = new FeatureService(system, workspaces, runtime, settings.askTimeout());
 
       // the applier before the features: a recovering feature's checkpoints tell it about themselves
@@ -146,6 +148,7 @@ public final class WardenDaemon {
           new AgentRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), agentSettings, origins,
               runtime::agentConnected),
           new RunTokenRoutes(system, features, runTokens, settings.maxBodyBytes()),
+          new SandboxRoutes(system, features, sandboxPolicy, dataDir.resolve("agent-git"), settings.maxBodyBytes()),
           new ChangeLogRoutes(system, features, settings.maxBodyBytes()),
           new PatchRoutes(system, features, settings.maxBodyBytes(), captureTimeout.plusMinutes(30)),
           approvalRoutes);
@@ -206,9 +209,13 @@ public final class WardenDaemon {
    * {@code -Dconfig.file}) are hidden from sandboxed commands, since they hold tokens and the database
    * password.
    */
-  private static SandboxPolicy sandboxPolicy(Config warden, Path dataDir) {
+  private static SandboxPolicy sandboxPolicy(Config config, Path dataDir) {
+    Config warden = config.getConfig("warden");
     java.util.Set<Path> configFiles = new java.util.LinkedHashSet<>();
     Optional.ofNullable(System.getProperty("config.file")).filter(f -> !f.isBlank()).map(Path::of).ifPresent(configFiles::add);
+    if (config.hasPath(WardenConfig.OPERATOR_FILE)) {
+      configFiles.add(Path.of(config.getString(WardenConfig.OPERATOR_FILE)));
+    }
     for (var entry : warden.entrySet()) {
       Optional.ofNullable(entry.getValue().origin().filename()).map(Path::of).ifPresent(configFiles::add);
     }

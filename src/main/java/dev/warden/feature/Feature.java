@@ -93,6 +93,14 @@ public final class Feature
   public record SettleProposal(String proposalId, ProposalEnd end, String reason, String by, ActorRef<Reply> replyTo)
       implements Command {}
 
+  /**
+   * The wrapper said in its {@code hello} how it runs the agent: {@code sandboxed} under bubblewrap, or
+   * not, for {@code reason} (no bubblewrap here, {@code --no-sandbox}). Recorded only when it differs
+   * from the last run's, so a reconnect's hello adds nothing.
+   */
+  public record RecordRun(boolean sandboxed, Optional<String> reason, String agent, String by, ActorRef<Reply> replyTo)
+      implements Command {}
+
   /** What a prepared workspace looks like: where the feature lives and what it starts from. */
   public record Registration(
       String repo, String target, String branch, String worktree, String baseCommit, Plan plan)
@@ -125,36 +133,48 @@ public final class Feature
       List<OpenQuestion> openQuestions,
       FeatureStatus statusAfterQuestions,
       Optional<Proposal> proposal,
-      boolean agentHeld)
+      boolean agentHeld,
+      Optional<AgentRun> lastRun)
       implements CborSerializable {
 
     public FeatureSummary {
       openQuestions = List.copyOf(openQuestions);
+      lastRun = lastRun == null ? Optional.empty() : lastRun;
+    }
+
+    /** Whether the agent's current (latest) run is not sandboxed. */
+    public boolean unsandboxed() {
+      return lastRun.map(run -> !run.sandboxed()).orElse(false);
+    }
+
+    FeatureSummary withLastRun(AgentRun run) {
+      return new FeatureSummary(id, status, repo, target, branch, worktree, baseCommit, plan, createdBy, createdAt, updatedAt,
+          statusReason, openQuestions, statusAfterQuestions, proposal, agentHeld, Optional.of(run));
     }
 
     FeatureSummary withStatus(FeatureStatus newStatus, Optional<String> reason, Instant at) {
       return new FeatureSummary(id, newStatus, repo, target, branch, worktree, baseCommit, plan, createdBy, createdAt, at,
-          reason, openQuestions, statusAfterQuestions, proposal, agentHeld);
+          reason, openQuestions, statusAfterQuestions, proposal, agentHeld, lastRun);
     }
 
     FeatureSummary withHold(boolean held) {
       return new FeatureSummary(id, status, repo, target, branch, worktree, baseCommit, plan, createdBy, createdAt, updatedAt,
-          statusReason, openQuestions, statusAfterQuestions, proposal, held);
+          statusReason, openQuestions, statusAfterQuestions, proposal, held, lastRun);
     }
 
     FeatureSummary withQuestions(List<OpenQuestion> questions, FeatureStatus after) {
       return new FeatureSummary(id, status, repo, target, branch, worktree, baseCommit, plan, createdBy, createdAt, updatedAt,
-          statusReason, questions, after, proposal, agentHeld);
+          statusReason, questions, after, proposal, agentHeld, lastRun);
     }
 
     FeatureSummary withPlan(Plan newPlan, Instant at) {
       return new FeatureSummary(id, status, repo, target, branch, worktree, baseCommit, newPlan, createdBy, createdAt, at,
-          statusReason, openQuestions, statusAfterQuestions, proposal, agentHeld);
+          statusReason, openQuestions, statusAfterQuestions, proposal, agentHeld, lastRun);
     }
 
     FeatureSummary withProposal(Proposal newProposal) {
       return new FeatureSummary(id, status, repo, target, branch, worktree, baseCommit, plan, createdBy, createdAt, updatedAt,
-          statusReason, openQuestions, statusAfterQuestions, Optional.of(newProposal), agentHeld);
+          statusReason, openQuestions, statusAfterQuestions, Optional.of(newProposal), agentHeld, lastRun);
     }
 
     /** Live features have a worktree and an agent; terminal ones are history. */
@@ -162,6 +182,9 @@ public final class Feature
       return !status.isTerminal();
     }
   }
+
+  /** How the agent's latest run was started, as its wrapper said: under a sandbox or not, and why not. */
+  public record AgentRun(boolean sandboxed, Optional<String> reason, String agent, Instant at) implements CborSerializable {}
 
   public record OpenQuestion(String id, String text, Instant askedAt) implements CborSerializable {}
 
@@ -218,6 +241,15 @@ public final class Feature
 
   /** Its proposal failed, expired or went stale: back to work. */
   public record FeatureReturnedToWork(String featureId, String proposalId, String reason, Instant at) implements Event {}
+
+  /**
+   * The agent runs without a sandbox ({@code bin/warden agent --no-sandbox}, or no usable bubblewrap):
+   * it could write anywhere its user can and read Warden's tokens. {@code agent}: its program's name.
+   */
+  public record AgentRanUnsandboxed(String featureId, String reason, String agent, String by, Instant at) implements Event {}
+
+  /** The agent runs under the sandbox again after an unsandboxed run (or for the first time): the mark is cleared. */
+  public record AgentRanSandboxed(String featureId, String agent, String by, Instant at) implements Event {}
 
   // ---- state ----
 
@@ -312,7 +344,8 @@ public final class Feature
         .onCommand(AnswerQuestion.class, command -> notFound(command.replyTo()))
         .onCommand(RecordProposal.class, command -> notFound(command.replyTo()))
         .onCommand(SettleProposal.class, command -> notFound(command.replyTo()))
-        .onCommand(ChangePlan.class, command -> notFound(command.replyTo()));
+        .onCommand(ChangePlan.class, command -> notFound(command.replyTo()))
+        .onCommand(RecordRun.class, command -> notFound(command.replyTo()));
     builder
         .forStateType(Existing.class)
         .onCommand(Register.class, (state, command) -> reject(command.replyTo(), Rejection.Kind.CONFLICT, "feature '" + featureId + "' already exists"))
@@ -325,7 +358,8 @@ public final class Feature
         .onCommand(AnswerQuestion.class, this::onAnswerQuestion)
         .onCommand(RecordProposal.class, this::onRecordProposal)
         .onCommand(SettleProposal.class, this::onSettleProposal)
-        .onCommand(ChangePlan.class, this::onChangePlan);
+        .onCommand(ChangePlan.class, this::onChangePlan)
+        .onCommand(RecordRun.class, this::onRecordRun);
     return builder.build();
   }
 
@@ -454,6 +488,21 @@ public final class Feature
         .thenReply(command.replyTo(), Feature::accepted);
   }
 
+  private ReplyEffect<Event, State> onRecordRun(Existing state, RecordRun command) {
+    FeatureSummary feature = state.feature();
+    Optional<String> reason = command.sandboxed() ? Optional.empty()
+        : Optional.of(command.reason().filter(r -> !r.isBlank()).orElse("no reason given"));
+    boolean same = feature.lastRun().map(run -> run.sandboxed() == command.sandboxed() && run.reason().equals(reason)).orElse(false);
+    if (feature.status().isTerminal() || same) {
+      return Effect().reply(command.replyTo(), new Accepted(feature));
+    }
+    Instant now = Instant.now();
+    Event event = command.sandboxed()
+        ? new AgentRanSandboxed(featureId, command.agent(), command.by(), now)
+        : new AgentRanUnsandboxed(featureId, reason.get(), command.agent(), command.by(), now);
+    return Effect().persist(event).thenReply(command.replyTo(), Feature::accepted);
+  }
+
   private ReplyEffect<Event, State> onRecordProposal(Existing state, RecordProposal command) {
     FeatureStatus status = state.feature().status();
     if (status == FeatureStatus.AWAITING_INPUT) {
@@ -534,6 +583,10 @@ public final class Feature
             .withStatus(FeatureStatus.NEEDS_ATTENTION, Optional.of(event.reason()), event.at())
             .withHold(state.feature().agentHeld() || event.agentHeld().orElse(false))))
         .onEvent(PlanChanged.class, (state, event) -> new Existing(state.feature().withPlan(event.plan(), event.at())))
+        .onEvent(AgentRanUnsandboxed.class, (state, event) -> new Existing(state.feature().withLastRun(
+            new AgentRun(false, Optional.of(event.reason()), event.agent(), event.at()))))
+        .onEvent(AgentRanSandboxed.class, (state, event) -> new Existing(state.feature().withLastRun(
+            new AgentRun(true, Optional.empty(), event.agent(), event.at()))))
         .onEvent(QuestionAsked.class, Feature::questionAsked)
         .onEvent(QuestionAnswered.class, Feature::questionAnswered)
         .onEvent(FeatureProposed.class, (state, event) -> new Existing(state.feature()
@@ -554,7 +607,7 @@ public final class Feature
     return new FeatureSummary(
         event.featureId(), FeatureStatus.REGISTERED, r.repo(), r.target(), r.branch(), r.worktree(), r.baseCommit(),
         r.plan(), event.registeredBy(), event.at(), event.at(), Optional.empty(), List.of(), FeatureStatus.ACTIVE,
-        Optional.empty(), false);
+        Optional.empty(), false, Optional.empty());
   }
 
   private static State questionAsked(Existing state, QuestionAsked event) {

@@ -196,12 +196,22 @@ public final class FeatureJson {
       Instant updatedAt,
       String statusReason,
       List<Feature.OpenQuestion> openQuestions,
-      ProposalView proposal) {
+      ProposalView proposal,
+      boolean unsandboxed,
+      RunView lastRun) {
 
     public static FeatureView fromDomain(Feature.FeatureSummary f) {
       return new FeatureView(f.id(), f.status().label(), f.repo(), f.target(), f.branch(), f.worktree(), f.baseCommit(),
           f.plan(), f.createdBy(), f.createdAt(), f.updatedAt(), f.statusReason().orElse(null), f.openQuestions(),
-          f.proposal().map(ProposalView::fromDomain).orElse(null));
+          f.proposal().map(ProposalView::fromDomain).orElse(null), f.unsandboxed(),
+          f.lastRun().map(RunView::fromDomain).orElse(null));
+    }
+  }
+
+  /** How the agent's latest run was started, as its wrapper said (null until a wrapper said it). */
+  public record RunView(boolean sandboxed, String reason, String agent, Instant at) {
+    static RunView fromDomain(Feature.AgentRun run) {
+      return new RunView(run.sandboxed(), run.reason().orElse(null), run.agent(), run.at());
     }
   }
 

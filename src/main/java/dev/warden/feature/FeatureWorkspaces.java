@@ -1,6 +1,7 @@
 package dev.warden.feature;
 
 import dev.warden.git.Branches;
+import dev.warden.git.PrivateGitDir;
 import dev.warden.git.RepositoryGuard;
 import dev.warden.git.SupervisedRepository;
 import dev.warden.git.Worktrees;
@@ -25,11 +26,19 @@ public final class FeatureWorkspaces {
   private final RepositoryGuard guard;
   private final Worktrees worktrees;
   private final Path worktreesDir;
+  private final Path agentGitDir;
 
+  /** Private git dirs of sandboxed agents ({@code PrivateGitDir}) in {@code agent-git} beside {@code worktreesDir}. */
   public FeatureWorkspaces(RepositoryGuard guard, Worktrees worktrees, Path worktreesDir) {
+    this(guard, worktrees, worktreesDir, worktreesDir.resolveSibling("agent-git"));
+  }
+
+  /** @param agentGitDir where each feature's sandboxed agent keeps its private git dir, deleted with the worktree */
+  public FeatureWorkspaces(RepositoryGuard guard, Worktrees worktrees, Path worktreesDir, Path agentGitDir) {
     this.guard = guard;
     this.worktrees = worktrees;
     this.worktreesDir = worktreesDir;
+    this.agentGitDir = agentGitDir;
   }
 
   /**
@@ -66,6 +75,8 @@ public final class FeatureWorkspaces {
     }
     worktrees.remove(repo, path);
     Branches.delete(repo, branch);
+    // the sandboxed agent's git dir (its commits, its index): meaningless without the worktree
+    PrivateGitDir.delete(agentGitDir.resolve(FeatureId.require(id, "id")));
     log.info("[{}] removed worktree {} and branch {}", id, path, branch);
   }
 

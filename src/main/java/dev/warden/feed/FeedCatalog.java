@@ -98,6 +98,9 @@ public final class FeedCatalog {
             "proposalId", e.proposalId(), "reason", e.reason(), "by", e.rejectedBy()))
         .event(Feature.FeatureReturnedToWork.class, "feature.returned_to_work", e -> fields(
             "proposalId", e.proposalId(), "reason", e.reason()))
+        .event(Feature.AgentRanUnsandboxed.class, "feature.unsandboxed", e -> fields(
+            "reason", e.reason(), "agent", e.agent(), "by", e.by()))
+        .event(Feature.AgentRanSandboxed.class, "feature.sandboxed", e -> fields("agent", e.agent(), "by", e.by()))
         // ---- Applier|<id> ----
         .event(dev.warden.apply.Applier.ProposalCreated.class, "proposal.created", e -> fields(
             "proposalId", e.draft().id(), "description", e.draft().description(), "checkpoint", e.draft().checkpointSeq(),

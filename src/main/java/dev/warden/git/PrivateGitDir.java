@@ -97,6 +97,38 @@ public final class PrivateGitDir {
     }
   }
 
+  /**
+   * The admin directory of the linked worktree at {@code worktree}: the one its {@code .git} file
+   * names when that lies in {@code <commonGitDir>/worktrees/} (git may have suffixed the name), else
+   * {@code <commonGitDir>/worktrees/<basename>}. A {@code .git} file pointing anywhere else (rewritten by
+   * an unsandboxed run) is not followed: the sandbox's private git dir is placed only where git keeps
+   * worktree admin directories.
+   */
+  public static Path adminDirOf(Path worktree, Path commonGitDir) {
+    Path admins = commonGitDir.toAbsolutePath().normalize().resolve("worktrees");
+    Path fallback = admins.resolve(worktree.getFileName().toString());
+    try {
+      String content = Files.readString(worktree.resolve(".git"), StandardCharsets.UTF_8).trim();
+      if (content.startsWith("gitdir:")) {
+        Path named = Path.of(content.substring("gitdir:".length()).trim());
+        Path admin = (named.isAbsolute() ? named : worktree.resolve(named)).normalize();
+        if (admin.getParent() != null && admin.getParent().equals(admins)) {
+          return admin;
+        }
+      }
+    } catch (IOException | java.nio.file.InvalidPathException e) {
+      // no usable .git file: git's usual place
+    }
+    return fallback;
+  }
+
+  /** Deletes the private git dir of a feature whose worktree is gone; nothing when there is none. */
+  public static void delete(Path privateDir) {
+    if (Files.exists(privateDir, LinkOption.NOFOLLOW_LINKS)) {
+      Directories.deleteTree(privateDir);
+    }
+  }
+
   private static boolean hasLinksWhereWardenWrites(Path privateDir) {
     for (Path path : new Path[] {privateDir, privateDir.resolve("objects"), privateDir.resolve("objects").resolve("info"),
         privateDir.resolve("refs"), privateDir.resolve("refs").resolve("heads"), privateDir.resolve("refs").resolve("tags")}) {
@@ -111,7 +143,10 @@ public final class PrivateGitDir {
   /** Writes {@code text} through a temporary file and a rename: a reader never sees half of it. */
   private static void write(Path file, String text) throws IOException {
     Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.writeString(temp, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
+    // the agent writes this directory: a link it left at the temporary name must be replaced, never
+    // followed (Warden would write its text into whatever file the link names)
+    Files.deleteIfExists(temp);
+    Files.writeString(temp, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 }

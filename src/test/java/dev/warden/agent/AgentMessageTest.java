@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** What an agent sends is bounded field by field: a long log line is cut, any other long field refused. */
@@ -76,5 +77,30 @@ class AgentMessageTest {
     var question = assertInstanceOf(AgentMessage.Question.class,
         AgentMessage.parse("{\"type\":\"question\",\"id\":\"q1\",\"text\":\"ok \\ud83d\\ude00 \u00e9\"}"));
     assertEquals("ok \ud83d\ude00 \u00e9", question.text());
+  }
+
+  @Test
+  void helloSaysWhetherTheAgentIsSandboxedOrSaysNothing() {
+    AgentMessage.Hello sandboxed = assertInstanceOf(AgentMessage.Hello.class,
+        AgentMessage.parse("{\"type\":\"hello\",\"agent\":\"claude\",\"sandbox\":\"bubblewrap\"}"));
+    assertEquals(Optional.of(true), sandboxed.sandboxed());
+    AgentMessage.Hello none = assertInstanceOf(AgentMessage.Hello.class,
+        AgentMessage.parse("{\"type\":\"hello\",\"agent\":\"claude\",\"sandbox\":\"none\",\"sandboxReason\":\"--no-sandbox was given\"}"));
+    assertEquals(Optional.of(false), none.sandboxed());
+    assertEquals(Optional.of("--no-sandbox was given"), none.sandboxReason());
+    // an agent speaking the protocol itself: nothing to record
+    AgentMessage.Hello silent = assertInstanceOf(AgentMessage.Hello.class, AgentMessage.parse("{\"type\":\"hello\",\"agent\":\"bot\"}"));
+    assertEquals(Optional.empty(), silent.sandboxed());
+  }
+
+  @Test
+  void anUnknownSandboxIsMalformedAndAHugeReasonIsCut() {
+    AgentMessage.Malformed bad = assertInstanceOf(AgentMessage.Malformed.class,
+        AgentMessage.parse("{\"type\":\"hello\",\"agent\":\"claude\",\"sandbox\":\"trust-me\"}"));
+    assertEquals("hello: field 'sandbox' must be \"bubblewrap\" or \"none\"", bad.problem());
+    assertInstanceOf(AgentMessage.Malformed.class, AgentMessage.parse("{\"type\":\"hello\",\"agent\":\"a\",\"sandbox\":true}"));
+    AgentMessage.Hello huge = assertInstanceOf(AgentMessage.Hello.class, AgentMessage.parse(
+        "{\"type\":\"hello\",\"agent\":\"a\",\"sandbox\":\"none\",\"sandboxReason\":\"" + "x".repeat(100_000) + "\"}"));
+    assertTrue(huge.sandboxReason().orElseThrow().length() <= AgentMessage.MAX_SANDBOX_REASON + 1, "cut for the feature, feed and page");
   }
 }

@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -102,6 +103,7 @@ class AgentCommandTest {
     assertEquals("sh", hello.path("agent").asText());
     assertEquals("dev", hello.path("version").asText());
     assertEquals("[\"pause\"]", hello.path("capabilities").toString());
+    assertEquals("bubblewrap", hello.path("sandbox").asText(), "the command runs in the sandbox Warden described: " + hello);
     long pid = hello.path("pid").asLong();
     groups.add(pid);
     assertTrue(pid > 1, "the command's pid: " + hello);
@@ -190,6 +192,90 @@ class AgentCommandTest {
     warden = new FakeWarden(system, worktree); // for cleanUp
 
     assertFalse(Files.exists(worktree.resolve("ran")));
+  }
+
+  @Test
+  void withNoSandboxTheCommandRunsAsItIsTheWarningIsLoudAndHelloSaysSo() throws Exception {
+    CompletableFuture<Integer> exit = agent(tuning(), "--feature", FEATURE, "--no-sandbox", "--server", warden.url(), "--token", TOKEN,
+        "--", "sh", "-c", "echo hi > /dev/null");
+    FakeWarden.Session session = warden.nextSession();
+    JsonNode hello = session.await("hello");
+    assertEquals(0, exit.get(10, TimeUnit.SECONDS));
+    assertEquals("none", hello.path("sandbox").asText(), hello.toString());
+    assertTrue(hello.path("sandboxReason").asText().contains("--no-sandbox"), hello.toString());
+    assertTrue(stderr().contains("WITHOUT A SANDBOX"), stderr());
+  }
+
+  @Test
+  void theSandboxedCommandWritesItsWorktreeButNothingElse(@TempDir Path elsewhere) throws Exception {
+    Path outside = elsewhere.resolve("outside.txt");
+    CompletableFuture<Integer> exit = agent(tuning(), "--feature", FEATURE, "--server", warden.url(), "--token", TOKEN,
+        "--", "sh", "-c", "echo in > inside.txt; echo out > " + outside + "; echo escaped > $HOME/warden-escape-" + FEATURE
+            + "; ls " + elsewhere.getParent() + " > listing.txt");
+    warden.nextSession();
+    exit.get(10, TimeUnit.SECONDS);
+    assertEquals("in\n", Files.readString(worktree.resolve("inside.txt")));
+    assertFalse(Files.exists(outside), "the sandboxed command wrote outside its worktree");
+    assertFalse(Files.exists(Path.of(System.getProperty("user.home"), "warden-escape-" + FEATURE)), "it wrote into the home directory");
+    // /tmp is private: the command sees only its own worktree's path in it, no other test's files
+    assertFalse(Files.readString(worktree.resolve("listing.txt")).contains(elsewhere.getFileName().toString()));
+  }
+
+  @Test
+  void aSandboxThatCannotBeSetUpHereOrIsNotUnderstoodRefusesTheRun() throws Exception {
+    warden.sandbox = "{\"workdir\":\"/no/such/worktree\",\"writable\":[],\"hidden\":[],\"readOnly\":[],\"mounts\":[],\"network\":true}";
+    assertEquals(3, agent(tuning(), "--feature", FEATURE, "--server", warden.url(), "--token", TOKEN,
+        "--", "touch", "ran").get(10, TimeUnit.SECONDS));
+    assertTrue(stderr().contains("cannot be set up here"), stderr());
+    warden.sandbox = "{\"workdir\":\"" + worktree + "\",\"writable\":[],\"hidden\":[],\"readOnly\":[],\"mounts\":[],"
+        + "\"network\":true,\"seccomp\":\"strict\"}";
+    assertEquals(3, agent(tuning(), "--feature", FEATURE, "--server", warden.url(), "--token", TOKEN,
+        "--", "touch", "ran").get(10, TimeUnit.SECONDS));
+    assertTrue(stderr().contains("not one this wrapper understands"), stderr());
+    assertFalse(Files.exists(worktree.resolve("ran")), "the command never ran");
+    assertFalse(warden.anySession());
+  }
+
+  @Test
+  void theCommandNeverSeesWardensVariablesOrTheSshAgentNotEvenInBubblewrapsOwnEnvironment() throws Exception {
+    String script = "echo ${WARDEN_TOKEN:-none} ${WARDEN_URL:-none} ${SSH_AUTH_SOCK:-none} $KEPT;"
+        + " cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c wdn_secret";
+    for (Optional<dev.warden.process.SandboxLayout> layout : List.of(Optional.<dev.warden.process.SandboxLayout>empty(),
+        Optional.of(dev.warden.process.SandboxLayout.workdirOnly(worktree, false)))) {
+      List<String> argv = AgentCommand.argv(List.of("sh", "-c", script), layout,
+          dev.warden.process.Bubblewrap.availability().executable(), java.util.Set.of("WARDEN_TOKEN", "WARDEN_URL", "SSH_AUTH_SOCK", "KEPT"));
+      ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true).directory(worktree.toFile());
+      builder.environment().putAll(Map.of("WARDEN_TOKEN", "wdn_secret", "WARDEN_URL", "http://x", "SSH_AUTH_SOCK", "/run/agent.sock",
+          "KEPT", "kept"));
+      Process process = builder.start();
+      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (layout.isPresent()) { // inside, no process at all has the token in its environment, bwrap's pid 1 included
+        assertEquals("none none none kept\n0", output.strip(), output);
+      } else {
+        assertTrue(output.startsWith("none none none kept\n"), output);
+      }
+    }
+  }
+
+  @Test
+  void whatTheSandboxedCommandLeavesRunningEndsWithItAndAPlainExitIsNotCalledALeftover() throws Exception {
+    CompletableFuture<Integer> clean = agent(tuning(), "--feature", FEATURE, "--server", warden.url(), "--token", TOKEN,
+        "--", "sh", "-c", "exit 4");
+    warden.nextSession();
+    assertEquals(4, clean.get(10, TimeUnit.SECONDS));
+    assertFalse(stderr().contains("left running"), "bubblewrap's own exit is not something left running: " + stderr());
+
+    // in the sandbox a background process dies with it: bubblewrap's pid 1 exits and the kernel ends its PID namespace
+    CompletableFuture<Integer> leaving = agent(tuning(), "--feature", FEATURE, "--server", warden.url(), "--token", TOKEN,
+        "--", "sh", "-c", "sleep 60 & exit 0");
+    long pgid = warden.nextSession().await("hello").path("pid").asLong();
+    assertEquals(0, leaving.get(15, TimeUnit.SECONDS));
+    try (var entries = Files.list(Path.of("/proc"))) {
+      List<Long> left = entries.map(p -> p.getFileName().toString()).filter(n -> n.chars().allMatch(Character::isDigit))
+          .map(Long::parseLong).filter(pid -> ProcessGroup.Stat.of(pid).map(st -> st.pgrp() == pgid && !st.isGone()).orElse(false))
+          .toList();
+      assertEquals(List.of(), left, "processes of the agent's group still running after the wrapper exited");
+    }
   }
 
   @Test

@@ -46,7 +46,7 @@ import java.util.function.Supplier;
 
 /**
  * Just enough of Warden for the wrapper: {@code GET /api/v1/features/{id}} answering the
- * worktree, and the agent WebSocket, which answers {@code hello} with {@code welcome}, records
+ * worktree, {@code GET .../sandbox} answering a sandbox with only the worktree writable, and the agent WebSocket, which answers {@code hello} with {@code welcome}, records
  * everything it receives, and lets a test send {@code pause}/{@code resume} or drop the
  * connection. A real Akka HTTP server on a free port.
  */
@@ -118,6 +118,9 @@ final class FakeWarden implements AutoCloseable {
                 ? complete(StatusCodes.OK, HttpEntities.create(ContentTypes.APPLICATION_JSON,
                     JSON.createObjectNode().put("id", id).put("status", "active").put("worktree", worktree.toString()).toString()))
                 : complete(StatusCodes.NOT_FOUND, problem("no feature " + id))))),
+            path("sandbox", () -> get(() -> authorized(() -> id.equals(FEATURE)
+                ? complete(StatusCodes.OK, HttpEntities.create(ContentTypes.APPLICATION_JSON, sandboxSpec()))
+                : complete(StatusCodes.NOT_FOUND, problem("no feature " + id))))),
             path("agent-token", () -> concat(
                 akka.http.javadsl.server.Directives.post(() -> authorized(() -> akka.http.javadsl.server.Directives.entity(
                     akka.http.javadsl.unmarshalling.Unmarshaller.entityToString(), body -> {
@@ -140,6 +143,18 @@ final class FakeWarden implements AutoCloseable {
               }
               return handleWebSocketMessages(new Session().flow());
             })))))));
+  }
+
+  /** The sandbox as Warden describes it: the worktree writable, nothing else; tests may replace it. */
+  volatile String sandbox;
+
+  private String sandboxSpec() {
+    return sandbox != null ? sandbox : JSON.createObjectNode().put("workdir", worktree.toString())
+        .<com.fasterxml.jackson.databind.node.ObjectNode>set("writable", JSON.createArrayNode())
+        .<com.fasterxml.jackson.databind.node.ObjectNode>set("hidden", JSON.createArrayNode())
+        .<com.fasterxml.jackson.databind.node.ObjectNode>set("readOnly", JSON.createArrayNode())
+        .<com.fasterxml.jackson.databind.node.ObjectNode>set("mounts", JSON.createArrayNode())
+        .put("network", true).toString();
   }
 
   private static Route authorized(Supplier<Route> inner) {

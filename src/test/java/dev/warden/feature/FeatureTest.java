@@ -71,6 +71,25 @@ class FeatureTest {
   }
 
   @Test
+  void anUnsandboxedRunMarksTheFeatureOnceAndASandboxedRunClearsIt() {
+    register();
+    var unsandboxed = run(replyTo -> new Feature.RecordRun(false, Optional.of("--no-sandbox was given"), "claude", "agent", replyTo));
+    Feature.AgentRanUnsandboxed event = assertInstanceOf(Feature.AgentRanUnsandboxed.class, unsandboxed.event());
+    assertEquals("--no-sandbox was given", event.reason());
+    assertTrue(accepted(unsandboxed.reply()).unsandboxed());
+    // the same run's hello again (a reconnect): nothing new on the record
+    assertTrue(run(replyTo -> new Feature.RecordRun(false, Optional.of("--no-sandbox was given"), "claude", "agent", replyTo))
+        .hasNoEvents());
+    var sandboxed = run(replyTo -> new Feature.RecordRun(true, Optional.empty(), "claude", "agent", replyTo));
+    assertInstanceOf(Feature.AgentRanSandboxed.class, sandboxed.event());
+    Feature.FeatureSummary after = accepted(sandboxed.reply());
+    assertTrue(!after.unsandboxed() && after.lastRun().orElseThrow().sandboxed());
+    // a reason-less unsandboxed hello still marks it, with a reason a person can read
+    var silent = run(replyTo -> new Feature.RecordRun(false, Optional.of(" "), "aider", "agent", replyTo));
+    assertEquals("no reason given", assertInstanceOf(Feature.AgentRanUnsandboxed.class, silent.event()).reason());
+  }
+
+  @Test
   void registeringRecordsTheFeatureAndAdmitsIt() {
     var result = register();
 

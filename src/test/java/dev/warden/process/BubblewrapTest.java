@@ -154,4 +154,15 @@ class BubblewrapTest {
     assertFalse(Files.isSymbolicLink(objects));
     assertEquals(GitRepos.git(s.repo(), "rev-parse", "main"), GitRepos.git(s.privateGit(), "rev-parse", "main"));
   }
+
+  @Test
+  void aLinkTheAgentLeftAtWardensTemporaryNameIsReplacedNotWrittenThrough() throws Exception {
+    Setup s = setup();
+    Path victim = Files.writeString(tmp.resolve("victim.txt"), "the user's file\n");
+    Files.createSymbolicLink(s.privateGit().resolve("config.tmp"), victim);
+    Files.createSymbolicLink(s.privateGit().resolve("packed-refs.tmp"), victim);
+    PrivateGitDir.prepare(s.repo().resolve(".git"), s.admin(), s.privateGit(), "warden/f1");
+    assertEquals("the user's file\n", Files.readString(victim), "Warden wrote through the agent's link");
+    assertTrue(Files.readString(s.privateGit().resolve("config")).contains("[core]"));
+  }
 }
