@@ -24,7 +24,8 @@ public final class FeatureJson {
 
   /**
    * {@code POST /api/v1/features}: {@code {"id","repo","target","plan"|"planTemplate"}}. A plan with
-   * {@code checks} or {@code test} (they run code) is 403 naming the field unless
+   * {@code checks} or {@code test} (they run code), or a {@code sandbox} section that opens more than
+   * the defaults, is 403 naming the field unless
    * {@code mayRunCode} (the approver role, as for {@code PUT plan}); a template is the operator's, so
    * anyone who may create features may use it.
    */
@@ -51,6 +52,10 @@ public final class FeatureJson {
     if (!mayRunCode && plan.test().isPresent()) {
       throw Rejection.forbidden("plan.test", "a plan with a test command runs code: creating it needs the approver role;"
           + " an agent may use a plan template an operator defined (planTemplate)");
+    }
+    if (!mayRunCode && plan.sandbox().map(SandboxRules::widens).orElse(false)) {
+      throw Rejection.forbidden("plan.sandbox", "a sandbox section that opens more (writable or home paths, network for"
+          + " checks) needs the approver role; an agent may only narrow its sandbox (hidden paths, network off)");
     }
     return new FeatureService.NewFeature(id, repo, target, plan);
   }

@@ -102,6 +102,10 @@ class LeastPrivilegeIT {
     String withChecks = newId();
     create(RunningDaemon.AGENT, withChecks, "\"plan\":" + CHECKS).assertProblem(403, "plan.checks");
     create(RunningDaemon.AGENT, newId(), "\"plan\":" + TEST).assertProblem(403, "plan.test");
+    // nor may it open its own sandbox wider (a writable path, network for checks); narrowing is fine
+    create(RunningDaemon.AGENT, newId(), "\"plan\":{\"sandbox\":{\"writable\":[\"/etc\"]}}").assertProblem(403, "plan.sandbox");
+    create(RunningDaemon.AGENT, newId(), "\"plan\":{\"sandbox\":{\"checkNetwork\":true}}").assertProblem(403, "plan.sandbox");
+    created(RunningDaemon.AGENT, newId(), "\"plan\":{\"sandbox\":{\"agentNetwork\":false,\"hidden\":[\"~/notes\"]}}");
     assertEquals(404, daemon.get("/api/v1/features/" + withChecks, RunningDaemon.VIEWER).status(), "nothing was created");
     // an agent may still create a plan of path rules; an approver may create one with checks
     created(RunningDaemon.AGENT, newId(), "\"plan\":{\"allowedPaths\":[\"src/**\"]}");
