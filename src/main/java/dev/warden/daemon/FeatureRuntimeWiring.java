@@ -26,9 +26,6 @@ import dev.warden.watchdog.WatchHub;
 import dev.warden.watchdog.Watchdog;
 import dev.warden.watchdog.WatchdogPeers;
 import dev.warden.watchdog.WatchdogSettings;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -361,25 +358,11 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
   private static Setups setups(Feature.FeatureSummary feature) {
     Path common = dev.warden.git.SupervisedRepository.atRoot(Path.of(feature.repo())).gitDir();
     Path worktree = Path.of(feature.worktree());
-    Path admin = adminDirOf(worktree, common, feature.id());
+    Path admin = dev.warden.git.PrivateGitDir.adminDirOf(worktree, common);
     return new Setups(
         new Checkpoints.ChainSetup(feature.id(), common.toString(), worktree.toString(), "refs/warden/" + feature.id() + "/checkpoints",
             feature.baseCommit()),
         new Watchdog.WatchSetup(feature.id(), worktree.toString(), admin.toString(), common.toString(),
             feature.plan().limits().diskQuotaBytes()));
-  }
-
-  /** The worktree's own admin dir, as its {@code .git} file names it (git may have suffixed the name). */
-  static Path adminDirOf(Path worktree, Path common, String id) {
-    try {
-      String content = Files.readString(worktree.resolve(".git"), StandardCharsets.UTF_8).trim();
-      if (content.startsWith("gitdir:")) {
-        Path named = Path.of(content.substring("gitdir:".length()).trim());
-        return named.isAbsolute() ? named : worktree.resolve(named).normalize();
-      }
-    } catch (IOException e) {
-      // a missing or unreadable .git file is itself something the watchdog will report
-    }
-    return common.resolve("worktrees").resolve(id);
   }
 }
