@@ -366,17 +366,7 @@ public final class ProcessGroup {
     }
 
     private Optional<String> find() {
-      List<Path> candidates = new ArrayList<>();
-      usual.forEach(p -> candidates.add(Path.of(p)));
-      String pathVariable = System.getenv("PATH");
-      if (pathVariable != null) {
-        for (String dir : pathVariable.split(File.pathSeparator)) {
-          if (!dir.isEmpty()) {
-            candidates.add(Path.of(dir, name));
-          }
-        }
-      }
-      return candidates.stream().filter(Files::isExecutable).map(Path::toString).findFirst();
+      return dev.warden.process.Executables.find(name, usual).map(Path::toString);
     }
   }
 }

@@ -92,17 +92,7 @@ public final class Bubblewrap {
   }
 
   private static Optional<Path> find() {
-    List<Path> candidates = new ArrayList<>();
-    USUAL.forEach(p -> candidates.add(Path.of(p)));
-    String pathVariable = System.getenv("PATH");
-    if (pathVariable != null) {
-      for (String dir : pathVariable.split(File.pathSeparator)) {
-        if (!dir.isEmpty()) {
-          candidates.add(Path.of(dir, "bwrap"));
-        }
-      }
-    }
-    return candidates.stream().filter(Files::isExecutable).findFirst();
+    return Executables.find("bwrap", USUAL);
   }
 
   /** The full argv that runs {@code command} inside {@code layout}. */
