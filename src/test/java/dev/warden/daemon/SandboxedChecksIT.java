@@ -127,7 +127,7 @@ class SandboxedChecksIT {
     try (DaemonProcess daemon = DaemonProcess.start(data, "warden.policy.file = \"" + policy + "\"\n# " + CONFIG_SECRET + "\n",
         Map.of("WARDEN_TOKEN", ENV_SECRET))) {
       int port = daemon.port();
-      JsonNode feature = call(port, "POST", "/api/v1/features", RunningDaemon.AGENT,
+      JsonNode feature = call(port, "POST", "/api/v1/features", RunningDaemon.APPROVER,
           "{\"id\":\"hostile\",\"repo\":\"" + repo + "\",\"target\":\"main\",\"plan\":" + plan + "}", 201);
       Files.writeString(Path.of(feature.get("worktree").asText()).resolve("work.txt"), "work\n");
       long seq = call(port, "POST", "/api/v1/features/hostile/checkpoint", RunningDaemon.AGENT, "", 201).get("seq").asLong();
