@@ -73,7 +73,9 @@ public final class RunTokens {
     byte[] idBytes = new byte[9];
     random.nextBytes(idBytes);
     String id = Base64.getUrlEncoder().withoutPadding().encodeToString(idBytes).replace('-', 'x').replace('_', 'y');
-    Instant expiresAt = Instant.now().plus(ttl).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    // whole seconds, rounded up: a token never lives shorter than the TTL it was issued with
+    Instant end = Instant.now().plus(ttl);
+    Instant expiresAt = Instant.ofEpochSecond(end.getEpochSecond() + (end.getNano() > 0 ? 1 : 0));
     String payload = String.join("|", VERSION, feature, id, Long.toString(expiresAt.getEpochSecond()));
     String token = PREFIX + b64(payload.getBytes(StandardCharsets.UTF_8)) + "." + b64(mac(payload));
     log.info("issued run token {} for feature {} to {}, valid until {}", NAME_PREFIX + feature + ":" + id, feature, issuer, expiresAt);
