@@ -104,7 +104,8 @@ public final class DaemonProcess implements AutoCloseable {
 
   private void awaitReady() throws Exception {
     HttpClient http = HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    // a child JVM starting Akka, H2 and the cluster takes 5-10 s alone, over a minute on a machine loaded with builds
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
         throw new AssertionError("daemon exited with " + process.exitValue() + ": " + Files.readString(log));
@@ -120,7 +121,7 @@ public final class DaemonProcess implements AutoCloseable {
       }
       Thread.sleep(200);
     }
-    throw new AssertionError("daemon not ready within 60 s: " + Files.readString(log));
+    throw new AssertionError("daemon not ready within 120 s: " + Files.readString(log));
   }
 
   /** SIGKILL: no shutdown hook, no flush, nothing graceful. */
