@@ -51,7 +51,7 @@ public final class DaemonProcess implements AutoCloseable {
     return start(dataDir, extraConfig, List.of("-Xmx512m"), environment);
   }
 
-  /** As {@link #start(Path, String)}, with these JVM options and more environment variables. */
+  /** As {@link #start(Path, String)}, with these JVM options and more environment variables (a null value unsets one). */
   public static DaemonProcess start(Path dataDir, String extraConfig, List<String> jvmOptions,
       java.util.Map<String, String> environment) throws Exception {
     int port = freePort();
@@ -72,7 +72,14 @@ public final class DaemonProcess implements AutoCloseable {
     builder.environment().put("WARDEN_HTTP_PORT", Integer.toString(port));
     builder.environment().put("WARDEN_CLUSTER_PORT", "0");
     builder.environment().remove("WARDEN_DB_URL");
-    builder.environment().putAll(environment);
+    // a null value unsets the variable (e.g. WARDEN_CLUSTER_PORT, to start as an operator would)
+    environment.forEach((name, value) -> {
+      if (value == null) {
+        builder.environment().remove(name);
+      } else {
+        builder.environment().put(name, value);
+      }
+    });
     DaemonProcess daemon = new DaemonProcess(builder.start(), port, log);
     daemon.awaitReady();
     return daemon;
