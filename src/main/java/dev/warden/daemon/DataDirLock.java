@@ -33,7 +33,8 @@ public final class DataDirLock implements AutoCloseable {
     Path file = dataDir.resolve(FILE);
     FileChannel channel;
     try {
-      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      channel = FileChannel.open(file, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE),
+          java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
     } catch (IOException e) {
       throw new IllegalStateException("cannot open " + file + ": " + e.getMessage(), e);
     }

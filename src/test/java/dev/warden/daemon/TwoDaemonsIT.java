@@ -52,6 +52,11 @@ class TwoDaemonsIT {
       assertTrue(first.isAlive() && second.isAlive());
       assertEquals(200, features(first.port()), "the first still answers");
       assertEquals(200, features(second.port()));
+      for (Path data : List.of(tmp.resolve("a/data"), tmp.resolve("b/data"))) {
+        Path lock = data.resolve(DataDirLock.FILE);
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(lock)));
+        assertTrue(Files.readString(lock).strip().matches("[0-9]+"), "the holder's pid, for the message");
+      }
       for (DaemonProcess daemon : List.of(first, second)) {
         String log = daemon.output();
         assertFalse(log.contains("AskTimeoutException"), "no ask-timeout warning at start: " + log);
