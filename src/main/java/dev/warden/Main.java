@@ -21,11 +21,11 @@ public final class Main {
 
   private static final String USAGE = """
       usage: warden serve [--config FILE]
-             warden agent --feature ID [--no-sandbox] [--server URL] [--token T] -- <command...>
+             warden agent --feature ID [--title TEXT] [--no-sandbox] [--server URL] [--token T] -- <command...>
              warden features [--status S] [--json]
              warden status ID [--json]
              warden approvals [--status S] [--json]
-             warden approve ID [--reason TEXT] [--bypass] [--json]
+             warden approve ID [--reason TEXT] [--bypass] [--no-wait] [--json]
              warden reject ID --reason TEXT [--json]
              warden bench checkpoint [--files N] [--modify M] [--untracked U] [--runs R] [--json FILE]
              warden bench validate [--files N] [--runs R] [--json FILE]

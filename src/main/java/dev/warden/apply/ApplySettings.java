@@ -69,7 +69,7 @@ public record ApplySettings(
 
   /** Defaults for tests of the entity alone. */
   public static ApplySettings defaults() {
-    return new ApplySettings(MergeEngine.Mode.MERGE, 3, Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(30),
+    return new ApplySettings(MergeEngine.Mode.SQUASH, 3, Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(30),
         Duration.ofDays(90), 2L << 20, Duration.ofMinutes(2));
   }
 

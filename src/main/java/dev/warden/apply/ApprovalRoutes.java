@@ -44,7 +44,7 @@ public final class ApprovalRoutes extends ApiDirectives implements FeatureSubRou
         body(true, body -> {
           body.onlyKeys(Set.of("description"));
           String description = body.optionalText("description").map(d -> limitedText("description", d))
-              .filter(d -> !d.isBlank()).orElse("proposed by " + caller.name());
+              .filter(d -> !d.isBlank()).orElse(Proposal.defaultTitle(featureId));
           return onSuccess(proposals.propose(featureId, description, caller.name()), proposal ->
               respondWithHeader(Location.create("/api/v1/approvals/" + proposal.id()), () ->
                   completeJson(StatusCodes.CREATED, ProposalJson.ProposalView.fromDomain(proposal))));

@@ -54,9 +54,7 @@ public final class Landing {
   public CompletionStage<Outcome> merge(Proposal.Draft draft) {
     return CompletableFuture.supplyAsync(() -> {
       Path gitDir = Path.of(draft.gitDir());
-      String message = "Warden: " + firstLine(draft.description()) + " (" + draft.id() + ")\n\n"
-          + "Feature " + draft.featureId() + ", checkpoint " + draft.checkpointSeq() + ", tier " + draft.tier().label() + ".\n\n"
-          + PROPOSAL_TRAILER + ": " + draft.id();
+      String message = draft.commitMessage(); // the proposal's title as subject
       try {
         return new Outcome(engine.apply(gitDir, draft.target(), draft.checkpointCommit(), message, draft.test(), draft.sandboxRules(), settings.mode(),
             settings.maxRetries()), false);

@@ -82,6 +82,32 @@ public record Proposal(
     public SandboxRules sandboxRules() {
       return sandbox.orElseGet(SandboxRules::defaults);
     }
+
+    /**
+     * The proposal's title: the first line of its description (what {@code propose} was given, or
+     * {@code bin/warden agent --title}); {@code Work on feature <id>} when that is blank.
+     */
+    public String title() {
+      String line = description.strip().lines().findFirst().orElse("").strip();
+      return line.isEmpty() ? defaultTitle(featureId) : line;
+    }
+
+    /**
+     * The message of the commit that lands it: the title as subject, the rest of the description as
+     * body, where it came from, and a {@value Landing#PROPOSAL_TRAILER} trailer (the merge engine adds
+     * {@code Warden-Checkpoint}).
+     */
+    public String commitMessage() {
+      String rest = description.strip().lines().skip(1).collect(java.util.stream.Collectors.joining("\n")).strip();
+      return title() + "\n\n" + (rest.isEmpty() ? "" : rest + "\n\n")
+          + "Feature " + featureId + ", checkpoint " + checkpointSeq + ", tier " + tier.label() + ".\n\n"
+          + Landing.PROPOSAL_TRAILER + ": " + id;
+    }
+  }
+
+  /** The title of a proposal made without one. */
+  public static String defaultTitle(String featureId) {
+    return "Work on feature " + featureId;
   }
 
   /** The diff's size and every changed path with the tier the policy gives it. */

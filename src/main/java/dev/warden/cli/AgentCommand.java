@@ -42,8 +42,10 @@ import java.util.concurrent.TimeUnit;
 public final class AgentCommand {
 
   static final String USAGE = """
-      usage: warden agent --feature ID [--no-sandbox] [--server URL] [--token TOKEN] -- <command> [args...]
+      usage: warden agent --feature ID [--title TEXT] [--no-sandbox] [--server URL] [--token TOKEN] -- <command> [args...]
         --feature ID    the feature to work on; the command runs in its worktree, under bubblewrap
+        --title TEXT    the title its proposal gets when the command exits 0: the subject of the commit
+                        that lands it (default: Work on feature ID)
         --no-sandbox    run the command without the sandbox (the feature is marked unsandboxed)
       """ + ServerOptions.help("agent") + """
 
@@ -67,10 +69,19 @@ public final class AgentCommand {
   }
 
   /** What the arguments asked for. */
-  record Options(String feature, ServerOptions warden, List<String> command, boolean noSandbox) {
+  record Options(String feature, ServerOptions warden, List<String> command, boolean noSandbox, Optional<String> title) {
 
     Options(String feature, ServerOptions warden, List<String> command) {
-      this(feature, warden, command, false);
+      this(feature, warden, command, false, Optional.empty());
+    }
+
+    /**
+     * What the proposal made when the command exits 0 says: the title ({@code --title}, else
+     * {@code Work on feature ID}), then which command exited 0.
+     */
+    String proposal() {
+      return title.orElse(dev.warden.apply.Proposal.defaultTitle(feature)) + "\n\n"
+          + Answer.abbreviate(String.join(" ", command), 200) + " exited 0";
     }
   }
 
@@ -155,6 +166,7 @@ public final class AgentCommand {
     ServerOptions.Given given = new ServerOptions.Given();
     String feature = null;
     boolean noSandbox = false;
+    String title = null;
     List<String> command = List.of();
     while (arguments.hasNext()) {
       String arg = arguments.next();
@@ -167,6 +179,11 @@ public final class AgentCommand {
         noSandbox = true;
       } else if (arguments.isOption("--feature")) {
         feature = arguments.value("--feature");
+      } else if (arguments.isOption("--title")) {
+        title = arguments.value("--title").strip();
+        if (title.contains("\n") || title.contains("\r")) {
+          throw new UsageError("--title must be one line");
+        }
       } else if (given.accept(arguments)) {
         // --server or --token
       } else if (arg.startsWith("-")) {
@@ -185,7 +202,7 @@ public final class AgentCommand {
     if (command.isEmpty() || command.get(0).isBlank()) {
       throw new UsageError("no command to run: put it after --");
     }
-    return Optional.of(new Options(feature, given.resolve(env, cwd), command, noSandbox));
+    return Optional.of(new Options(feature, given.resolve(env, cwd), command, noSandbox, Optional.ofNullable(title)));
   }
 
   // ---- the run
@@ -259,7 +276,7 @@ public final class AgentCommand {
         return EXIT_INTERRUPTED; // the shutdown hook ends the group and the connection
       }
       Optional<String> propose = exit == 0
-          ? Optional.of(AgentProtocol.propose(Answer.abbreviate(String.join(" ", command), 200) + " exited 0"))
+          ? Optional.of(AgentProtocol.propose(options.proposal()))
           : Optional.empty();
       boolean delivered = link.finish(propose, tuning.finishTimeout());
       if (!delivered) {

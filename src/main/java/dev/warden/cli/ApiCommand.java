@@ -20,7 +20,24 @@ import java.util.Optional;
  * with pure functions, so they are tested without HTTP; {@link #perform} is the only part that talks.
  */
 record ApiCommand(ServerOptions warden, String method, String path, Optional<String> body, String role, boolean json,
-    Render render) {
+    Render render, Optional<Follow> follow) {
+
+  ApiCommand(ServerOptions warden, String method, String path, Optional<String> body, String role, boolean json, Render render) {
+    this(warden, method, path, body, role, json, render, Optional.empty());
+  }
+
+  /** The same request, its answer then followed with {@code follow}. */
+  ApiCommand following(Follow follow) {
+    return new ApiCommand(warden, method, path, body, role, json, render, Optional.of(follow));
+  }
+
+  /**
+   * After a successful answer, {@code GET path} every {@code poll} while {@code waiting} holds for the
+   * latest answer (at most {@code limit}), saying so once on standard error with {@code progress}; the
+   * last answer is then shown instead of the first. {@code failed}: a last answer that exits 1.
+   */
+  record Follow(String path, java.util.function.Predicate<JsonNode> waiting, java.util.function.Function<JsonNode, String> progress,
+      java.util.function.Predicate<JsonNode> failed, java.time.Duration poll, java.time.Duration limit) {}
 
   static final int EXIT_OK = 0;
   static final int EXIT_FAILED = 1;
@@ -79,17 +96,62 @@ record ApiCommand(ServerOptions warden, String method, String path, Optional<Str
       Thread.currentThread().interrupt();
       return EXIT_INTERRUPTED;
     }
+    Optional<JsonNode> document = AgentProtocol.parse(answer);
+    int exit = EXIT_OK;
+    if (follow.isPresent() && document.isPresent() && follow.get().waiting().test(document.get())) {
+      Followed followed;
+      try {
+        followed = follow(client, follow.get(), answer, document.get(), err);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return EXIT_INTERRUPTED;
+      }
+      if (followed.exit() != EXIT_OK) {
+        return followed.exit();
+      }
+      answer = followed.answer();
+      document = AgentProtocol.parse(answer);
+      exit = document.filter(follow.get().failed()).isPresent() ? EXIT_FAILED : EXIT_OK;
+    }
     if (json) {
       out.println(answer.strip());
-      return EXIT_OK;
+      return exit;
     }
-    Optional<JsonNode> document = AgentProtocol.parse(answer);
     if (document.isEmpty()) {
       err.println("warden: Warden's answer is not a JSON object: " + Answer.abbreviate(answer.strip(), 200));
       return EXIT_FAILED;
     }
     out.print(render.render(document.get(), Instant.now()));
-    return EXIT_OK;
+    return exit;
+  }
+
+  private record Followed(String answer, int exit) {}
+
+  /** Polls {@code follow.path} until its answer no longer waits, or the limit: the last answer. */
+  private static Followed follow(WardenClient client, Follow follow, String answer, JsonNode document, PrintStream err)
+      throws InterruptedException {
+    err.println("warden: " + follow.progress().apply(document));
+    long deadline = System.nanoTime() + follow.limit().toNanos();
+    while (follow.waiting().test(document)) {
+      if (System.nanoTime() - deadline > 0) {
+        err.println("warden: still waiting after " + follow.limit().toSeconds() + " s; it goes on without this command"
+            + " (see warden status)");
+        return new Followed(answer, EXIT_OK);
+      }
+      Thread.sleep(follow.poll().toMillis());
+      try {
+        answer = client.get(follow.path());
+      } catch (WardenClient.Unreachable | WardenClient.Problem e) {
+        err.println("warden: the request was done, but following it failed: " + e.getMessage());
+        return new Followed(answer, EXIT_FAILED);
+      }
+      Optional<JsonNode> next = AgentProtocol.parse(answer);
+      if (next.isEmpty()) {
+        break;
+      }
+      document = next.get();
+    }
+    return new Followed(answer, EXIT_OK);
   }
 
   /** What to do about a 401 or 403. */

@@ -31,10 +31,12 @@ public final class ApprovalCommands {
       """.formatted(FeatureCommands.wrap(STATUSES, 50)) + ApiCommand.help("viewer");
 
   static final String APPROVE_USAGE = """
-      usage: warden approve ID [--reason TEXT] [--bypass] [--json] [--server URL] [--token TOKEN]
+      usage: warden approve ID [--reason TEXT] [--bypass] [--no-wait] [--json] [--server URL] [--token TOKEN]
         ID              the approval, such as login-fix.1 (see warden approvals)
         --reason TEXT   why; recorded with the decision (required with --bypass)
         --bypass        approve it now whatever its tier asks for (an admin token only)
+        --no-wait       return once the approval is recorded; by default, once it is approved, wait until it
+                        lands or a note says why it waits (exit 1 when landing failed)
       """ + ApiCommand.help("approver");
 
   static final String REJECT_USAGE = """
@@ -42,6 +44,10 @@ public final class ApprovalCommands {
         ID              the approval, such as login-fix.1 (see warden approvals)
         --reason TEXT   why (required); recorded with the decision
       """ + ApiCommand.help("approver");
+
+  /** How often {@code approve} asks how its approval is doing, and for how long at most. */
+  static final java.time.Duration POLL = java.time.Duration.ofSeconds(1);
+  static final java.time.Duration WAIT_LIMIT = java.time.Duration.ofMinutes(15);
 
   /** How many paths, violations or lines of an apply error a summary shows; {@code --json} has them all. */
   static final int SHOWN = 10;
@@ -85,6 +91,7 @@ public final class ApprovalCommands {
     Arguments arguments = new Arguments(args);
     String reason = null;
     boolean bypass = false;
+    boolean noWait = false;
     List<String> operands = new ArrayList<>();
     while (arguments.hasNext()) {
       String arg = arguments.next();
@@ -92,6 +99,8 @@ public final class ApprovalCommands {
         reason = arguments.value("--reason");
       } else if (!reject && arg.equals("--bypass")) {
         bypass = true;
+      } else if (!reject && arg.equals("--no-wait")) {
+        noWait = true;
       } else if (!common.accept(arguments)) {
         operands.add(arg);
       }
@@ -114,7 +123,16 @@ public final class ApprovalCommands {
       body.put("bypass", true);
     }
     String path = "/api/v1/approvals/" + id + (reject ? "/reject" : "/approve");
-    return Optional.of(common.post(path, body.toString(), bypass ? "admin" : "approver", ApprovalCommands::summary, env, cwd));
+    ApiCommand command = common.post(path, body.toString(), bypass ? "admin" : "approver", ApprovalCommands::summary, env, cwd);
+    return Optional.of(reject || noWait ? command : command.following(new ApiCommand.Follow("/api/v1/approvals/" + id,
+        ApprovalCommands::landing, approval -> id + " is approved; waiting until it lands on "
+            + Answer.field(approval, "target").orElse("its target") + " (Ctrl-C stops waiting, not the landing)",
+        approval -> Answer.field(approval, "status").filter("failed"::equals).isPresent(), POLL, WAIT_LIMIT)));
+  }
+
+  /** Approved, not landed yet, and no note saying why it waits: worth waiting for. */
+  static boolean landing(JsonNode approval) {
+    return Answer.field(approval, "status").filter("approved"::equals).isPresent() && Answer.field(approval, "note").isEmpty();
   }
 
   /** An approval id is its feature's id, a dot and a number: {@code login-fix.1}. */
@@ -138,12 +156,12 @@ public final class ApprovalCommands {
     if (approvals.isEmpty()) {
       return "no approvals\n";
     }
-    Layout.Table table = new Layout.Table("ID", "FEATURE", "STATUS", "TIER", "APPROVALS", "AGE", "REVIEW ENDS", "DESCRIPTION");
+    Layout.Table table = new Layout.Table("ID", "FEATURE", "STATUS", "TIER", "APPROVALS", "AGE", "REVIEW ENDS", "DESCRIPTION", "NOTE");
     for (JsonNode approval : approvals) {
       table.row(Answer.cell(approval, "id"), Answer.cell(approval, "feature"), Answer.cell(approval, "status"),
           Answer.cell(approval, "tier"), count(approval).orElse("-"), Answer.age(approval, "proposedAt", now),
           Answer.instant(approval, "reviewEndsAt").map(at -> Answer.relative(at, now)).orElse("-"),
-          Answer.abbreviate(Answer.cell(approval, "description"), 60));
+          Answer.abbreviate(Answer.cell(approval, "description"), 60), Answer.abbreviate(Answer.cell(approval, "note"), 60));
     }
     return table.toString();
   }
@@ -156,6 +174,7 @@ public final class ApprovalCommands {
     String heading = "approval " + Answer.cell(approval, "id") + ": " + Answer.cell(approval, "status")
         + (standing.isEmpty() ? "" : " (" + String.join(", ", standing) + ")");
     Layout.Summary summary = new Layout.Summary(heading)
+        .line("note", Answer.field(approval, "note"))
         .line("feature", Answer.field(approval, "feature")
             .map(feature -> feature + Answer.field(approval, "target").map(target -> " into " + target).orElse("")))
         .line("description", Answer.field(approval, "description"))

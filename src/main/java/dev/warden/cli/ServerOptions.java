@@ -12,7 +12,8 @@ import java.util.Optional;
 
 /**
  * Which Warden a command-line client talks to, and the bearer token it shows: {@code --server URL},
- * else {@code $WARDEN_URL}, else {@value #DEFAULT_SERVER}; {@code --token T}, else
+ * else {@code $WARDEN_URL}, else {@code http://127.0.0.1:$WARDEN_HTTP_PORT} (the port the daemon
+ * started from the same environment listens on), else {@value #DEFAULT_SERVER}; {@code --token T}, else
  * {@code $WARDEN_TOKEN}, else {@code ./data/admin.token} (the bootstrap admin token, for someone
  * working where the daemon runs). Shared by {@code warden agent} and the approvals and feature
  * commands. {@code tokenSource} says where the token came from, for error messages; the token itself
@@ -24,7 +25,8 @@ record ServerOptions(URI server, String token, String tokenSource) {
 
   /** The usage lines of {@code --server} and {@code --token}, for a command whose token needs {@code role}. */
   static String help(String role) {
-    return "  --server URL    Warden's base URL (default: $WARDEN_URL, else " + DEFAULT_SERVER + ")\n"
+    return "  --server URL    Warden's base URL (default: $WARDEN_URL, else http://127.0.0.1:$WARDEN_HTTP_PORT,\n"
+        + "                  else " + DEFAULT_SERVER + ")\n"
         + "  --token TOKEN   " + article(role) + " " + role + " token (default: $WARDEN_TOKEN, else ./data/admin.token)";
   }
 
@@ -66,8 +68,14 @@ record ServerOptions(URI server, String token, String tokenSource) {
   }
 
   private static URI server(String given, Map<String, String> env) throws UsageError {
-    String text = given != null ? given : nonBlank(env.get("WARDEN_URL")).orElse(DEFAULT_SERVER);
-    String origin = given != null ? "--server" : env.containsKey("WARDEN_URL") ? "WARDEN_URL" : "the default server";
+    Optional<String> port = nonBlank(env.get("WARDEN_HTTP_PORT")).map(String::strip);
+    String text = given != null ? given : nonBlank(env.get("WARDEN_URL"))
+        .or(() -> port.map(p -> "http://127.0.0.1:" + p)).orElse(DEFAULT_SERVER);
+    String origin = given != null ? "--server" : nonBlank(env.get("WARDEN_URL")).isPresent() ? "WARDEN_URL"
+        : port.isPresent() ? "WARDEN_HTTP_PORT" : "the default server";
+    if (origin.equals("WARDEN_HTTP_PORT") && !port.get().matches("[0-9]{1,5}")) {
+      throw new UsageError("WARDEN_HTTP_PORT '" + port.get() + "' is not a port number (or set WARDEN_URL, or pass --server URL)");
+    }
     try {
       URI uri = new URI(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
       if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null

@@ -45,6 +45,23 @@ public final class WardenConfig {
 
   private static Config withDatabase(Config resolved) {
     Path dataDir = Path.of(resolved.getString("warden.data-dir")).toAbsolutePath().normalize();
-    return DatabaseSettings.fromConfig(resolved, dataDir).toAkkaConfig().withFallback(resolved);
+    return DatabaseSettings.fromConfig(resolved, dataDir).toAkkaConfig().withFallback(withClusterPort(resolved));
+  }
+
+  /** Akka's remoting port, {@code auto} in cluster.conf unless configured. */
+  public static final String CLUSTER_PORT = "akka.remote.artery.canonical.port";
+  /** The port a node of a real cluster (one with seed nodes) takes when none is configured. */
+  public static final int DEFAULT_CLUSTER_PORT = 25520;
+
+  /**
+   * {@code auto}: a lone node (no seed nodes) takes a free port, so that daemons on one host differ
+   * only in their HTTP port and data directory; a node with seed nodes takes {@value #DEFAULT_CLUSTER_PORT}.
+   */
+  static Config withClusterPort(Config resolved) {
+    if (!resolved.hasPath(CLUSTER_PORT) || !resolved.getString(CLUSTER_PORT).strip().equalsIgnoreCase("auto")) {
+      return resolved;
+    }
+    boolean lone = !resolved.hasPath("akka.cluster.seed-nodes") || resolved.getStringList("akka.cluster.seed-nodes").isEmpty();
+    return resolved.withValue(CLUSTER_PORT, com.typesafe.config.ConfigValueFactory.fromAnyRef(lone ? 0 : DEFAULT_CLUSTER_PORT));
   }
 }

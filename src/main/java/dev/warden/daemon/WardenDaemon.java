@@ -88,17 +88,31 @@ public final class WardenDaemon {
   private final ActorSystem<Void> system;
   private final ServerBinding binding;
   private final WardenSettings settings;
+  private final DataDirLock lock;
 
-  private WardenDaemon(ActorSystem<Void> system, ServerBinding binding, WardenSettings settings) {
+  private WardenDaemon(ActorSystem<Void> system, ServerBinding binding, WardenSettings settings, DataDirLock lock) {
     this.system = system;
     this.binding = binding;
     this.settings = settings;
+    this.lock = lock;
   }
 
   /** Starts a node and returns once HTTP is bound; throws with a readable message when it cannot. */
   public static WardenDaemon start(Config config) {
     WardenSettings settings = WardenSettings.fromConfig(config);
+    // a taken port or a data directory in use: one line naming the setting, before anything is written
+    requireFreePort(settings.httpHost(), settings.httpPort());
     Path dataDir = prepareDataDir(settings.dataDir());
+    DataDirLock lock = DataDirLock.acquire(dataDir);
+    try {
+      return start(config, settings, dataDir, lock);
+    } catch (RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+  }
+
+  private static WardenDaemon start(Config config, WardenSettings settings, Path dataDir, DataDirLock lock) {
     DatabaseSettings database = DatabaseSettings.fromConfig(config, dataDir);
     SchemaInitializer.ensureSchema(database);
     ownerOnlyDatabase(database, dataDir);
@@ -110,6 +124,7 @@ public final class WardenDaemon {
         Path.of(config.getString("warden.policy.file")).toAbsolutePath().normalize());
 
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "warden", config);
+    system.getWhenTerminated().thenRun(lock::close); // also when it stops by itself
     WatchHub hub = new WatchHub("warden-watch");
     system.getWhenTerminated().thenRun(hub::close);
     try {
@@ -163,7 +178,7 @@ public final class WardenDaemon {
           .get(30, TimeUnit.SECONDS);
       origins.bound(binding.localAddress());
       log.info("Warden started: data {}, database {}, {} API token(s)", dataDir, database.describe(), tokens.size());
-      return new WardenDaemon(system, binding, settings);
+      return new WardenDaemon(system, binding, settings, lock);
     } catch (Exception e) {
       system.terminate();
       try {
@@ -293,6 +308,26 @@ public final class WardenDaemon {
     }
   }
 
+  /**
+   * Fails with one line naming {@code WARDEN_HTTP_PORT} when something already listens on the HTTP
+   * port (another Warden, usually). Port 0 (any free one) always passes.
+   */
+  static void requireFreePort(String host, int port) {
+    if (port == 0) {
+      return;
+    }
+    try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+      probe.setReuseAddress(true); // as the HTTP server binds: a port in TIME_WAIT is free
+      probe.bind(new InetSocketAddress(host, port));
+    } catch (java.net.BindException e) {
+      throw new IllegalStateException("the HTTP port " + port + " on " + host + " is taken (another Warden?): set WARDEN_HTTP_PORT"
+          + " (warden.http.port) to a free port");
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot listen on " + host + ":" + port + " (" + e.getMessage()
+          + "): check WARDEN_HTTP_HOST and WARDEN_HTTP_PORT (warden.http.host, warden.http.port)");
+    }
+  }
+
   /** The data directory, created (or tightened) to mode 0700: tokens, journal and worktrees are the owner's alone. */
   private static Path prepareDataDir(Path dataDir) {
     try {
@@ -347,6 +382,10 @@ public final class WardenDaemon {
   /** Graceful stop through CoordinatedShutdown: unbind, let requests finish, stop entities, close the journal. */
   public CompletionStage<Done> stop() {
     system.terminate();
-    return system.getWhenTerminated();
+    // the data directory is free for the next daemon once this completes
+    return system.getWhenTerminated().thenApply(done -> {
+      lock.close();
+      return done;
+    });
   }
 }

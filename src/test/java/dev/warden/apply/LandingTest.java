@@ -39,6 +39,16 @@ class LandingTest {
   }
 
   @Test
+  void aProposalWithoutADescriptionLandsUnderADefaultTitle() {
+    Proposal.Draft draft = new Proposal.Draft("login-fix.2", "login-fix", 2, "  \n", 1, "c", "t", "g", "main", "b",
+        new Proposal.Changes(0, 0, 0, List.of()), Tier.MEDIUM, 1, Optional.empty(), Instant.now(), Optional.empty(), "agent",
+        Instant.now(), Optional.empty());
+    assertEquals("Work on feature login-fix", draft.title());
+    assertEquals("Work on feature login-fix\n\nFeature login-fix, checkpoint 1, tier medium.\n\nWarden-Proposal: login-fix.2",
+        draft.commitMessage());
+  }
+
+  @Test
   void landingTheSameProposalTwiceMakesOneCommitAndSaysSoTheSecondTime() throws Exception {
     Path repo = GitRepos.create(tmp.resolve("repo"));
     git(repo, "checkout", "-q", "other");
@@ -59,7 +69,13 @@ class LandingTest {
     MergeEngine.Result.Applied applied = assertInstanceOf(MergeEngine.Result.Applied.class, first.result());
     assertFalse(first.foundAfterRestart());
     String message = git(repo, "log", "-1", "--format=%B", "main");
-    assertTrue(message.startsWith("Warden: Add b (f.1)"), message);
+    // the proposal's title is the subject; the rest of its description the body
+    assertTrue(message.startsWith("Add b\n\nmore words\n\nFeature f, checkpoint 3, tier low.\n\n"), message);
+    // squash by default: one commit on main's head, the checkpoint commit is not in main's history
+    assertEquals(before, git(repo, "rev-parse", "main^1"));
+    assertTrue(git(repo, "rev-list", "--parents", "-n", "1", "main").split(" ").length == 2, "one parent");
+    assertTrue(GitRepos.tryGit(repo, "merge-base", "--is-ancestor", checkpoint, "main").exitCode() != 0,
+        "the checkpoint commit stays off main");
     // both trailers in one block, so git and JGit read them as trailers
     assertEquals("Warden-Proposal: f.1\nWarden-Checkpoint: " + checkpoint,
         git(repo, "log", "-1", "--format=%(trailers:only,unfold)", "main").strip());

@@ -132,13 +132,29 @@ class AgentCommandTest {
     Files.writeString(worktree.resolve("stop"), "");
     assertEquals(0, exit.get(10, TimeUnit.SECONDS));
     JsonNode propose = session.await("propose");
-    assertEquals("sh -c " + WRITER + " exited 0", propose.path("description").asText());
+    assertEquals("Work on feature " + FEATURE + "\n\nsh -c " + WRITER + " exited 0", propose.path("description").asText(),
+        "a default title, then which command exited 0");
     assertEquals(List.of("started", "finished"), session.logLines("stdout"));
     assertEquals(List.of("bye"), session.logLines("stderr"));
     assertTrue(session.types().lastIndexOf("log") < session.types().indexOf("propose"), "output before the proposal");
     assertTrue(stdout().contains("started\nfinished\n"), "output copied unchanged: " + stdout());
     assertTrue(stderr().contains("bye\n"));
     session.awaitEnd(); // the wrapper closed the connection
+  }
+
+  @Test
+  void aTitleGivenWithTitleIsWhatTheProposalIsCalledNeverTheCommandLine() throws Exception {
+    CompletableFuture<Integer> exit = agent(tuning(), "--feature", FEATURE, "--title", "Fix the login redirect",
+        "--server", warden.url(), "--token", TOKEN, "--", "sh", "-c", "true");
+    FakeWarden.Session session = warden.nextSession();
+    assertEquals(0, exit.get(10, TimeUnit.SECONDS));
+    String description = session.await("propose").path("description").asText();
+    assertEquals("Fix the login redirect", description.lines().findFirst().orElseThrow(), "the title is the first line: " + description);
+    assertEquals("Fix the login redirect\n\nsh -c true exited 0", description);
+    session.awaitEnd();
+
+    assertEquals(2, agent(tuning(), "--feature", FEATURE, "--title", " ", "--token", TOKEN, "--", "true").get(10, TimeUnit.SECONDS));
+    assertTrue(stderr().contains("--title needs a value"), stderr());
   }
 
   @Test

@@ -170,13 +170,13 @@ class ApprovalCommandsTest {
         + "{\"id\": \"docs.2\", \"feature\": \"docs\", \"status\": \"approved\", \"tier\": \"medium\","
         + " \"description\": \"A long description that goes on and on\\nover two lines and is cut at sixty characters\","
         + " \"approvals\": {\"required\": 0, \"received\": 0}, \"reviewEndsAt\": \"2026-11-22T08:30:00Z\","
-        + " \"proposedAt\": \"2026-11-18T09:00:00Z\"},"
+        + " \"proposedAt\": \"2026-11-18T09:00:00Z\", \"note\": \"waiting: main is checked out in /home/me/app\"},"
         + "{\"id\": \"bare.7\"}]}";
     assertEquals("""
-        ID           FEATURE    STATUS    TIER    APPROVALS  AGE  REVIEW ENDS  DESCRIPTION
-        login-fix.1  login-fix  proposed  high    1/2        2h   -            Fix the login redirect
-        docs.2       docs       approved  medium  0/0        3d   in 18h       A long description that goes on and on over two lines and is...
-        bare.7       -          -         -       -          -    -            -
+        ID           FEATURE    STATUS    TIER    APPROVALS  AGE  REVIEW ENDS  DESCRIPTION                                                      NOTE
+        login-fix.1  login-fix  proposed  high    1/2        2h   -            Fix the login redirect                                           -
+        docs.2       docs       approved  medium  0/0        3d   in 18h       A long description that goes on and on over two lines and is...  waiting: main is checked out in /home/me/app
+        bare.7       -          -         -       -          -    -            -                                                                -
         """, ApprovalCommands.table(json(answer), NOW));
     assertEquals("no approvals\n", ApprovalCommands.table(json("{\"approvals\": []}"), NOW));
     assertEquals("no approvals\n", ApprovalCommands.table(json("{}"), NOW));
@@ -197,6 +197,63 @@ class ApprovalCommandsTest {
           expires:      2026-11-28T12:00:00Z (in 6d)
           decisions:    approve by alice at 2026-11-21T13:00:00Z: looks fine
         """, ApprovalCommands.summary(json(PROPOSAL), NOW));
+  }
+
+  @Test
+  void whyAnApprovedProposalWaitsComesFirst() throws Exception {
+    String waiting = "{\"id\": \"a.1\", \"status\": \"approved\", \"target\": \"main\", \"feature\": \"a\","
+        + " \"note\": \"waiting: main is checked out in /home/me/app; check out another branch there\"}";
+    assertEquals("""
+        approval a.1: approved
+          note:         waiting: main is checked out in /home/me/app; check out another branch there
+          feature:      a into main
+        """, ApprovalCommands.summary(json(waiting), NOW));
+    assertFalse(ApprovalCommands.landing(json(waiting)), "a note: nothing to wait for");
+    assertTrue(ApprovalCommands.landing(json("{\"status\": \"approved\", \"note\": null}")));
+    assertFalse(ApprovalCommands.landing(json("{\"status\": \"proposed\"}")), "more approvals needed: nothing to wait for");
+    assertFalse(ApprovalCommands.landing(json("{\"status\": \"applied\"}")));
+  }
+
+  @Test
+  void approveWaitsUntilTheProposalLandsUnlessToldNotTo() throws Exception {
+    assertTrue(parse("approve", "login-fix.1").follow().isPresent());
+    assertEquals("/api/v1/approvals/login-fix.1", parse("approve", "login-fix.1").follow().get().path());
+    assertTrue(parse("approve", "login-fix.1", "--no-wait").follow().isEmpty());
+    assertTrue(parse("reject", "login-fix.1", "--reason", "no").follow().isEmpty());
+    assertEquals("unknown option '--no-wait'", error(ENV, "reject", "login-fix.1", "--reason", "no", "--no-wait"));
+
+    // a real HTTP server: approved, still approved, then applied
+    java.util.concurrent.atomic.AtomicInteger gets = new java.util.concurrent.atomic.AtomicInteger();
+    com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/api/v1/approvals/login-fix.1", exchange -> {
+      String status = exchange.getRequestMethod().equals("POST") ? "approved" : gets.incrementAndGet() < 2 ? "approved" : "applied";
+      byte[] body = ("{\"id\": \"login-fix.1\", \"status\": \"" + status + "\", \"target\": \"main\"}").getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort();
+      Run waited = run(Map.of("WARDEN_HTTP_PORT", Integer.toString(server.getAddress().getPort()), "WARDEN_TOKEN", "t"),
+          "approve", "login-fix.1");
+      assertEquals(0, waited.exit, waited.err());
+      assertEquals("warden: login-fix.1 is approved; waiting until it lands on main (Ctrl-C stops waiting, not the landing)\n",
+          waited.err(), "one progress line");
+      assertEquals("approval login-fix.1: applied\n  target:       main\n".lines().findFirst().orElseThrow(),
+          waited.out().lines().findFirst().orElseThrow(), "the landed state is shown: " + waited.out());
+      assertEquals(2, gets.get());
+
+      Run quick = run(Map.of("WARDEN_URL", url, "WARDEN_TOKEN", "t"), "approve", "login-fix.1", "--no-wait");
+      assertEquals(0, quick.exit);
+      assertEquals("", quick.err());
+      assertTrue(quick.out().startsWith("approval login-fix.1: approved"), quick.out());
+      assertEquals(2, gets.get(), "--no-wait asks nothing more");
+    } finally {
+      server.stop(0);
+    }
   }
 
   @Test
@@ -308,10 +365,14 @@ class ApprovalCommandsTest {
   }
 
   private Run run(String... args) {
+    return run(Map.of(), args);
+  }
+
+  private Run run(Map<String, String> env, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit = ApprovalCommands.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of(), cwd);
+        new PrintStream(err, true, StandardCharsets.UTF_8), env, cwd);
     return new Run(exit, out, err);
   }
 }

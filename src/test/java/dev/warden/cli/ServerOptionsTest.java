@@ -41,6 +41,19 @@ class ServerOptionsTest {
   }
 
   @Test
+  void withoutWardenUrlTheClientsFollowWardenHttpPortLikeTheDaemon() throws Exception {
+    assertEquals("http://127.0.0.1:8431", resolve(Map.of("WARDEN_HTTP_PORT", "8431"), "--token", "t").server().toString(),
+        "a second daemon started with only WARDEN_HTTP_PORT changed is found with the same variable");
+    assertEquals("https://warden.example.org", resolve(Map.of("WARDEN_HTTP_PORT", "8431", "WARDEN_URL", "https://warden.example.org"),
+        "--token", "t").server().toString(), "WARDEN_URL wins");
+    assertEquals("http://10.0.0.1:1", resolve(Map.of("WARDEN_HTTP_PORT", "8431"), "--server", "http://10.0.0.1:1", "--token", "t")
+        .server().toString());
+    assertEquals(ServerOptions.DEFAULT_SERVER, resolve(Map.of("WARDEN_HTTP_PORT", " "), "--token", "t").server().toString());
+    assertEquals("WARDEN_HTTP_PORT 'x1' is not a port number (or set WARDEN_URL, or pass --server URL)",
+        error(Map.of("WARDEN_HTTP_PORT", "x1"), "--token", "t"));
+  }
+
+  @Test
   void badServersAndMissingTokensAreUsageErrorsNamingTheirOrigin() throws Exception {
     assertEquals("--server 'ftp://example.org' must be an http:// or https:// URL such as http://127.0.0.1:8420",
         error(Map.of(), "--server", "ftp://example.org", "--token", "t"));

@@ -67,9 +67,10 @@ class ApplyCrashIT {
     Files.writeString(policy, "rules = [ { paths = \"docs/**\", tier = low }, { paths = \"**\", tier = high } ]\n");
     Path markers = Files.createDirectories(tmp.resolve("markers"));
     Path started = markers.resolve("test-started");
-    // the test command takes a while: a window to kill the daemon in; on a merge commit (the apply,
-    // not a checkpoint's validation) it first says it started, in the one directory its sandbox may write
-    String plan = "{\"test\":{\"argv\":[\"sh\",\"-c\",\"if git rev-parse -q --verify HEAD^2 >/dev/null; then touch " + started
+    // the test command takes a while: a window to kill the daemon in; on a landing commit (the apply,
+    // not a checkpoint's validation: it has the Warden-Proposal trailer, merge or squash) it first says
+    // it started, in the one directory its sandbox may write
+    String plan = "{\"test\":{\"argv\":[\"sh\",\"-c\",\"if git log -1 --format=%B | grep -q Warden-Proposal:; then touch " + started
         + "; fi; sleep 3\"]},\"sandbox\":{\"writable\":[\"" + markers + "\"]}}";
     String config = "warden.policy.file = \"" + policy + "\"\n";
 

@@ -132,6 +132,9 @@ abstract class ApprovalFlowContract {
       String lowCommit = low.get("apply").get("commit").asText();
       assertEquals(lowCommit, landed(repo, "docs-fix.1"));
       assertEquals(low.get("apply").get("targetBefore").asText(), GitRepos.git(repo, "rev-parse", lowCommit + "^1"));
+      // by default one commit per proposal, its title as subject; no checkpoint commit enters main's history
+      assertEquals("Write the guide", GitRepos.git(repo, "log", "-1", "--format=%s", lowCommit));
+      assertEquals(2, GitRepos.git(repo, "rev-list", "--parents", "-n", "1", lowCommit).split(" ").length, "one parent: squashed");
       assertEquals("# Guide", GitRepos.git(repo, "show", "main:docs/guide.md"));
       await("the feature applied", 10_000, () -> daemon.get("/api/v1/features/docs-fix", RunningDaemon.VIEWER).json()
           .get("status").asText().equals("applied"));
@@ -190,8 +193,12 @@ abstract class ApprovalFlowContract {
       assertEquals(3, applied.get("count").asInt(), applied.toString());
       assertEquals("auth-fix.1", applied.get("approvals").get(0).get("id").asText());
       daemon.get("/api/v1/approvals?status=maybe", RunningDaemon.VIEWER).assertProblem(400, "status");
-      // main's history: each proposal once
+      // main's history: each proposal once, under its title, and nothing else of Warden's
       assertEquals(3, GitRepos.git(repo, "log", "--format=%H", "--grep=Warden-Proposal:", "main").lines().count());
+      assertEquals("New API", GitRepos.git(repo, "log", "-1", "--format=%s", medium.get("apply").get("commit").asText()));
+      assertEquals("", GitRepos.git(repo, "log", "--format=%s", "--grep=warden: checkpoint", "main"),
+          "checkpoint commits stay off the target");
+      assertEquals("", GitRepos.git(repo, "rev-list", "--merges", "main"));
     }
   }
 

@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class DaemonProcess implements AutoCloseable {
 
+  /** Generous: on a shared 2-core build machine a daemon's JVM can take over a minute to become ready. */
+  private static final int READY_WITHIN_SECONDS = 120;
   private static int starts;
   private final Process process;
   private final int port;
@@ -51,7 +53,7 @@ public final class DaemonProcess implements AutoCloseable {
     return start(dataDir, extraConfig, List.of("-Xmx512m"), environment);
   }
 
-  /** As {@link #start(Path, String)}, with these JVM options and more environment variables. */
+  /** As {@link #start(Path, String)}, with these JVM options and more environment variables (a null value unsets one). */
   public static DaemonProcess start(Path dataDir, String extraConfig, List<String> jvmOptions,
       java.util.Map<String, String> environment) throws Exception {
     int port = freePort();
@@ -72,7 +74,14 @@ public final class DaemonProcess implements AutoCloseable {
     builder.environment().put("WARDEN_HTTP_PORT", Integer.toString(port));
     builder.environment().put("WARDEN_CLUSTER_PORT", "0");
     builder.environment().remove("WARDEN_DB_URL");
-    builder.environment().putAll(environment);
+    // a null value unsets the variable (e.g. WARDEN_CLUSTER_PORT, to start as an operator would)
+    environment.forEach((name, value) -> {
+      if (value == null) {
+        builder.environment().remove(name);
+      } else {
+        builder.environment().put(name, value);
+      }
+    });
     DaemonProcess daemon = new DaemonProcess(builder.start(), port, log);
     daemon.awaitReady();
     return daemon;
@@ -104,8 +113,7 @@ public final class DaemonProcess implements AutoCloseable {
 
   private void awaitReady() throws Exception {
     HttpClient http = HttpClient.newHttpClient();
-    // a child JVM starting Akka, H2 and the cluster takes 5-10 s alone, over a minute on a machine loaded with builds
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_WITHIN_SECONDS);
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
         throw new AssertionError("daemon exited with " + process.exitValue() + ": " + Files.readString(log));
@@ -121,7 +129,7 @@ public final class DaemonProcess implements AutoCloseable {
       }
       Thread.sleep(200);
     }
-    throw new AssertionError("daemon not ready within 120 s: " + Files.readString(log));
+    throw new AssertionError("daemon not ready within " + READY_WITHIN_SECONDS + " s: " + Files.readString(log));
   }
 
   /** SIGKILL: no shutdown hook, no flush, nothing graceful. */
