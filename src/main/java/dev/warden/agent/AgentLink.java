@@ -73,7 +73,11 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
 
   public record Paused() implements PauseOutcome {}
 
-  /** Not paused; {@code escalate} is false only when the agent said it cannot pause (unquiesced by design). */
+  /**
+   * Not paused; {@code escalate} is false when there was nothing to pause — no agent connected, or
+   * its command exited — or the agent said it cannot pause (unquiesced by design). Only a connected
+   * agent that did not acknowledge is escalated.
+   */
   public record NotPaused(String reason, boolean escalate) implements PauseOutcome {}
 
   /** What the API shows about the agent. */
@@ -101,6 +105,9 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
 
     /** The agent's hello said whether it runs sandboxed ({@code reason}: why not). */
     default void ran(boolean sandboxed, Optional<String> reason, String agent) {}
+
+    /** The wrapper said its command exited with {@code code} (128+N for signal N). */
+    default void exited(int code, String agent) {}
   }
 
   private record AckTimeout(String pauseId, int attempt) implements Command {}
@@ -127,6 +134,8 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
   private AgentMessage.Hello hello;
   private Instant lastSeen;
   private long nextId = 1;
+  /** The exit code the connection's wrapper reported ({@code exit}); kept after it disconnects, until the next agent connects. */
+  private Integer exitedWith;
 
   // pausing
   private boolean agentPaused;
@@ -181,6 +190,7 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
     connectionId = reserve.connectionId();
     out = null;
     hello = null;
+    exitedWith = null;
     lastSeen = Instant.now();
     timers.startSingleTimer(new ReservationExpired(connectionId), settings.reservationTimeout());
     reserve.replyTo().tell(new Reserved(getContext().getSelf()));
@@ -233,6 +243,8 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
       feature.proposed(propose.description());
     } else if (parsed instanceof AgentMessage.Patch patch) {
       feature.patch(patch.diff());
+    } else if (parsed instanceof AgentMessage.Exit exit) {
+      onExit(exit);
     }
     // heartbeat: lastSeen is already updated
     return this;
@@ -288,6 +300,30 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
     // acks of resume need no action: the agent is running again
   }
 
+  /**
+   * The command is gone: there is nothing left to pause. A pause under way is answered unquiesced by
+   * design ({@value #AGENT_EXITED}), as is every later one until another agent connects.
+   */
+  private void onExit(AgentMessage.Exit exit) {
+    if (exitedWith != null) {
+      return;
+    }
+    exitedWith = exit.code();
+    getContext().getLog().info("[{}] agent {} exited with {}", featureId, hello.agent(), exit.code());
+    pendingPauseId = null;
+    agentPaused = false;
+    pauseWaiters.forEach(waiter -> waiter.tell(new NotPaused(AGENT_EXITED, false)));
+    pauseWaiters.clear();
+    checkpointHold = false;
+    feature.exited(exit.code(), hello.agent());
+  }
+
+  /** The quiesce note of a checkpoint taken after the agent's command exited. */
+  public static final String AGENT_EXITED = "agent exited";
+
+  /** The quiesce note of a checkpoint taken while no agent is connected (a person's edit, say). */
+  public static final String NO_AGENT_CONNECTED = "no agent connected";
+
   private Behavior<Command> onDisconnected(Disconnected disconnected) {
     if (disconnected.connectionId().equals(connectionId)) {
       getContext().getLog().info("[{}] agent disconnected", featureId);
@@ -307,8 +343,12 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
   }
 
   private Behavior<Command> onPauseForCheckpoint(PauseForCheckpoint request) {
+    if (exitedWith != null) {
+      request.replyTo().tell(new NotPaused(AGENT_EXITED, false));
+      return this;
+    }
     if (out == null && connectionId == null) {
-      request.replyTo().tell(new NotPaused("no agent is connected", true));
+      request.replyTo().tell(new NotPaused(NO_AGENT_CONNECTED, false));
       return this;
     }
     if (hello == null) {

@@ -51,6 +51,9 @@ public sealed interface AgentMessage {
 
   record Patch(String diff) implements AgentMessage {}
 
+  /** The agent's command exited with {@code code} (0 to 255; 128+N when signal N ended it): nothing is left to pause. */
+  record Exit(int code) implements AgentMessage {}
+
   /** Not usable: {@code problem} says why, {@code ref} is the offending type or id when known. */
   record Malformed(String problem, String ref) implements AgentMessage {}
 
@@ -119,6 +122,13 @@ public sealed interface AgentMessage {
         case "question" -> new Question(within(text(node, "id"), "id", maxTextBytes), within(text(node, "text"), "text", maxTextBytes));
         case "propose" -> new Propose(within(optionalText(node, "description").orElse(""), "description", maxTextBytes));
         case "patch" -> new Patch(text(node, "diff"));
+        case "exit" -> {
+          long code = optionalLong(node, "code").orElseThrow(() -> new BadField("field 'code' is required"));
+          if (!node.get("code").canConvertToLong() || code < 0 || code > 255) { // 2^64+4 must not pass as 4
+            throw new BadField("field 'code' must be an exit status from 0 to 255");
+          }
+          yield new Exit((int) code);
+        }
         default -> {
           String shown = dev.warden.http.TextLimits.cut(type, 200);
           yield new Malformed("unknown message type '" + shown + "'", shown);

@@ -36,8 +36,8 @@ import org.eclipse.jgit.lib.ObjectId;
  * capture at a time: requests that arrive meanwhile coalesce into the next one. Each capture pauses
  * the agent first (pause → ack), snapshots the worktree into a commit on
  * {@code refs/warden/<id>/checkpoints}, records it, and resumes the agent. Without an ack the
- * checkpoint is taken anyway, marked unquiesced, and the feature escalated — unless the agent said it
- * cannot pause. Git work runs on the blocking pool, serially per feature.
+ * checkpoint is taken anyway, marked unquiesced, and the feature escalated — unless there was nothing
+ * to pause (no agent connected, its command exited) or the agent said it cannot pause. Git work runs on the blocking pool, serially per feature.
  */
 public final class Checkpoints
     extends EventSourcedBehaviorWithEnforcedReplies<Checkpoints.Command, Checkpoints.Event, Checkpoints.State> {
@@ -546,8 +546,9 @@ public final class Checkpoints
       if (cycle.rollback != null) {
         peers().notifyAgent(AgentMessage.rollback(cycle.rollback.to(), cycle.rollback.paths().orElse(List.of())));
       }
-      cycle.waiters.forEach(w -> w.tell(new Taken(record)));
+      // validation is asked first: whoever hears Taken (the end of a feature) may stop the validator next
       peers().validate(s.setup, seq, record.commit(), cycle.trigger);
+      cycle.waiters.forEach(w -> w.tell(new Taken(record)));
       finishCycle(s, cycle, escalate, note);
     }).thenNoReply().thenUnstashAll();
   }

@@ -275,6 +275,11 @@ public final class AgentCommand {
       if (interrupted) {
         return EXIT_INTERRUPTED; // the shutdown hook ends the group and the connection
       }
+      if (exit != 0) {
+        warn(agentName + " exited with " + exit + ": not proposing its work");
+      }
+      // nothing is left to pause: Warden takes the checkpoints from now on without asking for an ack
+      link.sendControl(AgentProtocol.exit(exit));
       Optional<String> propose = exit == 0
           ? Optional.of(AgentProtocol.propose(options.proposal()))
           : Optional.empty();

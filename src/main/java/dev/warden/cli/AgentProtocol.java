@@ -45,6 +45,11 @@ final class AgentProtocol {
     return write(message("log").put("stream", stream).put("line", line));
   }
 
+  /** The command exited with {@code code}: sent before the connection closes, so Warden does not wait for an ack. */
+  static String exit(int code) {
+    return write(message("exit").put("code", code));
+  }
+
   static String propose(String description) {
     return write(message("propose").put("description", description));
   }

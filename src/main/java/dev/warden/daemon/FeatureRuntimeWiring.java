@@ -133,10 +133,16 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
           if (outcome instanceof Checkpoints.Failed failed) {
             log.warn("[{}] no final checkpoint: {}", id, failed.message());
           }
-          return sharding.entityRefFor(Watchdog.ENTITY_KEY, id).<Done>ask(Watchdog.Stop::new, askTimeout);
+          // the validator answers once the final checkpoint has its fast-rule verdict, which needs the watchdog's disk
+          // usage: stop the watchdog only then. The validator stops by itself once its checks are done too.
+          return sharding.entityRefFor(Validator.ENTITY_KEY, id).<Done>ask(Validator.Stop::new, askTimeout.plusSeconds(30))
+              .exceptionally(failure -> {
+                log.warn("[{}] the validator did not finish the final checkpoint's fast rules in time: {}", id, failure.toString());
+                return Done.getInstance();
+              });
         })
+        .thenCompose(done -> sharding.entityRefFor(Watchdog.ENTITY_KEY, id).<Done>ask(Watchdog.Stop::new, askTimeout))
         .thenCompose(done -> sharding.entityRefFor(Checkpoints.ENTITY_KEY, id).<Done>ask(Checkpoints.Stop::new, askTimeout))
-        .thenCompose(done -> sharding.entityRefFor(Validator.ENTITY_KEY, id).<Done>ask(Validator.Stop::new, askTimeout))
         .thenApply(done -> {
           agent(id).tell(new AgentLink.Disconnect("feature '" + id + "' ended: " + reason));
           return done;
@@ -343,6 +349,11 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
       public void ran(boolean sandboxed, Optional<String> reason, String agent) {
         sharding.entityRefFor(Feature.ENTITY_KEY, featureId)
             .tell(new Feature.RecordRun(sandboxed, reason, agent, "agent", system.ignoreRef()));
+      }
+
+      @Override
+      public void exited(int code, String agent) {
+        sharding.entityRefFor(Feature.ENTITY_KEY, featureId).tell(new Feature.RecordExit(code, agent, system.ignoreRef()));
       }
 
       @Override

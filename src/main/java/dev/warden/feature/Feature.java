@@ -101,6 +101,12 @@ public final class Feature
   public record RecordRun(boolean sandboxed, Optional<String> reason, String agent, String by, ActorRef<Reply> replyTo)
       implements Command {}
 
+  /**
+   * The wrapper said the agent's command exited with {@code code}: an active feature says so in its
+   * reason ({@code agent exited with 4}); the status does not change (a person decides what next).
+   */
+  public record RecordExit(int code, String agent, ActorRef<Reply> replyTo) implements Command {}
+
   /** What a prepared workspace looks like: where the feature lives and what it starts from. */
   public record Registration(
       String repo, String target, String branch, String worktree, String baseCommit, Plan plan)
@@ -251,6 +257,16 @@ public final class Feature
   /** The agent runs under the sandbox again after an unsandboxed run (or for the first time): the mark is cleared. */
   public record AgentRanSandboxed(String featureId, String agent, String by, Instant at) implements Event {}
 
+  /**
+   * The agent's command exited with {@code code} ({@code bin/warden agent} said so): nothing runs on the
+   * feature now. An active feature's reason becomes {@code agent exited with <code>}.
+   */
+  public record AgentExited(String featureId, int code, String agent, Instant at) implements Event {
+    public String reason() {
+      return "agent exited with " + code;
+    }
+  }
+
   // ---- state ----
 
   public sealed interface State extends CborSerializable {}
@@ -345,7 +361,8 @@ public final class Feature
         .onCommand(RecordProposal.class, command -> notFound(command.replyTo()))
         .onCommand(SettleProposal.class, command -> notFound(command.replyTo()))
         .onCommand(ChangePlan.class, command -> notFound(command.replyTo()))
-        .onCommand(RecordRun.class, command -> notFound(command.replyTo()));
+        .onCommand(RecordRun.class, command -> notFound(command.replyTo()))
+        .onCommand(RecordExit.class, command -> notFound(command.replyTo()));
     builder
         .forStateType(Existing.class)
         .onCommand(Register.class, (state, command) -> reject(command.replyTo(), Rejection.Kind.CONFLICT, "feature '" + featureId + "' already exists"))
@@ -359,7 +376,8 @@ public final class Feature
         .onCommand(RecordProposal.class, this::onRecordProposal)
         .onCommand(SettleProposal.class, this::onSettleProposal)
         .onCommand(ChangePlan.class, this::onChangePlan)
-        .onCommand(RecordRun.class, this::onRecordRun);
+        .onCommand(RecordRun.class, this::onRecordRun)
+        .onCommand(RecordExit.class, this::onRecordExit);
     return builder.build();
   }
 
@@ -503,6 +521,14 @@ public final class Feature
     return Effect().persist(event).thenReply(command.replyTo(), Feature::accepted);
   }
 
+  private ReplyEffect<Event, State> onRecordExit(Existing state, RecordExit command) {
+    if (state.feature().status().isTerminal()) {
+      return Effect().reply(command.replyTo(), new Accepted(state.feature()));
+    }
+    return Effect().persist(new AgentExited(featureId, command.code(), command.agent(), Instant.now()))
+        .thenReply(command.replyTo(), Feature::accepted);
+  }
+
   private ReplyEffect<Event, State> onRecordProposal(Existing state, RecordProposal command) {
     FeatureStatus status = state.feature().status();
     if (status == FeatureStatus.AWAITING_INPUT) {
@@ -587,6 +613,9 @@ public final class Feature
             new AgentRun(false, Optional.of(event.reason()), event.agent(), event.at()))))
         .onEvent(AgentRanSandboxed.class, (state, event) -> new Existing(state.feature().withLastRun(
             new AgentRun(true, Optional.empty(), event.agent(), event.at()))))
+        // the reason of an active feature says the agent is gone; any other status keeps its own reason
+        .onEvent(AgentExited.class, (state, event) -> state.feature().status() != FeatureStatus.ACTIVE ? state
+            : transition(state, FeatureStatus.ACTIVE, Optional.of(event.reason()), event.at()))
         .onEvent(QuestionAsked.class, Feature::questionAsked)
         .onEvent(QuestionAnswered.class, Feature::questionAnswered)
         .onEvent(FeatureProposed.class, (state, event) -> new Existing(state.feature()

@@ -61,7 +61,16 @@ public final class Validator
 
   public record GetVerdict(long seq, ActorRef<Lookup> replyTo) implements Command {}
 
+  /**
+   * The feature ended. Answered once every validation under way has its fast-rule verdict (those ask
+   * the watchdog for the disk usage: stop it only after this answer); the validator itself stops once
+   * their checks are done too, so the last checkpoint of an ended feature gets its final verdict
+   * rather than one "validated again after a restart". At most {@link #STOP_WAIT} either way.
+   */
   public record Stop(ActorRef<Done> replyTo) implements Command {}
+
+  /** How long a stopping validator waits for the validations under way. */
+  public static final Duration STOP_WAIT = Duration.ofMinutes(10);
 
   /**
    * Smart rollback: the files behind the violations of the latest judged checkpoint go back to their
@@ -113,6 +122,8 @@ public final class Validator
   private record HeavyQueued(Validate request, Plan plan, List<String> changedPaths, String reason) implements Command {}
 
   private record Retry(Validate request) implements Command {}
+
+  private record StopWaitOver() implements Command {}
 
   private record RetryHeavy(Validate request, Plan plan, List<String> changedPaths) implements Command {}
 
@@ -182,6 +193,11 @@ public final class Validator
    * short by a restart is in {@code State.unfinished} but not here until recovery runs it again.
    */
   private final Set<Long> inFlight = new java.util.HashSet<>();
+  /** Of {@link #inFlight}, the checkpoints whose fast rules have not given their verdict yet. */
+  private final Set<Long> fastPending = new java.util.HashSet<>();
+  /** Who asked this validator to stop, answered once {@link #fastPending} is empty; non-empty while stopping. */
+  private final List<ActorRef<Done>> stopWaiters = new java.util.ArrayList<>();
+  private boolean stopping;
 
   /**
    * What every validator shares: the pool, the heavy-check runner, the blocking executor, the fast-rule
@@ -242,7 +258,9 @@ public final class Validator
           // a validation the daemon did not finish is not lost: run it again
           for (ValidationStarted started : List.copyOf(state.unfinished.values())) {
             inFlight.add(started.seq());
-            context.getLog().info("[{}] validating checkpoint {} again after a restart", featureId, started.seq());
+            fastPending.add(started.seq());
+            context.getLog().info("[{}] validating checkpoint {} again: its validation was cut short (the daemon restarted, or the"
+                + " validator was stopped before it finished)", featureId, started.seq());
             context.getSelf().tell(new Retry(new Validate(started.gitDir(), started.baseCommit(), started.seq(), started.commit(),
                 started.trigger())));
           }
@@ -278,7 +296,15 @@ public final class Validator
         .onCommand(SmartRollback.class, this::onSmartRollback)
         .onCommand(ValidatePatch.class, this::onValidatePatch)
         .onCommand(PatchJudged.class, this::onPatchJudged)
-        .onCommand(Stop.class, (state, stop) -> Effect().stop().thenReply(stop.replyTo(), s -> Done.getInstance()));
+        .onCommand(Stop.class, this::onStop)
+        .onCommand(StopWaitOver.class, (state, over) -> {
+          if (!inFlight.isEmpty()) {
+            context.getLog().warn("[{}] stopping with checkpoint(s) {} not fully validated after {}", featureId, inFlight, STOP_WAIT);
+          }
+          stopWaiters.forEach(w -> w.tell(Done.getInstance()));
+          stopWaiters.clear();
+          return Effect().stop().thenNoReply();
+        });
     return builder.build();
   }
 
@@ -300,6 +326,7 @@ public final class Validator
             request.baseCommit(), Instant.now()))
         .thenRun(s -> {
           inFlight.add(seq);
+          fastPending.add(seq);
           runFast(request);
         })
         .thenNoReply();
@@ -317,8 +344,39 @@ public final class Validator
 
   /** Once a checkpoint's validation has ended (its verdict is final), it is no longer in flight. */
   private void settle(State state, long seq) {
+    fastPending.remove(seq);
     if (!state.unfinished.containsKey(seq)) {
       inFlight.remove(seq);
+    }
+    if (stopping) {
+      answerStopWaiters();
+      if (inFlight.isEmpty()) {
+        context.getSelf().tell(new StopWaitOver()); // nothing left to finish: stop now
+      }
+    }
+  }
+
+  private ReplyEffect<Event, State> onStop(State state, Stop stop) {
+    if (inFlight.isEmpty()) {
+      stopWaiters.forEach(w -> w.tell(Done.getInstance()));
+      stopWaiters.clear();
+      return Effect().stop().thenReply(stop.replyTo(), s -> Done.getInstance());
+    }
+    stopWaiters.add(stop.replyTo());
+    if (!stopping) {
+      stopping = true;
+      context.getLog().info("[{}] stopping once checkpoint(s) {} have their verdict", featureId, inFlight);
+      timers.startSingleTimer("stop-wait", new StopWaitOver(), STOP_WAIT);
+    }
+    answerStopWaiters();
+    return Effect().noReply();
+  }
+
+  /** The fast rules of everything under way are done: whoever asked to stop may stop the watchdog now. */
+  private void answerStopWaiters() {
+    if (fastPending.isEmpty()) {
+      stopWaiters.forEach(w -> w.tell(Done.getInstance()));
+      stopWaiters.clear();
     }
   }
 

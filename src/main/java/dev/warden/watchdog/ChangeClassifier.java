@@ -109,12 +109,35 @@ public final class ChangeClassifier {
    * feature in particular. The feature's own git activity is in its admin dir, which is recorded.
    */
   public boolean isOwnChange(Path path) {
+    if (isGitTransient(path)) {
+      return false;
+    }
     Path parent = path.getParent();
     if (parent != null && parent.equals(commonDir)) {
       String name = path.getFileName().toString();
       return name.equals("config") || PROTECTED_DIRS.contains(name);
     }
     return true;
+  }
+
+  /**
+   * A file git writes and removes again within one command, in the worktree's admin dir or the
+   * common git dir: the lock it takes beside a file it rewrites ({@code index.lock} from a {@code git
+   * status}, {@code HEAD.lock}, a ref's lock) and its temporary object files. Not changes: they are in
+   * no change log and take no checkpoint. A worktree file with such a name ({@code Cargo.lock}) is an
+   * ordinary file.
+   */
+  public boolean isGitTransient(Path path) {
+    Path absolute = path.toAbsolutePath().normalize();
+    if (!absolute.startsWith(adminDir) && !absolute.startsWith(commonDir)) {
+      return false;
+    }
+    Path file = absolute.getFileName();
+    if (file == null) {
+      return false;
+    }
+    String name = file.toString();
+    return name.endsWith(".lock") || name.startsWith("tmp_obj_") || name.startsWith("tmp_pack_") || name.startsWith("tmp_idx_");
   }
 
   /** Walks the worktree once (skipping nested {@code .git}) to learn sizes and the executables already there. */

@@ -125,6 +125,7 @@ public final class Watchdog
   private static final class Pending {
     WatchHub.PathChange last;
     Instant first;
+    WatchHub.Kind firstKind;
     int count;
   }
 
@@ -338,6 +339,7 @@ public final class Watchdog
       Pending p = pending.computeIfAbsent(change.path(), path -> new Pending());
       if (p.first == null) {
         p.first = change.at();
+        p.firstKind = change.kind();
       }
       p.last = change;
       p.count++;
@@ -409,6 +411,28 @@ public final class Watchdog
         .thenNoReply();
   }
 
+  /**
+   * What happened to a path over the batch: {@code added} when its first event created it and it is
+   * still there (a new file's later writes do not make it {@code modified}), else the last event's kind
+   * ({@code modified}, {@code deleted}; a file that came and went within the batch is {@code deleted}).
+   */
+  static String kindOf(WatchHub.Kind first, WatchHub.Kind last) {
+    if (first == WatchHub.Kind.CREATED && last != WatchHub.Kind.DELETED) {
+      return ADDED;
+    }
+    if (last == WatchHub.Kind.CREATED) {
+      return "modified"; // deleted, then created again: replaced
+    }
+    return last.name().toLowerCase();
+  }
+
+  /** The change log's kind of a new file (entries recorded before it existed say {@code created}). */
+  public static final String ADDED = "added";
+
+  private static String kindOf(Pending p) {
+    return kindOf(p.firstKind, p.last.kind());
+  }
+
   /** The pending changes as one batch for the change log; pending is empty afterwards. */
   private ChangesRecorded takePending(State state) {
     Path worktree = Path.of(state.setup.worktree());
@@ -419,7 +443,7 @@ public final class Watchdog
       }
       Path path = p.last.path();
       String shown = path.startsWith(worktree) ? worktree.relativize(path).toString() : path.toString();
-      recorded.add(new RecordedChange(shown, p.last.kind().name().toLowerCase(), p.first, p.last.at(), p.count));
+      recorded.add(new RecordedChange(shown, kindOf(p), p.first, p.last.at(), p.count));
     }
     boolean truncated = recorded.size() < pending.size();
     boolean fullScan = fullScanNeeded || truncated;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -102,5 +103,20 @@ class AgentMessageTest {
     AgentMessage.Hello huge = assertInstanceOf(AgentMessage.Hello.class, AgentMessage.parse(
         "{\"type\":\"hello\",\"agent\":\"a\",\"sandbox\":\"none\",\"sandboxReason\":\"" + "x".repeat(100_000) + "\"}"));
     assertTrue(huge.sandboxReason().orElseThrow().length() <= AgentMessage.MAX_SANDBOX_REASON + 1, "cut for the feature, feed and page");
+  }
+
+  @Test
+  void exitCarriesTheCommandsExitStatusAndAnythingElseIsMalformed() {
+    assertEquals(new AgentMessage.Exit(4), parse("{\"type\":\"exit\",\"code\":4}"));
+    assertEquals(new AgentMessage.Exit(0), parse("{\"type\":\"exit\",\"code\":0}"));
+    assertEquals(new AgentMessage.Exit(255), parse("{\"type\":\"exit\",\"code\":255}"));
+    assertEquals("exit: field 'code' is required",
+        assertInstanceOf(AgentMessage.Malformed.class, parse("{\"type\":\"exit\"}")).problem());
+    assertEquals("exit: field 'code' must be a whole number",
+        assertInstanceOf(AgentMessage.Malformed.class, parse("{\"type\":\"exit\",\"code\":\"4\"}")).problem());
+    for (String code : List.of("-1", "256", "99999999999999999999", "18446744073709551620", "4.5")) {
+      AgentMessage.Malformed malformed = assertInstanceOf(AgentMessage.Malformed.class, parse("{\"type\":\"exit\",\"code\":" + code + "}"));
+      assertTrue(malformed.problem().startsWith("exit: field 'code' must be"), code + ": " + malformed.problem());
+    }
   }
 }

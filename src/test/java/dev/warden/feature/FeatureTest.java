@@ -126,6 +126,27 @@ class FeatureTest {
   }
 
   @Test
+  void anAgentsExitIsTheReasonOfAnActiveFeatureButNotOfAPausedOrEndedOne() {
+    register();
+    var exited = run(replyTo -> new Feature.RecordExit(4, "claude", replyTo));
+    Feature.AgentExited event = assertInstanceOf(Feature.AgentExited.class, exited.event());
+    assertEquals(4, event.code());
+    assertEquals("claude", event.agent());
+    Feature.FeatureSummary after = accepted(exited.reply());
+    assertEquals(FeatureStatus.ACTIVE, after.status(), "an exit escalates nothing");
+    assertEquals(Optional.of("agent exited with 4"), after.statusReason());
+
+    run(replyTo -> new Feature.Pause("reviewing", "bob", replyTo));
+    var whilePaused = run(replyTo -> new Feature.RecordExit(0, "claude", replyTo));
+    assertInstanceOf(Feature.AgentExited.class, whilePaused.event());
+    assertEquals(FeatureStatus.PAUSED, accepted(whilePaused.reply()).status());
+    assertEquals(Optional.of("reviewing"), accepted(whilePaused.reply()).statusReason(), "the pause's reason stands");
+
+    run(replyTo -> new Feature.Abandon("done", "bob", replyTo));
+    assertTrue(run(replyTo -> new Feature.RecordExit(1, "claude", replyTo)).hasNoEvents(), "an ended feature records no exit");
+  }
+
+  @Test
   void pauseThenResume() {
     register();
     var pause = run(replyTo -> new Feature.Pause("reviewing", "bob", replyTo));

@@ -707,6 +707,42 @@ class ValidatorTest {
     testKit.stop(again);
   }
 
+  /**
+   * The end of a feature: the validator is stopped right after its final checkpoint was taken. The
+   * validation under way is not cut short (it would be "validated again after a restart" later, and
+   * end degraded without the stopped watchdog's disk usage): Stop is answered once its verdict is in.
+   */
+  @Test
+  void stoppingWhileACheckpointIsBeingValidatedAnswersOnceItsVerdictIsInAndThenStops() throws Exception {
+    String stopped = id + "-stop-late";
+    String pid = "Validator|" + stopped;
+    var journal = validator.persistenceTestKit();
+    ActorRef<Validator.Command> ref = testKit.spawn(Validator.create(stopped, featureId -> peers, services(pool)));
+    TestProbe<Validator.Lookup> lookups = testKit.createTestProbe();
+    TestProbe<Done> done = testKit.createTestProbe();
+    long seq = checkpoint(Map.of("ok.txt", "fine\n"));
+    CompletableFuture<Void> planReady = new CompletableFuture<>();
+    peers.planReady = planReady; // the validation waits at its start
+
+    ref.tell(new Validator.Validate(gitDir.toString(), base, seq, checkpoints.get(seq), Trigger.FINAL));
+    await("the validation started", () -> journal.persistedInStorage(pid).stream().anyMatch(e -> e instanceof Validator.ValidationStarted));
+    ref.tell(new Validator.Stop(done.ref()));
+    done.expectNoMessage(Duration.ofMillis(500));
+    ref.tell(new Validator.GetVerdict(seq, lookups.ref()));
+    assertEquals("running", lookups.expectMessageClass(Validator.Found.class, WAIT).verdict().status(), "still judging, not stopped");
+
+    planReady.complete(null);
+    done.expectMessage(WAIT, Done.getInstance());
+    done.expectTerminated(ref, WAIT);
+    assertTrue(journal.persistedInStorage(pid).stream().anyMatch(e -> finishes((Validator.Event) e)), "the verdict was recorded");
+    ActorRef<Validator.Command> again = testKit.spawn(Validator.create(stopped, featureId -> peers, services(pool)));
+    again.tell(new Validator.GetVerdict(seq, lookups.ref()));
+    Validator.VerdictRecord verdict = lookups.expectMessageClass(Validator.Found.class, WAIT).verdict();
+    assertEquals("valid", verdict.status(), verdict.toString());
+    assertTrue(verdict.finishedAt().isPresent(), verdict.toString());
+    testKit.stop(again);
+  }
+
   // ------------------------------------------------------------------ SmartRollback
 
   @Test

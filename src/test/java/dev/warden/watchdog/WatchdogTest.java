@@ -237,7 +237,7 @@ class WatchdogTest {
         "a change batch with src/Main.java");
     Watchdog.RecordedChange change = recorded(batch, "src/Main.java").orElseThrow();
     assertEquals(id, batch.featureId());
-    assertTrue(Set.of("created", "modified").contains(change.kind()), change.toString());
+    assertEquals("added", change.kind(), "a new file is added, however often it was written: " + change);
     assertTrue(change.count() >= 1, change.toString());
     assertFalse(change.lastAt().isBefore(change.firstAt()), change.toString());
     assertFalse(batch.truncated());
@@ -283,6 +283,9 @@ class WatchdogTest {
     String index = admin.resolve("index").toString();
     assertTrue(events(Watchdog.ChangesRecorded.class).stream().anyMatch(b -> recorded(b, index).isPresent()),
         "the admin dir's index is not in the change log: " + journal());
+    // ...except the lock files git takes and drops within one command (index.lock of git status): no changes
+    assertTrue(events(Watchdog.ChangesRecorded.class).stream().flatMap(b -> b.changes().stream())
+        .noneMatch(c -> c.path().endsWith(".lock")), "git's lock files are in the change log: " + journal());
     // ...but only worktree files are handed to the checkpoint chain
     List<CheckpointAsked> asked = checkpoints.fishForMessage(PATIENCE, "a checkpoint of after-git.txt",
         c -> c.paths().contains("after-git.txt") ? FishingOutcomes.complete() : FishingOutcomes.continueAndCollect());
@@ -290,6 +293,30 @@ class WatchdogTest {
     for (CheckpointAsked c : asked) {
       assertTrue(c.paths().stream().noneMatch(p -> p.startsWith("/") || p.contains(".git")), c.toString());
     }
+  }
+
+  @Test
+  void aPathsKindOverABatchIsAddedForANewFileModifiedForAReplacedOneAndElseTheLastSeen() {
+    assertEquals("added", Watchdog.kindOf(WatchHub.Kind.CREATED, WatchHub.Kind.MODIFIED));
+    assertEquals("added", Watchdog.kindOf(WatchHub.Kind.CREATED, WatchHub.Kind.CREATED));
+    assertEquals("deleted", Watchdog.kindOf(WatchHub.Kind.CREATED, WatchHub.Kind.DELETED), "came and went");
+    assertEquals("modified", Watchdog.kindOf(WatchHub.Kind.DELETED, WatchHub.Kind.CREATED), "replaced");
+    assertEquals("modified", Watchdog.kindOf(WatchHub.Kind.MODIFIED, WatchHub.Kind.MODIFIED));
+    assertEquals("deleted", Watchdog.kindOf(WatchHub.Kind.MODIFIED, WatchHub.Kind.DELETED));
+  }
+
+  @Test
+  void gitsLockAndTemporaryFilesAreTransientInItsDirectoriesOnlyAWorktreeFileOfThatNameIsAChange() {
+    ChangeClassifier classifier = new ChangeClassifier(worktree, admin, common, QUOTA);
+    assertTrue(classifier.isGitTransient(admin.resolve("index.lock")));
+    assertTrue(classifier.isGitTransient(admin.resolve("HEAD.lock")));
+    assertTrue(classifier.isGitTransient(common.resolve("refs/heads/main.lock")));
+    assertTrue(classifier.isGitTransient(common.resolve("objects/ab/tmp_obj_Xy12")));
+    assertFalse(classifier.isOwnChange(admin.resolve("index.lock")));
+    assertTrue(classifier.isOwnChange(admin.resolve("index")), "the index itself is recorded");
+    assertFalse(classifier.isGitTransient(worktree.resolve("Cargo.lock")));
+    assertTrue(classifier.isOwnChange(worktree.resolve("Cargo.lock")));
+    assertFalse(classifier.isGitTransient(worktree.resolve("yarn.lock")));
   }
 
   @Test
