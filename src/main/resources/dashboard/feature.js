@@ -377,6 +377,7 @@ export function featureView(id) {
       drawActivity();
       for (const e of mine) {
         if (e.type === 'checkpoint.taken') checkpointTaken(e.data.checkpoint);
+        if (e.type === 'agent.connected' || e.type === 'agent.disconnected') drawAgent();
         if (e.type === 'validation.completed' && rows.has(e.data.checkpoint)) loadVerdict(e.data.checkpoint);
         if (e.type.startsWith('watchdog.violation') || e.type === 'validation.completed') drawViolations();
       }

@@ -119,11 +119,10 @@ export function featuresView(preset) {
     if (membershipChanged && keyOf(filtered()) !== drawnKey) draw();
     else if (change.features.size) drawSummary();
   });
-  // agent connections are not on the feed: re-read the page's every 20 s
-  const poll = setInterval(() => rows.forEach((_, id) => loadExtras(id, {force: true})), 20_000);
+  // agent connections arrive on the feed (agent.connected, agent.disconnected): no polling
 
   draw();
-  return {el, dispose: () => { off(); clearInterval(poll); }};
+  return {el, dispose: off};
 }
 
 function shortRepo(path) {

@@ -101,6 +101,14 @@ public final class Feature
   public record RecordRun(boolean sandboxed, Optional<String> reason, String agent, String by, ActorRef<Reply> replyTo)
       implements Command {}
 
+  /**
+   * The feature's agent connected (said {@code hello}: {@code connected} true, its {@code agent} name and
+   * {@code version}) or its connection ended after a hello ({@code connected} false, {@code reason}).
+   * Recorded for the feed only: the connection's live state is the AgentLink's; nothing for an ended feature.
+   */
+  public record RecordConnection(boolean connected, String agent, Optional<String> version, Optional<String> reason,
+      ActorRef<Reply> replyTo) implements Command {}
+
   /** What a prepared workspace looks like: where the feature lives and what it starts from. */
   public record Registration(
       String repo, String target, String branch, String worktree, String baseCommit, Plan plan)
@@ -251,6 +259,12 @@ public final class Feature
   /** The agent runs under the sandbox again after an unsandboxed run (or for the first time): the mark is cleared. */
   public record AgentRanSandboxed(String featureId, String agent, String by, Instant at) implements Event {}
 
+  /** Its agent said hello on a new connection (a feed fact; the feature's state does not change). */
+  public record AgentConnected(String featureId, String agent, Optional<String> version, Instant at) implements Event {}
+
+  /** The connection of an agent that had said hello ended: it closed, or Warden closed it ({@code reason}). */
+  public record AgentDisconnected(String featureId, String agent, String reason, Instant at) implements Event {}
+
   // ---- state ----
 
   public sealed interface State extends CborSerializable {}
@@ -345,7 +359,8 @@ public final class Feature
         .onCommand(RecordProposal.class, command -> notFound(command.replyTo()))
         .onCommand(SettleProposal.class, command -> notFound(command.replyTo()))
         .onCommand(ChangePlan.class, command -> notFound(command.replyTo()))
-        .onCommand(RecordRun.class, command -> notFound(command.replyTo()));
+        .onCommand(RecordRun.class, command -> notFound(command.replyTo()))
+        .onCommand(RecordConnection.class, command -> notFound(command.replyTo()));
     builder
         .forStateType(Existing.class)
         .onCommand(Register.class, (state, command) -> reject(command.replyTo(), Rejection.Kind.CONFLICT, "feature '" + featureId + "' already exists"))
@@ -359,7 +374,8 @@ public final class Feature
         .onCommand(RecordProposal.class, this::onRecordProposal)
         .onCommand(SettleProposal.class, this::onSettleProposal)
         .onCommand(ChangePlan.class, this::onChangePlan)
-        .onCommand(RecordRun.class, this::onRecordRun);
+        .onCommand(RecordRun.class, this::onRecordRun)
+        .onCommand(RecordConnection.class, this::onRecordConnection);
     return builder.build();
   }
 
@@ -503,6 +519,17 @@ public final class Feature
     return Effect().persist(event).thenReply(command.replyTo(), Feature::accepted);
   }
 
+  private ReplyEffect<Event, State> onRecordConnection(Existing state, RecordConnection command) {
+    if (state.feature().status().isTerminal()) {
+      return Effect().reply(command.replyTo(), new Accepted(state.feature()));
+    }
+    Instant now = Instant.now();
+    Event event = command.connected()
+        ? new AgentConnected(featureId, command.agent(), command.version(), now)
+        : new AgentDisconnected(featureId, command.agent(), command.reason().orElse("the connection ended"), now);
+    return Effect().persist(event).thenReply(command.replyTo(), Feature::accepted);
+  }
+
   private ReplyEffect<Event, State> onRecordProposal(Existing state, RecordProposal command) {
     FeatureStatus status = state.feature().status();
     if (status == FeatureStatus.AWAITING_INPUT) {
@@ -587,6 +614,8 @@ public final class Feature
             new AgentRun(false, Optional.of(event.reason()), event.agent(), event.at()))))
         .onEvent(AgentRanSandboxed.class, (state, event) -> new Existing(state.feature().withLastRun(
             new AgentRun(true, Optional.empty(), event.agent(), event.at()))))
+        .onEvent(AgentConnected.class, (state, event) -> state)
+        .onEvent(AgentDisconnected.class, (state, event) -> state)
         .onEvent(QuestionAsked.class, Feature::questionAsked)
         .onEvent(QuestionAnswered.class, Feature::questionAnswered)
         .onEvent(FeatureProposed.class, (state, event) -> new Existing(state.feature()

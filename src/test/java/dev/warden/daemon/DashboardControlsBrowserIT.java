@@ -33,7 +33,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The operator's loop on the dashboard, in a real headless Chromium against a real daemon: an approver
  * creates a feature from the page (a wrong repository first: the API's error is shown next to the
  * field), takes a checkpoint, pauses and resumes it, answers the question a scripted agent asks, and
- * approves the agent's proposal; then a viewer token sees every one of those controls disabled, each
+ * approves the agent's proposal (the agent's connecting and disconnecting arrive as feed events); then a viewer token sees every one of those controls disabled, each
  * with the reason. Skipped, loudly, without the browser.
  */
 class DashboardControlsBrowserIT {
@@ -120,6 +120,10 @@ class DashboardControlsBrowserIT {
         wait.until(ExpectedConditions.textToBe(By.cssSelector(".feature-page .feature-status"), "active"));
 
         try (ScriptedAgent agent = ScriptedAgent.connect(port, "login-form-remember-me", RunningDaemon.AGENT).hello()) {
+          // the connection is a feed event: the live column says so and the agent box follows, no polling, no reload
+          wait.until(ExpectedConditions.textMatches(By.cssSelector("#live-list li[data-type='agent.connected']"),
+              Pattern.compile("login-form-remember-me agent\\.connected scripted 1 connected")));
+          wait.until(ExpectedConditions.textMatches(By.cssSelector(".agent-box"), Pattern.compile("^connected scripted 1")));
           // the agent asks: the feature waits for a person, prominently, and the top bar counts it
           agent.send("{\"type\":\"question\",\"id\":\"q-1\",\"text\":\"Keep the old cookie name?\"}");
           wait.until(ExpectedConditions.textToBe(By.cssSelector(".feature-page .feature-status"), "awaiting_input"));
@@ -141,6 +145,9 @@ class DashboardControlsBrowserIT {
           agent.send("{\"type\":\"propose\",\"description\":\"Remember me\"}");
           agent.expect(m -> m.path("text").asText().startsWith("proposal login-form-remember-me.1"), 30, "the proposal's answer");
         }
+        wait.until(ExpectedConditions.textMatches(By.cssSelector("#live-list li[data-type='agent.disconnected']"),
+            Pattern.compile("scripted disconnected: the connection closed")));
+        wait.until(ExpectedConditions.textMatches(By.cssSelector(".agent-box"), Pattern.compile("^disconnected")));
         browser.findElement(By.id("nav-approvals")).click();
         WebElement card = wait.until(ExpectedConditions.presenceOfElementLocated(
             By.cssSelector("article.approval[data-id='login-form-remember-me.1']")));
