@@ -32,7 +32,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The operator's loop on the dashboard, in a real headless Chromium against a real daemon: an approver
  * creates a feature from the page (a wrong repository first: the API's error is shown next to the
- * field), takes a checkpoint, pauses and resumes it, answers the question a scripted agent asks, and
+ * field), takes a checkpoint, rolls one path back to it, pauses and resumes it, answers the question a scripted agent asks, and
  * approves the agent's proposal (the agent's connecting and disconnecting arrive as feed events); then a viewer token sees every one of those controls disabled, each
  * with the reason. Skipped, loudly, without the browser.
  */
@@ -92,6 +92,7 @@ class DashboardControlsBrowserIT {
         browser.findElement(By.id("new-submit")).click();
         wait.until(ExpectedConditions.textMatches(By.cssSelector(".field-error[data-for='repo']"), Pattern.compile("^400 Bad Request: .+\\(repo\\)$")));
         assertEquals("", browser.findElement(By.cssSelector(".field-error[data-for='plan']")).getText(), "an old error stays");
+        screenshot(browser, "dashboard-new-feature.png");
         repoInput.clear();
         repoInput.sendKeys(repo.toString());
         browser.findElement(By.id("new-submit")).click();
@@ -106,7 +107,21 @@ class DashboardControlsBrowserIT {
         Files.writeString(worktree.resolve("src/Remember.java"), "class Remember {}\n");
         click(browser, wait, "op-checkpoint");
         wait.until(ExpectedConditions.textMatches(By.id("op-outcome"), Pattern.compile("^Checkpoint \\d+ taken")));
-        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(".timeline tr[data-seq='1']")));
+        java.util.regex.Matcher taken = Pattern.compile("^Checkpoint (\\d+) taken").matcher(browser.findElement(By.id("op-outcome")).getText());
+        assertTrue(taken.find());
+        String good = taken.group(1);
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector(".timeline tr[data-seq='" + good + "']")));
+
+        // roll back one path to that checkpoint, from the timeline
+        Files.writeString(worktree.resolve("src/Scratch.java"), "class Scratch { /* a wrong turn */ }\n");
+        browser.findElement(By.cssSelector(".timeline input[name='to'][value='" + good + "']")).click();
+        assertEquals(good, browser.findElement(By.id("rollback-to")).getAttribute("value"), "picking a 'to' checkpoint fills in the rollback");
+        browser.findElement(By.id("rollback-paths")).sendKeys("src/Scratch.java");
+        click(browser, wait, "rollback");
+        wait.until(ExpectedConditions.textMatches(By.id("rollback-outcome"),
+            Pattern.compile("^Rolled back to checkpoint " + good + " \\(src/Scratch\\.java\\): recorded as checkpoint \\d+\\.$")));
+        assertTrue(!Files.exists(worktree.resolve("src/Scratch.java")) && Files.exists(worktree.resolve("src/Remember.java")),
+            "only the chosen path went back");
 
         // pause with a reason, resume
         browser.findElement(By.id("op-reason")).sendKeys("lunch");
