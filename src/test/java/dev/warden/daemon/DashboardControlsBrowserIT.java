@@ -34,7 +34,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * creates a feature from the page (a wrong repository first: the API's error is shown next to the
  * field), takes a checkpoint, rolls one path back to it, pauses and resumes it, answers the question a scripted agent asks, and
  * approves the agent's proposal (the agent's connecting and disconnecting arrive as feed events); then a viewer token sees every one of those controls disabled, each
- * with the reason. Skipped, loudly, without the browser.
+ * with the reason; last, the approver abandons a feature (a reason required) and its controls say it ended. Skipped, loudly, without the browser.
  */
 class DashboardControlsBrowserIT {
 
@@ -205,6 +205,22 @@ class DashboardControlsBrowserIT {
         screenshot(browser, "dashboard-viewer-feature.png");
         everyControlDisabledWithItsReason(browser, wait, "#/approvals/waits.1", 4);
         screenshot(browser, "dashboard-viewer-approvals.png");
+
+        // back as the approver: abandon needs a reason; once abandoned, the feature's controls say it has ended
+        browser.findElement(By.id("signout")).click();
+        signIn(browser, wait, RunningDaemon.APPROVER);
+        js(browser, "location.hash = '#/features/asks'; window.confirm = () => true");
+        click(browser, wait, "op-abandon");
+        wait.until(ExpectedConditions.textMatches(By.id("op-error"), Pattern.compile("^Give a reason to abandon")));
+        browser.findElement(By.id("op-reason")).sendKeys("not needed after all");
+        click(browser, wait, "op-abandon");
+        wait.until(ExpectedConditions.textToBe(By.cssSelector(".feature-page .feature-status"), "abandoned"));
+        assertEquals("not needed after all", daemon.get("/api/v1/features/asks", RunningDaemon.VIEWER).json().get("statusReason").asText());
+        for (String id : List.of("op-pause", "op-resume", "op-checkpoint", "op-abandon", "rollback", "rollback-smart")) {
+          WebElement control = browser.findElement(By.id(id));
+          assertTrue(!control.isEnabled() && "the feature has ended (abandoned)".equals(control.getAttribute("data-why")),
+              id + " of an abandoned feature: " + control.getAttribute("data-why"));
+        }
         List<String> errors = consoleErrors(browser, message -> message.contains("status of 400"));
         assertTrue(errors.isEmpty(), "the browser console shows errors: " + errors);
       } catch (AssertionError | RuntimeException e) {
