@@ -27,6 +27,8 @@ export function whenUnauthorized(callback) {
 }
 
 async function call(method, path, body, accept) {
+  // signed out (Forget token) while a refresh was pending: no request, so no 401 to send the person back to the question
+  if (!token.get()) throw new ApiError(0, 'Signed out', 'no token');
   const headers = {Authorization: `Bearer ${token.get() || ''}`, Accept: accept};
   const init = {method, headers, cache: 'no-store'};
   if (body !== undefined) {
@@ -57,6 +59,7 @@ export const api = {
   json: async (path) => (await call('GET', path, undefined, 'application/json')).json(),
   text: async (path) => (await call('GET', path, undefined, 'text/plain')).text(),
   post: async (path, body) => (await call('POST', path, body ?? {}, 'application/json')).json(),
+  del: async (path, body) => (await call('DELETE', path, body ?? {}, 'application/json')).json(),
 };
 
 /** Path segments are ids from the API: always encoded. */

@@ -6,10 +6,12 @@ import {api, token, whenUnauthorized} from './api.js';
 import {h, replace, when, featureHref} from './dom.js';
 import {FeedClient, summary} from './feed.js';
 import {state, loadFeatures, loadQueue, eventsArrived, onChange} from './state.js';
-import {featuresView} from './features.js';
+import {featuresView, NEEDS_A_PERSON} from './features.js';
 import {approvalsView} from './approvals.js';
 import {featureView} from './feature.js';
 import {feedView} from './feedview.js';
+import {newFeatureView} from './newfeature.js';
+import {me, loadMe} from './controls.js';
 
 const $ = (id) => document.getElementById(id);
 let feed = null;
@@ -23,10 +25,12 @@ function route() {
   if (section === 'approvals') current = approvalsView(id || null);
   else if (section === 'features' && id) current = featureView(id);
   else if (section === 'feed') current = feedView();
+  else if (section === 'new') current = newFeatureView();
+  else if (section === 'attention') current = featuresView('attention');
   else current = featuresView();
   replace($('view'), current.el);
   document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('here', a.dataset.nav === (section || 'features')
-    || (section === 'features' && a.dataset.nav === 'features')));
+    || (section === 'features' && a.dataset.nav === 'features') || (section === 'new' && a.dataset.nav === 'features')));
   window.scrollTo(0, 0);
 }
 
@@ -37,7 +41,12 @@ function badge() {
   el.hidden = count === 0;
   el.title = `${count} proposal(s) waiting for a decision`;
   $('feature-count').textContent = state.features.size ? String(state.features.size) : '';
-  document.title = count ? `(${count}) Warden` : 'Warden';
+  const waiting = [...state.features.values()].filter((f) => NEEDS_A_PERSON.includes(f.status)).length;
+  const attention = $('attention-badge');
+  attention.textContent = String(waiting);
+  attention.hidden = waiting === 0;
+  $('nav-attention').title = `${waiting} feature(s) waiting for a person (awaiting_input, needs_attention)`;
+  document.title = count || waiting ? `(${count + waiting}) Warden` : 'Warden';
 }
 
 /** The sidebar: the newest events, a capped list (the full, virtualised one is #/feed). */
@@ -71,13 +80,15 @@ function askForToken(message) {
 
 async function start() {
   try {
-    await Promise.all([loadFeatures(), loadQueue()]);
+    await Promise.all([loadMe(), loadFeatures(), loadQueue()]);
   } catch (e) {
     askForToken(e.status === 401 ? 'That token was not accepted (401).' : e.message);
     return;
   }
   $('login').hidden = true;
   $('app').hidden = false;
+  $('whoami').textContent = `${me.name} · ${me.role}`;
+  $('whoami').title = `this token's role is ${me.role}: controls it may not use are disabled, with the reason`;
   badge();
   sidebar();
   route();

@@ -7,6 +7,7 @@ import {api, seg} from './api.js';
 import {h, replace, pill, when, ago, featureHref, approvalHref} from './dom.js';
 import {renderDiff} from './diff.js';
 import {state, loadQueue, onChange, proposalChanged} from './state.js';
+import {action, actions, guard} from './controls.js';
 
 export function approvalsView(focus) {
   const list = h('div', {class: 'approval-list', id: 'approval-list'});
@@ -66,13 +67,19 @@ function approvalCard(id, initial) {
   const error = h('p', {class: 'error', role: 'alert'});
   const done = h('p', {class: 'outcome'});
   const diffSlot = h('div', {class: 'diff-slot'});
-  const reason = h('input', {type: 'text', class: 'reason', placeholder: 'Reason (required to reject)', 'aria-label': 'Reason'});
-  const approve = h('button', {type: 'button', class: 'approve primary'}, 'Approve');
-  const reject = h('button', {type: 'button', class: 'reject danger'}, 'Reject');
+  const reason = h('input', {type: 'text', class: 'reason', placeholder: 'Reason (required to reject and to bypass)', 'aria-label': 'Reason',
+    dataset: {label: 'Reason'}});
+  const approve = action('Approve', 'approver', {class: 'approve primary'});
+  const reject = action('Reject', 'approver', {class: 'reject danger'});
+  const bypass = h('input', {type: 'checkbox', class: 'bypass', 'aria-label': 'Bypass the tier (admin)', dataset: {label: 'Bypass'}});
+  const bypassLabel = h('label', {class: 'bypass-label', title: 'approve at once whatever the tier requires; needs a reason, recorded as a bypass'},
+    bypass, ' bypass the tier (admin)');
+  const land = action('Land now', 'approver', {class: 'land primary'});
   const diffButton = h('button', {type: 'button', class: 'show-diff'}, 'Show diff');
+  const bar = actions(null, diffButton, reason, bypassLabel, approve, reject, land);
   const el = h('article', {class: 'approval', dataset: {id}},
     head, facts, checks, trail,
-    h('div', {class: 'actions'}, diffButton, reason, approve, reject),
+    bar,
     error, done, diffSlot);
   let proposal = initial;
   let verdictLoaded = false;
@@ -83,6 +90,13 @@ function approvalCard(id, initial) {
     approve.disabled = reject.disabled = true;
     try {
       const body = text ? {reason: text} : {};
+      if (action === 'approve' && bypass.checked) {
+        if (!text) {
+          reason.focus();
+          throw new Error('A bypass needs a reason: it is recorded with the decision.');
+        }
+        body.bypass = true;
+      }
       const answer = await api.post(`/approvals/${seg(id)}/${action}`, body);
       done.textContent = action === 'reject' ? 'You rejected it.'
         : `You approved it (${answer.approvals.received} of ${answer.approvals.required} approval(s))`
@@ -94,6 +108,18 @@ function approvalCard(id, initial) {
       update(proposal);
     }
   };
+  land.addEventListener('click', async () => {
+    error.textContent = '';
+    land.disabled = true;
+    try {
+      const answer = await api.post(`/approvals/${seg(id)}/land`, {});
+      done.textContent = answer.status === 'applied' ? 'Landed.' : `Asked to land now${answer.note ? `: ${answer.note}` : '.'}`;
+      proposalChanged(answer);
+    } catch (e) {
+      error.textContent = e.message;
+      update(proposal);
+    }
+  });
   approve.addEventListener('click', () => decide('approve'));
   reject.addEventListener('click', () => decide('reject'));
 
@@ -147,7 +173,7 @@ function approvalCard(id, initial) {
       h('div', null, h('strong', null, 'Validation '), pill(p.validation.status),
         p.validation.violations.length ? h('ul', {class: 'violations'}, p.validation.violations.map((v) => h('li', null,
           pill(v.severity), ' ', h('code', null, v.rule), ' ', h('code', {class: 'file-name'}, v.path), ': ', v.message))) : null),
-      p.note ? h('p', {class: 'note'}, p.note) : null,
+      p.note ? h('p', {class: 'note proposal-note'}, p.status === 'approved' ? h('strong', null, 'Why it waits: ') : null, p.note) : null,
       p.apply && p.apply.error ? h('p', {class: 'error'}, `Apply: ${p.apply.error}`,
         p.apply.conflicts.length ? ` (conflicts: ${p.apply.conflicts.join(', ')})` : '') : null,
       p.apply && p.apply.commit ? h('p', null, 'Landed as ', h('code', null, p.apply.commit.slice(0, 12)), ` ${ago(p.apply.at)}`) : null,
@@ -155,8 +181,15 @@ function approvalCard(id, initial) {
     replace(trail, p.decisions.length ? [h('strong', null, 'Decisions '), h('ul', null, p.decisions.map((d) => h('li', null,
       `${d.decision} by ${d.by}${d.role ? ` (${d.role})` : ''}${d.reason ? ': ' + d.reason : ''} · ${when(d.at)}`)))] : null);
     const open = p.status === 'proposed';
-    approve.disabled = reject.disabled = reason.disabled = !open;
-    approve.hidden = reject.hidden = reason.hidden = !open;
+    const closed = open ? null : `it is ${p.status}`;
+    guard(approve, 'approver', closed);
+    guard(reject, 'approver', closed);
+    guard(reason, 'approver', closed);
+    guard(bypass, 'admin', closed);
+    guard(land, 'approver', p.status === 'approved' ? null : 'only an approved proposal lands');
+    approve.hidden = reject.hidden = reason.hidden = bypassLabel.hidden = !open;
+    land.hidden = p.status !== 'approved';
+    bar.explain();
     if (!verdictLoaded) {
       verdictLoaded = true;
       api.json(`/features/${seg(p.feature)}/checkpoints/${p.checkpoint.seq}/validation`).then((verdict) => {

@@ -6,6 +6,9 @@ import {h, replace, pill, when, ago, approvalHref, limiter, unsandboxedBadge} fr
 import {renderDiff} from './diff.js';
 import {state, onChange, summary} from './state.js';
 import {testList} from './approvals.js';
+import {action, actions, guard} from './controls.js';
+
+const ENDED = ['applied', 'rejected', 'failed', 'abandoned'];
 
 const PAGE = 50;
 const verdicts = limiter(3);
@@ -23,9 +26,32 @@ export function featureView(id) {
   const verdictOut = h('div', {class: 'verdict-out'});
   const violationsBox = h('div');
   const activity = h('ul', {class: 'live-list activity'});
+
+  // ---- the operator's controls: made once (typed text survives redraws), re-guarded on every change ----
+  const reason = h('input', {type: 'text', id: 'op-reason', class: 'reason', placeholder: 'Reason (for pause; required to abandon)', 'aria-label': 'Reason',
+    dataset: {label: 'Reason'}});
+  const pauseButton = action('Pause', 'agent', {id: 'op-pause'});
+  const resumeButton = action('Resume', 'agent', {id: 'op-resume', class: 'primary'});
+  const checkpointButton = action('Checkpoint now', 'agent', {id: 'op-checkpoint'});
+  const abandonButton = action('Abandon…', 'approver', {id: 'op-abandon', class: 'danger'});
+  const opError = h('p', {class: 'error', role: 'alert', id: 'op-error'});
+  const opOutcome = h('p', {class: 'outcome', id: 'op-outcome'});
+  const ops = actions({class: 'feature-ops', id: 'feature-ops'}, reason, pauseButton, resumeButton, checkpointButton, abandonButton);
+  const questionsBox = h('div', {class: 'questions', id: 'questions'});
+  const rollbackTo = h('input', {type: 'number', min: 0, id: 'rollback-to', 'aria-label': 'Roll back to checkpoint', dataset: {label: 'Checkpoint'}});
+  const rollbackPaths = h('input', {type: 'text', id: 'rollback-paths', placeholder: 'Paths, comma-separated (empty: all)', 'aria-label': 'Paths',
+    dataset: {label: 'Paths'}});
+  const rollbackButton = action('Roll back', 'agent', {id: 'rollback', class: 'danger'});
+  const smartButton = action('Smart rollback', 'agent', {id: 'rollback-smart', title: 'undo the files of the latest violations'});
+  const rollbackError = h('p', {class: 'error', role: 'alert', id: 'rollback-error'});
+  const rollbackOutcome = h('p', {class: 'outcome', id: 'rollback-outcome'});
+  const rollbackBar = actions({class: 'rollback-bar', id: 'rollback-bar'}, 'Roll back to', rollbackTo, rollbackPaths, rollbackButton, smartButton);
+
   const el = h('section', {class: 'feature-page'},
     h('p', null, h('a', {href: '#/'}, '‹ All features')),
     head,
+    questionsBox,
+    ops, opError, opOutcome,
     h('div', {class: 'columns'},
       h('div', null,
         h('h2', null, 'Checkpoints'),
@@ -35,6 +61,9 @@ export function featureView(id) {
           h('thead', null, h('tr', null, ['from', 'to', '#', 'Taken', 'Trigger', 'Files', 'Lines', 'Verdict'].map((t) => h('th', null, t)))),
           timeline),
         h('div', {class: 'controls'}, olderButton, compareButton),
+        h('p', {class: 'muted'}, 'Roll back makes the worktree equal to a checkpoint again (all files, or only the paths given); smart picks the'
+          + ' checkpoint and the paths from the latest violations. Either is recorded as a new checkpoint.'),
+        rollbackBar, rollbackError, rollbackOutcome,
         verdictOut,
         compareOut),
       h('div', null,
@@ -47,7 +76,125 @@ export function featureView(id) {
   let loadedFrom = null; // lowest checkpoint seq on screen
   let total = 0;
 
+  const guardControls = () => {
+    const f = state.features.get(id);
+    const status = f?.status;
+    const ended = status && ENDED.includes(status) ? `the feature has ended (${status})` : null;
+    guard(reason, 'agent', ended);
+    guard(pauseButton, 'agent', ended || (status === 'paused' ? 'it is already paused' : status === 'proposed' ? 'it is proposed' : null));
+    guard(resumeButton, 'agent', ended || (status === 'awaiting_input' ? 'it waits for an answer to its question: answer it instead'
+      : status === 'active' ? 'it is running' : status === 'proposed' ? 'it is proposed' : null));
+    guard(checkpointButton, 'agent', ended);
+    guard(abandonButton, 'approver', ended);
+    [rollbackTo, rollbackPaths, rollbackButton, smartButton].forEach((c) => guard(c, 'agent', ended));
+    ops.explain();
+    rollbackBar.explain();
+  };
+
+  const run = async (button, slot, outcome, work) => {
+    replace(slot);
+    replace(outcome);
+    button.disabled = true;
+    try {
+      const text = await work();
+      if (text) replace(outcome, text);
+    } catch (e) {
+      replace(slot, e.message);
+    } finally {
+      guardControls();
+    }
+  };
+  const changed = (f) => {
+    state.features.set(f.id, f);
+    drawHead();
+    guardControls();
+  };
+  const reasonBody = () => (reason.value.trim() ? {reason: reason.value.trim()} : {});
+  pauseButton.addEventListener('click', () => run(pauseButton, opError, opOutcome, async () => {
+    changed(await api.post(`${base}/pause`, reasonBody()));
+    reason.value = '';
+    return 'Paused.';
+  }));
+  resumeButton.addEventListener('click', () => run(resumeButton, opError, opOutcome, async () => {
+    changed(await api.post(`${base}/resume`, {}));
+    return 'Resumed.';
+  }));
+  checkpointButton.addEventListener('click', () => run(checkpointButton, opError, opOutcome, async () => {
+    const c = await api.post(`${base}/checkpoint`, {});
+    return `Checkpoint ${c.seq} taken (${c.filesChanged} file(s) changed).`;
+  }));
+  abandonButton.addEventListener('click', () => run(abandonButton, opError, opOutcome, async () => {
+    const text = reason.value.trim();
+    if (!text) {
+      reason.focus();
+      throw new Error('Give a reason to abandon: it is recorded, and the worktree and branch are removed.');
+    }
+    if (!window.confirm(`Abandon ${id}? Its worktree and branch are removed (the checkpoints stay).`)) return null;
+    changed(await api.del(base, {reason: text}));
+    reason.value = '';
+    return 'Abandoned.';
+  }));
+  rollbackButton.addEventListener('click', () => run(rollbackButton, rollbackError, rollbackOutcome, async () => {
+    if (rollbackTo.value === '') {
+      rollbackTo.focus();
+      throw new Error('Pick the checkpoint to go back to (0 is the base commit).');
+    }
+    const paths = rollbackPaths.value.split(',').map((p) => p.trim()).filter(Boolean);
+    const c = await api.post(`${base}/rollback`, paths.length ? {to: Number(rollbackTo.value), paths} : {to: Number(rollbackTo.value)});
+    return `Rolled back to checkpoint ${rollbackTo.value}${paths.length ? ` (${paths.join(', ')})` : ''}: recorded as checkpoint ${c.seq}.`;
+  }));
+  smartButton.addEventListener('click', () => run(smartButton, rollbackError, rollbackOutcome, async () => {
+    const c = await api.post(`${base}/rollback`, {strategy: 'smart'});
+    return `Smart rollback recorded as checkpoint ${c.seq}.`;
+  }));
+
+  // the timeline's "to" choice is also the checkpoint to roll back to
+  timeline.addEventListener('change', (event) => {
+    if (event.target.name === 'to') rollbackTo.value = event.target.value;
+  });
+
+  // open questions: one answer box each, kept while the same questions are open (typed text survives)
+  let questionsKey = null;
+  const drawQuestions = () => {
+    const f = state.features.get(id);
+    const open = f?.openQuestions || [];
+    const key = `${f?.status}:${open.map((q) => q.id).join(' ')}`;
+    if (key === questionsKey) return;
+    questionsKey = key;
+    questionsBox.className = `questions${f?.status === 'awaiting_input' ? ' awaiting' : ''}`;
+    if (!open.length) return replace(questionsBox);
+    replace(questionsBox,
+      h('h2', null, f.status === 'awaiting_input' ? 'Awaiting your answer: the agent asks' : 'The agent asks'),
+      open.map((q) => {
+        const answer = h('textarea', {rows: 2, class: 'answer-text', 'aria-label': `Answer to ${q.id}`, dataset: {label: 'Answer'}});
+        const send = action('Answer', 'approver', {class: 'primary answer'});
+        guard(answer, 'approver');
+        const error = h('p', {class: 'error', role: 'alert'});
+        const bar = actions(null, answer, send);
+        send.addEventListener('click', async () => {
+          replace(error);
+          if (!answer.value.trim()) {
+            replace(error, 'Write an answer first.');
+            return;
+          }
+          send.disabled = true;
+          try {
+            const updated = await api.post(`${base}/questions/${seg(q.id)}/answer`, {text: answer.value});
+            changed(updated);
+            drawQuestions();
+          } catch (e) {
+            replace(error, e.message);
+            guard(send, 'approver');
+          }
+        });
+        return h('div', {class: 'question', dataset: {id: q.id}},
+          h('p', {class: 'question-text'}, q.text, h('span', {class: 'muted'}, ` · ${q.id}, asked ${ago(q.askedAt)}`)),
+          bar, error);
+      }));
+  };
+
   const drawHead = () => {
+    drawQuestions();
     const f = state.features.get(id);
     if (!f) return;
     replace(head,
@@ -66,8 +213,6 @@ export function featureView(id) {
         h('dt', null, 'Plan'), h('dd', null, `version ${f.plan.version}; allowed `, h('code', null, f.plan.allowedPaths.join(' ')),
           f.plan.forbiddenPaths.length ? [', forbidden ', h('code', null, f.plan.forbiddenPaths.join(' '))] : null,
           `; at most ${f.plan.limits.maxChangedLines} changed lines`)),
-      f.openQuestions && f.openQuestions.length ? h('div', {class: 'note'}, h('strong', null, 'The agent asks: '),
-        h('ul', null, f.openQuestions.map((q) => h('li', null, h('code', null, q.id ?? q.questionId ?? ''), ' ', q.text)))) : null,
       f.proposal ? h('p', null, h('strong', null, 'Proposed: '), f.proposal.description,
         ` (checkpoint ${f.proposal.checkpoint}, by ${f.proposal.proposedBy} ${ago(f.proposal.at)})`) : null);
   };
@@ -222,6 +367,7 @@ export function featureView(id) {
   const off = onChange((change) => {
     if (change.features.has(id) && !change.extras) {
       drawHead();
+      guardControls();
       drawAgent();
     }
     if (change.proposals.size && [...change.proposals].some((p) => state.proposals.get(p)?.feature === id)) drawProposals();
@@ -231,6 +377,7 @@ export function featureView(id) {
       drawActivity();
       for (const e of mine) {
         if (e.type === 'checkpoint.taken') checkpointTaken(e.data.checkpoint);
+        if (e.type === 'agent.connected' || e.type === 'agent.disconnected') drawAgent();
         if (e.type === 'validation.completed' && rows.has(e.data.checkpoint)) loadVerdict(e.data.checkpoint);
         if (e.type.startsWith('watchdog.violation') || e.type === 'validation.completed') drawViolations();
       }
@@ -238,9 +385,10 @@ export function featureView(id) {
   });
 
   if (!state.features.has(id)) {
-    api.json(base).then((f) => { state.features.set(id, f); drawHead(); }, (e) => replace(head, h('h1', null, id), h('p', {class: 'error'}, e.message)));
+    api.json(base).then((f) => { state.features.set(id, f); drawHead(); guardControls(); }, (e) => replace(head, h('h1', null, id), h('p', {class: 'error'}, e.message)));
   }
   drawHead();
+  guardControls();
   drawAgent();
   loadCheckpoints().then(drawViolations);
   drawProposals();

@@ -4,15 +4,23 @@
 
 import {h, replace, pill, ago, featureHref, unsandboxedBadge} from './dom.js';
 import {state, loadExtras, onChange} from './state.js';
+import {action, actions} from './controls.js';
 
 const STATUSES = ['registered', 'queued', 'active', 'paused', 'awaiting_input', 'needs_attention', 'proposed', 'applied', 'failed',
   'rejected', 'abandoned'];
 const view = {page: 0, size: 25, status: '', text: ''}; // kept across visits in this tab
 
-export function featuresView() {
+/** Statuses that wait for a person: the top bar counts them, #/attention lists them. */
+export const NEEDS_A_PERSON = ['awaiting_input', 'needs_attention'];
+
+export function featuresView(preset) {
+  if (preset) {
+    view.status = preset;
+    view.page = 0;
+  }
   const summaryLine = h('p', {class: 'status-summary'});
   const statusSelect = h('select', {id: 'status-filter', 'aria-label': 'Status'},
-    h('option', {value: ''}, 'every status'), STATUSES.map((s) => h('option', {value: s}, s)));
+    h('option', {value: ''}, 'every status'), h('option', {value: 'attention'}, 'needs a person'), STATUSES.map((s) => h('option', {value: s}, s)));
   statusSelect.value = view.status;
   const search = h('input', {type: 'search', id: 'feature-search', placeholder: 'Filter by id or repository', value: view.text});
   const sizeSelect = h('select', {'aria-label': 'Rows per page'}, [25, 50, 100].map((n) => h('option', {value: n}, `${n} per page`)));
@@ -21,6 +29,7 @@ export function featuresView() {
   const pager = h('div', {class: 'pager'});
   const el = h('section', {class: 'features'},
     h('h1', null, 'Features'),
+    actions({class: 'create-bar'}, action('New feature', 'agent', {id: 'new-feature', class: 'primary', onclick: () => { location.hash = '#/new'; }})),
     summaryLine,
     h('div', {class: 'controls'}, search, statusSelect, sizeSelect),
     h('table', {class: 'grid', id: 'features-table'},
@@ -36,7 +45,7 @@ export function featuresView() {
   const filtered = () => {
     const text = view.text.toLowerCase();
     return [...state.features.values()]
-      .filter((f) => !view.status || f.status === view.status)
+      .filter((f) => !view.status || f.status === view.status || (view.status === 'attention' && NEEDS_A_PERSON.includes(f.status)))
       .filter((f) => !text || f.id.toLowerCase().includes(text) || (f.repo || '').toLowerCase().includes(text))
       .sort((a, b) => (b.createdAt || '').localeCompare(a.createdAt || '') || a.id.localeCompare(b.id));
   };
@@ -110,11 +119,10 @@ export function featuresView() {
     if (membershipChanged && keyOf(filtered()) !== drawnKey) draw();
     else if (change.features.size) drawSummary();
   });
-  // agent connections are not on the feed: re-read the page's every 20 s
-  const poll = setInterval(() => rows.forEach((_, id) => loadExtras(id, {force: true})), 20_000);
+  // agent connections arrive on the feed (agent.connected, agent.disconnected): no polling
 
   draw();
-  return {el, dispose: () => { off(); clearInterval(poll); }};
+  return {el, dispose: off};
 }
 
 function shortRepo(path) {

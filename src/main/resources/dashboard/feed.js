@@ -245,6 +245,10 @@ export function summary(e) {
       return `${d.agent ?? 'the agent'} runs WITHOUT a sandbox: ${d.reason ?? ''}`;
     case 'feature.sandboxed':
       return `${d.agent ?? 'the agent'} runs in the sandbox again`;
+    case 'agent.connected':
+      return `${d.agent ?? 'an agent'}${d.version ? ' ' + d.version : ''} connected`;
+    case 'agent.disconnected':
+      return `${d.agent ?? 'the agent'} disconnected: ${d.reason ?? ''}`;
     case 'feature.paused':
     case 'feature.abandoned':
     case 'feature.escalated':

@@ -117,6 +117,11 @@ export function eventsArrived(batch) {
       if (extras && e.type === 'validation.completed' && extras.checkpoint?.seq === d.checkpoint) {
         extras.verdict = d.verdict;
       }
+      if (e.type === 'agent.connected' || e.type === 'agent.disconnected') {
+        // the Agent column follows the feed (no polling): shown at once, then re-read with the feature
+        const connected = e.type === 'agent.connected';
+        if (extras) extras.agent = {...(extras.agent || {}), connected, agent: d.agent, version: connected ? d.version : extras.agent?.version};
+      }
     }
     if (typeof d.proposalId === 'string') dirty.proposals.add(d.proposalId);
     if (e.type.startsWith('proposal.') || e.type.startsWith('approval.') || e.type.startsWith('apply.')

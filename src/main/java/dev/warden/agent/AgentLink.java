@@ -108,6 +108,8 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
 
     /** The wrapper said its command exited with {@code code} (128+N for signal N). */
     default void exited(int code, String agent) {}
+    /** An agent said hello ({@code connected}), or the connection of one that had ended ({@code reason}): for the feed. */
+    default void connection(boolean connected, String agent, Optional<String> version, Optional<String> reason) {}
   }
 
   private record AckTimeout(String pauseId, int attempt) implements Command {}
@@ -200,7 +202,7 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
   private Behavior<Command> onReservationExpired(ReservationExpired expired) {
     if (expired.connectionId().equals(connectionId) && out == null) {
       getContext().getLog().info("[{}] agent connection {} never opened; released", featureId, connectionId);
-      clearConnection();
+      clearConnection("it never opened");
     }
     return this;
   }
@@ -257,16 +259,20 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
       out.tell(new Frame(AgentMessage.error(reason + "; closing", null)));
       out.tell(new Close());
       failPauseWaiters("the agent was disconnected: " + reason);
-      clearConnection();
+      clearConnection("Warden closed it: " + reason);
     }
     return this;
   }
 
   private void onHello(AgentMessage.Hello h) {
+    boolean fresh = hello == null; // a second hello on the same connection is not a new connection
     hello = h;
     getContext().getLog().info("[{}] agent {} {} connected (capabilities {})", featureId, h.agent(), h.version(), h.capabilities());
     send(AgentMessage.welcome(featureId, settings.heartbeatInterval().toMillis()));
     timers.cancel("hello-overdue");
+    if (fresh) {
+      feature.connection(true, h.agent(), Optional.ofNullable(h.version()), Optional.empty());
+    }
     h.sandboxed().ifPresent(sandboxed -> {
       if (!sandboxed) {
         getContext().getLog().warn("[{}] agent {} runs WITHOUT a sandbox: {}", featureId, h.agent(), h.sandboxReason().orElse("no reason given"));
@@ -328,12 +334,16 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
     if (disconnected.connectionId().equals(connectionId)) {
       getContext().getLog().info("[{}] agent disconnected", featureId);
       failPauseWaiters("the agent disconnected");
-      clearConnection();
+      clearConnection("the connection closed");
     }
     return this;
   }
 
-  private void clearConnection() {
+  /** Forgets the connection; one whose agent had said hello ends on the feed with {@code reason}. */
+  private void clearConnection(String reason) {
+    if (hello != null) {
+      feature.connection(false, hello.agent(), Optional.ofNullable(hello.version()), Optional.of(reason));
+    }
     connectionId = null;
     out = null;
     hello = null;
@@ -432,7 +442,7 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
       out.tell(new Frame(AgentMessage.error(reason + "; closing", null)));
       out.tell(new Close());
       failPauseWaiters(reason);
-      clearConnection();
+      clearConnection("Warden closed it: " + reason);
       feature.unresponsive(reason);
     }
     return this;

@@ -357,6 +357,12 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
       }
 
       @Override
+      public void connection(boolean connected, String agent, Optional<String> version, Optional<String> reason) {
+        sharding.entityRefFor(Feature.ENTITY_KEY, featureId)
+            .tell(new Feature.RecordConnection(connected, agent, version, reason, system.ignoreRef()));
+      }
+
+      @Override
       public void unresponsive(String reason) {
         escalateFeature(featureId, reason, false);
       }

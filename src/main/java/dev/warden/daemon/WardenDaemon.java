@@ -196,6 +196,7 @@ public final class WardenDaemon {
       FeedRoutes feedRoutes) {
     AllDirectives d = new AllDirectives() {};
     FeatureRoutes featureRoutes = new FeatureRoutes(system, features, settings.maxBodyBytes(), subRoutes, templates);
+    dev.warden.http.WhoAmIRoutes whoAmI = new dev.warden.http.WhoAmIRoutes(system, settings.maxBodyBytes());
     return d.concat(
         new HealthRoutes(system, hub).route(),
         new DashboardRoutes().route(), // static files, no token: the page asks for one
@@ -204,7 +205,8 @@ public final class WardenDaemon {
         d.pathPrefix("api", () -> authentication.authenticated(caller -> d.extractUnmatchedPath(rest ->
             !dev.warden.http.ApiDirectives.reachable(caller, rest)
                 ? d.complete(dev.warden.http.ApiDirectives.boundRefusal(caller))
-                : d.pathPrefix("v1", () -> d.concat(featureRoutes.route(caller), policyRoutes.route(), approvalRoutes.route(caller)))))));
+                : d.pathPrefix("v1", () -> d.concat(featureRoutes.route(caller), policyRoutes.route(), approvalRoutes.route(caller),
+                    whoAmI.route(caller)))))));
   }
 
   /** Polls the policy file for changes until the system terminates. */

@@ -107,6 +107,14 @@ public final class Feature
    */
   public record RecordExit(int code, String agent, ActorRef<Reply> replyTo) implements Command {}
 
+  /**
+   * The feature's agent connected (said {@code hello}: {@code connected} true, its {@code agent} name and
+   * {@code version}) or its connection ended after a hello ({@code connected} false, {@code reason}).
+   * Recorded for the feed only: the connection's live state is the AgentLink's; nothing for an ended feature.
+   */
+  public record RecordConnection(boolean connected, String agent, Optional<String> version, Optional<String> reason,
+      ActorRef<Reply> replyTo) implements Command {}
+
   /** What a prepared workspace looks like: where the feature lives and what it starts from. */
   public record Registration(
       String repo, String target, String branch, String worktree, String baseCommit, Plan plan)
@@ -267,6 +275,12 @@ public final class Feature
     }
   }
 
+  /** Its agent said hello on a new connection (a feed fact; the feature's state does not change). */
+  public record AgentConnected(String featureId, String agent, Optional<String> version, Instant at) implements Event {}
+
+  /** The connection of an agent that had said hello ended: it closed, or Warden closed it ({@code reason}). */
+  public record AgentDisconnected(String featureId, String agent, String reason, Instant at) implements Event {}
+
   // ---- state ----
 
   public sealed interface State extends CborSerializable {}
@@ -362,7 +376,8 @@ public final class Feature
         .onCommand(SettleProposal.class, command -> notFound(command.replyTo()))
         .onCommand(ChangePlan.class, command -> notFound(command.replyTo()))
         .onCommand(RecordRun.class, command -> notFound(command.replyTo()))
-        .onCommand(RecordExit.class, command -> notFound(command.replyTo()));
+        .onCommand(RecordExit.class, command -> notFound(command.replyTo()))
+        .onCommand(RecordConnection.class, command -> notFound(command.replyTo()));
     builder
         .forStateType(Existing.class)
         .onCommand(Register.class, (state, command) -> reject(command.replyTo(), Rejection.Kind.CONFLICT, "feature '" + featureId + "' already exists"))
@@ -377,7 +392,8 @@ public final class Feature
         .onCommand(SettleProposal.class, this::onSettleProposal)
         .onCommand(ChangePlan.class, this::onChangePlan)
         .onCommand(RecordRun.class, this::onRecordRun)
-        .onCommand(RecordExit.class, this::onRecordExit);
+        .onCommand(RecordExit.class, this::onRecordExit)
+        .onCommand(RecordConnection.class, this::onRecordConnection);
     return builder.build();
   }
 
@@ -529,6 +545,17 @@ public final class Feature
         .thenReply(command.replyTo(), Feature::accepted);
   }
 
+  private ReplyEffect<Event, State> onRecordConnection(Existing state, RecordConnection command) {
+    if (state.feature().status().isTerminal()) {
+      return Effect().reply(command.replyTo(), new Accepted(state.feature()));
+    }
+    Instant now = Instant.now();
+    Event event = command.connected()
+        ? new AgentConnected(featureId, command.agent(), command.version(), now)
+        : new AgentDisconnected(featureId, command.agent(), command.reason().orElse("the connection ended"), now);
+    return Effect().persist(event).thenReply(command.replyTo(), Feature::accepted);
+  }
+
   private ReplyEffect<Event, State> onRecordProposal(Existing state, RecordProposal command) {
     FeatureStatus status = state.feature().status();
     if (status == FeatureStatus.AWAITING_INPUT) {
@@ -616,6 +643,8 @@ public final class Feature
         // the reason of an active feature says the agent is gone; any other status keeps its own reason
         .onEvent(AgentExited.class, (state, event) -> state.feature().status() != FeatureStatus.ACTIVE ? state
             : transition(state, FeatureStatus.ACTIVE, Optional.of(event.reason()), event.at()))
+        .onEvent(AgentConnected.class, (state, event) -> state)
+        .onEvent(AgentDisconnected.class, (state, event) -> state)
         .onEvent(QuestionAsked.class, Feature::questionAsked)
         .onEvent(QuestionAnswered.class, Feature::questionAnswered)
         .onEvent(FeatureProposed.class, (state, event) -> new Existing(state.feature()

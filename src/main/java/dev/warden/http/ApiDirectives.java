@@ -92,11 +92,11 @@ public abstract class ApiDirectives extends AllDirectives {
   /**
    * Whether a feature-bound caller may make a request to {@code pathAfterApi} (the path below
    * {@code /api}, such as {@code /v1/features/login-form/agent}): only to {@code /v1/features/{id}}
-   * and below, for one of its features. An unbound caller may reach everything (its role decides).
+   * and below, for one of its features, and {@code /v1/whoami}. An unbound caller may reach everything (its role decides).
    */
   public static boolean reachable(Caller caller, String pathAfterApi) {
-    if (!caller.isBound()) {
-      return true;
+    if (!caller.isBound() || pathAfterApi.equals("/v1/whoami")) {
+      return true; // whoami tells a bound token only about itself
     }
     String[] segments = pathAfterApi.split("/", -1);
     return segments.length >= 4 && segments[0].isEmpty() && segments[1].equals("v1") && segments[2].equals("features")

@@ -115,9 +115,14 @@ class DashboardBrowserIT {
         wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#features-table tr[data-id='docs-tidy']")));
         wait.until(ExpectedConditions.textToBe(By.id("pending-badge"), "1"));
 
-        // a viewer may look but not approve: the API's 403 is on the card
+        // a viewer may look but not approve: the button is disabled and says why (its role, read from whoami);
+        // if the page let it through anyway, the API's 403 would be on the card
         browser.findElement(By.id("nav-approvals")).click();
         WebElement card = wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("article.approval[data-id='login-fix.1']")));
+        WebElement viewerApprove = card.findElement(By.cssSelector("button.approve"));
+        assertFalse(viewerApprove.isEnabled(), "a viewer's Approve button is enabled");
+        assertEquals("needs an approver token; this one (dashboard) is a viewer", viewerApprove.getAttribute("title"));
+        js(browser, "document.querySelector(\"article.approval[data-id='login-fix.1'] button.approve\").disabled = false");
         card.findElement(By.cssSelector("button.approve")).click();
         wait.until(ExpectedConditions.textMatches(By.cssSelector("article.approval[data-id='login-fix.1'] .error"),
             java.util.regex.Pattern.compile("^403 Forbidden")));
