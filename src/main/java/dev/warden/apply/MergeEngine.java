@@ -296,7 +296,7 @@ public final class MergeEngine {
         Optional<String> failed = targets.update(tree, head, commit);
         if (failed.isPresent()) {
           // the user changed something meanwhile: put the branch back, so the tree never shows the change reversed
-          if (swap(gitDir, refName, commit, head)) {
+          if (swap(gitDir, refName, commit, head, true)) {
             targets.forget(commit);
             log.info("{} put back to {}: {} could not follow: {}", refName, head, tree, failed.get());
             return new Result.WorktreeBlocked(targetBranch, tree.toString(), List.of(), "the target branch " + targetBranch
@@ -375,11 +375,17 @@ public final class MergeEngine {
   // --- refs ---
 
   private static boolean swap(Path gitDir, String refName, String from, String to) {
+    return swap(gitDir, refName, from, to, false);
+  }
+
+  /** {@code back}: undoing our own swap (not a fast-forward: forced, but still only from {@code from}). */
+  private static boolean swap(Path gitDir, String refName, String from, String to, boolean back) {
     try (Repository repository = open(gitDir)) {
       RefUpdate update = repository.updateRef(refName);
       update.setExpectedOldObjectId(ObjectId.fromString(from));
       update.setNewObjectId(ObjectId.fromString(to));
-      update.setRefLogMessage("warden: apply", false);
+      update.setForceUpdate(back);
+      update.setRefLogMessage(back ? "warden: apply undone, the working tree could not follow" : "warden: apply", false);
       RefUpdate.Result result = update.update();
       return switch (result) {
         case FAST_FORWARD, FORCED, NEW -> true;
