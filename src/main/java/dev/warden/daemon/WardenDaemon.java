@@ -137,7 +137,12 @@ public final class WardenDaemon {
           List.of(dataDir.resolve("worktrees"), validation.scratch()), applySettings.checkedOutTarget(),
           CheckedOutTargets.holdAt(warden.getString("apply.hold-after-branch-move")));
       Landing landing = new Landing(engine, git, applySettings, blocking, Optional.of(checkedOut));
-      landing.recover(); // a daemon killed between a branch move and its working tree: finish it (logged)
+      // a daemon killed between a branch move and its working tree: finish it (each pending one logged with its command)
+      landing.recover().whenComplete((pending, failure) -> {
+        if (failure != null) {
+          log.warn("cannot finish the landings left in progress: {}", failure.getMessage());
+        }
+      });
       Applier.init(system, new ApplierWiring(system, features, landing, settings.askTimeout()), applySettings);
       ProposalService proposals = new ProposalService(system, features, policy, new ProposalDiff(git), applySettings,
           new ApprovalIndex(system, applySettings.historyRetention()), blocking, settings.askTimeout(), captureTimeout);
