@@ -97,6 +97,9 @@ public final class Applier
 
   public record Get(String proposalId, ActorRef<Reply> replyTo) implements Command {}
 
+  /** Try to land an approved proposal that is waiting, now (an approver asked): replies with it as it stands. */
+  public record LandNow(String proposalId, String by, ActorRef<Reply> replyTo) implements Command {}
+
   public sealed interface Reply extends CborSerializable {}
 
   public record Accepted(Proposal proposal) implements Reply {}
@@ -124,6 +127,17 @@ public final class Applier
   private record FeatureSettledDone(String proposalId, Optional<String> failure) implements Command {}
 
   private record IdleCheck() implements Command {}
+
+  /** Time to look at the working tree that blocks a landing. */
+  private record WatchWorktree(String proposalId) implements Command {}
+
+  private record WorktreeSeen(String proposalId, String fingerprint) implements Command {}
+
+  /** A user's working tree a waiting landing watches: {@code last} fingerprint seen. */
+  private record Watch(String worktree, List<String> paths, Optional<String> last) {}
+
+  /** How often a working tree that blocks a landing is looked at (a few stat calls). */
+  static final Duration WATCH_INTERVAL = Duration.ofSeconds(1);
 
   // ---- events (stored contracts: never rename; add fields as Optional) ----
 
@@ -216,6 +230,7 @@ public final class Applier
   private final Set<String> applying = new HashSet<>();
   private final Set<String> settling = new HashSet<>();
   private final Set<String> polling = new HashSet<>();
+  private final Map<String, Watch> watches = new java.util.HashMap<>();
   private boolean reverting;
   /** The newest checkpoint this incarnation was told about: a proposal of an older one is already stale. */
   private long latestCheckpoint;
@@ -278,6 +293,9 @@ public final class Applier
         .onCommand(RevertFinished.class, this::onRevertFinished)
         .onCommand(FeatureSettledDone.class, this::onFeatureSettledDone)
         .onCommand(IdleCheck.class, this::onIdleCheck)
+        .onCommand(LandNow.class, this::onLandNow)
+        .onCommand(WatchWorktree.class, this::onWatchWorktree)
+        .onCommand(WorktreeSeen.class, this::onWorktreeSeen)
         .build();
   }
 
@@ -513,6 +531,8 @@ public final class Applier
           List.of(), List.of(), Instant.now())).thenRun(this::reconcile).thenNoReply();
     }
     applying.add(p.id());
+    watches.remove(p.id());
+    timers.cancel("watch-" + p.id());
     log.info("[{}] applying proposal {} (checkpoint {}) to {}", featureId, p.id(), p.draft().checkpointSeq(), p.draft().target());
     context.pipeToSelf(peers.land(p.draft()), (outcome, failure) -> new ApplyFinished(p.id(), Optional.ofNullable(outcome),
         Optional.ofNullable(failure).map(dev.warden.Failures::describe)));
@@ -536,6 +556,10 @@ public final class Applier
     Event event = outcomeEvent(p, outcome, now);
     if (event instanceof ApplyDeferred) {
       timers.startSingleTimer("apply-" + p.id(), new StartApply(p.id()), settings.deferredRetry());
+      if (outcome.result() instanceof MergeEngine.Result.WorktreeBlocked blocked) {
+        watches.put(p.id(), new Watch(blocked.worktree(), blocked.paths(), Optional.empty()));
+        context.getSelf().tell(new WatchWorktree(p.id()));
+      }
       if (p.note().filter(((ApplyDeferred) event).reason()::equals).isPresent()) {
         return Effect().noReply(); // same reason as last time: nothing new to record
       }
@@ -570,9 +594,62 @@ public final class Applier
           + "; Warden never moves a branch under someone's working tree: check out another branch there (tried again every "
           + human(settings.deferredRetry()) + ")", now);
     }
+    if (result instanceof MergeEngine.Result.WorktreeBlocked blocked) {
+      return new ApplyDeferred(featureId, p.id(), blocked.reason() + "; tried again when that working tree changes, every "
+          + human(settings.deferredRetry()) + ", and on POST /api/v1/approvals/" + p.id() + "/land", now);
+    }
     MergeEngine.Result.TargetBusy busy = (MergeEngine.Result.TargetBusy) result;
     return new ApplyDeferred(featureId, p.id(), "the target kept moving: " + busy.attempts()
         + " attempts lost the race (tried again every " + human(settings.deferredRetry()) + ")", now);
+  }
+
+  // ---- a landing waiting for a user's working tree ----
+
+  private ReplyEffect<Event, State> onLandNow(State state, LandNow command) {
+    Optional<Proposal> found = state.get(command.proposalId());
+    if (found.isEmpty()) {
+      return Effect().reply(command.replyTo(), notFound(command.proposalId()));
+    }
+    Proposal p = found.get();
+    if (p.status() != ProposalStatus.APPROVED) {
+      return Effect().reply(command.replyTo(), conflict("cannot land proposal " + p.id() + ": it is " + p.status().label()
+          + (p.status() == ProposalStatus.APPLIED ? " already" : p.status() == ProposalStatus.PROPOSED ? " (not approved yet)" : "")));
+    }
+    if (!applying.contains(p.id())) {
+      log.info("[{}] {} asked to land proposal {} now", featureId, command.by(), p.id());
+      timers.cancel("apply-" + p.id());
+      context.getSelf().tell(new StartApply(p.id()));
+    }
+    return Effect().reply(command.replyTo(), new Accepted(p));
+  }
+
+  private ReplyEffect<Event, State> onWatchWorktree(State state, WatchWorktree command) {
+    Watch watch = watches.get(command.proposalId());
+    if (watch == null || applying.contains(command.proposalId())
+        || state.get(command.proposalId()).filter(p -> p.status() == ProposalStatus.APPROVED).isEmpty()) {
+      watches.remove(command.proposalId());
+      return Effect().noReply();
+    }
+    context.pipeToSelf(peers.worktreeFingerprint(watch.worktree(), watch.paths()), (fingerprint, failure) ->
+        new WorktreeSeen(command.proposalId(), fingerprint == null ? "unreadable" : fingerprint));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onWorktreeSeen(State state, WorktreeSeen seen) {
+    Watch watch = watches.get(seen.proposalId());
+    if (watch == null) {
+      return Effect().noReply();
+    }
+    if (watch.last().isPresent() && !watch.last().get().equals(seen.fingerprint())) {
+      log.info("[{}] {} changed: trying proposal {} again", featureId, watch.worktree(), seen.proposalId());
+      watches.remove(seen.proposalId());
+      timers.cancel("apply-" + seen.proposalId());
+      context.getSelf().tell(new StartApply(seen.proposalId()));
+      return Effect().noReply();
+    }
+    watches.put(seen.proposalId(), new Watch(watch.worktree(), watch.paths(), Optional.of(seen.fingerprint())));
+    timers.startSingleTimer("watch-" + seen.proposalId(), new WatchWorktree(seen.proposalId()), WATCH_INTERVAL);
+    return Effect().noReply();
   }
 
   private ReplyEffect<Event, State> onRollback(State state, Rollback command) {
@@ -617,6 +694,8 @@ public final class Applier
       why = "the target branch " + m.branch() + " no longer exists";
     } else if (result instanceof MergeEngine.Result.TargetCheckedOut o) {
       why = "the target branch " + o.branch() + " is checked out in " + o.worktree();
+    } else if (result instanceof MergeEngine.Result.WorktreeBlocked b) {
+      why = b.reason();
     } else {
       why = "the target kept moving (" + ((MergeEngine.Result.TargetBusy) result).attempts() + " attempts)";
     }

@@ -16,6 +16,14 @@ public interface ApplierPeers {
   /** Lands an approved proposal (or finds that an earlier run of the daemon already did). */
   CompletionStage<Landing.Outcome> land(Proposal.Draft draft);
 
+  /**
+   * A cheap fingerprint of a user's working tree that blocked a landing ({@code paths}: the landed
+   * paths with local changes there): when it changes, the landing is tried again.
+   */
+  default CompletionStage<String> worktreeFingerprint(String worktree, java.util.List<String> paths) {
+    return java.util.concurrent.CompletableFuture.completedFuture("");
+  }
+
   /** Takes an applied proposal back out with a revert commit, after the tests pass on the result. */
   CompletionStage<Landing.Outcome> revert(Proposal.Draft draft, String appliedCommit, String by, String reason);
 

@@ -18,10 +18,18 @@ public record ApplySettings(
     Duration historyRetention,
     long diffMaxBytes,
     Duration idleStop,
-    Set<Tier> separationOfDuties) {
+    Set<Tier> separationOfDuties,
+    CheckedOutTargets.Policy checkedOutTarget) {
 
   public ApplySettings {
     separationOfDuties = separationOfDuties.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(separationOfDuties));
+  }
+
+  /** Updating a checked-out target's working tree (the default). */
+  public ApplySettings(MergeEngine.Mode mode, int maxRetries, Duration proposeWait, Duration verdictPoll, Duration deferredRetry,
+      Duration historyRetention, long diffMaxBytes, Duration idleStop, Set<Tier> separationOfDuties) {
+    this(mode, maxRetries, proposeWait, verdictPoll, deferredRetry, historyRetention, diffMaxBytes, idleStop, separationOfDuties,
+        CheckedOutTargets.Policy.UPDATE);
   }
 
   /** With separation of duties for the high tier only (the default). */
@@ -47,7 +55,17 @@ public record ApplySettings(
       throw new ConfigException.BadValue("warden.apply.max-retries", "must be between 0 and 100");
     }
     return new ApplySettings(mode, retries, positive(c, "propose-wait"), positive(c, "verdict-poll"), positive(c, "deferred-retry"),
-        positive(c, "history-retention"), c.getBytes("diff-max-bytes"), positive(c, "idle-stop"), separation(c));
+        positive(c, "history-retention"), c.getBytes("diff-max-bytes"), positive(c, "idle-stop"), separation(c), checkedOutTarget(c));
+  }
+
+  private static CheckedOutTargets.Policy checkedOutTarget(Config c) {
+    String value = c.hasPath("checked-out-target") ? c.getString("checked-out-target") : "update";
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "update" -> CheckedOutTargets.Policy.UPDATE;
+      case "wait" -> CheckedOutTargets.Policy.WAIT;
+      default -> throw new ConfigException.BadValue("warden.apply.checked-out-target", "must be \"update\" or \"wait\", got \""
+          + value + "\"");
+    };
   }
 
   private static Set<Tier> separation(Config c) {

@@ -75,6 +75,11 @@ public final class ApprovalRoutes extends ApiDirectives implements FeatureSubRou
               }
               return onSuccess(proposals.approve(id, caller, reason, false), this::ok);
             })))),
+            path("land", () -> post(() -> requireRole(caller, Role.APPROVER, () -> body(true, body -> {
+              body.onlyKeys(Set.of());
+              return onSuccess(proposals.landNow(id, caller), proposal ->
+                  completeJson(StatusCodes.ACCEPTED, ProposalJson.ProposalView.fromDomain(proposal)));
+            })))),
             path("reject", () -> post(() -> requireRole(caller, Role.APPROVER, () -> body(false, body -> {
               body.onlyKeys(Set.of("reason"));
               String reason = requiredReason(body);

@@ -28,20 +28,48 @@ public final class Landing {
   private final GitCli git;
   private final ApplySettings settings;
   private final Executor blocking;
+  private final Optional<CheckedOutTargets> checkedOut;
 
   public Landing(MergeEngine engine, GitCli git, ApplySettings settings, Executor blocking) {
+    this(engine, git, settings, blocking, Optional.empty());
+  }
+
+  /** With {@code checkedOut}: the engine updates users' working trees, and half-done updates are finished first. */
+  public Landing(MergeEngine engine, GitCli git, ApplySettings settings, Executor blocking, Optional<CheckedOutTargets> checkedOut) {
     this.engine = engine;
     this.git = git;
     this.settings = settings;
     this.blocking = blocking;
+    this.checkedOut = checkedOut;
+    checkedOut.ifPresent(engine::updatingCheckedOutTargets);
+  }
+
+  /** Finishes the working tree updates a killed daemon left half done (at boot); what is still pending. */
+  public CompletionStage<List<CheckedOutTargets.Pending>> recover() {
+    return CompletableFuture.supplyAsync(() -> checkedOut.map(CheckedOutTargets::recover).orElse(List.of()), blocking);
+  }
+
+  /** A cheap fingerprint of a blocked working tree: when it changes, the landing is worth trying again. */
+  public CompletionStage<String> fingerprint(String worktree, List<String> paths) {
+    return CompletableFuture.supplyAsync(() -> checkedOut.map(t -> t.fingerprint(Path.of(worktree), paths)).orElse(""), blocking);
   }
 
   /** The landing an earlier run of the daemon already made of this proposal, if any. */
   public CompletionStage<Optional<Outcome>> earlier(Proposal.Draft draft) {
     return CompletableFuture.supplyAsync(() -> {
       Path gitDir = Path.of(draft.gitDir());
-      return engine.landedWithTrailer(gitDir, draft.target(), PROPOSAL_TRAILER, draft.id())
-          .map(commit -> new Outcome(new MergeEngine.Result.Applied(firstParent(gitDir, commit), commit, List.of(), 0), true));
+      return engine.landedWithTrailer(gitDir, draft.target(), PROPOSAL_TRAILER, draft.id()).map(commit -> {
+        // the branch moved in an earlier run: applied once its checked-out working tree followed
+        Optional<CheckedOutTargets.Pending> pending = checkedOut.flatMap(t -> t.pending(commit));
+        if (pending.isPresent()) {
+          CheckedOutTargets.Pending p = pending.get();
+          return new Outcome(new MergeEngine.Result.WorktreeBlocked(draft.target(), p.worktree().toString(), List.of(),
+              p.ref() + " is at the landed commit " + commit + " but " + p.worktree() + " still shows the commit before it ("
+                  + p.reason() + "); do not commit there: undo your edits of the landed paths (or stash them), then run: "
+                  + p.command()), false);
+        }
+        return new Outcome(new MergeEngine.Result.Applied(firstParent(gitDir, commit), commit, List.of(), 0), true);
+      });
     }, blocking);
   }
 

@@ -45,10 +45,12 @@ import org.slf4j.LoggerFactory;
  * find them on the target's first-parent history, so a daemon restarted mid-apply never lands the
  * same checkpoint twice.
  *
- * <p>A target checked out in any non-bare worktree of the repository (the user's own, usually) is
- * refused with {@link Result.TargetCheckedOut}: moving that ref would leave the user's working tree
- * and index showing our change reversed as uncommitted edits, which is why {@code git push} to a
- * non-bare repository refuses it too. The user checks out something else, or targets another branch.
+ * <p>A target checked out in a non-bare worktree of the repository (the user's own, usually) is
+ * refused with {@link Result.TargetCheckedOut} unless {@link #updatingCheckedOutTargets} was given
+ * (and the worktree is not Warden's own): moving only the ref would leave the user's working tree and
+ * index showing our change reversed as uncommitted edits, which is why {@code git push} to a non-bare
+ * repository refuses it too. With it, the branch and that worktree's index and files move together
+ * (see {@link CheckedOutTargets}), or the landing waits with {@link Result.WorktreeBlocked}.
  */
 public final class MergeEngine {
 
@@ -98,6 +100,17 @@ public final class MergeEngine {
     /** The branch is checked out in a worktree of the repository ({@code worktree}); refused, nothing done. */
     record TargetCheckedOut(String branch, String worktree) implements Result {}
 
+    /**
+     * The branch is checked out in {@code worktree}, a user's working tree Warden updates with it, but
+     * that cannot take the landing now: {@code paths} (landed paths with local changes there; empty for
+     * a held index lock), {@code reason} for the note. The branch is unchanged.
+     */
+    record WorktreeBlocked(String branch, String worktree, List<String> paths, String reason) implements Result {
+      public WorktreeBlocked {
+        paths = List.copyOf(paths);
+      }
+    }
+
     /** The target kept moving under us: every one of {@code attempts} lost the compare-and-swap. */
     record TargetBusy(String targetHead, int attempts) implements Result {}
   }
@@ -112,6 +125,7 @@ public final class MergeEngine {
   private final CheckRunner runner;
   private final Path scratchParent;
   private final BeforeSwap beforeSwap;
+  private volatile Optional<CheckedOutTargets> checkedOut = Optional.empty();
 
   /**
    * @param scratchParent where throwaway worktrees are made (swept with {@link ThrowawayWorktree#sweep}
@@ -126,6 +140,15 @@ public final class MergeEngine {
     this.runner = runner;
     this.scratchParent = scratchParent;
     this.beforeSwap = beforeSwap;
+  }
+
+  /**
+   * Updates a user's working tree that has the target checked out along with the branch (when
+   * {@code targets} says so) instead of refusing with {@link Result.TargetCheckedOut}.
+   */
+  public MergeEngine updatingCheckedOutTargets(CheckedOutTargets targets) {
+    this.checkedOut = Optional.of(targets);
+    return this;
   }
 
   /**
@@ -226,7 +249,8 @@ public final class MergeEngine {
       throw new IllegalArgumentException("'" + targetBranch + "' is not a valid branch name");
     }
     Optional<String> checkedOutIn = checkedOutIn(gitDir, refName);
-    if (checkedOutIn.isPresent()) {
+    Optional<CheckedOutTargets> userTree = checkedOut.filter(t -> checkedOutIn.isPresent() && t.mayUpdate(Path.of(checkedOutIn.get())));
+    if (checkedOutIn.isPresent() && userTree.isEmpty()) {
       return new Result.TargetCheckedOut(targetBranch, checkedOutIn.get());
     }
     String head = null;
@@ -253,6 +277,38 @@ public final class MergeEngine {
         }
       }
       beforeSwap.run(attempt, head, commit);
+      if (userTree.isPresent()) {
+        // as if the user ran `git merge --ff-only <commit>` there: the branch, its index and its files move together
+        CheckedOutTargets targets = userTree.get();
+        Path tree = Path.of(checkedOutIn.get());
+        Optional<CheckedOutTargets.Blocked> blocked = targets.blocked(gitDir, tree, head, commit);
+        if (blocked.isPresent()) {
+          return new Result.WorktreeBlocked(targetBranch, tree.toString(), blocked.get().paths(),
+              "the target branch " + targetBranch + " is checked out in " + tree + " and " + blocked.get().describe());
+        }
+        targets.record(tree, refName, head, commit);
+        if (!swap(gitDir, refName, head, commit)) {
+          targets.forget(commit);
+          log.info("{} moved away from {} during attempt {}; starting over", refName, head, attempt);
+          continue;
+        }
+        targets.afterBranchMoved();
+        Optional<String> failed = targets.update(tree, head, commit);
+        if (failed.isPresent()) {
+          // the user changed something meanwhile: put the branch back, so the tree never shows the change reversed
+          if (swap(gitDir, refName, commit, head, true)) {
+            targets.forget(commit);
+            log.info("{} put back to {}: {} could not follow: {}", refName, head, tree, failed.get());
+            return new Result.WorktreeBlocked(targetBranch, tree.toString(), List.of(), "the target branch " + targetBranch
+                + " is checked out in " + tree + ", which changed while it was being updated: " + failed.get());
+          }
+          throw new GitFailure(refName + " is at " + commit + " but " + tree + " could not follow (" + failed.get()
+              + ") and the branch moved on; run: git -C " + tree + " read-tree -m -u " + head + " " + commit);
+        }
+        targets.forget(commit);
+        log.info("{} moved {} -> {} with the working tree {} (attempt {})", refName, head, commit, tree, attempt);
+        return new Result.Applied(head, commit, tests, attempt);
+      }
       if (swap(gitDir, refName, head, commit)) {
         log.info("{} moved {} -> {} (attempt {})", refName, head, commit, attempt);
         return new Result.Applied(head, commit, tests, attempt);
@@ -319,11 +375,17 @@ public final class MergeEngine {
   // --- refs ---
 
   private static boolean swap(Path gitDir, String refName, String from, String to) {
+    return swap(gitDir, refName, from, to, false);
+  }
+
+  /** {@code back}: undoing our own swap (not a fast-forward: forced, but still only from {@code from}). */
+  private static boolean swap(Path gitDir, String refName, String from, String to, boolean back) {
     try (Repository repository = open(gitDir)) {
       RefUpdate update = repository.updateRef(refName);
       update.setExpectedOldObjectId(ObjectId.fromString(from));
       update.setNewObjectId(ObjectId.fromString(to));
-      update.setRefLogMessage("warden: apply", false);
+      update.setForceUpdate(back);
+      update.setRefLogMessage(back ? "warden: apply undone, the working tree could not follow" : "warden: apply", false);
       RefUpdate.Result result = update.update();
       return switch (result) {
         case FAST_FORWARD, FORCED, NEW -> true;

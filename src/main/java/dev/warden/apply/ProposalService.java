@@ -196,6 +196,12 @@ public final class ProposalService {
         .thenApply(ProposalService::proposalOrThrow);
   }
 
+  /** Tries an approved proposal that is waiting to land again, now: 404 unknown, 409 when not approved. */
+  public CompletionStage<Proposal> landNow(String proposalId, Caller caller) {
+    return ask(proposalId, replyTo -> new Applier.LandNow(proposalId, caller.name(), replyTo))
+        .thenApply(ProposalService::proposalOrThrow);
+  }
+
   /** Reverts an applied proposal; waits for the tests on the reverted target. */
   public CompletionStage<Proposal> rollback(String proposalId, Caller caller, String reason, Duration timeout) {
     return applier(featureOf(proposalId))

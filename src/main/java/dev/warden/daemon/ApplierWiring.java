@@ -63,6 +63,11 @@ final class ApplierWiring implements Function<String, ApplierPeers> {
       }
 
       @Override
+      public CompletionStage<String> worktreeFingerprint(String worktree, java.util.List<String> paths) {
+        return landing.fingerprint(worktree, paths);
+      }
+
+      @Override
       public CompletionStage<Landing.Outcome> revert(Proposal.Draft draft, String appliedCommit, String by, String reason) {
         return landing.revert(draft, appliedCommit, by, reason);
       }

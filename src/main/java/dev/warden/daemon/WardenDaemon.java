@@ -23,6 +23,7 @@ import dev.warden.apply.Applier;
 import dev.warden.apply.ApprovalIndex;
 import dev.warden.apply.ApplySettings;
 import dev.warden.apply.ApprovalRoutes;
+import dev.warden.apply.CheckedOutTargets;
 import dev.warden.apply.Landing;
 import dev.warden.apply.MergeEngine;
 import dev.warden.apply.ProposalDiff;
@@ -147,7 +148,16 @@ public final class WardenDaemon {
       Executor blocking = system.dispatchers().lookup(akka.actor.typed.DispatcherSelector.fromConfig("warden-blocking-dispatcher"));
       // the landing's test runs agent-written code like any check: the same sandbox
       MergeEngine engine = new MergeEngine(git, new CheckRunner(CheckRunner.Settings.defaults(), checkSandbox), validation.scratch());
-      Landing landing = new Landing(engine, git, applySettings, blocking);
+      CheckedOutTargets checkedOut = new CheckedOutTargets(git, dataDir.resolve("landings"),
+          List.of(dataDir.resolve("worktrees"), validation.scratch()), applySettings.checkedOutTarget(),
+          CheckedOutTargets.holdAt(warden.getString("apply.hold-after-branch-move")));
+      Landing landing = new Landing(engine, git, applySettings, blocking, Optional.of(checkedOut));
+      // a daemon killed between a branch move and its working tree: finish it (each pending one logged with its command)
+      landing.recover().whenComplete((pending, failure) -> {
+        if (failure != null) {
+          log.warn("cannot finish the landings left in progress: {}", failure.getMessage());
+        }
+      });
       Applier.init(system, new ApplierWiring(system, features, landing, settings.askTimeout()), applySettings);
       ProposalService proposals = new ProposalService(system, features, policy, new ProposalDiff(git), applySettings,
           new ApprovalIndex(system, applySettings.historyRetention()), blocking, settings.askTimeout(), captureTimeout);

@@ -238,4 +238,105 @@ class MergeEngineTest {
     assertEquals(checkpoint, git(repo, "log", "-1", "--format=%P", "main"));
     assertEquals(Optional.of(applied.commit()), engine().alreadyApplied(gitDir, "main", checkpoint));
   }
+
+  // --- a target checked out in the user's worktree (warden.apply.checked-out-target = update) ---
+
+  private CheckedOutTargets targets(List<Path> own, CheckedOutTargets.Hold hold) {
+    return new CheckedOutTargets(gitCli, tmp.resolve("landings"), own, CheckedOutTargets.Policy.UPDATE, hold);
+  }
+
+  /** 'other' is checked out in the user's repo; a checkpoint from it changing {@code file}. */
+  private String featureOnOther(String name, String file, String content) throws IOException {
+    Path wt = tmp.resolve("wt-" + name);
+    git(repo, "worktree", "add", "-q", "-b", name, wt.toString(), "other");
+    Files.writeString(wt.resolve(file), content);
+    git(wt, "add", file);
+    git(wt, "-c", "user.name=Agent", "-c", "user.email=a@example.com", "commit", "-q", "-m", "feature " + name);
+    return git(wt, "rev-parse", "HEAD");
+  }
+
+  @Test
+  void aTargetCheckedOutByTheUserMovesWithItsIndexAndFilesKeepingUnrelatedEdits() throws Exception {
+    String checkpoint = featureOnOther("f1", "b.txt", "from f1\n");
+    Files.writeString(repo.resolve("a.txt"), "staged by the user\n");
+    git(repo, "add", "a.txt");
+    Files.writeString(repo.resolve("notes.txt"), "untracked\n");
+    MergeEngine engine = engine().updatingCheckedOutTargets(targets(List.of(scratch), CheckedOutTargets.NO_HOLD));
+    Result.Applied applied = assertInstanceOf(Result.Applied.class,
+        engine.apply(gitDir, "other", checkpoint, "f1", Optional.empty(), Mode.MERGE, 0));
+    assertEquals(applied.commit(), git(repo, "rev-parse", "HEAD"));
+    assertEquals("from f1\n", Files.readString(repo.resolve("b.txt")));
+    assertEquals("M  a.txt\n?? notes.txt", git(repo, "status", "--porcelain"), "the user's edits stay, nothing else shows");
+    assertEquals("staged by the user\n", Files.readString(repo.resolve("a.txt")));
+    assertFalse(Files.exists(tmp.resolve("landings").resolve(applied.commit() + ".landing")), "the record is gone");
+  }
+
+  @Test
+  void anIndexLockOrAnEditOfALandedPathBlocksAndNothingMoves() throws Exception {
+    String checkpoint = featureOnOther("f1", "b.txt", "from f1\n");
+    String before = git(repo, "rev-parse", "other");
+    MergeEngine engine = engine().updatingCheckedOutTargets(targets(List.of(scratch), CheckedOutTargets.NO_HOLD));
+    Files.writeString(gitDir.resolve("index.lock"), "");
+    Result.WorktreeBlocked locked = assertInstanceOf(Result.WorktreeBlocked.class,
+        engine.apply(gitDir, "other", checkpoint, "f1", Optional.empty(), Mode.MERGE, 0));
+    assertTrue(locked.reason().contains("index is locked"), locked.reason());
+    Files.delete(gitDir.resolve("index.lock"));
+    Files.writeString(repo.resolve("b.txt"), "the user's own b\n"); // untracked, where the landing puts b.txt
+    Result.WorktreeBlocked edited = assertInstanceOf(Result.WorktreeBlocked.class,
+        engine.apply(gitDir, "other", checkpoint, "f1", Optional.empty(), Mode.MERGE, 0));
+    assertEquals(List.of("b.txt"), edited.paths());
+    assertTrue(edited.reason().contains("local changes to b.txt"), edited.reason());
+    assertEquals(before, git(repo, "rev-parse", "other"));
+    assertEquals("the user's own b\n", Files.readString(repo.resolve("b.txt")));
+  }
+
+  @Test
+  void anEditMadeAfterTheCheckPutsTheBranchBackAndLeavesTheEditAlone() throws Exception {
+    String checkpoint = featureOnOther("f1", "b.txt", "from f1\n");
+    String before = git(repo, "rev-parse", "other");
+    MergeEngine engine = engine().updatingCheckedOutTargets(targets(List.of(scratch), () -> {
+      try {
+        Files.writeString(repo.resolve("b.txt"), "typed just now\n");
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }));
+    Result.WorktreeBlocked blocked = assertInstanceOf(Result.WorktreeBlocked.class,
+        engine.apply(gitDir, "other", checkpoint, "f1", Optional.empty(), Mode.MERGE, 0));
+    assertTrue(blocked.reason().contains("changed while it was being updated"), blocked.reason());
+    assertEquals(before, git(repo, "rev-parse", "other"), "the branch is put back");
+    assertEquals("typed just now\n", Files.readString(repo.resolve("b.txt")));
+    assertEquals("?? b.txt", git(repo, "status", "--porcelain"));
+  }
+
+  @Test
+  void aWorktreeOfWardensOwnIsNeverUpdated() throws Exception {
+    String checkpoint = featureOnOther("f1", "b.txt", "from f1\n");
+    MergeEngine engine = engine().updatingCheckedOutTargets(targets(List.of(tmp), CheckedOutTargets.NO_HOLD));
+    assertInstanceOf(Result.TargetCheckedOut.class, engine.apply(gitDir, "other", checkpoint, "f1", Optional.empty(), Mode.MERGE, 0));
+  }
+
+  @Test
+  void aLandingKilledBetweenTheBranchMoveAndTheFilesIsFinishedByRecover() throws Exception {
+    String checkpoint = featureOnOther("f1", "b.txt", "from f1\n");
+    String before = git(repo, "rev-parse", "other");
+    CheckedOutTargets targets = targets(List.of(scratch), CheckedOutTargets.NO_HOLD);
+    // what a killed daemon leaves: the record, the branch moved, the files not
+    targets.record(repo.toRealPath(), "refs/heads/other", before, checkpoint);
+    git(repo, "update-ref", "refs/heads/other", checkpoint, before);
+    assertEquals("D  b.txt", git(repo, "status", "--porcelain"), "the change shows reversed until it is finished");
+    assertEquals(List.of(), targets.recover());
+    assertEquals("", git(repo, "status", "--porcelain"));
+    assertEquals("from f1\n", Files.readString(repo.resolve("b.txt")));
+    assertEquals(List.of(), targets.recover(), "nothing left to do");
+  }
+
+  @Test
+  void statusEntriesGiveTheirPaths() {
+    assertEquals(Optional.of("a b.txt"), CheckedOutTargets.statusPath("1 .M N... 100644 100644 100644 abc abc a b.txt"));
+    assertEquals(Optional.of("new dir/x"), CheckedOutTargets.statusPath("? new dir/x"));
+    assertEquals(Optional.of("build/"), CheckedOutTargets.statusPath("! build/"));
+    assertEquals(Optional.of("c.txt"), CheckedOutTargets.statusPath("u UU N... 100644 100644 100644 100644 a b c c.txt"));
+    assertEquals(Optional.empty(), CheckedOutTargets.statusPath(""));
+  }
 }

@@ -120,4 +120,55 @@ class ApplyCrashIT {
           .filter(l -> l.contains("/scratch/check-")).reduce("", String::concat), "no check worktree left behind");
     }
   }
+
+  /**
+   * main checked out in the user's clone, with an unrelated local edit; the daemon is killed (SIGKILL)
+   * between moving main and updating the clone's files (a test hook holds it there). At the next boot
+   * the clone is finished: HEAD and files at the landed commit, the local edit still there, the
+   * proposal applied exactly once.
+   */
+  @Test
+  void killedBetweenTheBranchMoveAndTheFilesTheCloneIsFinishedAtBootAndAppliedOnce() throws Exception {
+    Path repo = GitRepos.create(tmp.resolve("clone")).toRealPath(); // main checked out
+    Files.writeString(repo.resolve("a.txt"), "hello\nmy unrelated edit\n");
+    Path data = Files.createDirectories(tmp.resolve("data2"));
+    Path policy = tmp.resolve("policy2.conf");
+    Files.writeString(policy, "rules = [ { paths = \"**\", tier = low } ]\n");
+    Path held = tmp.resolve("held");
+    String config = "warden.policy.file = \"" + policy + "\"\n";
+    String before = GitRepos.git(repo, "rev-parse", "main");
+
+    try (DaemonProcess daemon = DaemonProcess.start(data, config + "warden.apply.hold-after-branch-move = \"" + held + "\"\n")) {
+      int port = daemon.port();
+      JsonNode feature = ok(call(port, "POST", "/api/v1/features", RunningDaemon.AGENT,
+          "{\"id\":\"held\",\"repo\":\"" + repo + "\",\"target\":\"main\"}"));
+      Files.writeString(Path.of(feature.get("worktree").asText()).resolve("landed.txt"), "landed\n");
+      ok(call(port, "POST", "/api/v1/features/held/propose", RunningDaemon.AGENT, "{}"));
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (System.nanoTime() < deadline && !Files.exists(held)) {
+        Thread.sleep(20);
+      }
+      assertTrue(Files.exists(held), "the landing never reached the branch move");
+      daemon.kill();
+    }
+    // the moment forced: main moved, the clone's index and files did not
+    assertEquals(1, landings(repo, "held.1"));
+    assertTrue(!Files.exists(repo.resolve("landed.txt")), "killed before the files moved");
+    assertTrue(!GitRepos.git(repo, "rev-parse", "main").equals(before));
+
+    try (DaemonProcess daemon = DaemonProcess.start(data, config)) {
+      JsonNode applied = awaitApplied(daemon.port(), "held.1");
+      assertEquals(applied.get("apply").get("commit").asText(), GitRepos.git(repo, "rev-parse", "HEAD"));
+      assertEquals("landed\n", Files.readString(repo.resolve("landed.txt")));
+      // only the user's own edit: nothing staged, nothing else modified, nothing untracked (no landing reversed)
+      assertEquals("", GitRepos.git(repo, "diff", "--cached", "--name-only"));
+      assertEquals("a.txt", GitRepos.git(repo, "diff", "--name-only"));
+      assertEquals("", GitRepos.git(repo, "ls-files", "--others"));
+      assertEquals("hello\nmy unrelated edit\n", Files.readString(repo.resolve("a.txt")));
+      assertEquals(1, landings(repo, "held.1"));
+      try (var records = Files.list(data.resolve("landings"))) {
+        assertEquals(0, records.count(), "the landing record is gone once finished");
+      }
+    }
+  }
 }

@@ -32,12 +32,17 @@ class ApplyIT {
   @TempDir Path tmp;
 
   private RunningDaemon start(String mode) throws Exception {
+    return start(mode, "update");
+  }
+
+  private RunningDaemon start(String mode, String checkedOutTarget) throws Exception {
     Path policy = tmp.resolve("policy.conf");
     Files.writeString(policy, "rules = [ { paths = \"**\", tier = low } ]\n");
     Config config = RunningDaemon.config(tmp.resolve("data"), "", "", "", List.of(tmp.resolve("repos")), true)
         .withValue("warden.policy.file", ConfigValueFactory.fromAnyRef(policy.toString()))
         .withValue("warden.apply.mode", ConfigValueFactory.fromAnyRef(mode))
-        .withValue("warden.apply.deferred-retry", ConfigValueFactory.fromAnyRef("300ms"));
+        .withValue("warden.apply.deferred-retry", ConfigValueFactory.fromAnyRef("300ms"))
+        .withValue("warden.apply.checked-out-target", ConfigValueFactory.fromAnyRef(checkedOutTarget));
     return RunningDaemon.start(config).awaitReady();
   }
 
@@ -121,10 +126,10 @@ class ApplyIT {
   }
 
   @Test
-  void aTargetCheckedOutByItsUserWaitsThenLandsInSquashModeAndAnAdminCanRollItBack() throws Exception {
+  void withCheckedOutTargetWaitATargetCheckedOutByItsUserWaitsThenLandsInSquashModeAndAnAdminCanRollItBack() throws Exception {
     Path repo = GitRepos.create(tmp.resolve("repos/app")).toRealPath(); // main checked out, as users have it
     String before = GitRepos.git(repo, "rev-parse", "main");
-    try (RunningDaemon daemon = start("squash")) {
+    try (RunningDaemon daemon = start("squash", "wait")) {
       Path worktree = Path.of(create(daemon, repo, "sq", "{\"test\":{\"argv\":[\"test\",\"-f\",\"a.txt\"]}}"));
       write(worktree, "b.txt", "b\n");
       assertEquals(201, propose(daemon, "sq", "Add b").status());
