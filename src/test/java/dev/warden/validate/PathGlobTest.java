@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import org.eclipse.jgit.ignore.FastIgnoreRule;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -87,6 +88,8 @@ class PathGlobTest {
       """)
   void matches(String glob, String path, boolean expected) {
     assertEquals(expected, PathGlob.compile(glob).matches(path), glob + " vs " + path);
+    // the same line in a .gitignore means the same: git's own rule (JGit's) agrees on every row
+    assertEquals(expected, new FastIgnoreRule(glob).isMatch(path, false, false), "JGit's ignore rule: " + glob + " vs " + path);
   }
 
   @Test
