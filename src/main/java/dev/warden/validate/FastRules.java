@@ -269,7 +269,7 @@ public final class FastRules {
           continue; // globs and link resolution mean nothing for it
         }
         String[] segments = path.split("/");
-        String gitSegment = gitDirSegment(segments);
+        String gitSegment = dev.warden.git.GitPaths.gitSegment(segments);
         if (gitSegment != null) {
           violations.add(Violation.of(Rule.GIT_DIR, path, quote(path) + " is " + verb(c) + " inside a git directory ('"
               + gitSegment + "'): a change there can rewrite history, hooks or config"));
@@ -719,7 +719,7 @@ public final class FastRules {
       }
       dir.addLast(s);
       String here = String.join("/", dir);
-      if (gitDirSegment(new String[] {s}) != null) {
+      if (dev.warden.git.GitPaths.isGitName(s)) {
         return new Resolution(Outcome.INTO_GIT, here, via);
       }
       Optional<String> next = here.equals(linkPath) ? Optional.of(target) : lookup.targetOf(here);

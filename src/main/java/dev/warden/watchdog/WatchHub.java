@@ -5,6 +5,7 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_DELETE;
 import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
 
+import dev.warden.git.GitPaths;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.ClosedWatchServiceException;
@@ -63,7 +64,6 @@ public final class WatchHub implements AutoCloseable {
   private static final long DRAIN_GAP_MILLIS = 2;
   /** ...but deliver no later than this after the first key was taken. */
   private static final long DRAIN_LIMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(15);
-  private static final String DOT_GIT = ".git";
 
   /** Receives one feature's changes. Called on the hub thread: must not block. */
   public interface Listener {
@@ -494,8 +494,7 @@ public final class WatchHub implements AutoCloseable {
   }
 
   private static boolean isDotGit(Path path) {
-    Path fileName = path.getFileName();
-    return fileName != null && DOT_GIT.equals(fileName.toString());
+    return GitPaths.isGitName(path);
   }
 
   // ---- delivery (never under lock) ----
