@@ -161,7 +161,7 @@ public final class Watchdog
   private ChangeClassifier classifier;
   private WatchHub.Registration registration;
   /** The set-up under way, if any: the one thing the set-up work and the actor share. */
-  private SetUp settingUp;
+  private WatchHandover settingUp;
   /** A Start with another setup that came while the previous one was still being set up. */
   private WatchSetup startNext;
   private final List<WatchHub.PathChange> beforeReady = new ArrayList<>();
@@ -177,43 +177,6 @@ public final class Watchdog
     Instant first;
     WatchHub.Kind firstKind;
     int count;
-  }
-
-  /**
-   * The hand-over of a registration from the set-up work (on the blocking executor) to the actor: the
-   * work offers what it registered; an actor that stopped meanwhile has abandoned the set-up, and
-   * whoever comes second closes the registration, so a stopped watchdog leaves no watch behind.
-   */
-  static final class SetUp {
-    private WatchHub.Registration offered;
-    private boolean abandoned;
-
-    synchronized boolean abandoned() {
-      return abandoned;
-    }
-
-    /** False (and the registration closed) when the actor stopped meanwhile. */
-    synchronized boolean offer(WatchHub.Registration registration) {
-      if (abandoned) {
-        registration.close();
-        return false;
-      }
-      offered = registration;
-      return true;
-    }
-
-    /** The actor took the registration over (or closed it): nothing is left to close here. */
-    synchronized void taken() {
-      offered = null;
-    }
-
-    synchronized void abandon() {
-      abandoned = true;
-      if (offered != null) {
-        offered.close();
-        offered = null;
-      }
-    }
   }
 
   public static Behavior<Command> create(String featureId, WatchHub hub, Function<String, WatchdogPeers> peers,
@@ -363,7 +326,7 @@ public final class Watchdog
     if (registration != null || settingUp != null) {
       return;
     }
-    SetUp attempt = new SetUp();
+    WatchHandover attempt = new WatchHandover();
     settingUp = attempt;
     ActorRef<Command> self = context.getSelf();
     String id = featureId;
@@ -373,7 +336,7 @@ public final class Watchdog
   }
 
   /** The set-up work: touches nothing of the actor's, only what it is given. */
-  private static Ready setUp(String featureId, WatchHub hub, WatchSetup setup, ActorRef<Command> self, SetUp attempt) {
+  private static Ready setUp(String featureId, WatchHub hub, WatchSetup setup, ActorRef<Command> self, WatchHandover attempt) {
     if (attempt.abandoned()) {
       throw new IllegalStateException("the watchdog stopped before its watch was set up");
     }
