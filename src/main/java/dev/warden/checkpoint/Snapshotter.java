@@ -1675,7 +1675,7 @@ public final class Snapshotter implements AutoCloseable {
   }
 
   static boolean isDotGit(String name) {
-    return name.equalsIgnoreCase(".git");
+    return dev.warden.git.GitPaths.isGitName(name);
   }
 
   /**

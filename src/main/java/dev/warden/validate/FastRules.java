@@ -257,7 +257,7 @@ public final class FastRules {
           continue; // globs and link resolution mean nothing for it
         }
         String[] segments = path.split("/");
-        String gitSegment = gitDirSegment(segments);
+        String gitSegment = dev.warden.git.GitPaths.gitSegment(segments);
         if (gitSegment != null) {
           violations.add(Violation.of(Rule.GIT_DIR, path, quote(path) + " is " + verb(c) + " inside a git directory ('"
               + gitSegment + "'): a change there can rewrite history, hooks or config"));
@@ -436,41 +436,6 @@ public final class FastRules {
     return null;
   }
 
-  /**
-   * The segment that is (or that git, Windows or macOS would take for) {@code .git}, or null: {@code .git}
-   * in any case, with trailing dots or spaces (NTFS drops them), with ignorable code points (HFS+ drops
-   * them), or the NTFS short name {@code git~1}.
-   */
-  static String gitDirSegment(String[] segments) {
-    for (String s : segments) {
-      if (s.length() >= 4 && isGitName(s)) {
-        return s;
-      }
-    }
-    return null;
-  }
-
-  private static boolean isGitName(String s) {
-    StringBuilder b = new StringBuilder(s.length());
-    for (int i = 0; i < s.length(); i++) {
-      char ch = s.charAt(i);
-      if (!isHfsIgnorable(ch)) {
-        b.append(Character.toLowerCase(ch));
-      }
-    }
-    int end = b.length();
-    while (end > 0 && (b.charAt(end - 1) == '.' || b.charAt(end - 1) == ' ')) {
-      end--;
-    }
-    String name = b.substring(0, end);
-    return name.equals(".git") || name.equals("git~1");
-  }
-
-  private static boolean isHfsIgnorable(char ch) {
-    return (ch >= '\u200b' && ch <= '\u200f') || (ch >= '\u202a' && ch <= '\u202e') || (ch >= '\u206a' && ch <= '\u206f')
-        || ch == '\ufeff';
-  }
-
   private static String verb(Change c) {
     return switch (c.kind()) {
       case ADDED -> "added";
@@ -534,7 +499,7 @@ public final class FastRules {
       }
       dir.addLast(s);
       String here = String.join("/", dir);
-      if (gitDirSegment(new String[] {s}) != null) {
+      if (dev.warden.git.GitPaths.isGitName(s)) {
         return new Resolution(Outcome.INTO_GIT, here, via);
       }
       Optional<String> next = here.equals(linkPath) ? Optional.of(target) : lookup.targetOf(here);

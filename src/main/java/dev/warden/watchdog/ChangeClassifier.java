@@ -1,5 +1,6 @@
 package dev.warden.watchdog;
 
+import dev.warden.git.GitPaths;
 import dev.warden.watchdog.WatchHub.Kind;
 import dev.warden.watchdog.WatchHub.PathChange;
 import java.io.IOException;
@@ -439,28 +440,18 @@ public final class ChangeClassifier {
     return String.join(" and ", words);
   }
 
+  /** A nested {@code .git} (or a name git, Windows or macOS would take for one): see {@link GitPaths}. */
   private static boolean isDotGit(Path path) {
-    Path name = path.getFileName();
-    return name != null && DOT_GIT.equals(name.toString());
+    return GitPaths.isGitName(path);
   }
 
-  /** True when a component before the last is {@code .git}: the path lies inside a git directory. */
+  /** True when a component before the last is git's: the path lies inside a git directory. */
   private static boolean insideGit(Path rel) {
-    for (int i = 0; i < rel.getNameCount() - 1; i++) {
-      if (DOT_GIT.equals(rel.getName(i).toString())) {
-        return true;
-      }
-    }
-    return false;
+    return GitPaths.isInsideGit(rel);
   }
 
   private static boolean hasGitComponent(Path rel) {
-    for (Path name : rel) {
-      if (DOT_GIT.equals(name.toString())) {
-        return true;
-      }
-    }
-    return false;
+    return GitPaths.isGitPath(rel);
   }
 
   private static String relative(Path root, Path path) {

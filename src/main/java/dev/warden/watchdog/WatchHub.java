@@ -5,6 +5,7 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_DELETE;
 import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
 
+import dev.warden.git.GitPaths;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.ClosedWatchServiceException;
@@ -22,10 +23,8 @@ import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -43,10 +42,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A feature's worktree is watched recursively: directories are registered as they appear (and
  * walked at once, so whatever was written into them before the registration took effect is reported
- * as {@code CREATED}) and dropped when they go. Nested {@code .git} directories are reported but
- * never entered; symlinked directories are never followed. The git admin directories are watched
- * without recursion. Events are delivered in batches of what one drain of the service gives (at most
- * ~20 ms), grouped per feature, on the hub thread.
+ * as {@code CREATED}) and dropped when they go. Nested {@code .git} directories (and whatever
+ * {@link GitPaths} takes for one) are reported but never entered; symlinked directories are never
+ * followed. The git admin directories are watched without recursion. Events are delivered in batches
+ * of what one drain of the service gives (at most ~20 ms), grouped per feature ({@link WatchBatch}),
+ * on the hub thread.
  *
  * <p>Never a silent gap: events the kernel or the JDK dropped ({@code OVERFLOW}) and directories that
  * could not be registered (e.g. the inotify watch limit) are reported through {@link
@@ -63,7 +63,6 @@ public final class WatchHub implements AutoCloseable {
   private static final long DRAIN_GAP_MILLIS = 2;
   /** ...but deliver no later than this after the first key was taken. */
   private static final long DRAIN_LIMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(15);
-  private static final String DOT_GIT = ".git";
 
   /** Receives one feature's changes. Called on the hub thread: must not block. */
   public interface Listener {
@@ -167,7 +166,7 @@ public final class WatchHub implements AutoCloseable {
       extras.add(dir.toAbsolutePath().normalize());
     }
     Watched feature = new Watched(featureId, root, Set.copyOf(extras), listener);
-    Batch batch = new Batch();
+    WatchBatch<Watched> batch = new WatchBatch<>();
     int watched;
     synchronized (lock) {
       if (closed) {
@@ -229,7 +228,7 @@ public final class WatchHub implements AutoCloseable {
       } catch (ClosedWatchServiceException | InterruptedException e) {
         return;
       }
-      Batch batch = new Batch();
+      WatchBatch<Watched> batch = new WatchBatch<>();
       try {
         process(first, batch);
         long deadline = System.nanoTime() + DRAIN_LIMIT_NANOS;
@@ -248,7 +247,7 @@ public final class WatchHub implements AutoCloseable {
     }
   }
 
-  private void process(WatchKey key, Batch batch) {
+  private void process(WatchKey key, WatchBatch<Watched> batch) {
     List<WatchEvent<?>> events = key.pollEvents();
     Instant at = Instant.now();
     synchronized (lock) {
@@ -267,7 +266,7 @@ public final class WatchHub implements AutoCloseable {
     }
   }
 
-  private void handle(Watched feature, Path dir, WatchKey key, List<WatchEvent<?>> events, Instant at, Batch batch) {
+  private void handle(Watched feature, Path dir, WatchKey key, List<WatchEvent<?>> events, Instant at, WatchBatch<Watched> batch) {
     boolean tree = feature.treeDirs.get(dir) == key;
     if (!tree && feature.extraDirs.get(dir) != key) {
       return; // a stale path of a renamed directory
@@ -282,7 +281,7 @@ public final class WatchHub implements AutoCloseable {
       if (event.kind() == ENTRY_CREATE) {
         batch.change(feature, child, Kind.CREATED, at);
         if (tree) {
-          if (!isDotGit(child) && Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)) {
+          if (!GitPaths.isGitName(child) && Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)) {
             watchTree(feature, child, batch, true);
           }
         } else if (feature.extras.contains(child) && !feature.extraDirs.containsKey(child) && Files.isDirectory(child)) {
@@ -310,7 +309,7 @@ public final class WatchHub implements AutoCloseable {
    * (without reporting them) and drop the vanished, so that the caller's full scan, which starts after
    * it hears of the overflow, is the last one needed.
    */
-  private void resync(Batch batch) {
+  private void resync(WatchBatch<Watched> batch) {
     synchronized (lock) {
       for (Map.Entry<Watched, Set<Path>> lost : batch.lostTreeDirs.entrySet()) {
         Watched feature = lost.getKey();
@@ -344,7 +343,7 @@ public final class WatchHub implements AutoCloseable {
   }
 
   /** The key's directory is gone (or its watch was removed): forget it everywhere. */
-  private void forget(WatchKey key, Instant at, Batch batch) {
+  private void forget(WatchKey key, Instant at, WatchBatch<Watched> batch) {
     Map<Watched, Path> keyOwners = owners.remove(key);
     if (keyOwners == null) {
       return;
@@ -369,7 +368,7 @@ public final class WatchHub implements AutoCloseable {
    * directories already watched under the same path (they were walked when they were registered).
    * With {@code report}, everything found below {@code top} is reported as created.
    */
-  private void watchTree(Watched feature, Path top, Batch batch, boolean report) {
+  private void watchTree(Watched feature, Path top, WatchBatch<Watched> batch, boolean report) {
     Instant at = Instant.now();
     try {
       Files.walkFileTree(top, Set.of(), Integer.MAX_VALUE, new SimpleFileVisitor<>() {
@@ -379,7 +378,7 @@ public final class WatchHub implements AutoCloseable {
           if (report && !isTop) {
             batch.change(feature, dir, Kind.CREATED, at);
           }
-          if (!isTop && isDotGit(dir)) {
+          if (!isTop && GitPaths.isGitName(dir)) {
             return FileVisitResult.SKIP_SUBTREE;
           }
           WatchKey before = feature.treeDirs.get(dir);
@@ -409,10 +408,10 @@ public final class WatchHub implements AutoCloseable {
   }
 
   /** Watches the subdirectories of {@code dir} not watched yet (and what is below them). */
-  private void watchChildren(Watched feature, Path dir, Batch batch) {
+  private void watchChildren(Watched feature, Path dir, WatchBatch<Watched> batch) {
     try (DirectoryStream<Path> children = Files.newDirectoryStream(dir)) {
       for (Path child : children) {
-        if (!isDotGit(child) && Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)) {
+        if (!GitPaths.isGitName(child) && Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)) {
           watchTree(feature, child, batch, false);
         }
       }
@@ -421,7 +420,7 @@ public final class WatchHub implements AutoCloseable {
     }
   }
 
-  private void reportEntries(Watched feature, Path dir, Instant at, Batch batch) {
+  private void reportEntries(Watched feature, Path dir, Instant at, WatchBatch<Watched> batch) {
     try (DirectoryStream<Path> children = Files.newDirectoryStream(dir)) {
       for (Path child : children) {
         batch.change(feature, child, Kind.CREATED, at);
@@ -432,7 +431,7 @@ public final class WatchHub implements AutoCloseable {
   }
 
   /** Registers {@code dir} for {@code feature}; null when it vanished or could not be watched. */
-  private WatchKey addWatch(Watched feature, Path dir, boolean tree, Batch batch) {
+  private WatchKey addWatch(Watched feature, Path dir, boolean tree, WatchBatch<Watched> batch) {
     WatchKey key;
     try {
       key = registrar.register(service, dir);
@@ -493,14 +492,9 @@ public final class WatchHub implements AutoCloseable {
     }
   }
 
-  private static boolean isDotGit(Path path) {
-    Path fileName = path.getFileName();
-    return fileName != null && DOT_GIT.equals(fileName.toString());
-  }
-
   // ---- delivery (never under lock) ----
 
-  private void deliver(Batch batch) {
+  private void deliver(WatchBatch<Watched> batch) {
     for (Watched feature : batch.features()) {
       synchronized (feature.deliveryLock) {
         if (feature.closed) {
@@ -527,73 +521,6 @@ public final class WatchHub implements AutoCloseable {
       // a dead hub thread would be a silent gap for every feature: log and go on
       log.error("[{}] watch listener failed", feature.featureId, e);
     }
-  }
-
-  /** What one drain collected, per feature; changes de-duplicated by (path, kind), first seen first. */
-  private static final class Batch {
-    private record Key(Path path, Kind kind) {}
-
-    private final Map<Watched, LinkedHashMap<Key, PathChange>> changes = new LinkedHashMap<>();
-    private final Map<Watched, Gap> gaps = new LinkedHashMap<>();
-    final Map<Watched, Set<Path>> lostTreeDirs = new LinkedHashMap<>();
-    final Set<Watched> lostExtraDirs = new LinkedHashSet<>();
-
-    void change(Watched feature, Path path, Kind kind, Instant at) {
-      changes.computeIfAbsent(feature, f -> new LinkedHashMap<>()).putIfAbsent(new Key(path, kind), new PathChange(path, kind, at));
-    }
-
-    void lost(Watched feature, Path dir, boolean tree) {
-      if (tree) {
-        lostTreeDirs.computeIfAbsent(feature, f -> new LinkedHashSet<>()).add(dir);
-      } else {
-        lostExtraDirs.add(feature);
-      }
-      Gap gap = gaps.computeIfAbsent(feature, f -> new Gap());
-      if (gap.lostDirs++ == 0) {
-        gap.firstLost = dir;
-      }
-    }
-
-    void failed(Watched feature, Path dir, String message) {
-      Gap gap = gaps.computeIfAbsent(feature, f -> new Gap());
-      if (gap.failedDirs++ == 0) {
-        gap.firstFailure = "cannot watch " + dir + ": " + message;
-      }
-    }
-
-    Set<Watched> features() {
-      Set<Watched> all = new LinkedHashSet<>(changes.keySet());
-      all.addAll(gaps.keySet());
-      return all;
-    }
-
-    List<PathChange> changesOf(Watched feature) {
-      LinkedHashMap<Key, PathChange> of = changes.get(feature);
-      return of == null ? List.of() : List.copyOf(of.values());
-    }
-
-    String overflowOf(Watched feature) {
-      Gap gap = gaps.get(feature);
-      if (gap == null) {
-        return null;
-      }
-      List<String> parts = new ArrayList<>();
-      if (gap.lostDirs > 0) {
-        parts.add("events lost (overflow) in " + gap.lostDirs + " watched director" + (gap.lostDirs == 1 ? "y" : "ies")
-            + ", first " + gap.firstLost);
-      }
-      if (gap.failedDirs > 0) {
-        parts.add(gap.firstFailure + (gap.failedDirs > 1 ? " (and " + (gap.failedDirs - 1) + " more directories)" : ""));
-      }
-      return String.join("; ", parts);
-    }
-  }
-
-  private static final class Gap {
-    int lostDirs;
-    Path firstLost;
-    int failedDirs;
-    String firstFailure;
   }
 
   /** One feature's registration. Its maps are guarded by the hub's lock. */

@@ -12,10 +12,13 @@ import akka.persistence.typed.PersistenceId;
 import akka.persistence.typed.javadsl.CommandHandlerWithReply;
 import akka.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import akka.persistence.typed.javadsl.EventHandler;
+import akka.persistence.typed.javadsl.EventHandlerBuilder;
 import akka.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import akka.persistence.typed.javadsl.ReplyEffect;
 import akka.persistence.typed.javadsl.RetentionCriteria;
 import akka.persistence.typed.javadsl.SignalHandler;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.warden.CborSerializable;
 import dev.warden.agent.AgentMessage;
 import dev.warden.checkpoint.Trigger;
@@ -29,8 +32,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -92,10 +93,57 @@ public final class Watchdog
   /** Changes may have been missed (queue overflow, watch limit): the next checkpoint is a full scan. */
   public record WatchDegraded(String featureId, String reason, Instant at) implements Event {}
 
-  public static final class State implements CborSerializable {
-    public WatchSetup setup;
-    public long batches;
-    public long violations;
+  // ---- state (a fixed size: a setup and two counters, whatever the history) ----
+
+  /**
+   * What the journal says about this watchdog. The watch itself (registration, classifier, changes in
+   * their quiet window) is not persisted: it lives in the running actor and is set up again on Start.
+   */
+  public sealed interface State extends CborSerializable {
+    long batches();
+
+    long violations();
+
+    /**
+     * Reads a snapshot written before the state had phases (a class {@code Watchdog$State} with the
+     * fields {@code setup}, {@code batches}, {@code violations}): it is the same state, recovered.
+     */
+    @JsonCreator
+    static State fromUnphasedSnapshot(@JsonProperty("setup") WatchSetup setup, @JsonProperty("batches") long batches,
+        @JsonProperty("violations") long violations) {
+      return setup == null ? new Unconfigured() : new Configured(setup, batches, violations);
+    }
+  }
+
+  /** Never started: no setup recorded. */
+  public record Unconfigured() implements State {
+    @Override
+    public long batches() {
+      return 0;
+    }
+
+    @Override
+    public long violations() {
+      return 0;
+    }
+  }
+
+  /**
+   * Started at least once with {@code setup} (the last one); {@code batches} change-log batches and
+   * {@code violations} violations recorded since the first start.
+   */
+  public record Configured(WatchSetup setup, long batches, long violations) implements State {
+    Configured withSetup(WatchSetup newSetup) {
+      return new Configured(newSetup, batches, violations);
+    }
+
+    Configured withBatch() {
+      return new Configured(setup, batches + 1, violations);
+    }
+
+    Configured withViolations(int more) {
+      return new Configured(setup, batches, violations + more);
+    }
   }
 
   // ---- behavior ----
@@ -108,17 +156,19 @@ public final class Watchdog
   private final WatchdogSettings settings;
   private final Executor blocking;
 
+  // The running watch: confined to the actor (no future reads or writes these).
   private WatchdogPeers peers;
   private ChangeClassifier classifier;
   private WatchHub.Registration registration;
-  private boolean starting;
+  /** The set-up under way, if any: the one thing the set-up work and the actor share. */
+  private WatchHandover settingUp;
   /** A Start with another setup that came while the previous one was still being set up. */
   private WatchSetup startNext;
-  /** A registration made by the set-up thread and not yet taken over by the actor: closed if the actor stops first. */
-  private final AtomicReference<WatchHub.Registration> settingUp = new AtomicReference<>();
-  private final AtomicBoolean stopped = new AtomicBoolean();
   private final List<WatchHub.PathChange> beforeReady = new ArrayList<>();
+  /** Changes in their quiet window, one entry per path, at most {@link #MAX_RECORDED_PATHS}. */
   private final Map<Path, Pending> pending = new LinkedHashMap<>();
+  /** More paths changed in the window than {@link #pending} keeps: the batch is truncated. */
+  private boolean pendingOverflowed;
   private boolean fullScanNeeded;
   private Instant lastDegradedRecord = Instant.EPOCH;
 
@@ -148,7 +198,7 @@ public final class Watchdog
 
   @Override
   public State emptyState() {
-    return new State();
+    return new Unconfigured();
   }
 
   @Override
@@ -171,18 +221,12 @@ public final class Watchdog
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder().onSignal(PostStop.instance(), state -> {
-      stopped.set(true);
       closeRegistration();
-      closeUnclaimed();
+      if (settingUp != null) {
+        settingUp.abandon();
+        settingUp = null;
+      }
     }).build();
-  }
-
-  /** Closes a registration the set-up thread made for an actor that stopped before taking it over. */
-  private void closeUnclaimed() {
-    WatchHub.Registration orphan = settingUp.getAndSet(null);
-    if (orphan != null) {
-      orphan.close();
-    }
   }
 
   private void closeRegistration() {
@@ -195,20 +239,21 @@ public final class Watchdog
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
-    builder.forAnyState()
+    // never started: nothing is watched, nothing can be seen yet
+    builder.forStateType(Unconfigured.class)
+        .onCommand(Start.class, this::onFirstStart)
+        .onCommand(GetStatus.class, (state, get) -> Effect().reply(get.replyTo(), status()))
+        .onCommand(Stop.class, (state, stop) -> Effect().stop().thenReply(stop.replyTo(), s -> Done.getInstance()))
+        .onCommand(Ready.class, (state, ready) -> unexpected(ready))
+        .onCommand(StartFailed.class, (state, failed) -> unexpected(failed))
+        .onCommand(ChangesSeen.class, (state, seen) -> unexpected(seen))
+        .onCommand(Overflowed.class, (state, overflow) -> unexpected(overflow))
+        .onCommand(Flush.class, (state, flush) -> Effect().noReply())
+        .onCommand(PeriodicScan.class, (state, scan) -> Effect().noReply());
+    builder.forStateType(Configured.class)
         .onCommand(Start.class, this::onStart)
         .onCommand(Ready.class, this::onReady)
-        .onCommand(StartFailed.class, (state, failed) -> {
-          starting = false;
-          if (startNext != null) {
-            WatchSetup next = startNext;
-            startNext = null;
-            activate(next);
-            return Effect().noReply();
-          }
-          context.getLog().error("[{}] cannot watch the worktree: {}", featureId, failed.reason());
-          return Effect().persist(new WatchDegraded(featureId, "cannot watch: " + failed.reason(), Instant.now())).thenNoReply();
-        })
+        .onCommand(StartFailed.class, this::onStartFailed)
         .onCommand(ChangesSeen.class, this::onChanges)
         .onCommand(Overflowed.class, this::onOverflow)
         .onCommand(Flush.class, this::onFlush)
@@ -216,40 +261,45 @@ public final class Watchdog
           peers().requestCheckpoint(Trigger.INTERVAL, List.of(), true);
           return Effect().noReply();
         })
-        .onCommand(GetStatus.class, (state, get) -> Effect().reply(get.replyTo(), new WatchStatus(
-            registration != null, registration != null && registration.degraded(),
-            classifier == null ? 0 : classifier.diskUsageBytes(), pending.size())))
-        .onCommand(Stop.class, (state, stop) -> {
-          closeRegistration();
-          timers.cancel("quiet");
-          timers.cancel("max-delay");
-          if (pending.isEmpty()) { // (changes are only pending once a setup is watched)
-            return Effect().stop().thenReply(stop.replyTo(), s -> Done.getInstance());
-          }
-          // changes still in their quiet window go into the change log before the watchdog stops
-          return Effect().persist(takePending(state)).thenStop().thenReply(stop.replyTo(), s -> Done.getInstance());
-        });
+        .onCommand(GetStatus.class, (state, get) -> Effect().reply(get.replyTo(), status()))
+        .onCommand(Stop.class, this::onStop);
     return builder.build();
   }
 
-  private ReplyEffect<Event, State> onStart(State state, Start start) {
-    if (start.setup().equals(state.setup)) {
+  private ReplyEffect<Event, State> unexpected(Command command) {
+    context.getLog().warn("[{}] {} before any Start: ignored", featureId, command.getClass().getSimpleName());
+    return Effect().noReply();
+  }
+
+  private WatchStatus status() {
+    return new WatchStatus(registration != null, registration != null && registration.degraded(),
+        classifier == null ? 0 : classifier.diskUsageBytes(), pending.size());
+  }
+
+  private ReplyEffect<Event, State> onFirstStart(Unconfigured state, Start start) {
+    return Effect().persist(new WatchStarted(start.setup(), Instant.now()))
+        .thenRun(s -> activate(start.setup()))
+        .thenReply(start.replyTo(), s -> Done.getInstance());
+  }
+
+  private ReplyEffect<Event, State> onStart(Configured state, Start start) {
+    if (start.setup().equals(state.setup())) {
       activate(start.setup());
       return Effect().reply(start.replyTo(), Done.getInstance());
     }
-    boolean watchingAnother = state.setup != null && (registration != null || starting);
+    boolean watchingAnother = registration != null || settingUp != null;
     return Effect().persist(new WatchStarted(start.setup(), Instant.now()))
         .thenRun(s -> {
           if (watchingAnother) {
             // a new plan (its disk quota) or a moved worktree: watch afresh, then catch up with a full scan
             context.getLog().info("[{}] the watch setup changed; watching again", featureId);
-            if (starting) {
+            if (settingUp != null) {
               startNext = start.setup();
               return;
             }
             closeRegistration();
             classifier = null;
-            pending.clear();
+            clearPending();
             timers.cancel("periodic-scan");
           }
           activate(start.setup());
@@ -257,52 +307,84 @@ public final class Watchdog
         .thenReply(start.replyTo(), s -> Done.getInstance());
   }
 
-  /** Registers the watches first (so nothing is missed), then learns the worktree, then catches up with a full scan. */
-  private void activate(WatchSetup setup) {
-    if (registration != null || starting) {
-      return;
+  private ReplyEffect<Event, State> onStop(Configured state, Stop stop) {
+    closeRegistration();
+    timers.cancel("quiet");
+    timers.cancel("max-delay");
+    if (pending.isEmpty()) { // (changes are only pending once a setup is watched)
+      return Effect().stop().thenReply(stop.replyTo(), s -> Done.getInstance());
     }
-    starting = true;
-    ActorRef<Command> self = context.getSelf();
-    Path worktree = Path.of(setup.worktree());
-    Path common = Path.of(setup.commonDir());
-    List<Path> extra = ChangeClassifier.gitDirsToWatch(Path.of(setup.adminDir()), common);
-    CompletableFuture.supplyAsync(() -> {
-      if (stopped.get()) {
-        throw new IllegalStateException("the watchdog stopped before its watch was set up");
-      }
-      WatchHub.Registration watching = hub.watch(featureId, worktree, extra, new WatchHub.Listener() {
-        @Override
-        public void onChanges(List<WatchHub.PathChange> changes) {
-          self.tell(new ChangesSeen(changes));
-        }
-
-        @Override
-        public void onOverflow(String reason) {
-          self.tell(new Overflowed(reason));
-        }
-      });
-      settingUp.set(watching);
-      if (stopped.get()) {
-        closeUnclaimed();
-        throw new IllegalStateException("the watchdog stopped while its watch was set up");
-      }
-      try {
-        ChangeClassifier learned = new ChangeClassifier(worktree, Path.of(setup.adminDir()), common, setup.diskQuotaBytes());
-        learned.initialScan();
-        return new Ready(learned, watching);
-      } catch (RuntimeException e) {
-        if (settingUp.compareAndSet(watching, null)) {
-          watching.close();
-        }
-        throw e;
-      }
-    }, blocking).whenComplete((ready, failure) -> self.tell(ready != null ? ready : new StartFailed(String.valueOf(failure))));
+    // changes still in their quiet window go into the change log before the watchdog stops
+    return Effect().persist(takePending(state)).thenStop().thenReply(stop.replyTo(), s -> Done.getInstance());
   }
 
-  private ReplyEffect<Event, State> onReady(State state, Ready ready) {
-    starting = false;
-    settingUp.compareAndSet(ready.registration(), null);
+  /**
+   * Registers the watches first (so nothing is missed), then learns the worktree, then catches up with
+   * a full scan. The work runs on the blocking executor and only reports back ({@code pipeToSelf}).
+   */
+  private void activate(WatchSetup setup) {
+    if (registration != null || settingUp != null) {
+      return;
+    }
+    WatchHandover attempt = new WatchHandover();
+    settingUp = attempt;
+    ActorRef<Command> self = context.getSelf();
+    String id = featureId;
+    WatchHub watchHub = hub;
+    context.pipeToSelf(CompletableFuture.supplyAsync(() -> setUp(id, watchHub, setup, self, attempt), blocking),
+        (ready, failure) -> ready != null ? ready : new StartFailed(String.valueOf(failure)));
+  }
+
+  /** The set-up work: touches nothing of the actor's, only what it is given. */
+  private static Ready setUp(String featureId, WatchHub hub, WatchSetup setup, ActorRef<Command> self, WatchHandover attempt) {
+    if (attempt.abandoned()) {
+      throw new IllegalStateException("the watchdog stopped before its watch was set up");
+    }
+    Path worktree = Path.of(setup.worktree());
+    Path admin = Path.of(setup.adminDir());
+    Path common = Path.of(setup.commonDir());
+    WatchHub.Registration watching = hub.watch(featureId, worktree, ChangeClassifier.gitDirsToWatch(admin, common),
+        new WatchHub.Listener() {
+          @Override
+          public void onChanges(List<WatchHub.PathChange> changes) {
+            self.tell(new ChangesSeen(changes));
+          }
+
+          @Override
+          public void onOverflow(String reason) {
+            self.tell(new Overflowed(reason));
+          }
+        });
+    if (!attempt.offer(watching)) {
+      throw new IllegalStateException("the watchdog stopped while its watch was set up");
+    }
+    try {
+      ChangeClassifier learned = new ChangeClassifier(worktree, admin, common, setup.diskQuotaBytes());
+      learned.initialScan();
+      return new Ready(learned, watching);
+    } catch (RuntimeException e) {
+      attempt.abandon();
+      throw e;
+    }
+  }
+
+  private ReplyEffect<Event, State> onStartFailed(Configured state, StartFailed failed) {
+    settingUp = null;
+    if (startNext != null) {
+      WatchSetup next = startNext;
+      startNext = null;
+      activate(next);
+      return Effect().noReply();
+    }
+    context.getLog().error("[{}] cannot watch the worktree: {}", featureId, failed.reason());
+    return Effect().persist(new WatchDegraded(featureId, "cannot watch: " + failed.reason(), Instant.now())).thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> onReady(Configured state, Ready ready) {
+    if (settingUp != null) {
+      settingUp.taken();
+      settingUp = null;
+    }
     if (startNext != null) {
       // set up for a setup that has been replaced meanwhile: drop it and watch the new one
       ready.registration().close();
@@ -325,7 +407,7 @@ public final class Watchdog
     return early.isEmpty() ? Effect().noReply() : onChanges(state, new ChangesSeen(early));
   }
 
-  private ReplyEffect<Event, State> onChanges(State state, ChangesSeen seen) {
+  private ReplyEffect<Event, State> onChanges(Configured state, ChangesSeen seen) {
     if (classifier == null) {
       beforeReady.addAll(seen.changes());
       return Effect().noReply();
@@ -336,7 +418,15 @@ public final class Watchdog
         continue;
       }
       recorded = true;
-      Pending p = pending.computeIfAbsent(change.path(), path -> new Pending());
+      Pending p = pending.get(change.path());
+      if (p == null) {
+        if (pending.size() >= MAX_RECORDED_PATHS) {
+          pendingOverflowed = true; // the change log keeps the first paths; the checkpoint scans everything
+          continue;
+        }
+        p = new Pending();
+        pending.put(change.path(), p);
+      }
       if (p.first == null) {
         p.first = change.at();
         p.firstKind = change.kind();
@@ -378,7 +468,7 @@ public final class Watchdog
     return records.stream().map(ViolationRecord::severity).max((a, b) -> order.indexOf(a) - order.indexOf(b)).orElse("info");
   }
 
-  private ReplyEffect<Event, State> onOverflow(State state, Overflowed overflow) {
+  private ReplyEffect<Event, State> onOverflow(Configured state, Overflowed overflow) {
     fullScanNeeded = true;
     timers.startSingleTimer("quiet", new Flush(), settings.quietWindow());
     if (registration != null && registration.degraded() && !timers.isTimerActive("periodic-scan")) {
@@ -393,13 +483,13 @@ public final class Watchdog
     return Effect().persist(new WatchDegraded(featureId, overflow.reason(), now)).thenNoReply();
   }
 
-  private ReplyEffect<Event, State> onFlush(State state, Flush flush) {
+  private ReplyEffect<Event, State> onFlush(Configured state, Flush flush) {
     timers.cancel("quiet");
     timers.cancel("max-delay");
     if (pending.isEmpty() && !fullScanNeeded) {
       return Effect().noReply();
     }
-    Path worktree = Path.of(state.setup.worktree());
+    Path worktree = Path.of(state.setup().worktree());
     List<WatchHub.PathChange> lasts = pending.values().stream().map(p -> p.last).toList();
     List<String> paths = ChangeClassifier.worktreePaths(worktree, lasts);
     ChangesRecorded batch = takePending(state);
@@ -434,40 +524,41 @@ public final class Watchdog
   }
 
   /** The pending changes as one batch for the change log; pending is empty afterwards. */
-  private ChangesRecorded takePending(State state) {
-    Path worktree = Path.of(state.setup.worktree());
+  private ChangesRecorded takePending(Configured state) {
+    Path worktree = Path.of(state.setup().worktree());
     List<RecordedChange> recorded = new ArrayList<>();
     for (Pending p : pending.values()) {
-      if (recorded.size() >= MAX_RECORDED_PATHS) {
-        break;
-      }
       Path path = p.last.path();
       String shown = path.startsWith(worktree) ? worktree.relativize(path).toString() : path.toString();
       recorded.add(new RecordedChange(shown, kindOf(p), p.first, p.last.at(), p.count));
     }
-    boolean truncated = recorded.size() < pending.size();
+    boolean truncated = pendingOverflowed;
     boolean fullScan = fullScanNeeded || truncated;
-    pending.clear();
+    clearPending();
     fullScanNeeded = false;
     return new ChangesRecorded(featureId, recorded, truncated, fullScan, Instant.now());
   }
 
+  private void clearPending() {
+    pending.clear();
+    pendingOverflowed = false;
+  }
+
+  /** Pure: the next state from the last and an event, nothing else. */
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState()
-        .onEvent(WatchStarted.class, (state, event) -> {
-          state.setup = event.setup();
-          return state;
-        })
-        .onEvent(ChangesRecorded.class, (state, event) -> {
-          state.batches++;
-          return state;
-        })
-        .onEvent(ViolationsDetected.class, (state, event) -> {
-          state.violations += event.violations().size();
-          return state;
-        })
-        .onEvent(WatchDegraded.class, (state, event) -> state)
-        .build();
+    EventHandlerBuilder<State, Event> builder = newEventHandlerBuilder();
+    builder.forStateType(Unconfigured.class)
+        .onEvent(WatchStarted.class, (state, event) -> new Configured(event.setup(), 0, 0))
+        // (a watchdog's journal starts with WatchStarted: nothing else comes before it)
+        .onEvent(ChangesRecorded.class, (state, event) -> state)
+        .onEvent(ViolationsDetected.class, (state, event) -> state)
+        .onEvent(WatchDegraded.class, (state, event) -> state);
+    builder.forStateType(Configured.class)
+        .onEvent(WatchStarted.class, (state, event) -> state.withSetup(event.setup()))
+        .onEvent(ChangesRecorded.class, (state, event) -> state.withBatch())
+        .onEvent(ViolationsDetected.class, (state, event) -> state.withViolations(event.violations().size()))
+        .onEvent(WatchDegraded.class, (state, event) -> state);
+    return builder.build();
   }
 }

@@ -265,6 +265,20 @@ class ChangeClassifierTest {
     assertViolation(violation, ChangeClassifier.GIT_TAMPERING, "sub/.git", Severity.CRITICAL);
   }
 
+  /** What macOS or Windows would open as {@code .git} (a clone there, a shared volume) is tampering too. */
+  @Test
+  void aNestedGitUnderAnotherCaseOrAnNtfsOrHfsAliasIsTampering() throws IOException {
+    ChangeClassifier classifier = classifier(QUOTA);
+    for (String alias : List.of(".GIT", "git~1", ".git.", ".g\u200cit")) {
+      Path dir = Files.createDirectories(worktree.resolve("vendor-" + alias.hashCode()).resolve(alias));
+      String shown = worktree.relativize(dir).toString();
+      Violation violation = only(classifier.classify(changed(Kind.CREATED, dir)));
+      assertViolation(violation, ChangeClassifier.GIT_TAMPERING, shown, Severity.CRITICAL);
+      Path inside = Files.writeString(dir.resolve("config"), "[core]\n");
+      assertTrue(classifier.classify(changed(Kind.CREATED, inside)).isEmpty(), "flagged once, when " + alias + " appeared");
+    }
+  }
+
   // ---- symlink ----
 
   @Test

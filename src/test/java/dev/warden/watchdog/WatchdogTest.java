@@ -16,6 +16,9 @@ import akka.actor.testkit.typed.javadsl.FishingOutcomes;
 import akka.actor.testkit.typed.javadsl.SerializationTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import akka.serialization.Serialization;
+import akka.serialization.SerializationExtension;
+import akka.serialization.Serializer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
@@ -26,6 +29,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -150,9 +156,9 @@ class WatchdogTest {
     assertEquals(1, result.events().size());
     Watchdog.WatchStarted started = result.eventOfType(Watchdog.WatchStarted.class);
     assertEquals(setup, started.setup());
-    assertEquals(setup, result.state().setup);
-    assertEquals(0, result.state().batches);
-    assertEquals(0, result.state().violations);
+    assertEquals(setup, setupOf(result.state()));
+    assertEquals(0, result.state().batches());
+    assertEquals(0, result.state().violations());
     // whatever happened while nobody watched is caught up by one full-scan checkpoint
     checkpoints.expectMessage(PATIENCE, new CheckpointAsked(Trigger.DEBOUNCE, List.of(), true));
     Watchdog.WatchStatus status = status();
@@ -170,7 +176,7 @@ class WatchdogTest {
 
     assertEquals(Done.getInstance(), again.reply());
     assertTrue(again.hasNoEvents(), again.events().toString());
-    assertEquals(setup, again.state().setup);
+    assertEquals(setup, setupOf(again.state()));
     assertEquals(features, hub.stats().features(), "a second registration in the hub");
     checkpoints.expectNoMessage(Duration.ofMillis(300));
     assertTrue(status().watching());
@@ -186,7 +192,7 @@ class WatchdogTest {
 
     assertEquals(Done.getInstance(), result.reply());
     assertEquals(missing, result.eventOfType(Watchdog.WatchStarted.class).setup());
-    assertEquals(missing, result.state().setup);
+    assertEquals(missing, setupOf(result.state()));
     Watchdog.WatchDegraded degraded = awaitEvent(Watchdog.WatchDegraded.class, d -> true, "the failed start");
     assertEquals(id, degraded.featureId());
     assertTrue(degraded.reason().startsWith("cannot watch: "), degraded.reason());
@@ -212,8 +218,8 @@ class WatchdogTest {
     var before = watchdog.<Watchdog.WatchStatus>runCommand(Watchdog.GetStatus::new);
     assertEquals(new Watchdog.WatchStatus(false, false, 0, 0), before.reply());
     assertTrue(before.hasNoEvents());
-    assertNull(before.state().setup);
-    assertEquals(0, before.state().batches);
+    assertEquals(new Watchdog.Unconfigured(), before.state(), "never started: no setup");
+    assertEquals(0, before.state().batches());
 
     start(setup);
     var watching = watchdog.<Watchdog.WatchStatus>runCommand(Watchdog.GetStatus::new);
@@ -221,7 +227,7 @@ class WatchdogTest {
     // the worktree holds a.txt ("hello\n"); its .git file does not count
     assertEquals(new Watchdog.WatchStatus(true, false, 6, 0), watching.reply());
     assertTrue(watching.hasNoEvents(), watching.events().toString());
-    assertEquals(setup, watching.state().setup);
+    assertEquals(setup, setupOf(watching.state()));
   }
 
   // ---- changes reported by the hub (ChangesSeen, Flush) ----
@@ -245,7 +251,7 @@ class WatchdogTest {
     CheckpointAsked asked = awaitCheckpoint(c -> c.paths().contains("src/Main.java"), "a checkpoint of src/Main.java");
     assertEquals(Trigger.DEBOUNCE, asked.trigger());
     assertFalse(asked.fullScan());
-    assertTrue(watchdog.getState().batches >= 1);
+    assertTrue(watchdog.getState().batches() >= 1);
     assertNoViolations();
     awaitStatus(s -> s.diskUsageBytes() == 6 + 14 && s.pendingPaths() == 0, "a.txt and src/Main.java counted, nothing pending");
   }
@@ -278,7 +284,7 @@ class WatchdogTest {
 
     awaitEvent(Watchdog.ChangesRecorded.class, b -> recorded(b, "after-git.txt").isPresent(), "a change batch with after-git.txt");
     assertNoViolations();
-    assertEquals(0, watchdog.getState().violations);
+    assertEquals(0, watchdog.getState().violations());
     // git's own writes are in the change log, by their absolute path outside the worktree...
     String index = admin.resolve("index").toString();
     assertTrue(events(Watchdog.ChangesRecorded.class).stream().anyMatch(b -> recorded(b, index).isPresent()),
@@ -355,7 +361,7 @@ class WatchdogTest {
     assertEquals("paused", told.get("action").asText());
     String reason = feature.receiveMessage(PATIENCE);
     assertTrue(reason.contains("git-tampering at .git-common/hooks/pre-commit"), reason);
-    assertTrue(watchdog.getState().violations >= 1);
+    assertTrue(watchdog.getState().violations() >= 1);
   }
 
   @Test
@@ -529,7 +535,7 @@ class WatchdogTest {
     assertEquals(persisted, journal().size(), "Stop persisted " + journal());
     assertEquals(features - 1, hub.stats().features(), "the watch was not released: " + hub.stats());
     // the journal still holds the setup: the next Start is no new WatchStarted and catches up with a full scan
-    assertEquals(setup, watchdog.restart().state().setup);
+    assertEquals(setup, setupOf(watchdog.restart().state()));
     var restarted = watchdog.<Done>runCommand(replyTo -> new Watchdog.Start(setup, replyTo));
     assertTrue(restarted.hasNoEvents(), restarted.events().toString());
     checkpoints.expectMessage(PATIENCE, new CheckpointAsked(Trigger.DEBOUNCE, List.of(), true));
@@ -546,16 +552,16 @@ class WatchdogTest {
     awaitViolation(ChangeClassifier.SYMLINK, "passwd");
     awaitEvent(Watchdog.ChangesRecorded.class, b -> recorded(b, "passwd").isPresent(), "a change batch with the link");
     Watchdog.State before = watchdog.getState();
-    long batches = before.batches;
-    long violations = before.violations;
+    long batches = before.batches();
+    long violations = before.violations();
     assertTrue(batches >= 2 && violations >= 1, batches + " batches, " + violations + " violations");
     int features = hub.stats().features();
 
     Watchdog.State recovered = watchdog.restart().state();
 
-    assertEquals(setup, recovered.setup);
-    assertEquals(batches, recovered.batches);
-    assertEquals(violations, recovered.violations);
+    assertEquals(setup, setupOf(recovered));
+    assertEquals(batches, recovered.batches());
+    assertEquals(violations, recovered.violations());
     assertEquals(features - 1, hub.stats().features(), "the stopped incarnation still holds its watch: " + hub.stats());
     // a recovered watchdog watches nothing until it is started (the daemon starts every live feature's)
     assertFalse(status().watching());
@@ -564,10 +570,80 @@ class WatchdogTest {
     awaitCheckpoint(c -> c.equals(new CheckpointAsked(Trigger.DEBOUNCE, List.of(), true)), "the catch-up full scan");
     Files.writeString(worktree.resolve("more.txt"), "m\n");
     awaitEvent(Watchdog.ChangesRecorded.class, b -> recorded(b, "more.txt").isPresent(), "a change batch with more.txt");
-    assertTrue(watchdog.getState().batches > batches);
+    assertTrue(watchdog.getState().batches() > batches);
   }
 
+  // ---- bounded state, stored snapshots ----
+
+  /** The snapshot store keeps the state as its serializer writes it: a fixed size, whatever the history. */
+  @Test
+  void tenThousandBatchesAndViolationsLeaveTheStateAtAFixedSizeUnderOneKiB() {
+    Instant at = Instant.parse("2026-12-07T20:00:00Z");
+    List<Object> history = new ArrayList<>();
+    history.add(new Watchdog.WatchStarted(setup, at));
+    history.add(new Watchdog.ChangesRecorded(id, List.of(new Watchdog.RecordedChange("a.txt", "modified", at, at, 1)), false, false, at));
+    watchdog.persistenceTestKit().persistForRecovery(persistenceId, history);
+    int oneBatch = snapshotBytes(watchdog.restart().state()).length;
+
+    List<Object> more = new ArrayList<>();
+    for (int i = 1; i < 10_000; i++) {
+      more.add(new Watchdog.ChangesRecorded(id, List.of(new Watchdog.RecordedChange("f" + i + ".txt", "added", at, at, 1)), false, false, at));
+      more.add(new Watchdog.ViolationsDetected(id, List.of(new Watchdog.ViolationRecord(ChangeClassifier.EXECUTABLE, "f" + i + ".txt",
+          "warning", "f" + i + ".txt became executable")), at));
+    }
+    more.add(new Watchdog.ViolationsDetected(id, List.of(new Watchdog.ViolationRecord(ChangeClassifier.EXECUTABLE, "a.txt",
+        "warning", "a.txt became executable")), at));
+    watchdog.persistenceTestKit().persistForRecovery(persistenceId, more);
+    Watchdog.State state = watchdog.restart().state();
+
+    assertEquals(new Watchdog.Configured(setup, 10_000, 10_000), state);
+    byte[] snapshot = snapshotBytes(state);
+    // only the two counters grew (CBOR integers: 1 byte each for 1 and 0, 3 bytes each for 10,000)
+    assertTrue(snapshot.length <= oneBatch + 4, snapshot.length + " bytes after 10,000 batches, " + oneBatch + " after one");
+    assertTrue(snapshot.length < 1024, snapshot.length + " bytes");
+    assertEquals(state, fromSnapshot(snapshot, Watchdog.Configured.class.getName()));
+  }
+
+  /**
+   * A snapshot written before the state had phases ({@code Watchdog$State} with public fields; these
+   * bytes are what that version's serializer wrote) recovers as the same state.
+   */
+  @Test
+  void aSnapshotFromBeforeTheStateHadPhasesStillRecovers() {
+    Object recovered = fromSnapshot(Base64.getDecoder().decode(
+        "v2VzZXR1cL9pZmVhdHVyZUlkaGYtbGVnYWN5aHdvcmt0cmVleBgvZGF0YS93b3JrdHJlZXMvZi1sZWdhY3loYWRtaW5EaXJ4HS9yZXBvLy5naXQv"
+            + "d29ya3RyZWVzL2YtbGVnYWN5aWNvbW1vbkRpcmovcmVwby8uZ2l0bmRpc2tRdW90YUJ5dGVzGgAQAAD/Z2JhdGNoZXMZBNJqdmlvbGF0aW9ucwf/"),
+        "dev.warden.watchdog.Watchdog$State");
+    assertEquals(new Watchdog.Configured(new Watchdog.WatchSetup("f-legacy", "/data/worktrees/f-legacy",
+        "/repo/.git/worktrees/f-legacy", "/repo/.git", 1L << 20), 1234, 7), recovered);
+
+    Object neverStarted = fromSnapshot(Base64.getDecoder().decode("v2VzZXR1cPZnYmF0Y2hlcwBqdmlvbGF0aW9ucwD/"),
+        "dev.warden.watchdog.Watchdog$State");
+    assertEquals(new Watchdog.Unconfigured(), neverStarted);
+  }
+
+  private static byte[] snapshotBytes(Watchdog.State state) {
+    Serialization serialization = SerializationExtension.get(testKit.system().classicSystem());
+    Serializer serializer = serialization.findSerializerFor(state);
+    assertEquals(JACKSON_CBOR, serializer.identifier(), "the snapshot is not written by jackson-cbor");
+    return serializer.toBinary(state);
+  }
+
+  private static Object fromSnapshot(byte[] bytes, String manifest) {
+    return SerializationExtension.get(testKit.system().classicSystem()).deserialize(bytes, JACKSON_CBOR, manifest).get();
+  }
+
+  /** Akka's identifier of the jackson-cbor serializer, stored with every snapshot. */
+  private static final int JACKSON_CBOR = 33;
+
   // ---- helpers ----
+
+  private static Watchdog.WatchSetup setupOf(Watchdog.State state) {
+    if (state instanceof Watchdog.Configured configured) {
+      return configured.setup();
+    }
+    throw new AssertionError("no setup recorded: " + state);
+  }
 
   /** A linked worktree of {@link #repo} on a new branch, made with the git CLI; returns its admin dir as git names it. */
   private Path addWorktree(Path path, String branch) throws IOException {
