@@ -88,7 +88,7 @@ public final class FeatureJson {
       for (int i = 0; i < files.size(); i++) {
         String file = files.get(i);
         if (file.isBlank() || file.startsWith("/") || file.contains("\\") || file.contains("\0")
-            || List.of(file.split("/")).contains("..") || List.of(file.split("/")).contains(".git")) {
+            || List.of(file.split("/")).contains("..") || dev.warden.git.GitPaths.isGitPath(file)) {
           throw Rejection.invalid(plan.pathOf("plannedFiles") + "[" + i + "]",
               "'" + file + "' must be a relative path inside the worktree (no '..', no '.git', no leading '/')");
         }
