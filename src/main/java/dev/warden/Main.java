@@ -2,13 +2,14 @@ package dev.warden;
 
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.javadsl.Adapter;
-import dev.warden.checkpoint.CheckpointBench;
+import dev.warden.bench.CheckpointBench;
+import dev.warden.bench.FeedBench;
 import dev.warden.cli.AgentCommand;
 import dev.warden.cli.ApprovalCommands;
 import dev.warden.cli.FeatureCommands;
 import dev.warden.daemon.WardenConfig;
 import dev.warden.daemon.WardenDaemon;
-import dev.warden.validate.ValidateBench;
+import dev.warden.bench.ValidateBench;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
@@ -63,7 +64,7 @@ public final class Main {
       return ValidateBench.run(Arrays.copyOfRange(args, 1, args.length));
     }
     if (args.length > 0 && args[0].equals("feed")) {
-      return dev.warden.feed.FeedBench.run(Arrays.copyOfRange(args, 1, args.length));
+      return FeedBench.run(Arrays.copyOfRange(args, 1, args.length));
     }
     System.err.println("usage: warden bench checkpoint|validate|feed [options]  (see docs/performance.md)");
     return 2;

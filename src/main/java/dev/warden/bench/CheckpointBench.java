@@ -1,5 +1,6 @@
-package dev.warden.checkpoint;
+package dev.warden.bench;
 
+import dev.warden.checkpoint.Snapshotter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -244,10 +245,10 @@ public final class CheckpointBench {
           }
         }
         snap.awaitPackMerges();
-        List<PackStore.OurPack> packs = snap.packs();
+        List<String> packs = snap.packNames();
         long bytes = 0;
-        for (PackStore.OurPack p : packs) {
-          bytes += Files.size(repoA.resolve(".git/objects/pack/" + p.name() + ".pack"));
+        for (String pack : packs) {
+          bytes += Files.size(repoA.resolve(".git/objects/pack/" + pack + ".pack"));
         }
         String fsck = git(repoA, Map.of(), "fsck", "--connectivity-only", "--no-progress");
         if (!fsck.isBlank()) {

@@ -1,6 +1,9 @@
-package dev.warden.validate;
+package dev.warden.bench;
 
 import dev.warden.feature.Plan;
+import dev.warden.validate.FastRules;
+import dev.warden.validate.Rule;
+import dev.warden.validate.ValidationCache;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

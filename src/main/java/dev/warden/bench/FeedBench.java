@@ -1,29 +1,16 @@
-package dev.warden.feed;
+package dev.warden.bench;
 
 import akka.actor.typed.ActorRef;
-import akka.actor.typed.Behavior;
 import akka.actor.typed.Props;
-import akka.persistence.typed.PersistenceId;
-import akka.persistence.typed.javadsl.CommandHandler;
-import akka.persistence.typed.javadsl.EventHandler;
-import akka.persistence.typed.javadsl.EventSourcedBehavior;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
-import dev.warden.CborSerializable;
 import dev.warden.auth.TokenRegistry;
 import dev.warden.daemon.WardenConfig;
 import dev.warden.daemon.WardenDaemon;
 import dev.warden.git.Directories;
 import dev.warden.persistence.DatabaseSettings;
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -32,13 +19,10 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -64,10 +48,10 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class FeedBench {
 
-  private static final String FEATURE = "bench";
+  static final String FEATURE = "bench";
   /** Latency histogram resolution and range: 10 µs buckets up to 10 s (later ones count in the last). */
-  private static final long BUCKET_NANOS = 10_000;
-  private static final int BUCKETS = 1_000_000;
+  static final long BUCKET_NANOS = 10_000;
+  static final int BUCKETS = 1_000_000;
 
   private FeedBench() {}
 
@@ -192,16 +176,16 @@ public final class FeedBench {
     int subscriberBuffer = config.getInt("warden.feed.subscriber-buffer");
     WardenDaemon daemon = WardenDaemon.start(config);
     ScheduledExecutorService pacer = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "feed-bench-pacer"));
-    Clients clients = null;
+    FeedClients clients = null;
     try {
       long totalNanos = TimeUnit.SECONDS.toNanos(warmup + seconds);
       Window window = new Window();
-      List<ActorRef<Writer.Tick>> writers = new ArrayList<>();
+      List<ActorRef<FeedWriter.Tick>> writers = new ArrayList<>();
       for (int i = 0; i < writerCount; i++) {
-        writers.add(daemon.system().systemActorOf(Writer.create(i, window, perWrite), "feed-bench-writer-" + i, Props.empty()));
+        writers.add(daemon.system().systemActorOf(FeedWriter.create(i, window, perWrite), "feed-bench-writer-" + i, Props.empty()));
       }
       System.out.printf(Locale.ROOT, "connecting %d subscribers ...%n", subscribers);
-      clients = Clients.connect(daemon.httpAddress().getPort(), token, subscribers, window, batch);
+      clients = FeedClients.connect(daemon.httpAddress().getPort(), token, subscribers, window, batch);
       double loadBefore = load();
       System.out.printf(Locale.ROOT, "writing %d events/s for %d s (%d s warm-up) ...%n", rate, warmup + seconds, warmup);
       long start = System.nanoTime();
@@ -212,7 +196,7 @@ public final class FeedBench {
         long elapsed = System.nanoTime() - start;
         long due = Math.min(totalNanos, elapsed) * rate / perWrite / 1_000_000_000L;
         for (long n = sent.get(); n < due; n++) {
-          writers.get((int) (n % writers.size())).tell(Writer.Tick.INSTANCE);
+          writers.get((int) (n % writers.size())).tell(FeedWriter.Tick.INSTANCE);
         }
         sent.set(Math.max(sent.get(), due));
       }, 0, 1, TimeUnit.MILLISECONDS);
@@ -227,7 +211,7 @@ public final class FeedBench {
       clients.stop();
       long[] histogram = clients.histogram();
       long expected = 0;
-      for (Clients.Connection c : clients.connections) {
+      for (FeedClients.Connection c : clients.connections) {
         // a lagged client was told so and closed: what it would have got later is not "lost", it is resumed
         expected += c.lagged || c.closed ? c.delivered : window.events.get();
       }
@@ -308,334 +292,6 @@ public final class FeedBench {
 
     boolean contains(long nanos) {
       return nanos >= from && nanos < to;
-    }
-  }
-
-  // ---- the writers ----
-
-  /** The bench's event; the feed shows it as {@code bench.ticked} through the catalog's generic rule. */
-  public record BenchTicked(String featureId, long n, long createdNanos) implements CborSerializable {}
-
-  /** An event-sourced writer tagged for the feed like every Warden entity; {@code perWrite} events per tick, one write. */
-  static final class Writer extends EventSourcedBehavior<Writer.Tick, BenchTicked, Long> {
-
-    enum Tick { INSTANCE }
-
-    private final Window window;
-    private final int perWrite;
-
-    private Writer(int index, Window window, int perWrite) {
-      super(PersistenceId.of("FeedBench", FEATURE + "-" + index));
-      this.window = window;
-      this.perWrite = perWrite;
-    }
-
-    static Behavior<Tick> create(int index, Window window, int perWrite) {
-      return new Writer(index, window, perWrite);
-    }
-
-    @Override
-    public Long emptyState() {
-      return 0L;
-    }
-
-    @Override
-    public CommandHandler<Tick, BenchTicked, Long> commandHandler() {
-      return newCommandHandlerBuilder().forAnyState().onCommand(Tick.class, (n, tick) -> {
-        long now = System.nanoTime();
-        if (window.contains(now)) {
-          window.events.addAndGet(perWrite);
-        }
-        List<BenchTicked> events = new ArrayList<>();
-        for (int i = 1; i <= perWrite; i++) {
-          events.add(new BenchTicked(FEATURE, n + i, now));
-        }
-        return Effect().persist(events).thenRun(state -> {
-          if (window.contains(now)) {
-            window.written(System.nanoTime() - now);
-          }
-        });
-      }).build();
-    }
-
-    @Override
-    public EventHandler<Long, BenchTicked> eventHandler() {
-      return newEventHandlerBuilder().forAnyState().onEvent(BenchTicked.class, (n, event) -> event.n()).build();
-    }
-
-    @Override
-    public Set<String> tagsFor(BenchTicked event) {
-      return Set.of(FeedTags.ALL);
-    }
-  }
-
-  // ---- the clients ----
-
-  /** N WebSocket connections read by one selector thread: frames parsed, latencies counted in a histogram. */
-  static final class Clients implements AutoCloseable {
-    private static final byte[] CREATED = "\"createdNanos\":".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] LAGGED = "{\"type\":\"lagged\"".getBytes(StandardCharsets.US_ASCII);
-
-    final List<Connection> connections = new ArrayList<>();
-    private final Selector selector;
-    private final Window window;
-    private final long[] histogram = new long[BUCKETS];
-    private final Thread thread;
-    private volatile boolean running = true;
-
-    static final class Connection {
-      final SocketChannel channel;
-      ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
-      volatile long delivered;
-      /** Messages that carried at least one measured event. */
-      volatile long messages;
-      volatile boolean lagged;
-      volatile boolean closed;
-
-      Connection(SocketChannel channel) {
-        this.channel = channel;
-      }
-    }
-
-    private Clients(Selector selector, Window window) {
-      this.selector = selector;
-      this.window = window;
-      this.thread = new Thread(this::loop, "feed-bench-clients");
-    }
-
-    static Clients connect(int port, String token, int count, Window window, boolean batch) throws IOException {
-      Clients clients = new Clients(Selector.open(), window);
-      for (int i = 0; i < count; i++) {
-        clients.connections.add(clients.handshake(port, token, batch));
-      }
-      for (Connection c : clients.connections) {
-        c.channel.configureBlocking(false);
-        c.channel.register(clients.selector, SelectionKey.OP_READ, c);
-      }
-      clients.thread.setDaemon(true);
-      clients.thread.start();
-      return clients;
-    }
-
-    private Connection handshake(int port, String token, boolean batch) throws IOException {
-      SocketChannel channel = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
-      channel.socket().setTcpNoDelay(true);
-      byte[] key = new byte[16];
-      new SecureRandom().nextBytes(key);
-      String request = "GET /api/v1/events" + (batch ? "?batch=true" : "") + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
-          + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key)
-          + "\r\nAuthorization: Bearer " + token + "\r\n\r\n";
-      channel.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.US_ASCII)));
-      Connection connection = new Connection(channel);
-      ByteBuffer buffer = connection.buffer;
-      while (true) {
-        if (channel.read(buffer) < 0) {
-          throw new IOException("the daemon closed the connection during the handshake");
-        }
-        String head = new String(buffer.array(), 0, buffer.position(), StandardCharsets.ISO_8859_1);
-        int end = head.indexOf("\r\n\r\n");
-        if (end >= 0) {
-          if (!head.startsWith("HTTP/1.1 101")) {
-            throw new IOException("the feed refused the bench's client: " + head.lines().findFirst().orElse(""));
-          }
-          // keep whatever frames came with the response
-          buffer.flip();
-          buffer.position(end + 4);
-          buffer.compact();
-          return connection;
-        }
-      }
-    }
-
-    private void loop() {
-      try {
-        while (running) {
-          selector.select(100);
-          long now = System.nanoTime();
-          Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
-          while (keys.hasNext()) {
-            SelectionKey key = keys.next();
-            keys.remove();
-            Connection c = (Connection) key.attachment();
-            try {
-              int read = c.channel.read(c.buffer);
-              if (read < 0) {
-                c.closed = true;
-                key.cancel();
-                continue;
-              }
-              frames(c, now);
-            } catch (IOException e) {
-              c.closed = true;
-              key.cancel();
-            }
-          }
-        }
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    /** Parses the complete frames in the buffer; a partial one stays for the next read. */
-    private void frames(Connection c, long now) throws IOException {
-      ByteBuffer b = c.buffer;
-      b.flip();
-      while (b.remaining() >= 2) {
-        int start = b.position();
-        int opcode = b.get(start) & 0x0F;
-        int len7 = b.get(start + 1) & 0x7F;
-        int header = len7 == 126 ? 4 : len7 == 127 ? 10 : 2;
-        if (b.remaining() < header) {
-          break;
-        }
-        long length = len7 == 126 ? b.getShort(start + 2) & 0xFFFF : len7 == 127 ? b.getLong(start + 2) : len7;
-        if (b.remaining() < header + length) {
-          if (header + length > b.capacity()) {
-            ByteBuffer bigger = ByteBuffer.allocate((int) (header + length) * 2);
-            bigger.put(b);
-            c.buffer = bigger;
-            return;
-          }
-          break;
-        }
-        int payload = start + header;
-        switch (opcode) {
-          case 1 -> text(c, b, payload, (int) length, now);
-          case 8 -> c.closed = true;
-          case 9 -> pong(c, b, payload, (int) length);
-          default -> { }
-        }
-        b.position(payload + (int) length);
-      }
-      b.compact();
-    }
-
-    /** One text message: an event, a batch of events (one per line), a ping or {@code lagged}. */
-    private void text(Connection c, ByteBuffer b, int from, int length, long now) {
-      byte[] bytes = b.array();
-      int start = b.arrayOffset() + from;
-      int end = start + length;
-      if (startsWith(bytes, start, end, LAGGED)) {
-        c.lagged = true;
-        return;
-      }
-      boolean counted = false;
-      int line = start;
-      while (line < end) {
-        int lineEnd = line;
-        while (lineEnd < end && bytes[lineEnd] != '\n') {
-          lineEnd++;
-        }
-        if (event(c, bytes, line, lineEnd, now) && !counted) {
-          c.messages++;
-          counted = true;
-        }
-        line = lineEnd + 1;
-      }
-    }
-
-    /** Counts one event's latency when it is one of the measured ones. */
-    private boolean event(Connection c, byte[] bytes, int from, int to, long now) {
-      int at = createdAt(bytes, from, to);
-      if (at < 0) {
-        return false; // a ping
-      }
-      long created = 0;
-      for (int i = at + CREATED.length; i < to; i++) {
-        byte digit = bytes[i];
-        if (digit < '0' || digit > '9') {
-          break;
-        }
-        created = created * 10 + (digit - '0');
-      }
-      if (!window.contains(created)) {
-        return false;
-      }
-      c.delivered++;
-      long bucket = Math.max(0, now - created) / BUCKET_NANOS;
-      histogram[(int) Math.min(BUCKETS - 1, bucket)]++;
-      return true;
-    }
-
-    private static void pong(Connection c, ByteBuffer b, int from, int length) throws IOException {
-      // client frames are masked; a zero mask leaves the payload as it is
-      ByteBuffer frame = ByteBuffer.allocate(6 + length);
-      frame.put((byte) 0x8A).put((byte) (0x80 | length)).putInt(0);
-      for (int i = 0; i < length; i++) {
-        frame.put(b.get(from + i));
-      }
-      frame.flip();
-      c.channel.write(frame);
-    }
-
-    private static boolean startsWith(byte[] bytes, int from, int to, byte[] prefix) {
-      return to - from >= prefix.length && Arrays.equals(bytes, from, from + prefix.length, prefix, 0, prefix.length);
-    }
-
-    /**
-     * Where {@code "createdNanos":} starts in one event's JSON, or -1. The bench's events end with it
-     * ({@code ...,"createdNanos":123}}}), so it is looked for from the end first: the clients read a
-     * million events a second on the same cores as the daemon.
-     */
-    private static int createdAt(byte[] bytes, int from, int to) {
-      int i = to - 1;
-      while (i >= from && bytes[i] == '}') {
-        i--;
-      }
-      while (i >= from && bytes[i] >= '0' && bytes[i] <= '9') {
-        i--;
-      }
-      int at = i + 1 - CREATED.length;
-      if (at >= from && Arrays.equals(bytes, at, at + CREATED.length, CREATED, 0, CREATED.length)) {
-        return at;
-      }
-      return indexOf(bytes, from, to, CREATED);
-    }
-
-    /** Where {@code pattern} starts in {@code bytes[from, to)}, or -1. */
-    private static int indexOf(byte[] bytes, int from, int to, byte[] pattern) {
-      byte first = pattern[0];
-      for (int i = from, last = to - pattern.length; i <= last; i++) {
-        if (bytes[i] == first && Arrays.equals(bytes, i, i + pattern.length, pattern, 0, pattern.length)) {
-          return i;
-        }
-      }
-      return -1;
-    }
-
-    long delivered() {
-      return connections.stream().mapToLong(c -> c.delivered).sum();
-    }
-
-    long messages() {
-      return connections.stream().mapToLong(c -> c.messages).sum();
-    }
-
-    /** Every client still open has had all {@code events}. */
-    boolean caughtUp(long events) {
-      return connections.stream().allMatch(c -> c.lagged || c.closed || c.delivered >= events);
-    }
-
-    int count(java.util.function.Predicate<Connection> predicate) {
-      return (int) connections.stream().filter(predicate).count();
-    }
-
-    void stop() throws InterruptedException {
-      running = false;
-      thread.join(5000);
-    }
-
-    long[] histogram() {
-      return histogram.clone();
-    }
-
-    @Override
-    public void close() throws IOException {
-      running = false;
-      for (Connection c : connections) {
-        c.channel.close();
-      }
-      selector.close();
     }
   }
 }
