@@ -1,5 +1,11 @@
 package dev.warden.bench;
 
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Props;
 import com.typesafe.config.Config;
@@ -46,51 +52,63 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code --json FILE}. The report says how many events were really written per second: on a busy
  * machine the writers fall short of the rate asked.
  */
-public final class FeedBench {
+@Command(name = "feed",
+    description = "Delivery latency of the live feed, persist to client, with many WebSocket subscribers (docs/performance.md).")
+public final class FeedBench implements Callable<Integer> {
 
   static final String FEATURE = "bench";
   /** Latency histogram resolution and range: 10 µs buckets up to 10 s (later ones count in the last). */
   static final long BUCKET_NANOS = 10_000;
   static final int BUCKETS = 1_000_000;
 
-  private FeedBench() {}
+  @Option(names = "--subscribers", paramLabel = "N", description = "WebSocket clients (default: ${DEFAULT-VALUE})")
+  int subscribers = 1000;
+
+  @Option(names = "--rate", paramLabel = "R", description = "events per second asked (default: ${DEFAULT-VALUE})")
+  int rate = 1000;
+
+  @Option(names = "--seconds", paramLabel = "S", description = "measured seconds (default: ${DEFAULT-VALUE})")
+  int seconds = 20;
+
+  @Option(names = "--warmup", paramLabel = "W", description = "seconds of warm-up (default: ${DEFAULT-VALUE})")
+  int warmup = 5;
+
+  @Option(names = "--writers", paramLabel = "K", description = "event-sourced writers (default: ${DEFAULT-VALUE})")
+  int writers = 32;
+
+  @Option(names = "--events-per-write", paramLabel = "E", description = "events per journal write (default: ${DEFAULT-VALUE})")
+  int perWrite = 1;
+
+  @Option(names = "--buffer", paramLabel = "B", description = "the daemon's subscriber buffer (default: as configured)")
+  Integer buffer;
+
+  @Option(names = "--batch", description = "the clients ask for ?batch=true")
+  boolean batch;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "write the figures as JSON to FILE")
+  Path json;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this usage and exit")
+  boolean help;
+
+  @Spec
+  CommandSpec spec;
+
+  FeedBench() {}
 
   public static void main(String[] args) {
     System.exit(run(args));
   }
 
+  /** Runs the bench with {@code args} (those after {@code warden bench feed}); the exit status. */
   public static int run(String[] args) {
-    int subscribers = 1000;
-    int rate = 1000;
-    int seconds = 20;
-    int warmup = 5;
-    int writers = 32;
-    int perWrite = 1;
-    Integer buffer = null;
-    boolean batch = false;
-    Path json = null;
-    try {
-      for (int i = 0; i < args.length; i++) {
-        switch (args[i]) {
-          case "--subscribers" -> subscribers = Integer.parseInt(args[++i]);
-          case "--rate" -> rate = Integer.parseInt(args[++i]);
-          case "--seconds" -> seconds = Integer.parseInt(args[++i]);
-          case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-          case "--writers" -> writers = Integer.parseInt(args[++i]);
-          case "--events-per-write" -> perWrite = Integer.parseInt(args[++i]);
-          case "--buffer" -> buffer = Integer.parseInt(args[++i]);
-          case "--batch" -> batch = true;
-          case "--json" -> json = Path.of(args[++i]);
-          default -> throw new IllegalArgumentException("unknown option " + args[i]);
-        }
-      }
-      if (subscribers < 1 || rate < 1 || seconds < 1 || warmup < 0 || writers < 1 || perWrite < 1) {
-        throw new IllegalArgumentException("subscribers, rate, seconds, writers and events-per-write must be at least 1, warmup at least 0");
-      }
-    } catch (RuntimeException e) {
-      System.err.println("bench feed: " + e.getMessage());
-      System.err.println("usage: bench feed [--subscribers N] [--rate R] [--seconds S] [--warmup W] [--writers K] [--events-per-write E] [--buffer B] [--batch] [--json FILE]");
-      return 2;
+    return BenchCommand.run("feed", args);
+  }
+
+  @Override
+  public Integer call() {
+    if (subscribers < 1 || rate < 1 || seconds < 1 || warmup < 0 || writers < 1 || perWrite < 1) {
+      throw new ParameterException(spec.commandLine(), "subscribers, rate, seconds, writers and events-per-write must be at least 1, warmup at least 0");
     }
     try {
       Result result = measure(subscribers, rate, seconds, warmup, writers, perWrite, buffer, batch);
