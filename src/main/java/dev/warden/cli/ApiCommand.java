@@ -9,10 +9,12 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * One invocation of a client command ({@code approvals}, {@code approve}, {@code reject},
@@ -199,17 +201,66 @@ record ApiCommand(ServerOptions warden, String method, String path, Optional<Str
     }
   }
 
-  /**
-   * A list command ({@code approvals}, {@code features}): {@code [--status S]}, no operands, one GET of
-   * {@code path}. {@code statuses} are the values {@code --status} takes.
-   */
-  static ApiCommand list(Cli.Context context, Common common, String status, List<String> statuses, String path, Render table)
-      throws UsageError {
-    Cli.given("--status", status);
-    if (status != null && !statuses.contains(status)) {
-      throw new UsageError("--status '" + status + "' is not one of " + String.join(", ", statuses));
+  /** A client command: the common options, the {@link Cli.Context} it runs in, one request performed. */
+  abstract static class Client implements Callable<Integer>, Request {
+    @Mixin
+    Common common;
+
+    @Spec
+    CommandSpec spec;
+
+    final Cli.Context context;
+
+    Client(Cli.Context context) {
+      this.context = context;
     }
-    return common.get(context, status == null ? path : path + "?status=" + status, "viewer", table);
+
+    @Override
+    public Integer call() {
+      return run(spec, context, this);
+    }
+
+    ApiCommand get(String path, String role, Render render) throws UsageError {
+      return common.get(context, path, role, render);
+    }
+
+    ApiCommand post(String path, String body, String role, Render render) throws UsageError {
+      return common.post(context, path, body, role, render);
+    }
+  }
+
+  /**
+   * A list command ({@code approvals}, {@code features}): {@code [--status S]} (declared by each, for
+   * its usage), no operands, one GET of {@code path}. {@code statuses} are the values {@code --status} takes.
+   */
+  abstract static class ListCommand extends Client implements Cli.Unmatched {
+    private final List<String> statuses;
+    private final String path;
+    private final Render table;
+
+    ListCommand(Cli.Context context, List<String> statuses, String path, Render table) {
+      super(context);
+      this.statuses = statuses;
+      this.path = path;
+      this.table = table;
+    }
+
+    /** {@code --status}, when given. */
+    abstract String status();
+
+    @Override
+    public ApiCommand request() throws UsageError {
+      String status = Cli.given("--status", status());
+      if (status != null && !statuses.contains(status)) {
+        throw new UsageError("--status '" + status + "' is not one of " + String.join(", ", statuses));
+      }
+      return get(status == null ? path : path + "?status=" + status, "viewer", table);
+    }
+
+    @Override
+    public String unmatched(String arg) {
+      return ApiCommand.unmatched(arg);
+    }
   }
 
   /** What a list command says about an argument it does not take. */

@@ -12,13 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code warden approvals}, {@code warden approve ID} and {@code warden reject ID}: the approvals API
@@ -44,36 +40,18 @@ public final class ApprovalCommands {
 
   /** {@code warden approvals}. */
   @Command(name = "approvals", description = "List the approvals; a viewer token is enough.", footer = ApiCommand.EXIT_STATUS)
-  public static final class Approvals implements Callable<Integer>, ApiCommand.Request, Cli.Unmatched {
+  public static final class Approvals extends ApiCommand.ListCommand {
     @Option(names = "--status", paramLabel = "S", completionCandidates = Statuses.class,
         description = "only the approvals in status S: ${COMPLETION-CANDIDATES}")
     String status;
 
-    @Mixin
-    ApiCommand.Common common;
-
-    @Spec
-    CommandSpec spec;
-
-    private final Cli.Context context;
-
     Approvals(Cli.Context context) {
-      this.context = context;
+      super(context, STATUSES, "/api/v1/approvals", ApprovalCommands::table);
     }
 
     @Override
-    public ApiCommand request() throws UsageError {
-      return ApiCommand.list(context, common, status, STATUSES, "/api/v1/approvals", ApprovalCommands::table);
-    }
-
-    @Override
-    public String unmatched(String arg) {
-      return ApiCommand.unmatched(arg);
-    }
-
-    @Override
-    public Integer call() {
-      return ApiCommand.run(spec, context, this);
+    String status() {
+      return status;
     }
   }
 
@@ -86,23 +64,15 @@ public final class ApprovalCommands {
   }
 
   /** {@code warden approve ID} and {@code warden reject ID}: one decision on one approval. */
-  abstract static class Decision implements Callable<Integer>, ApiCommand.Request {
+  abstract static class Decision extends ApiCommand.Client {
     @Parameters(index = "0", arity = "0..1", paramLabel = "ID", description = "the approval, such as login-fix.1 (see warden approvals)")
     String id;
 
     @Parameters(index = "1..*", hidden = true)
     List<String> more = new ArrayList<>();
 
-    @Mixin
-    ApiCommand.Common common;
-
-    @Spec
-    CommandSpec spec;
-
-    final Cli.Context context;
-
     Decision(Cli.Context context) {
-      this.context = context;
+      super(context);
     }
 
     abstract boolean reject();
@@ -119,12 +89,7 @@ public final class ApprovalCommands {
 
     @Override
     public ApiCommand request() throws UsageError {
-      return decide(context, common, ApiCommand.operands(id, more), Cli.given("--reason", reason()), bypass(), noWait(), reject());
-    }
-
-    @Override
-    public Integer call() {
-      return ApiCommand.run(spec, context, this);
+      return decide(this, ApiCommand.operands(id, more), Cli.given("--reason", reason()), bypass(), noWait(), reject());
     }
   }
 
@@ -212,7 +177,7 @@ public final class ApprovalCommands {
     return ApiCommand.parse(new Reject(new Cli.Context(System.out, System.err, env, cwd)), args);
   }
 
-  private static ApiCommand decide(Cli.Context context, ApiCommand.Common common, List<String> operands, String reason,
+  private static ApiCommand decide(ApiCommand.Client client, List<String> operands, String reason,
       boolean bypass, boolean noWait, boolean reject) throws UsageError {
     String id = approvalId(ApiCommand.single(operands, "ID"));
     if (reject && reason == null) {
@@ -229,7 +194,7 @@ public final class ApprovalCommands {
       body.put("bypass", true);
     }
     String path = "/api/v1/approvals/" + id + (reject ? "/reject" : "/approve");
-    ApiCommand command = common.post(context, path, body.toString(), bypass ? "admin" : "approver", ApprovalCommands::summary);
+    ApiCommand command = client.post(path, body.toString(), bypass ? "admin" : "approver", ApprovalCommands::summary);
     return reject || noWait ? command : command.following(new ApiCommand.Follow("/api/v1/approvals/" + id,
         ApprovalCommands::landing, approval -> id + " is approved; waiting until it lands on "
             + Answer.field(approval, "target").orElse("its target") + " (Ctrl-C stops waiting, not the landing)",

@@ -12,13 +12,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code warden features} and {@code warden status ID}: the features, or one feature or approval, from
@@ -33,36 +29,18 @@ public final class FeatureCommands {
 
   /** {@code warden features}. */
   @Command(name = "features", description = "List the features; a viewer token is enough.", footer = ApiCommand.EXIT_STATUS)
-  public static final class Features implements Callable<Integer>, ApiCommand.Request, Cli.Unmatched {
+  public static final class Features extends ApiCommand.ListCommand {
     @Option(names = "--status", paramLabel = "S", completionCandidates = Statuses.class,
         description = "only the features in status S: ${COMPLETION-CANDIDATES}")
     String status;
 
-    @Mixin
-    ApiCommand.Common common;
-
-    @Spec
-    CommandSpec spec;
-
-    private final Cli.Context context;
-
     Features(Cli.Context context) {
-      this.context = context;
+      super(context, STATUSES, "/api/v1/features", FeatureCommands::table);
     }
 
     @Override
-    public ApiCommand request() throws UsageError {
-      return ApiCommand.list(context, common, status, STATUSES, "/api/v1/features", FeatureCommands::table);
-    }
-
-    @Override
-    public String unmatched(String arg) {
-      return ApiCommand.unmatched(arg);
-    }
-
-    @Override
-    public Integer call() {
-      return ApiCommand.run(spec, context, this);
+    String status() {
+      return status;
     }
   }
 
@@ -77,7 +55,7 @@ public final class FeatureCommands {
   /** {@code warden status ID}. */
   @Command(name = "status", description = "Show one feature, or one approval; a viewer token is enough.",
       footer = ApiCommand.EXIT_STATUS)
-  public static final class Status implements Callable<Integer>, ApiCommand.Request {
+  public static final class Status extends ApiCommand.Client {
     @Parameters(index = "0", arity = "0..1", paramLabel = "ID",
         description = "a feature, such as login-fix, or an approval, such as login-fix.1")
     String given;
@@ -85,33 +63,20 @@ public final class FeatureCommands {
     @Parameters(index = "1..*", hidden = true)
     List<String> more = new ArrayList<>();
 
-    @Mixin
-    ApiCommand.Common common;
-
-    @Spec
-    CommandSpec spec;
-
-    private final Cli.Context context;
-
     Status(Cli.Context context) {
-      this.context = context;
+      super(context);
     }
 
     @Override
     public ApiCommand request() throws UsageError {
       String id = ApiCommand.single(ApiCommand.operands(given, more), "ID");
       if (ApprovalCommands.isApprovalId(id)) {
-        return common.get(context, "/api/v1/approvals/" + id, "viewer", ApprovalCommands::summary);
+        return get("/api/v1/approvals/" + id, "viewer", ApprovalCommands::summary);
       }
       if (FeatureId.isValid(id)) {
-        return common.get(context, "/api/v1/features/" + id, "viewer", FeatureCommands::summary);
+        return get("/api/v1/features/" + id, "viewer", FeatureCommands::summary);
       }
       throw new UsageError("'" + id + "' is neither a feature id (such as login-fix) nor an approval id (such as login-fix.1)");
-    }
-
-    @Override
-    public Integer call() {
-      return ApiCommand.run(spec, context, this);
     }
   }
 
