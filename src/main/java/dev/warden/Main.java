@@ -1,100 +1,83 @@
 package dev.warden;
 
-import akka.actor.CoordinatedShutdown;
-import akka.actor.typed.javadsl.Adapter;
-import dev.warden.checkpoint.CheckpointBench;
-import dev.warden.cli.AgentCommand;
+import dev.warden.bench.BenchCommand;
+import dev.warden.cli.AgentArguments;
 import dev.warden.cli.ApprovalCommands;
+import dev.warden.cli.Cli;
 import dev.warden.cli.FeatureCommands;
-import dev.warden.daemon.WardenConfig;
-import dev.warden.daemon.WardenDaemon;
-import dev.warden.validate.ValidateBench;
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
 /**
- * The {@code warden} command line: {@code serve}, {@code agent}, the API clients ({@code features},
- * {@code status}, {@code approvals}, {@code approve}, {@code reject}), {@code bench}, {@code version}.
+ * The {@code warden} command line: one picocli tree ({@link Cli} reads arguments alike for every
+ * command). A new command is one class, listed in {@code subcommands} below; {@code warden help} and
+ * {@code warden <command> --help} are generated from the annotations. Without a command, {@code serve}.
  */
-public final class Main {
+@Command(name = "warden", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "Warden supervises AI coding agents: each works on a feature in its own worktree, under checkpoints,"
+        + " validation and approvals. See README.md and docs/operations.md, \"The command line\".",
+    subcommands = {
+        ServeCommand.class,
+        AgentArguments.class,
+        FeatureCommands.Features.class,
+        FeatureCommands.Status.class,
+        ApprovalCommands.Approvals.class,
+        ApprovalCommands.Approve.class,
+        ApprovalCommands.Reject.class,
+        BenchCommand.class,
+        Main.VersionCommand.class,
+        CommandLine.HelpCommand.class,
+    },
+    footer = {"The API clients (features, status, approvals, approve, reject) and agent take --server URL and --token T.",
+        "Environment: WARDEN_HTTP_HOST, WARDEN_HTTP_PORT, WARDEN_DATA_DIR, WARDEN_DB_URL, WARDEN_DB_USER,",
+        "WARDEN_DB_PASSWORD, WARDEN_CONFIG, WARDEN_CLUSTER_HOST, WARDEN_CLUSTER_PORT, WARDEN_JAVA_OPTS,",
+        "WARDEN_URL and WARDEN_TOKEN (agent and the API clients). See README.md and conf/warden.conf."})
+public final class Main implements Callable<Integer> {
 
-  private static final String USAGE = """
-      usage: warden serve [--config FILE]
-             warden agent --feature ID [--title TEXT] [--no-sandbox] [--server URL] [--token T] -- <command...>
-             warden features [--status S] [--json]
-             warden status ID [--json]
-             warden approvals [--status S] [--json]
-             warden approve ID [--reason TEXT] [--bypass] [--no-wait] [--json]
-             warden reject ID --reason TEXT [--json]
-             warden bench checkpoint [--files N] [--modify M] [--untracked U] [--runs R] [--json FILE]
-             warden bench validate [--files N] [--runs R] [--json FILE]
-             warden bench feed [--subscribers N] [--rate R] [--seconds S] [--json FILE]
-             warden version""";
+  private final Cli.Context context;
 
-  private Main() {}
+  Main(Cli.Context context) {
+    this.context = context;
+  }
 
   public static void main(String[] args) {
-    String command = args.length == 0 ? "serve" : args[0];
-    String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
-    int exit = switch (command) {
-      case "serve" -> serve(rest);
-      case "agent" -> AgentCommand.run(rest);
-      case "features", "status" -> FeatureCommands.run(args);
-      case "approvals", "approve", "reject" -> ApprovalCommands.run(args);
-      case "bench" -> bench(rest);
-      case "version", "--version" -> {
-        System.out.println("warden " + version());
-        yield 0;
-      }
-      default -> {
-        System.err.println(USAGE);
-        yield 2;
-      }
-    };
-    System.exit(exit);
+    System.exit(run(Cli.Context.system(), args));
   }
 
-  private static int bench(String[] args) {
-    if (args.length > 0 && args[0].equals("checkpoint")) {
-      return CheckpointBench.run(Arrays.copyOfRange(args, 1, args.length));
-    }
-    if (args.length > 0 && args[0].equals("validate")) {
-      return ValidateBench.run(Arrays.copyOfRange(args, 1, args.length));
-    }
-    if (args.length > 0 && args[0].equals("feed")) {
-      return dev.warden.feed.FeedBench.run(Arrays.copyOfRange(args, 1, args.length));
-    }
-    System.err.println("usage: warden bench checkpoint|validate|feed [options]  (see docs/performance.md)");
-    return 2;
+  /** Runs one command line; the exit status. */
+  static int run(Cli.Context context, String... args) {
+    return Cli.execute(Cli.tree(new Main(context), context), args);
   }
 
-  private static int serve(String[] args) {
-    Optional<Path> configFile = Optional.ofNullable(System.getenv("WARDEN_CONFIG")).filter(s -> !s.isBlank()).map(Path::of);
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--config") && i + 1 < args.length) {
-        configFile = Optional.of(Path.of(args[++i]));
-      } else {
-        System.err.println("warden serve: unknown argument '" + args[i] + "' (usage: warden serve [--config FILE])");
-        return 2;
-      }
+  /** {@code warden} alone: the daemon, as {@code warden serve}. */
+  @Override
+  public Integer call() {
+    return new ServeCommand(context).call();
+  }
+
+  /** {@code warden version}. */
+  @Command(name = "version", description = "Print the version.")
+  static final class VersionCommand implements Callable<Integer> {
+    private final Cli.Context context;
+
+    VersionCommand(Cli.Context context) {
+      this.context = context;
     }
-    WardenDaemon daemon;
-    try {
-      daemon = WardenDaemon.start(WardenConfig.load(configFile));
-    } catch (RuntimeException e) {
-      System.err.println("warden: " + e.getMessage());
-      return 1;
+
+    @Override
+    public Integer call() {
+      context.out().println("warden " + version());
+      return 0;
     }
-    // SIGTERM / Ctrl-C run the JVM's shutdown hooks; Akka's hook runs CoordinatedShutdown.
-    daemon.system().getWhenTerminated().toCompletableFuture().join();
-    // Stopped by a signal: a clean exit. Stopped by itself (a failure, a lost cluster): let systemd restart it.
-    Optional<CoordinatedShutdown.Reason> reason = CoordinatedShutdown.get(Adapter.toClassic(daemon.system())).getShutdownReason();
-    boolean bySignal = reason.isPresent() && reason.get() == CoordinatedShutdown.jvmExitReason();
-    if (!bySignal) {
-      System.err.println("warden: the daemon stopped by itself (" + reason.map(Object::toString).orElse("unknown reason") + ")");
+  }
+
+  /** {@code warden --version}. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"warden " + version()};
     }
-    return bySignal ? 0 : 1;
   }
 
   static String version() {

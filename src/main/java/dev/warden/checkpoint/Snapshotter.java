@@ -1735,7 +1735,13 @@ public final class Snapshotter implements AutoCloseable {
     return store.packs();
   }
 
-  void awaitPackMerges() {
+  /** For the benchmark (dev.warden.bench): the names of our packs, in .git/objects/pack. */
+  public List<String> packNames() {
+    return packs().stream().map(PackStore.OurPack::name).toList();
+  }
+
+  /** For tests and the benchmark: waits (60 s at most) until no pack merge is running. */
+  public void awaitPackMerges() {
     store.awaitMerges(60, TimeUnit.SECONDS);
   }
 

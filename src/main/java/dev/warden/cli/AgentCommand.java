@@ -1,11 +1,7 @@
 package dev.warden.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.warden.cli.Arguments.UsageError;
-import dev.warden.feature.FeatureId;
 import dev.warden.process.Bubblewrap;
-import dev.warden.process.SandboxLayout;
-import dev.warden.process.SandboxSpec;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -15,13 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -40,18 +32,6 @@ import java.util.concurrent.TimeUnit;
  * instance is one invocation; pause state lives on a single control thread.
  */
 public final class AgentCommand {
-
-  static final String USAGE = """
-      usage: warden agent --feature ID [--title TEXT] [--no-sandbox] [--server URL] [--token TOKEN] -- <command> [args...]
-        --feature ID    the feature to work on; the command runs in its worktree, under bubblewrap
-        --title TEXT    the title its proposal gets when the command exits 0: the subject of the commit
-                        that lands it (default: Work on feature ID)
-        --no-sandbox    run the command without the sandbox (the feature is marked unsandboxed)
-      """ + ServerOptions.help("agent") + """
-
-      Exit status: the command's (128+N when signal N ended it), 2 bad arguments,
-      3 Warden refused or is unreachable (the command is not started), 1 the wrapper failed,
-      130 interrupted.""";
 
   static final int EXIT_WRAPPER_FAILED = 1;
   static final int EXIT_USAGE = 2;
@@ -131,20 +111,21 @@ public final class AgentCommand {
     System.exit(run(args));
   }
 
+  /** Reads {@code args} (those after the word {@code agent}) with the command line's parser, then runs. */
   int execute(String[] args) {
-    Options options;
+    Cli.Context context = new Cli.Context(out, err, env, cwd);
+    String[] line = new String[args.length + 1];
+    line[0] = "agent";
+    System.arraycopy(args, 0, line, 1, args.length);
     try {
-      Optional<Options> parsed = parse(args);
-      if (parsed.isEmpty()) {
-        out.println(USAGE);
-        return 0;
-      }
-      options = parsed.get();
-    } catch (UsageError e) {
-      err.println("warden agent: " + e.getMessage());
-      err.println(USAGE);
-      return EXIT_USAGE;
+      return Cli.execute(Cli.standalone(context, new AgentArguments(context, this)), line);
+    } finally {
+      control.shutdownNow();
     }
+  }
+
+  /** Runs what the arguments asked for; the exit status. */
+  int execute(Options options) {
     try {
       return supervise(options);
     } catch (Refusal e) {
@@ -156,53 +137,6 @@ public final class AgentCommand {
     } finally {
       control.shutdownNow();
     }
-  }
-
-  // ---- arguments
-
-  /** The options, or empty for {@code --help}. */
-  Optional<Options> parse(String[] args) throws UsageError {
-    Arguments arguments = new Arguments(args);
-    ServerOptions.Given given = new ServerOptions.Given();
-    String feature = null;
-    boolean noSandbox = false;
-    String title = null;
-    List<String> command = List.of();
-    while (arguments.hasNext()) {
-      String arg = arguments.next();
-      if (arg.equals("--")) {
-        command = arguments.afterCurrent();
-        break;
-      } else if (arg.equals("-h") || arg.equals("--help")) {
-        return Optional.empty();
-      } else if (arg.equals("--no-sandbox")) {
-        noSandbox = true;
-      } else if (arguments.isOption("--feature")) {
-        feature = arguments.value("--feature");
-      } else if (arguments.isOption("--title")) {
-        title = arguments.value("--title").strip();
-        if (title.contains("\n") || title.contains("\r")) {
-          throw new UsageError("--title must be one line");
-        }
-      } else if (given.accept(arguments)) {
-        // --server or --token
-      } else if (arg.startsWith("-")) {
-        throw new UsageError("unknown option '" + arg + "' (the command goes after --)");
-      } else {
-        command = arguments.fromCurrent();
-        break;
-      }
-    }
-    if (feature == null) {
-      throw new UsageError("--feature ID is required");
-    }
-    if (!FeatureId.isValid(feature)) {
-      throw new UsageError("--feature '" + feature + "' is not a feature id (a lowercase slug such as login-form)");
-    }
-    if (command.isEmpty() || command.get(0).isBlank()) {
-      throw new UsageError("no command to run: put it after --");
-    }
-    return Optional.of(new Options(feature, given.resolve(env, cwd), command, noSandbox, Optional.ofNullable(title)));
   }
 
   // ---- the run
@@ -223,7 +157,7 @@ public final class AgentCommand {
 
     List<String> command = options.command();
     agentName = programName(command.get(0));
-    Launch launch = launch(http, options);
+    AgentSandbox.Launch launch = new AgentSandbox(env, this::warn).launch(http, options, agentName);
     // the agent's connection uses a run token (agent role, this feature only, revoked at the end), never the operator's
     RunToken runToken = RunToken.obtain(new WardenClient(http, options.warden()), options.feature(), this::warn);
     this.runToken = runToken;
@@ -234,7 +168,7 @@ public final class AgentCommand {
     }
   }
 
-  private int supervise(Options options, HttpClient http, Path worktree, List<String> command, RunToken runToken, Launch launch)
+  private int supervise(Options options, HttpClient http, Path worktree, List<String> command, RunToken runToken, AgentSandbox.Launch launch)
       throws Refusal, InterruptedException {
     AgentLink link = new AgentLink(http, agentUri(options), runToken::current, new WardenEvents(), this::warn, tuning.logCapacity());
     try {
@@ -366,77 +300,6 @@ public final class AgentCommand {
     }
   }
 
-  // ---- the sandbox
-
-  /** Variables the agent never gets: Warden's (its token above all) and the user's ssh agent. */
-  static boolean withheld(String variable) {
-    return variable.startsWith("WARDEN_") || variable.equals("SSH_AUTH_SOCK");
-  }
-
-  /**
-   * How the command is started: its argv, and what {@code hello} says about it ({@code sandbox}
-   * "bubblewrap", or "none" with the reason).
-   */
-  record Launch(List<String> argv, String sandbox, Optional<String> reason) {}
-
-  /**
-   * Under bubblewrap in the layout Warden gives ({@code GET .../sandbox}, {@code ~/} as our HOME), or,
-   * with {@code --no-sandbox} or without a usable bubblewrap, as it is, after a loud warning. A sandbox
-   * Warden will not describe, or one that cannot be set up here, refuses the run (exit 3): the way
-   * around it is {@code --no-sandbox}, said out loud and recorded on the feature.
-   */
-  private Launch launch(HttpClient http, Options options) throws Refusal, InterruptedException {
-    Optional<String> without = Optional.empty();
-    Bubblewrap.Availability bubblewrap = Bubblewrap.availability();
-    if (options.noSandbox()) {
-      without = Optional.of("--no-sandbox was given");
-    } else if (!bubblewrap.usable()) {
-      without = Optional.of("bubblewrap cannot be used here: " + bubblewrap.problem());
-    }
-    if (without.isPresent()) {
-      warn("WARNING: " + agentName + " runs WITHOUT A SANDBOX (" + without.get() + ").");
-      warn("WARNING: it can write anywhere you can, move your branches, and read Warden's tokens;"
-          + " feature " + options.feature() + " is marked unsandboxed.");
-      return new Launch(argv(options.command(), Optional.empty(), Optional.empty(), environmentNames()), "none", without);
-    }
-    SandboxSpec spec = sandboxSpec(http, options);
-    try {
-      SandboxLayout layout = spec.resolve(home());
-      return new Launch(argv(options.command(), Optional.of(layout), bubblewrap.executable(), environmentNames()), "bubblewrap",
-          Optional.empty());
-    } catch (IllegalArgumentException e) {
-      throw new Refusal("the sandbox Warden described for feature " + options.feature() + " cannot be set up here: "
-          + e.getMessage() + " (run the wrapper on Warden's machine, or pass --no-sandbox)");
-    }
-  }
-
-  /**
-   * The argv that runs {@code command} inside {@code layout} with {@code bwrap}, or as it is when
-   * there is no layout; either way through {@code env -u} for every variable {@link #withheld}. The
-   * variables go before bubblewrap starts: its own process, pid 1 inside the sandbox, is visible to
-   * the command, {@code /proc/1/environ} included. setsid → env → bwrap → command stay one process
-   * group: pausing the group pauses the sandboxed command.
-   */
-  static List<String> argv(List<String> command, Optional<SandboxLayout> layout, Optional<Path> bwrap,
-      Collection<String> environment) {
-    List<String> argv = new ArrayList<>();
-    argv.add(Files.isExecutable(Path.of("/usr/bin/env")) ? "/usr/bin/env" : "env");
-    Set<String> unset = new TreeSet<>(List.of("WARDEN_TOKEN", "SSH_AUTH_SOCK"));
-    environment.stream().filter(AgentCommand::withheld).forEach(unset::add);
-    unset.forEach(name -> {
-      argv.add("-u");
-      argv.add(name);
-    });
-    argv.add("--");
-    if (layout.isPresent()) {
-      argv.addAll(Bubblewrap.argv(bwrap.orElseThrow(() -> new IllegalArgumentException("no bwrap to run the sandbox")),
-          layout.get(), command));
-    } else {
-      argv.addAll(command);
-    }
-    return List.copyOf(argv);
-  }
-
   /**
    * Whether the group still has members once the command has exited. Bubblewrap's pid 1 inside the
    * sandbox exits a moment after the bubblewrap process we waited for: give it 250 ms before calling
@@ -452,42 +315,6 @@ public final class AgentCommand {
     }
     return false;
   }
-
-  /** The names of the variables the command would inherit (ours, and those given to this invocation). */
-  private Set<String> environmentNames() {
-    Set<String> names = new TreeSet<>(System.getenv().keySet());
-    names.addAll(env.keySet());
-    return names;
-  }
-
-  private Path home() {
-    String home = env.getOrDefault("HOME", System.getProperty("user.home"));
-    Path path = Path.of(home == null || home.isBlank() ? "/" : home);
-    return path.isAbsolute() ? path : Path.of(System.getProperty("user.home"));
-  }
-
-  /** {@code GET /api/v1/features/{id}/sandbox}: the layout Warden wants the agent in. */
-  private SandboxSpec sandboxSpec(HttpClient http, Options options) throws Refusal, InterruptedException {
-    String answer;
-    try {
-      answer = new WardenClient(http, options.warden()).get("/api/v1/features/" + options.feature() + "/sandbox");
-    } catch (WardenClient.Unreachable e) {
-      throw new Refusal(e.getMessage());
-    } catch (WardenClient.Problem e) {
-      throw new Refusal("Warden gave no sandbox for feature " + options.feature() + ": "
-          + refusal(options.feature(), e.status(), e.detail()));
-    }
-    try {
-      return SPEC_READER.readValue(answer, SandboxSpec.class);
-    } catch (IOException | RuntimeException e) {
-      // strict: a field this wrapper does not know may be a restriction it would not enforce
-      throw new Refusal("Warden's sandbox for feature " + options.feature() + " is not one this wrapper understands: "
-          + e.getMessage());
-    }
-  }
-
-  private static final com.fasterxml.jackson.databind.ObjectMapper SPEC_READER = new com.fasterxml.jackson.databind.ObjectMapper()
-      .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
 
   static String refusal(String feature, int status, String detail) {
     String why = switch (status) {

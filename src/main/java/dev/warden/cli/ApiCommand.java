@@ -1,7 +1,7 @@
 package dev.warden.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.warden.cli.Arguments.UsageError;
+import dev.warden.cli.Cli.UsageError;
 import java.io.PrintStream;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
@@ -9,6 +9,12 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * One invocation of a client command ({@code approvals}, {@code approve}, {@code reject},
@@ -45,39 +51,45 @@ record ApiCommand(ServerOptions warden, String method, String path, Optional<Str
   static final int EXIT_REFUSED = 3;
   static final int EXIT_INTERRUPTED = 130;
 
-  /** The tail of every client command's usage. */
-  static String help(String role) {
-    return "  --json          print Warden's JSON answer as it came\n"
-        + ServerOptions.help(role) + "\n"
-        + "Exit status: 0 done, 1 Warden unreachable or failing (5xx), 2 bad arguments, 3 Warden refused (4xx).";
-  }
+  /** The footer of every client command's usage. */
+  static final String EXIT_STATUS =
+      "Exit status: 0 done, 1 Warden unreachable or failing (5xx), 2 bad arguments, 3 Warden refused (4xx).";
 
   /** Shows a successful answer. */
   interface Render {
     String render(JsonNode answer, Instant now);
   }
 
-  /** Reads one command's arguments: empty for {@code --help}. */
+  /** Reads one command's arguments: empty for {@code --help}. How the commands are tested without HTTP. */
   interface Parser {
     Optional<ApiCommand> parse(String[] args, Map<String, String> env, Path cwd) throws UsageError;
   }
 
-  /** Parses, then performs: usage errors exit 2 before any request, {@code --help} prints the usage. */
-  static int run(String name, String usage, Parser parser, String[] args, PrintStream out, PrintStream err,
-      Map<String, String> env, Path cwd) {
-    Optional<ApiCommand> command;
+  /** A client command once picocli has read its arguments: the request they ask for. */
+  interface Request {
+    ApiCommand request() throws UsageError;
+  }
+
+  /** Reads {@code args} into {@code command}; the request, or empty for {@code --help}. Nothing is sent. */
+  static Optional<ApiCommand> parse(Request command, String[] args) throws UsageError {
+    boolean help;
     try {
-      command = parser.parse(args, env, cwd);
+      help = Cli.parse(command, args);
+    } catch (CommandLine.ParameterException e) {
+      throw new UsageError(Cli.message(e));
+    }
+    return help ? Optional.empty() : Optional.of(command.request());
+  }
+
+  /** The request {@code command} asks for, performed: usage errors exit 2 before any request. */
+  static int run(CommandSpec spec, Cli.Context context, Request command) {
+    ApiCommand request;
+    try {
+      request = command.request();
     } catch (UsageError e) {
-      err.println("warden " + name + ": " + e.getMessage());
-      err.println(usage);
-      return EXIT_USAGE;
+      return Cli.usageError(spec.commandLine(), e.getMessage(), context.err());
     }
-    if (command.isEmpty()) {
-      out.println(usage);
-      return EXIT_OK;
-    }
-    return command.get().perform(WardenClient.httpClient(), name, out, err);
+    return request.perform(WardenClient.httpClient(), spec.name(), context.out(), context.err());
   }
 
   int perform(HttpClient http, String name, PrintStream out, PrintStream err) {
@@ -167,71 +179,104 @@ record ApiCommand(ServerOptions warden, String method, String path, Optional<Str
 
   /**
    * The options every client command takes: {@code --json}, {@code --server}, {@code --token},
-   * {@code --help}. A command reads its own options first and hands the rest here.
+   * {@code --help}; the {@link Cli.Context} the request reads its environment from.
    */
   static final class Common {
-    private final ServerOptions.Given given = new ServerOptions.Given();
-    private boolean json;
-    private boolean help;
+    @Option(names = "--json", description = "print Warden's JSON answer as it came")
+    boolean json;
 
-    /**
-     * Takes the current argument if it is a common option; false for an operand (an argument that does
-     * not start with '-'). Any other option is unknown to the command.
-     */
-    boolean accept(Arguments args) throws UsageError {
-      String arg = args.current();
-      if (arg.equals("--json")) {
-        json = true;
-      } else if (arg.equals("-h") || arg.equals("--help")) {
-        help = true;
-      } else if (!given.accept(args)) {
-        if (arg.startsWith("-") && arg.length() > 1) {
-          throw new UsageError("unknown option '" + arg + "'");
-        }
-        return false;
-      }
-      return true;
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this usage and exit")
+    boolean help;
+
+    @Mixin
+    ServerOptions.Given given = new ServerOptions.Given();
+
+    /** A GET of {@code path}, once the command's own arguments are known to be good. */
+    ApiCommand get(Cli.Context context, String path, String role, Render render) throws UsageError {
+      return new ApiCommand(given.resolve(context.env(), context.cwd()), "GET", path, Optional.empty(), role, json, render);
     }
 
-    boolean help() {
-      return help;
+    ApiCommand post(Cli.Context context, String path, String body, String role, Render render) throws UsageError {
+      return new ApiCommand(given.resolve(context.env(), context.cwd()), "POST", path, Optional.of(body), role, json, render);
+    }
+  }
+
+  /** A client command: the common options, the {@link Cli.Context} it runs in, one request performed. */
+  abstract static class Client implements Callable<Integer>, Request {
+    @Mixin
+    Common common;
+
+    @Spec
+    CommandSpec spec;
+
+    final Cli.Context context;
+
+    Client(Cli.Context context) {
+      this.context = context;
     }
 
-    /** The request, once the command's own arguments are known to be good. */
-    ApiCommand get(String path, String role, Render render, Map<String, String> env, Path cwd) throws UsageError {
-      return new ApiCommand(given.resolve(env, cwd), "GET", path, Optional.empty(), role, json, render);
+    @Override
+    public Integer call() {
+      return run(spec, context, this);
     }
 
-    ApiCommand post(String path, String body, String role, Render render, Map<String, String> env, Path cwd)
-        throws UsageError {
-      return new ApiCommand(given.resolve(env, cwd), "POST", path, Optional.of(body), role, json, render);
+    ApiCommand get(String path, String role, Render render) throws UsageError {
+      return common.get(context, path, role, render);
+    }
+
+    ApiCommand post(String path, String body, String role, Render render) throws UsageError {
+      return common.post(context, path, body, role, render);
     }
   }
 
   /**
-   * A list command ({@code approvals}, {@code features}): {@code [--status S]}, no operands, one GET of
-   * {@code path}. {@code statuses} are the values {@code --status} takes.
+   * A list command ({@code approvals}, {@code features}): {@code [--status S]} (declared by each, for
+   * its usage), no operands, one GET of {@code path}. {@code statuses} are the values {@code --status} takes.
    */
-  static Optional<ApiCommand> list(String[] args, List<String> statuses, String path, Render table,
-      Map<String, String> env, Path cwd) throws UsageError {
-    Common common = new Common();
-    Arguments arguments = new Arguments(args);
-    String status = null;
-    while (arguments.hasNext()) {
-      String arg = arguments.next();
-      if (arguments.isOption("--status")) {
-        status = arguments.value("--status");
-      } else if (!common.accept(arguments)) {
-        throw new UsageError("unexpected argument '" + arg + "' (to see one: warden status ID)");
+  abstract static class ListCommand extends Client implements Cli.Unmatched {
+    private final List<String> statuses;
+    private final String path;
+    private final Render table;
+
+    ListCommand(Cli.Context context, List<String> statuses, String path, Render table) {
+      super(context);
+      this.statuses = statuses;
+      this.path = path;
+      this.table = table;
+    }
+
+    /** {@code --status}, when given. */
+    abstract String status();
+
+    @Override
+    public ApiCommand request() throws UsageError {
+      String status = Cli.given("--status", status());
+      if (status != null && !statuses.contains(status)) {
+        throw new UsageError("--status '" + status + "' is not one of " + String.join(", ", statuses));
       }
+      return get(status == null ? path : path + "?status=" + status, "viewer", table);
     }
-    if (common.help()) {
-      return Optional.empty();
+
+    @Override
+    public String unmatched(String arg) {
+      return ApiCommand.unmatched(arg);
     }
-    if (status != null && !statuses.contains(status)) {
-      throw new UsageError("--status '" + status + "' is not one of " + String.join(", ", statuses));
+  }
+
+  /** What a list command says about an argument it does not take. */
+  static String unmatched(String arg) {
+    return arg.startsWith("-") && arg.length() > 1 ? "unknown option '" + arg + "'"
+        : "unexpected argument '" + arg + "' (to see one: warden status ID)";
+  }
+
+  /** The operands given: {@code first} (when given) and {@code more}. */
+  static List<String> operands(String first, List<String> more) {
+    List<String> operands = new java.util.ArrayList<>();
+    if (first != null) {
+      operands.add(first);
     }
-    return Optional.of(common.get(status == null ? path : path + "?status=" + status, "viewer", table, env, cwd));
+    operands.addAll(more);
+    return operands;
   }
 
   /** Exactly one operand, named {@code what} in the usage. */

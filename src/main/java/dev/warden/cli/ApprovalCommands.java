@@ -3,16 +3,18 @@ package dev.warden.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.warden.cli.Arguments.UsageError;
+import dev.warden.cli.Cli.UsageError;
 import dev.warden.feature.FeatureId;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code warden approvals}, {@code warden approve ID} and {@code warden reject ID}: the approvals API
@@ -25,26 +27,6 @@ public final class ApprovalCommands {
   static final List<String> STATUSES =
       java.util.Arrays.stream(dev.warden.apply.ProposalStatus.values()).map(dev.warden.apply.ProposalStatus::label).toList();
 
-  static final String APPROVALS_USAGE = """
-      usage: warden approvals [--status S] [--json] [--server URL] [--token TOKEN]
-        --status S      only the approvals in status S: %s
-      """.formatted(FeatureCommands.wrap(STATUSES, 50)) + ApiCommand.help("viewer");
-
-  static final String APPROVE_USAGE = """
-      usage: warden approve ID [--reason TEXT] [--bypass] [--no-wait] [--json] [--server URL] [--token TOKEN]
-        ID              the approval, such as login-fix.1 (see warden approvals)
-        --reason TEXT   why; recorded with the decision (required with --bypass)
-        --bypass        approve it now whatever its tier asks for (an admin token only)
-        --no-wait       return once the approval is recorded; by default, once it is approved, wait until it
-                        lands or a note says why it waits (exit 1 when landing failed)
-      """ + ApiCommand.help("approver");
-
-  static final String REJECT_USAGE = """
-      usage: warden reject ID --reason TEXT [--json] [--server URL] [--token TOKEN]
-        ID              the approval, such as login-fix.1 (see warden approvals)
-        --reason TEXT   why (required); recorded with the decision
-      """ + ApiCommand.help("approver");
-
   /** How often {@code approve} asks how its approval is doing, and for how long at most. */
   static final java.time.Duration POLL = java.time.Duration.ofSeconds(1);
   static final java.time.Duration WAIT_LIMIT = java.time.Duration.ofMinutes(15);
@@ -56,58 +38,147 @@ public final class ApprovalCommands {
 
   private ApprovalCommands() {}
 
-  public static int run(String[] args) {
-    return run(args, System.out, System.err, System.getenv(), Path.of("").toAbsolutePath());
+  /** {@code warden approvals}. */
+  @Command(name = "approvals", description = "List the approvals; a viewer token is enough.", footer = ApiCommand.EXIT_STATUS)
+  public static final class Approvals extends ApiCommand.ListCommand {
+    @Option(names = "--status", paramLabel = "S", completionCandidates = Statuses.class,
+        description = "only the approvals in status S: ${COMPLETION-CANDIDATES}")
+    String status;
+
+    Approvals(Cli.Context context) {
+      super(context, STATUSES, "/api/v1/approvals", ApprovalCommands::table);
+    }
+
+    @Override
+    String status() {
+      return status;
+    }
   }
+
+  /** The values {@code --status} takes, for the usage. */
+  static final class Statuses implements Iterable<String> {
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return STATUSES.iterator();
+    }
+  }
+
+  /** {@code warden approve ID} and {@code warden reject ID}: one decision on one approval. */
+  abstract static class Decision extends ApiCommand.Client {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "ID", description = "the approval, such as login-fix.1 (see warden approvals)")
+    String id;
+
+    @Parameters(index = "1..*", hidden = true)
+    List<String> more = new ArrayList<>();
+
+    Decision(Cli.Context context) {
+      super(context);
+    }
+
+    abstract boolean reject();
+
+    abstract String reason();
+
+    boolean bypass() {
+      return false;
+    }
+
+    boolean noWait() {
+      return false;
+    }
+
+    @Override
+    public ApiCommand request() throws UsageError {
+      return decide(this, ApiCommand.operands(id, more), Cli.given("--reason", reason()), bypass(), noWait(), reject());
+    }
+  }
+
+  /** {@code warden approve ID}. */
+  @Command(name = "approve", description = "Approve one approval; by default wait until it lands. An approver token.",
+      footer = ApiCommand.EXIT_STATUS)
+  public static final class Approve extends Decision {
+    @Option(names = "--reason", paramLabel = "TEXT", description = "why; recorded with the decision (required with --bypass)")
+    String reason;
+
+    @Option(names = "--bypass", description = "approve it now whatever its tier asks for (an admin token only)")
+    boolean bypass;
+
+    @Option(names = "--no-wait", description = "return once the approval is recorded; by default, once it is approved, wait"
+        + " until it lands or a note says why it waits (exit 1 when landing failed)")
+    boolean noWait;
+
+    Approve(Cli.Context context) {
+      super(context);
+    }
+
+    @Override
+    boolean reject() {
+      return false;
+    }
+
+    @Override
+    String reason() {
+      return reason;
+    }
+
+    @Override
+    boolean bypass() {
+      return bypass;
+    }
+
+    @Override
+    boolean noWait() {
+      return noWait;
+    }
+  }
+
+  /** {@code warden reject ID --reason TEXT}. */
+  @Command(name = "reject", description = "Reject one approval. An approver token.", footer = ApiCommand.EXIT_STATUS)
+  public static final class Reject extends Decision {
+    @Option(names = "--reason", paramLabel = "TEXT", description = "why (required); recorded with the decision")
+    String reason;
+
+    Reject(Cli.Context context) {
+      super(context);
+    }
+
+    @Override
+    boolean reject() {
+      return true;
+    }
+
+    @Override
+    String reason() {
+      return reason;
+    }
+  }
+
+  static final String APPROVALS_USAGE = Cli.usage(Cli.command(new Approvals(Cli.Context.system())));
+  static final String APPROVE_USAGE = Cli.usage(Cli.command(new Approve(Cli.Context.system())));
+  static final String REJECT_USAGE = Cli.usage(Cli.command(new Reject(Cli.Context.system())));
 
   /** Runs {@code args[0]} ({@code approvals}, {@code approve} or {@code reject}) with the rest; returns the exit status. */
   public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env, Path cwd) {
-    String[] rest = Arrays.copyOfRange(args, 1, args.length);
-    return switch (args[0]) {
-      case "approvals" -> ApiCommand.run("approvals", APPROVALS_USAGE, ApprovalCommands::approvals, rest, out, err, env, cwd);
-      case "approve" -> ApiCommand.run("approve", APPROVE_USAGE, ApprovalCommands::approve, rest, out, err, env, cwd);
-      case "reject" -> ApiCommand.run("reject", REJECT_USAGE, ApprovalCommands::reject, rest, out, err, env, cwd);
-      default -> throw new IllegalArgumentException("not an approvals command: " + args[0]);
-    };
+    Cli.Context context = new Cli.Context(out, err, env, cwd);
+    return Cli.execute(Cli.standalone(context, new Approvals(context), new Approve(context), new Reject(context)), args);
   }
 
   // ---- arguments
 
   static Optional<ApiCommand> approvals(String[] args, Map<String, String> env, Path cwd) throws UsageError {
-    return ApiCommand.list(args, STATUSES, "/api/v1/approvals", ApprovalCommands::table, env, cwd);
+    return ApiCommand.parse(new Approvals(new Cli.Context(System.out, System.err, env, cwd)), args);
   }
 
   static Optional<ApiCommand> approve(String[] args, Map<String, String> env, Path cwd) throws UsageError {
-    return decide(args, false, env, cwd);
+    return ApiCommand.parse(new Approve(new Cli.Context(System.out, System.err, env, cwd)), args);
   }
 
   static Optional<ApiCommand> reject(String[] args, Map<String, String> env, Path cwd) throws UsageError {
-    return decide(args, true, env, cwd);
+    return ApiCommand.parse(new Reject(new Cli.Context(System.out, System.err, env, cwd)), args);
   }
 
-  private static Optional<ApiCommand> decide(String[] args, boolean reject, Map<String, String> env, Path cwd)
-      throws UsageError {
-    ApiCommand.Common common = new ApiCommand.Common();
-    Arguments arguments = new Arguments(args);
-    String reason = null;
-    boolean bypass = false;
-    boolean noWait = false;
-    List<String> operands = new ArrayList<>();
-    while (arguments.hasNext()) {
-      String arg = arguments.next();
-      if (arguments.isOption("--reason")) {
-        reason = arguments.value("--reason");
-      } else if (!reject && arg.equals("--bypass")) {
-        bypass = true;
-      } else if (!reject && arg.equals("--no-wait")) {
-        noWait = true;
-      } else if (!common.accept(arguments)) {
-        operands.add(arg);
-      }
-    }
-    if (common.help()) {
-      return Optional.empty();
-    }
+  private static ApiCommand decide(ApiCommand.Client client, List<String> operands, String reason,
+      boolean bypass, boolean noWait, boolean reject) throws UsageError {
     String id = approvalId(ApiCommand.single(operands, "ID"));
     if (reject && reason == null) {
       throw new UsageError("--reason TEXT is required: say why it is rejected");
@@ -123,11 +194,11 @@ public final class ApprovalCommands {
       body.put("bypass", true);
     }
     String path = "/api/v1/approvals/" + id + (reject ? "/reject" : "/approve");
-    ApiCommand command = common.post(path, body.toString(), bypass ? "admin" : "approver", ApprovalCommands::summary, env, cwd);
-    return Optional.of(reject || noWait ? command : command.following(new ApiCommand.Follow("/api/v1/approvals/" + id,
+    ApiCommand command = client.post(path, body.toString(), bypass ? "admin" : "approver", ApprovalCommands::summary);
+    return reject || noWait ? command : command.following(new ApiCommand.Follow("/api/v1/approvals/" + id,
         ApprovalCommands::landing, approval -> id + " is approved; waiting until it lands on "
             + Answer.field(approval, "target").orElse("its target") + " (Ctrl-C stops waiting, not the landing)",
-        approval -> Answer.field(approval, "status").filter("failed"::equals).isPresent(), POLL, WAIT_LIMIT)));
+        approval -> Answer.field(approval, "status").filter("failed"::equals).isPresent(), POLL, WAIT_LIMIT));
   }
 
   /** Approved, not landed yet, and no note saying why it waits: worth waiting for. */

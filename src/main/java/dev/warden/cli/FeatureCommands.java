@@ -1,7 +1,7 @@
 package dev.warden.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.warden.cli.Arguments.UsageError;
+import dev.warden.cli.Cli.UsageError;
 import dev.warden.feature.FeatureId;
 import dev.warden.feature.FeatureStatus;
 import java.io.PrintStream;
@@ -12,6 +12,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code warden features} and {@code warden status ID}: the features, or one feature or approval, from
@@ -22,59 +25,78 @@ public final class FeatureCommands {
   /** The values of {@code GET /api/v1/features?status=}. */
   static final List<String> STATUSES = Arrays.stream(FeatureStatus.values()).map(FeatureStatus::label).toList();
 
-  static final String FEATURES_USAGE = """
-      usage: warden features [--status S] [--json] [--server URL] [--token TOKEN]
-        --status S      only the features in status S: %s
-      """.formatted(wrap(STATUSES, 50)) + ApiCommand.help("viewer");
-
-  static final String STATUS_USAGE = """
-      usage: warden status ID [--json] [--server URL] [--token TOKEN]
-        ID              a feature, such as login-fix, or an approval, such as login-fix.1
-      """ + ApiCommand.help("viewer");
-
   private FeatureCommands() {}
 
-  public static int run(String[] args) {
-    return run(args, System.out, System.err, System.getenv(), Path.of("").toAbsolutePath());
+  /** {@code warden features}. */
+  @Command(name = "features", description = "List the features; a viewer token is enough.", footer = ApiCommand.EXIT_STATUS)
+  public static final class Features extends ApiCommand.ListCommand {
+    @Option(names = "--status", paramLabel = "S", completionCandidates = Statuses.class,
+        description = "only the features in status S: ${COMPLETION-CANDIDATES}")
+    String status;
+
+    Features(Cli.Context context) {
+      super(context, STATUSES, "/api/v1/features", FeatureCommands::table);
+    }
+
+    @Override
+    String status() {
+      return status;
+    }
   }
+
+  /** The values {@code --status} takes, for the usage. */
+  static final class Statuses implements Iterable<String> {
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return STATUSES.iterator();
+    }
+  }
+
+  /** {@code warden status ID}. */
+  @Command(name = "status", description = "Show one feature, or one approval; a viewer token is enough.",
+      footer = ApiCommand.EXIT_STATUS)
+  public static final class Status extends ApiCommand.Client {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "ID",
+        description = "a feature, such as login-fix, or an approval, such as login-fix.1")
+    String given;
+
+    @Parameters(index = "1..*", hidden = true)
+    List<String> more = new ArrayList<>();
+
+    Status(Cli.Context context) {
+      super(context);
+    }
+
+    @Override
+    public ApiCommand request() throws UsageError {
+      String id = ApiCommand.single(ApiCommand.operands(given, more), "ID");
+      if (ApprovalCommands.isApprovalId(id)) {
+        return get("/api/v1/approvals/" + id, "viewer", ApprovalCommands::summary);
+      }
+      if (FeatureId.isValid(id)) {
+        return get("/api/v1/features/" + id, "viewer", FeatureCommands::summary);
+      }
+      throw new UsageError("'" + id + "' is neither a feature id (such as login-fix) nor an approval id (such as login-fix.1)");
+    }
+  }
+
+  static final String FEATURES_USAGE = Cli.usage(Cli.command(new Features(Cli.Context.system())));
+  static final String STATUS_USAGE = Cli.usage(Cli.command(new Status(Cli.Context.system())));
 
   /** Runs {@code args[0]} ({@code features} or {@code status}) with the rest; returns the exit status. */
   public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env, Path cwd) {
-    String[] rest = Arrays.copyOfRange(args, 1, args.length);
-    return switch (args[0]) {
-      case "features" -> ApiCommand.run("features", FEATURES_USAGE, FeatureCommands::features, rest, out, err, env, cwd);
-      case "status" -> ApiCommand.run("status", STATUS_USAGE, FeatureCommands::status, rest, out, err, env, cwd);
-      default -> throw new IllegalArgumentException("not a feature command: " + args[0]);
-    };
+    Cli.Context context = new Cli.Context(out, err, env, cwd);
+    return Cli.execute(Cli.standalone(context, new Features(context), new Status(context)), args);
   }
 
   // ---- arguments
 
   static Optional<ApiCommand> features(String[] args, Map<String, String> env, Path cwd) throws UsageError {
-    return ApiCommand.list(args, STATUSES, "/api/v1/features", FeatureCommands::table, env, cwd);
+    return ApiCommand.parse(new Features(new Cli.Context(System.out, System.err, env, cwd)), args);
   }
 
   static Optional<ApiCommand> status(String[] args, Map<String, String> env, Path cwd) throws UsageError {
-    ApiCommand.Common common = new ApiCommand.Common();
-    Arguments arguments = new Arguments(args);
-    List<String> operands = new ArrayList<>();
-    while (arguments.hasNext()) {
-      String arg = arguments.next();
-      if (!common.accept(arguments)) {
-        operands.add(arg);
-      }
-    }
-    if (common.help()) {
-      return Optional.empty();
-    }
-    String id = ApiCommand.single(operands, "ID");
-    if (ApprovalCommands.isApprovalId(id)) {
-      return Optional.of(common.get("/api/v1/approvals/" + id, "viewer", ApprovalCommands::summary, env, cwd));
-    }
-    if (FeatureId.isValid(id)) {
-      return Optional.of(common.get("/api/v1/features/" + id, "viewer", FeatureCommands::summary, env, cwd));
-    }
-    throw new UsageError("'" + id + "' is neither a feature id (such as login-fix) nor an approval id (such as login-fix.1)");
+    return ApiCommand.parse(new Status(new Cli.Context(System.out, System.err, env, cwd)), args);
   }
 
   // ---- output
@@ -124,23 +146,5 @@ public final class FeatureCommands {
     Answer.field(proposal, "proposedBy").ifPresent(by -> parts.add("by " + by));
     String made = String.join(" ", parts) + Answer.when(proposal, "at", now).map(at -> (parts.isEmpty() ? "" : ", ") + at).orElse("");
     return made + Answer.field(proposal, "description").map(d -> (made.isEmpty() ? "" : ": ") + d).orElse("");
-  }
-
-  /** {@code a, b or c} in lines of at most 96 characters, the first starting at {@code column}, the others at 18. */
-  static String wrap(List<String> words, int column) {
-    StringBuilder text = new StringBuilder();
-    for (int i = 0; i < words.size(); i++) {
-      String word = words.get(i) + (i == words.size() - 1 ? "" : i == words.size() - 2 ? " or" : ",");
-      if (i > 0 && column + 1 + word.length() > 96) {
-        text.append('\n').append(" ".repeat(18));
-        column = 18;
-      } else if (i > 0) {
-        text.append(' ');
-        column++;
-      }
-      text.append(word);
-      column += word.length();
-    }
-    return text.toString();
   }
 }

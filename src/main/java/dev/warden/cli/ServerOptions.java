@@ -1,6 +1,6 @@
 package dev.warden.cli;
 
-import dev.warden.cli.Arguments.UsageError;
+import dev.warden.cli.Cli.UsageError;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import picocli.CommandLine.Option;
 
 /**
  * Which Warden a command-line client talks to, and the bearer token it shows: {@code --server URL},
@@ -23,32 +24,19 @@ record ServerOptions(URI server, String token, String tokenSource) {
 
   static final String DEFAULT_SERVER = "http://127.0.0.1:8420";
 
-  /** The usage lines of {@code --server} and {@code --token}, for a command whose token needs {@code role}. */
-  static String help(String role) {
-    return "  --server URL    Warden's base URL (default: $WARDEN_URL, else http://127.0.0.1:$WARDEN_HTTP_PORT,\n"
-        + "                  else " + DEFAULT_SERVER + ")\n"
-        + "  --token TOKEN   " + article(role) + " " + role + " token (default: $WARDEN_TOKEN, else ./data/admin.token)";
-  }
-
   /** {@code --server} and {@code --token} as given on the command line, before the environment fills in. */
   static final class Given {
+    @Option(names = "--server", paramLabel = "URL", description = {"Warden's base URL (default: $WARDEN_URL,",
+        "else http://127.0.0.1:$WARDEN_HTTP_PORT, else " + DEFAULT_SERVER + ")"})
     private String server;
+
+    @Option(names = "--token", paramLabel = "TOKEN",
+        description = {"a token with the role the command needs", "(default: $WARDEN_TOKEN, else ./data/admin.token)"})
     private String token;
 
-    /** Takes the current argument if it is {@code --server} or {@code --token}; false otherwise. */
-    boolean accept(Arguments args) throws UsageError {
-      if (args.isOption("--server")) {
-        server = args.value("--server");
-        return true;
-      }
-      if (args.isOption("--token")) {
-        token = args.value("--token");
-        return true;
-      }
-      return false;
-    }
-
     ServerOptions resolve(Map<String, String> env, Path cwd) throws UsageError {
+      Cli.given("--server", server);
+      Cli.given("--token", token);
       URI uri = server(server, env);
       if (token != null) {
         return new ServerOptions(uri, token, "--token");

@@ -258,7 +258,7 @@ class AgentCommandTest {
         + " cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c wdn_secret";
     for (Optional<dev.warden.process.SandboxLayout> layout : List.of(Optional.<dev.warden.process.SandboxLayout>empty(),
         Optional.of(dev.warden.process.SandboxLayout.workdirOnly(worktree, false)))) {
-      List<String> argv = AgentCommand.argv(List.of("sh", "-c", script), layout,
+      List<String> argv = AgentSandbox.argv(List.of("sh", "-c", script), layout,
           dev.warden.process.Bubblewrap.availability().executable(), java.util.Set.of("WARDEN_TOKEN", "WARDEN_URL", "SSH_AUTH_SOCK", "KEPT"));
       ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true).directory(worktree.toFile());
       builder.environment().putAll(Map.of("WARDEN_TOKEN", "wdn_secret", "WARDEN_URL", "http://x", "SSH_AUTH_SOCK", "/run/agent.sock",

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.warden.cli.Arguments.UsageError;
+import dev.warden.cli.Cli.UsageError;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import picocli.CommandLine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,34 +72,48 @@ class ServerOptionsTest {
 
   @Test
   void argumentsTakeValuesAfterAnEqualsSignOrAsTheNextArgument() throws Exception {
-    Arguments args = new Arguments(new String[] {"--reason", "--bypass", "--reason=a b", "x", "y"});
-    args.next();
-    assertTrue(args.isOption("--reason"));
-    assertFalse(args.isOption("--reas"));
-    assertEquals("--bypass", args.value("--reason"), "the next argument, whatever it looks like");
-    args.next();
-    assertEquals("a b", args.value("--reason"));
-    args.next();
-    assertEquals(List.of("x", "y"), args.fromCurrent());
-    assertEquals(List.of("y"), args.afterCurrent());
-    args.next();
-    assertFalse(args.hasNext());
+    Map<String, String> env = Map.of("WARDEN_TOKEN", "t");
+    assertEquals("{\"reason\":\"--bypass\"}", approve(env, "a.1", "--reason", "--bypass").body().orElseThrow(),
+        "the next argument, whatever it looks like");
+    assertEquals("{\"reason\":\"a b\"}", approve(env, "--reason=a b", "a.1").body().orElseThrow());
+    assertEquals("{\"reason\":\"second\"}", approve(env, "a.1", "--reason", "first", "--reason=second").body().orElseThrow(),
+        "the last one given wins");
+
+    // the agent's command: everything from -- or from its first argument that is not an option, as it is
+    AgentCommand.Options afterDashes = agent("--feature", "f", "--token", "t", "--", "--weird", "-h", "--", "x");
+    assertEquals(List.of("--weird", "-h", "--", "x"), afterDashes.command());
+    AgentCommand.Options fromFirst = agent("--feature", "f", "--token", "t", "sh", "-c", "true", "--title", "x");
+    assertEquals(List.of("sh", "-c", "true", "--title", "x"), fromFirst.command());
+    assertEquals(Optional.empty(), fromFirst.title());
   }
 
   @Test
-  void theHelpLinesNameTheRole() {
-    assertTrue(ServerOptions.help("approver").endsWith("--token TOKEN   an approver token (default: $WARDEN_TOKEN, else ./data/admin.token)"));
-    assertTrue(ServerOptions.help("viewer").contains("a viewer token"));
+  void theHelpNamesTheRole() {
+    assertTrue(ApprovalCommands.APPROVE_USAGE.contains("An approver token"), ApprovalCommands.APPROVE_USAGE);
+    assertTrue(ApprovalCommands.REJECT_USAGE.contains("An approver token"), ApprovalCommands.REJECT_USAGE);
+    assertTrue(FeatureCommands.FEATURES_USAGE.contains("a viewer token"), FeatureCommands.FEATURES_USAGE);
+    assertTrue(ApprovalCommands.APPROVE_USAGE.contains("--token=TOKEN"), ApprovalCommands.APPROVE_USAGE);
   }
 
   private ServerOptions resolve(Map<String, String> env, String... args) throws UsageError {
-    Arguments arguments = new Arguments(args);
     ServerOptions.Given given = new ServerOptions.Given();
-    while (arguments.hasNext()) {
-      arguments.next();
-      assertTrue(given.accept(arguments));
+    CommandLine commandLine = new CommandLine(given).setAllowOptionsAsOptionParameters(true);
+    try {
+      commandLine.parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      throw new UsageError(Cli.message(e));
     }
     return given.resolve(env, cwd);
+  }
+
+  private ApiCommand approve(Map<String, String> env, String... args) throws UsageError {
+    return ApprovalCommands.approve(args, env, cwd).orElseThrow();
+  }
+
+  private AgentCommand.Options agent(String... args) throws UsageError {
+    AgentArguments arguments = new AgentArguments(new Cli.Context(System.out, System.err, Map.of(), cwd));
+    Cli.parse(arguments, args);
+    return arguments.options();
   }
 
   private String error(Map<String, String> env, String... args) {

@@ -1,5 +1,12 @@
-package dev.warden.checkpoint;
+package dev.warden.bench;
 
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import dev.warden.checkpoint.Snapshotter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,44 +35,55 @@ import org.eclipse.jgit.lib.ObjectId;
  * <p>Options: {@code --files N} (10000) {@code --modify M} (50) {@code --untracked U} (0)
  * {@code --runs R} (200) {@code --warmup W} (30) {@code --seed S} (1) {@code --json FILE} {@code --keep}.
  */
-public final class CheckpointBench {
+@Command(name = "checkpoint",
+    description = "Times Snapshotter.capture on a synthetic repository against git add -A; write-tree; commit-tree (docs/performance.md).")
+public final class CheckpointBench implements Callable<Integer> {
 
-  private CheckpointBench() {}
+  @Option(names = "--files", paramLabel = "N", description = "files in the repository (default: ${DEFAULT-VALUE})")
+  int files = 10_000;
+
+  @Option(names = "--modify", paramLabel = "M", description = "files changed per run (default: ${DEFAULT-VALUE})")
+  int modify = 50;
+
+  @Option(names = "--untracked", paramLabel = "U", description = "new files per run (default: ${DEFAULT-VALUE})")
+  int untracked = 0;
+
+  @Option(names = "--runs", paramLabel = "R", description = "measured runs (default: ${DEFAULT-VALUE})")
+  int runs = 200;
+
+  @Option(names = "--warmup", paramLabel = "W", description = "runs before the measured ones (default: ${DEFAULT-VALUE})")
+  int warmup = 30;
+
+  @Option(names = "--seed", paramLabel = "S", description = "random seed (default: ${DEFAULT-VALUE})")
+  long seed = 1;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "write the figures as JSON to FILE")
+  Path json;
+
+  @Option(names = "--keep", description = "keep the repositories (their paths are printed)")
+  boolean keep;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this usage and exit")
+  boolean help;
+
+  @Spec
+  CommandSpec spec;
+
+  CheckpointBench() {}
 
   public static void main(String[] args) {
     System.exit(run(args));
   }
 
+  /** Runs the bench with {@code args} (those after {@code warden bench checkpoint}); the exit status. */
   public static int run(String[] args) {
-    int files = 10_000;
-    int modify = 50;
-    int untracked = 0;
-    int runs = 200;
-    int warmup = 30;
-    long seed = 1;
-    Path json = null;
-    boolean keep = false;
-    try {
-      for (int i = 0; i < args.length; i++) {
-        switch (args[i]) {
-          case "--files" -> files = Integer.parseInt(args[++i]);
-          case "--modify" -> modify = Integer.parseInt(args[++i]);
-          case "--untracked" -> untracked = Integer.parseInt(args[++i]);
-          case "--runs" -> runs = Integer.parseInt(args[++i]);
-          case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-          case "--seed" -> seed = Long.parseLong(args[++i]);
-          case "--json" -> json = Path.of(args[++i]);
-          case "--keep" -> keep = true;
-          default -> throw new IllegalArgumentException("unknown option " + args[i]);
-        }
-      }
-      if (files < 100 || modify < 0 || modify > files || untracked < 0 || runs < 1 || warmup < 0) {
-        throw new IllegalArgumentException("need --files >= 100, 0 <= --modify <= files, --untracked >= 0, --runs >= 1");
-      }
-    } catch (RuntimeException e) {
-      System.err.println("bench checkpoint: " + e.getMessage());
-      System.err.println("usage: bench checkpoint [--files N] [--modify M] [--untracked U] [--runs R] [--warmup W] [--seed S] [--json FILE] [--keep]");
-      return 2;
+    return BenchCommand.run("checkpoint", args);
+  }
+
+  @Override
+  public Integer call() {
+    if (files < 100 || modify < 0 || modify > files || untracked < 0 || runs < 1 || warmup < 0) {
+      throw new ParameterException(spec.commandLine(), "need --files >= 100, 0 <= --modify <= files, --untracked >= 0, --runs >= 1");
     }
     try {
       Result r = new CheckpointBench.Runner(files, modify, untracked, runs, warmup, seed, keep).run();
@@ -244,10 +262,10 @@ public final class CheckpointBench {
           }
         }
         snap.awaitPackMerges();
-        List<PackStore.OurPack> packs = snap.packs();
+        List<String> packs = snap.packNames();
         long bytes = 0;
-        for (PackStore.OurPack p : packs) {
-          bytes += Files.size(repoA.resolve(".git/objects/pack/" + p.name() + ".pack"));
+        for (String pack : packs) {
+          bytes += Files.size(repoA.resolve(".git/objects/pack/" + pack + ".pack"));
         }
         String fsck = git(repoA, Map.of(), "fsck", "--connectivity-only", "--no-progress");
         if (!fsck.isBlank()) {

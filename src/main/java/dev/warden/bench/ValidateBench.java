@@ -1,6 +1,15 @@
-package dev.warden.validate;
+package dev.warden.bench;
 
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import dev.warden.feature.Plan;
+import dev.warden.validate.FastRules;
+import dev.warden.validate.Rule;
+import dev.warden.validate.ValidationCache;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,42 +42,52 @@ import org.eclipse.jgit.lib.Repository;
  * is the latter alone. Options: {@code --files N} (100) {@code --runs R} (200) {@code --warmup W} (50)
  * {@code --budget-ms B} (1000) {@code --seed S} (1) {@code --json FILE} {@code --keep}.
  */
-public final class ValidateBench {
+@Command(name = "validate",
+    description = "Times the fast validation rules on a synthetic checkpoint of N changed files, cold and warm cache (docs/performance.md).")
+public final class ValidateBench implements Callable<Integer> {
 
-  private ValidateBench() {}
+  @Option(names = "--files", paramLabel = "N", description = "changed files in the checkpoint (default: ${DEFAULT-VALUE})")
+  int files = 100;
+
+  @Option(names = "--runs", paramLabel = "R", description = "measured runs, cold and warm each (default: ${DEFAULT-VALUE})")
+  int runs = 200;
+
+  @Option(names = "--warmup", paramLabel = "W", description = "runs before the measured ones (default: ${DEFAULT-VALUE})")
+  int warmup = 50;
+
+  @Option(names = "--budget-ms", paramLabel = "B", description = "the rules' time budget in ms (default: ${DEFAULT-VALUE})")
+  long budgetMs = FastRules.DEFAULT_BUDGET.toMillis();
+
+  @Option(names = "--seed", paramLabel = "S", description = "random seed (default: ${DEFAULT-VALUE})")
+  long seed = 1;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "write the figures as JSON to FILE")
+  Path json;
+
+  @Option(names = "--keep", description = "keep the repository (its path is printed)")
+  boolean keep;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this usage and exit")
+  boolean help;
+
+  @Spec
+  CommandSpec spec;
+
+  ValidateBench() {}
 
   public static void main(String[] args) {
     System.exit(run(args));
   }
 
+  /** Runs the bench with {@code args} (those after {@code warden bench validate}); the exit status. */
   public static int run(String[] args) {
-    int files = 100;
-    int runs = 200;
-    int warmup = 50;
-    long budgetMs = FastRules.DEFAULT_BUDGET.toMillis();
-    long seed = 1;
-    Path json = null;
-    boolean keep = false;
-    try {
-      for (int i = 0; i < args.length; i++) {
-        switch (args[i]) {
-          case "--files" -> files = Integer.parseInt(args[++i]);
-          case "--runs" -> runs = Integer.parseInt(args[++i]);
-          case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-          case "--budget-ms" -> budgetMs = Long.parseLong(args[++i]);
-          case "--seed" -> seed = Long.parseLong(args[++i]);
-          case "--json" -> json = Path.of(args[++i]);
-          case "--keep" -> keep = true;
-          default -> throw new IllegalArgumentException("unknown option " + args[i]);
-        }
-      }
-      if (files < 20 || runs < 1 || warmup < 0 || budgetMs < 1) {
-        throw new IllegalArgumentException("need --files >= 20, --runs >= 1, --warmup >= 0, --budget-ms >= 1");
-      }
-    } catch (RuntimeException e) {
-      System.err.println("bench validate: " + e.getMessage());
-      System.err.println("usage: bench validate [--files N] [--runs R] [--warmup W] [--budget-ms B] [--seed S] [--json FILE] [--keep]");
-      return 2;
+    return BenchCommand.run("validate", args);
+  }
+
+  @Override
+  public Integer call() {
+    if (files < 20 || runs < 1 || warmup < 0 || budgetMs < 1) {
+      throw new ParameterException(spec.commandLine(), "need --files >= 20, --runs >= 1, --warmup >= 0, --budget-ms >= 1");
     }
     try {
       Report r = new Runner(files, runs, warmup, Duration.ofMillis(budgetMs), seed, keep).run();

@@ -1,4 +1,4 @@
-package dev.warden.validate;
+package dev.warden.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
