@@ -121,6 +121,8 @@ public final class Validator
 
   private record RetryHeavy(Validate request, Plan plan, List<String> changedPaths) implements Command {}
 
+  private record VerdictRead(GetVerdict get, Optional<VerdictRecord> verdict, Throwable failure) implements Command {}
+
   // ---- events (stored contracts: never rename; add fields as Optional; verdicts are stored as their words) ----
 
   public sealed interface Event extends CborSerializable {}
@@ -337,6 +339,7 @@ public final class Validator
     builder.forAnyState()
         .onCommand(Validate.class, this::onValidate)
         .onCommand(GetVerdict.class, this::onGetVerdict)
+        .onCommand(VerdictRead.class, this::onVerdictRead)
         .onCommand(SmartRollback.class, this::onSmartRollback)
         .onCommand(ValidatePatch.class, (state, request) -> {
           context.pipeToSelf(work.patch(peers(), request), (outcome, failure) ->
@@ -391,21 +394,18 @@ public final class Validator
     if (held.isPresent() || !state.ledger().seen(get.seq())) {
       return Effect().reply(get.replyTo(), held.<Lookup>map(Found::new).orElse(new NotValidated(get.seq())));
     }
-    ActorRef<Lookup> replyTo = get.replyTo();
-    long seq = get.seq();
-    journal.verdict(persistenceId().id(), seq).whenComplete((verdict, failure) ->
-        replyTo.tell(verdict != null && verdict.isPresent() ? new Found(verdict.get()) : new NotValidated(seq)));
+    context.pipeToSelf(journal.verdict(persistenceId().id(), get.seq()), (verdict, failure) -> new VerdictRead(get, verdict, failure));
     return Effect().noReply();
   }
 
-  /**
-   * Degraded only because the validation itself failed ({@code ValidationFailed}: the plan or the git
-   * objects could not be read, the checks could not run), not because something was left unchecked:
-   * a later {@code Validate} runs it again. An invalid checkpoint whose checks could not run keeps its
-   * verdict (running it again could not make it valid, and would repeat its reactions).
-   */
-  static boolean failedBeforeAVerdict(VerdictRecord verdict) {
-    return verdict.status() == VerdictStatus.DEGRADED && verdict.failure().isPresent() && verdict.finishedAt().isPresent();
+  /** An older verdict read back from the journal; a read that failed is not answered (the asker's timeout says so). */
+  private ReplyEffect<Event, State> onVerdictRead(VerdictRead read) {
+    if (read.failure() != null) {
+      context.getLog().warn("[{}] the verdict of checkpoint {} could not be read from the journal: {}", featureId, read.get().seq(),
+          read.failure().toString());
+      return Effect().noReply();
+    }
+    return Effect().reply(read.get().replyTo(), read.verdict().<Lookup>map(Found::new).orElse(new NotValidated(read.get().seq())));
   }
 
   /** Once a checkpoint's validation has ended (its verdict is final), it is no longer in flight. */

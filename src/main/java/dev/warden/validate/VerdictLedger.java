@@ -41,7 +41,17 @@ public record VerdictLedger(Optional<VerdictRecord> latest, List<Long> valid, Li
     long seq = verdict.seq();
     Optional<VerdictRecord> newest = latest.isEmpty() || seq >= latest.get().seq() ? Optional.of(verdict) : latest;
     return new VerdictLedger(newest, ValidatorStates.trim(ValidatorStates.with(valid, seq, verdict.status() == VerdictStatus.VALID),
-        oldestUnderway), ValidatorStates.seen(seen, seq), ValidatorStates.with(retryable, seq, Validator.failedBeforeAVerdict(verdict)));
+        oldestUnderway), ValidatorStates.seen(seen, seq), ValidatorStates.with(retryable, seq, failedBeforeAVerdict(verdict)));
+  }
+
+  /**
+   * Degraded only because the validation itself failed ({@code ValidationFailed}: the plan or the git
+   * objects could not be read, the checks could not run), not because something was left unchecked:
+   * a later {@code Validate} runs it again. An invalid checkpoint whose checks could not run keeps its
+   * verdict (running it again could not make it valid, and would repeat its reactions).
+   */
+  static boolean failedBeforeAVerdict(VerdictRecord verdict) {
+    return verdict.status() == VerdictStatus.DEGRADED && verdict.failure().isPresent() && verdict.finishedAt().isPresent();
   }
 
   /** Checkpoints {@code from} to {@code to}, both included. */
