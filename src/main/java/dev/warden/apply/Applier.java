@@ -459,8 +459,8 @@ public final class Applier
 
   private ReplyEffect<Event, State> onVerdictPolled(State state, VerdictPolled command) {
     Optional<Proposal> found = state.get(command.proposalId());
-    String status = command.verdict().map(Validator.VerdictRecord::status).orElse("");
-    boolean settled = status.equals("valid") || status.equals("invalid") || status.equals("degraded");
+    String status = command.verdict().map(v -> v.status().label()).orElse("");
+    boolean settled = command.verdict().filter(v -> v.status().isFinal()).isPresent();
     if (found.isEmpty() || found.get().status() != ProposalStatus.PROPOSED || !settled) {
       if (found.isPresent() && found.get().status() == ProposalStatus.PROPOSED) {
         timers.startSingleTimer("poll-" + command.proposalId(), new PollVerdict(command.proposalId()), settings.verdictPoll());
@@ -475,7 +475,7 @@ public final class Applier
     Instant now = Instant.now();
     ProposalValidated validated = new ProposalValidated(featureId, p.id(), status, verdict.violations(), now);
     List<Event> events = new ArrayList<>(List.of(validated));
-    if (status.equals("valid")) {
+    if (verdict.status() == dev.warden.validate.VerdictStatus.VALID) {
       ruleMet(applyEvent(p, validated), now).ifPresent(events::add);
     } else {
       String reason = "checkpoint " + p.draft().checkpointSeq() + " is " + status

@@ -17,6 +17,7 @@ import dev.warden.policy.Policy;
 import dev.warden.policy.PolicyStore;
 import dev.warden.policy.Tier;
 import dev.warden.validate.Validator;
+import dev.warden.validate.VerdictStatus;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -116,7 +117,7 @@ public final class ProposalService {
         .<Validator.Lookup>ask(replyTo -> new Validator.GetVerdict(seq, replyTo), askTimeout)
         .thenCompose(lookup -> {
           Optional<Validator.VerdictRecord> verdict = lookup instanceof Validator.Found found ? Optional.of(found.verdict()) : Optional.empty();
-          boolean settled = verdict.filter(v -> isFinal(v.status())).isPresent();
+          boolean settled = verdict.filter(v -> v.status().isFinal()).isPresent();
           if (settled || Instant.now().isAfter(deadline)) {
             return CompletableFuture.completedFuture(verdict);
           }
@@ -125,19 +126,15 @@ public final class ProposalService {
         });
   }
 
-  static boolean isFinal(String status) {
-    return status.equals("valid") || status.equals("invalid") || status.equals("degraded");
-  }
-
   /** Blocking: the diff against the target, the limits, the tier. */
   private Proposal.Draft draft(Feature.FeatureSummary feature, Checkpoints.CheckpointRecord checkpoint,
       Optional<Validator.VerdictRecord> verdict, String description, String by) {
-    if (verdict.isPresent() && !verdict.get().status().equals("valid") && isFinal(verdict.get().status())) {
+    if (verdict.isPresent() && verdict.get().status() != VerdictStatus.VALID && verdict.get().status().isFinal()) {
       Validator.VerdictRecord v = verdict.get();
       throw Rejection.unprocessable(null, "checkpoint " + checkpoint.seq() + " is " + v.status() + "; only a valid checkpoint can be proposed"
           + v.failure().map(f -> " (" + f + ")").orElse(""), Map.of(
               "checkpoint", checkpoint.seq(),
-              "verdict", v.status(),
+              "verdict", v.status().label(),
               "violations", v.violations().stream().map(x -> Map.of("rule", x.rule(), "path", x.path(),
                   "severity", x.severity().label(), "message", x.message())).toList()));
     }

@@ -12,6 +12,7 @@ import akka.persistence.typed.RecoveryCompleted;
 import akka.persistence.typed.javadsl.CommandHandlerWithReply;
 import akka.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import akka.persistence.typed.javadsl.EventHandler;
+import akka.persistence.typed.javadsl.EventHandlerBuilder;
 import akka.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import akka.persistence.typed.javadsl.ReplyEffect;
 import akka.persistence.typed.javadsl.RetentionCriteria;
@@ -20,21 +21,14 @@ import dev.warden.CborSerializable;
 import dev.warden.agent.AgentMessage;
 import dev.warden.checkpoint.Trigger;
 import dev.warden.feature.Plan;
-import java.io.File;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
-import org.eclipse.jgit.lib.ObjectId;
-import org.eclipse.jgit.lib.ObjectReader;
-import org.eclipse.jgit.lib.Repository;
-import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
+import java.util.stream.Stream;
 
 /**
  * Gives every checkpoint of a feature a verdict (sharded by feature id, persistence id
@@ -92,7 +86,7 @@ public final class Validator
   public record PatchPromoted(dev.warden.checkpoint.Checkpoints.CheckpointRecord checkpoint, String shadowTree) implements PatchOutcome {}
 
   /** Applied in the shadow but not valid; the feature's worktree was not touched. */
-  public record PatchRefused(String verdict, List<Violation> violations, List<CheckOutcome> checks) implements PatchOutcome {}
+  public record PatchRefused(VerdictStatus verdict, List<Violation> violations, List<CheckOutcome> checks) implements PatchOutcome {}
 
   /** The diff does not apply to the latest checkpoint; {@code output} names the failing hunks. */
   public record PatchDoesNotApply(String output) implements PatchOutcome {}
@@ -112,14 +106,14 @@ public final class Validator
 
   public record NotValidated(long seq) implements Lookup {}
 
-  private record FastDone(Validate request, int planVersion, FastRules.Result result, boolean heavyDue, Plan plan,
+  record FastDone(Validate request, int planVersion, FastRules.Result result, boolean heavyDue, Plan plan,
       List<String> changedPaths) implements Command {}
 
-  private record Failed(Validate request, String reason) implements Command {}
+  record Failed(Validate request, String reason) implements Command {}
 
-  private record HeavyDone(Validate request, List<CheckResult> results) implements Command {}
+  record HeavyDone(Validate request, List<CheckResult> results) implements Command {}
 
-  private record HeavyQueued(Validate request, Plan plan, List<String> changedPaths, String reason) implements Command {}
+  record HeavyQueued(Validate request, Plan plan, List<String> changedPaths, String reason) implements Command {}
 
   private record Retry(Validate request) implements Command {}
 
@@ -127,26 +121,28 @@ public final class Validator
 
   private record RetryHeavy(Validate request, Plan plan, List<String> changedPaths) implements Command {}
 
-  // ---- events ----
+  private record VerdictRead(GetVerdict get, Optional<VerdictRecord> verdict, Throwable failure) implements Command {}
+
+  // ---- events (stored contracts: never rename; add fields as Optional; verdicts are stored as their words) ----
 
   public sealed interface Event extends CborSerializable {}
 
   public record ValidationStarted(String featureId, long seq, String commit, Trigger trigger, String gitDir, String baseCommit,
       Instant at) implements Event {}
 
-  public record FastRulesChecked(String featureId, long seq, int planVersion, String verdict, List<Violation> violations,
+  public record FastRulesChecked(String featureId, long seq, int planVersion, VerdictStatus verdict, List<Violation> violations,
       List<String> unchecked, int cacheHits, int cacheMisses, long elapsedMicros, boolean checksFollow, Instant at) implements Event {}
 
   public record ChecksQueued(String featureId, long seq, String reason, Instant at) implements Event {}
 
-  public record ChecksCompleted(String featureId, long seq, List<CheckOutcome> checks, String verdict, Instant at) implements Event {}
+  public record ChecksCompleted(String featureId, long seq, List<CheckOutcome> checks, VerdictStatus verdict, Instant at) implements Event {}
 
   public record ValidationFailed(String featureId, long seq, String reason, Instant at) implements Event {}
 
   /** A patch was refused before it touched the worktree (audit trail). */
   public record PatchRejected(String featureId, String by, String reason, List<Violation> violations, Instant at) implements Event {}
 
-  private record PatchJudged(ValidatePatch request, PatchOutcome outcome) implements Command {}
+  record PatchJudged(ValidatePatch request, PatchOutcome outcome) implements Command {}
 
   /**
    * A heavy check's result as recorded: output bounded to its head and tail.
@@ -169,13 +165,46 @@ public final class Validator
   }
 
   /** A checkpoint's verdict: {@code running}, {@code queued}, then {@code valid}, {@code invalid} or {@code degraded}. */
-  public record VerdictRecord(long seq, String commit, String status, String fastRules, int planVersion, List<Violation> violations,
-      List<String> unchecked, List<CheckOutcome> checks, Optional<String> failure, Instant startedAt, Optional<Instant> finishedAt)
-      implements CborSerializable {}
+  public record VerdictRecord(long seq, String commit, VerdictStatus status, VerdictStatus fastRules, int planVersion,
+      List<Violation> violations, List<String> unchecked, List<CheckOutcome> checks, Optional<String> failure, Instant startedAt,
+      Optional<Instant> finishedAt) implements CborSerializable {}
 
-  public static final class State implements CborSerializable {
-    public final Map<Long, VerdictRecord> verdicts = new LinkedHashMap<>();
-    public final Map<Long, ValidationStarted> unfinished = new LinkedHashMap<>();
+  // ---- state (snapshotted: bounded, see docs/architecture.md "### Validator") ----
+
+  /**
+   * What the validator decides with: the validations under way, and the {@link VerdictLedger} of what is judged.
+   * Every other verdict is read back from the journal ({@link VerdictJournal}).
+   */
+  public sealed interface State extends CborSerializable {
+    VerdictLedger ledger();
+
+    /** The validations under way (started, no final verdict yet), oldest checkpoint first. */
+    default List<Underway> underway() {
+      return List.of();
+    }
+
+    /** The verdict the state holds for checkpoint {@code seq}: one under way, or the latest judged. */
+    default Optional<VerdictRecord> verdict(long seq) {
+      Optional<VerdictRecord> running = underway().stream().filter(u -> u.seq() == seq).map(Underway::verdict).findFirst();
+      return running.isPresent() ? running : ledger().latest().filter(v -> v.seq() == seq);
+    }
+  }
+
+  /** No validation under way (also the state of a validator that never judged anything). */
+  public record Idle(VerdictLedger ledger) implements State {}
+
+  /** Some checkpoints are being judged; {@code underway} oldest first. */
+  public record Validating(List<Underway> underway, VerdictLedger ledger) implements State {
+    public Validating {
+      underway = List.copyOf(underway);
+    }
+  }
+
+  /** A validation under way: how it started (to run it again after a restart) and its verdict so far. */
+  public record Underway(ValidationStarted started, VerdictRecord verdict) implements CborSerializable {
+    public long seq() {
+      return started.seq();
+    }
   }
 
   // ---- behavior ----
@@ -184,13 +213,16 @@ public final class Validator
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final Function<String, ValidatorPeers> peersFactory;
-  private final ValidationServices services;
-  private final ValidationCache cache;
+  /** Made on first use, on the actor's thread; work off it is handed the peers, never this field. */
   private ValidatorPeers peers;
+  private final ValidationServices services;
+  private final ValidationWork work;
+  private final VerdictJournal journal;
   /**
    * Checkpoints whose validation this incarnation is running (fast rules, checks, waiting for the
    * pool): a repeated {@code Validate} for one of them starts nothing. Not state: a validation cut
-   * short by a restart is in {@code State.unfinished} but not here until recovery runs it again.
+   * short by a restart is under way in the state but not here until recovery runs it again. This and
+   * the fields below are the actor's own bookkeeping, read and changed on its thread only.
    */
   private final Set<Long> inFlight = new java.util.HashSet<>();
   /** Of {@link #inFlight}, the checkpoints whose fast rules have not given their verdict yet. */
@@ -202,15 +234,30 @@ public final class Validator
   /**
    * What every validator shares: the pool, the heavy-check runner, the blocking executor, the fast-rule
    * budget; {@code checkpointMaxFileBytes} ({@code warden.checkpoint.max-file-bytes}): no patch may write
-   * a file larger than a checkpoint would read.
+   * a file larger than a checkpoint would read; {@code readJournal}: the query plugin older verdicts are
+   * read back from.
    */
   public record ValidationServices(CheckPool pool, HeavyChecks heavy, Executor blocking, Duration fastBudget, Duration queueRetry,
-      int cacheCapacity, dev.warden.git.GitCli git, java.nio.file.Path scratch, long checkpointMaxFileBytes) {
+      int cacheCapacity, dev.warden.git.GitCli git, java.nio.file.Path scratch, long checkpointMaxFileBytes, String readJournal) {
+
+    /** The journal's own query plugin: {@code jdbc-read-journal}. */
+    public static final String JDBC_READ_JOURNAL = "jdbc-read-journal";
+
+    public ValidationServices(CheckPool pool, HeavyChecks heavy, Executor blocking, Duration fastBudget, Duration queueRetry,
+        int cacheCapacity, dev.warden.git.GitCli git, java.nio.file.Path scratch, long checkpointMaxFileBytes) {
+      this(pool, heavy, blocking, fastBudget, queueRetry, cacheCapacity, git, scratch, checkpointMaxFileBytes, JDBC_READ_JOURNAL);
+    }
 
     /** Services without a checkpoint cap of their own: patches are held to the plan's limits only. */
     public ValidationServices(CheckPool pool, HeavyChecks heavy, Executor blocking, Duration fastBudget, Duration queueRetry,
         int cacheCapacity, dev.warden.git.GitCli git, java.nio.file.Path scratch) {
       this(pool, heavy, blocking, fastBudget, queueRetry, cacheCapacity, git, scratch, Long.MAX_VALUE);
+    }
+
+    /** The same services, older verdicts read back through query plugin {@code pluginId}. */
+    public ValidationServices withReadJournal(String pluginId) {
+      return new ValidationServices(pool, heavy, blocking, fastBudget, queueRetry, cacheCapacity, git, scratch,
+          checkpointMaxFileBytes, pluginId);
     }
   }
 
@@ -226,7 +273,8 @@ public final class Validator
     this.timers = timers;
     this.peersFactory = peers;
     this.services = services;
-    this.cache = new ValidationCache(services.cacheCapacity());
+    this.work = new ValidationWork(services, new ValidationCache(services.cacheCapacity()));
+    this.journal = new VerdictJournal(context.getSystem(), services.readJournal());
   }
 
   private ValidatorPeers peers() {
@@ -238,7 +286,7 @@ public final class Validator
 
   @Override
   public State emptyState() {
-    return new State();
+    return new Idle(VerdictLedger.EMPTY);
   }
 
   @Override
@@ -256,7 +304,8 @@ public final class Validator
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
           // a validation the daemon did not finish is not lost: run it again
-          for (ValidationStarted started : List.copyOf(state.unfinished.values())) {
+          for (Underway underway : state.underway()) {
+            ValidationStarted started = underway.started();
             inFlight.add(started.seq());
             fastPending.add(started.seq());
             context.getLog().info("[{}] validating checkpoint {} again: its validation was cut short (the daemon restarted, or the"
@@ -271,30 +320,32 @@ public final class Validator
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
-    builder.forAnyState()
-        .onCommand(Validate.class, this::onValidate)
-        .onCommand(Retry.class, (state, retry) -> {
-          runFast(retry.request());
-          return Effect().noReply();
-        })
-        .onCommand(RetryHeavy.class, (state, retry) -> {
-          runHeavy(retry.request(), retry.plan(), retry.changedPaths());
-          return Effect().noReply();
-        })
+    // what only a validation under way can be told: the work it set off ended
+    builder.forStateType(Validating.class)
+        .onCommand(Retry.class, (state, retry) -> runFast(retry.request()))
+        .onCommand(RetryHeavy.class, (state, retry) -> runHeavy(retry.request(), retry.plan(), retry.changedPaths()))
         .onCommand(FastDone.class, this::onFastDone)
         .onCommand(HeavyQueued.class, this::onHeavyQueued)
         .onCommand(HeavyDone.class, this::onHeavyDone)
-        .onCommand(Failed.class, (state, failed) -> Effect()
-            .persist(new ValidationFailed(featureId, failed.request().seq(), failed.reason(), Instant.now()))
-            .thenRun(s -> {
-              settle(s, failed.request().seq());
-              context.getLog().warn("[{}] validation of checkpoint {} failed: {}", featureId, failed.request().seq(), failed.reason());
-            })
-            .thenNoReply())
-        .onCommand(GetVerdict.class, (state, get) -> Effect().reply(get.replyTo(),
-            Optional.ofNullable(state.verdicts.get(get.seq())).<Lookup>map(Found::new).orElse(new NotValidated(get.seq()))))
+        .onCommand(Failed.class, this::onFailed);
+    // nothing under way: such a message is a late one for a verdict already final (it changes nothing)
+    builder.forStateType(Idle.class)
+        .onCommand(Retry.class, (state, retry) -> late(retry.request()))
+        .onCommand(RetryHeavy.class, (state, retry) -> late(retry.request()))
+        .onCommand(FastDone.class, (state, done) -> late(done.request()))
+        .onCommand(HeavyQueued.class, (state, queued) -> late(queued.request()))
+        .onCommand(HeavyDone.class, (state, done) -> late(done.request()))
+        .onCommand(Failed.class, (state, failed) -> late(failed.request()));
+    builder.forAnyState()
+        .onCommand(Validate.class, this::onValidate)
+        .onCommand(GetVerdict.class, this::onGetVerdict)
+        .onCommand(VerdictRead.class, this::onVerdictRead)
         .onCommand(SmartRollback.class, this::onSmartRollback)
-        .onCommand(ValidatePatch.class, this::onValidatePatch)
+        .onCommand(ValidatePatch.class, (state, request) -> {
+          context.pipeToSelf(work.patch(peers(), request), (outcome, failure) ->
+              new PatchJudged(request, ValidationWork.patchEnded(outcome, failure)));
+          return Effect().noReply();
+        })
         .onCommand(PatchJudged.class, this::onPatchJudged)
         .onCommand(Stop.class, this::onStop)
         .onCommand(StopWaitOver.class, (state, over) -> {
@@ -308,18 +359,23 @@ public final class Validator
     return builder.build();
   }
 
+  private ReplyEffect<Event, State> late(Validate request) {
+    context.getLog().debug("[{}] checkpoint {}: a late message after its final verdict, ignored", featureId, request.seq());
+    return Effect().noReply();
+  }
+
   private ReplyEffect<Event, State> onValidate(State state, Validate request) {
     long seq = request.seq();
     if (inFlight.contains(seq)) {
       return Effect().noReply(); // being judged right now (or run again after recovery): its verdict will come
     }
-    VerdictRecord current = state.verdicts.get(seq);
-    if (current != null && !state.unfinished.containsKey(seq)) {
-      if (!failedBeforeAVerdict(current)) {
+    boolean underway = state.underway().stream().anyMatch(u -> u.seq() == seq);
+    if (!underway && state.ledger().seen(seq)) {
+      if (!state.ledger().retryable().contains(seq)) {
         return Effect().noReply(); // already judged
       }
       context.getLog().info("[{}] validating checkpoint {} again: its last validation failed ({})", featureId, seq,
-          current.failure().orElse(""));
+          state.verdict(seq).flatMap(VerdictRecord::failure).orElse("see its verdict"));
     }
     return Effect()
         .persist(new ValidationStarted(featureId, seq, request.commit(), request.trigger(), request.gitDir(),
@@ -332,20 +388,30 @@ public final class Validator
         .thenNoReply();
   }
 
-  /**
-   * Degraded only because the validation itself failed ({@code ValidationFailed}: the plan or the git
-   * objects could not be read, the checks could not run), not because something was left unchecked:
-   * a later {@code Validate} runs it again. An invalid checkpoint whose checks could not run keeps its
-   * verdict (running it again could not make it valid, and would repeat its reactions).
-   */
-  private static boolean failedBeforeAVerdict(VerdictRecord verdict) {
-    return verdict.status().equals("degraded") && verdict.failure().isPresent() && verdict.finishedAt().isPresent();
+  /** The state's verdict when it holds it; an older one is read back from the journal, and the answer sent from there. */
+  private ReplyEffect<Event, State> onGetVerdict(State state, GetVerdict get) {
+    Optional<VerdictRecord> held = state.verdict(get.seq());
+    if (held.isPresent() || !state.ledger().seen(get.seq())) {
+      return Effect().reply(get.replyTo(), held.<Lookup>map(Found::new).orElse(new NotValidated(get.seq())));
+    }
+    context.pipeToSelf(journal.verdict(persistenceId().id(), get.seq()), (verdict, failure) -> new VerdictRead(get, verdict, failure));
+    return Effect().noReply();
+  }
+
+  /** An older verdict read back from the journal; a read that failed is not answered (the asker's timeout says so). */
+  private ReplyEffect<Event, State> onVerdictRead(VerdictRead read) {
+    if (read.failure() != null) {
+      context.getLog().warn("[{}] the verdict of checkpoint {} could not be read from the journal: {}", featureId, read.get().seq(),
+          read.failure().toString());
+      return Effect().noReply();
+    }
+    return Effect().reply(read.get().replyTo(), read.verdict().<Lookup>map(Found::new).orElse(new NotValidated(read.get().seq())));
   }
 
   /** Once a checkpoint's validation has ended (its verdict is final), it is no longer in flight. */
   private void settle(State state, long seq) {
     fastPending.remove(seq);
-    if (!state.unfinished.containsKey(seq)) {
+    if (state.underway().stream().noneMatch(u -> u.seq() == seq)) {
       inFlight.remove(seq);
     }
     if (stopping) {
@@ -380,65 +446,63 @@ public final class Validator
     }
   }
 
-  private void runFast(Validate request) {
-    peers().plan().thenCombine(peers().diskUsage(), (plan, usage) -> new Object[] {plan, usage}).thenApplyAsync(both -> {
-      Plan plan = (Plan) both[0];
-      java.util.OptionalLong usage = (java.util.OptionalLong) both[1];
-      try (Repository repo = new FileRepositoryBuilder().setGitDir(new File(request.gitDir())).setMustExist(true).build();
-          ObjectReader reader = repo.newObjectReader()) {
-        FastRules.Input input = FastRules.Input.fromGit(reader, ObjectId.fromString(request.baseCommit()),
-                ObjectId.fromString(request.commit()), plan)
-            .withCache(cache)
-            .withBudget(services.fastBudget());
-        if (usage.isPresent()) {
-          input = input.withDiskUsage(usage.getAsLong());
-        }
-        FastRules.Result result = FastRules.check(input);
-        boolean heavyDue = !plan.checks().isEmpty() || plan.test().isPresent();
-        List<String> changed = input.changes().stream().map(Change::path).toList();
-        return (Command) new FastDone(request, plan.version(), result, heavyDue, plan, changed);
-      } catch (Exception e) {
-        return new Failed(request, e.getClass().getSimpleName() + ": " + e.getMessage());
-      }
-    }, services.blocking()).whenComplete((done, failure) ->
-        context.getSelf().tell(done != null ? done : new Failed(request, "the plan could not be read: " + failure)));
+  private ReplyEffect<Event, State> runFast(Validate request) {
+    context.pipeToSelf(work.fast(peers(), request), (done, failure) -> done != null ? done : ValidationWork.fastFailed(request, failure));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> runHeavy(Validate request, Plan plan, List<String> changedPaths) {
+    context.pipeToSelf(work.heavy(request, plan, changedPaths),
+        (results, failure) -> ValidationWork.heavyEnded(request, plan, changedPaths, results, failure));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onFailed(State state, Failed failed) {
+    return Effect()
+        .persist(new ValidationFailed(featureId, failed.request().seq(), failed.reason(), Instant.now()))
+        .thenRun(s -> {
+          settle(s, failed.request().seq());
+          context.getLog().warn("[{}] validation of checkpoint {} failed: {}", featureId, failed.request().seq(), failed.reason());
+        })
+        .thenNoReply();
   }
 
   private ReplyEffect<Event, State> onFastDone(State state, FastDone done) {
     FastRules.Result result = done.result();
     Validate request = done.request();
     List<String> unchecked = result.unchecked().stream().map(u -> u.rule() + " " + u.path() + ": " + u.reason()).toList();
-    FastRulesChecked event = new FastRulesChecked(featureId, request.seq(), done.planVersion(), label(result.verdict()),
+    FastRulesChecked event = new FastRulesChecked(featureId, request.seq(), done.planVersion(), VerdictStatus.of(result.verdict()),
         result.violations(), unchecked, result.cacheHits(), result.cacheMisses(), result.elapsedNanos() / 1000,
         done.heavyDue(), Instant.now());
-    boolean smart = done.plan().rollsBackSmartly();
+    // undo the files of this very checkpoint, even when a later checkpoint's verdict came first (decided while it is under way)
+    Optional<SmartPlan> undo = done.plan().rollsBackSmartly() ? smartPlan(state, request.seq(), result.violations()) : Optional.empty();
     return Effect().persist(event).thenRun(s -> {
       settle(s, request.seq());
       dev.warden.metrics.WardenMetrics.get(context.getSystem())
           .fastRulesRan(Duration.ofNanos(result.elapsedNanos()), result.cacheHits(), result.cacheMisses());
-      react(s, request.seq(), result.violations(), smart);
+      react(request.seq(), result.violations(), undo);
       if (done.heavyDue()) {
         runHeavy(request, done.plan(), done.changedPaths());
       }
     }).thenNoReply();
   }
 
-  private void react(State state, long seq, List<Violation> violations, boolean smart) {
+  private void react(long seq, List<Violation> violations, Optional<SmartPlan> smart) {
     if (violations.isEmpty()) {
       return;
     }
     Severity worst = violations.get(0).severity();
     boolean critical = worst == Severity.CRITICAL;
-    // undo the files of this very checkpoint, even when a later checkpoint's verdict came first
-    Optional<SmartPlan> undo = critical && smart ? smartPlan(state, state.verdicts.get(seq)) : Optional.empty();
-    peers().notifyAgent(AgentMessage.violation(Optional.of(seq), worst.name().toLowerCase(),
-        violations.stream().map(v -> new AgentMessage.ViolationNote(v.rule(), v.path(), v.severity().name().toLowerCase(), v.message())).toList(),
+    Optional<SmartPlan> undo = critical ? smart : Optional.empty();
+    peers().notifyAgent(AgentMessage.violation(Optional.of(seq), worst.label(),
+        violations.stream().map(v -> new AgentMessage.ViolationNote(v.rule(), v.path(), v.severity().label(), v.message())).toList(),
         !critical ? "none" : undo.isPresent() ? "rolled back" : "paused"));
     if (undo.isPresent()) {
       // the plan asks to undo only the offending files (the agent is paused for it) and carry on
       SmartPlan p = undo.get();
       context.getLog().info("[{}] checkpoint {}: smart rollback of {} to checkpoint {}", featureId, seq, p.paths(), p.to());
-      peers().rollback(p.to(), p.paths(), "warden (autoRollback: smart)").whenComplete((outcome, failure) -> peers().notifyAgent(
+      ValidatorPeers agent = peers();
+      agent.rollback(p.to(), p.paths(), "warden (autoRollback: smart)").whenComplete((outcome, failure) -> agent.notifyAgent(
           AgentMessage.text(failure == null && outcome instanceof dev.warden.checkpoint.Checkpoints.Taken
               ? "undid " + p.paths() + " (back to checkpoint " + p.to() + ") because of a critical violation; carry on"
               : "the smart rollback of " + p.paths() + " failed: " + (failure != null ? failure.getMessage() : outcome))));
@@ -448,65 +512,29 @@ public final class Validator
     }
   }
 
-  private void runHeavy(Validate request, Plan plan, List<String> changedPaths) {
-    CheckPriority priority = switch (request.trigger()) {
-      case FINAL -> CheckPriority.FINAL;
-      case MANUAL, ROLLBACK, FORCED -> CheckPriority.MANUAL;
-      default -> CheckPriority.PERIODIC;
-    };
-    List<HeavyChecks.Candidate> candidates = plan.checks().stream().map(check -> {
-      PathGlob glob = PathGlob.compile(check.paths());
-      return new HeavyChecks.Candidate(check, glob::matches);
-    }).toList();
-    HeavyChecks.Request heavy = new HeavyChecks.Request(java.nio.file.Path.of(request.gitDir()), request.commit(), plan.version(),
-        candidates, changedPaths, plan.test(), plan.sandboxRules());
-    java.util.concurrent.CompletionStage<List<CheckResult>> submitted;
-    try {
-      submitted = services.heavy().submit(services.pool(), priority, heavy);
-    } catch (RuntimeException refused) {
-      // a full pool refuses at once: the verdict says queued and the checks are tried again later
-      submitted = java.util.concurrent.CompletableFuture.failedFuture(refused);
-    }
-    submitted.whenComplete((results, failure) -> {
-      Throwable cause = failure;
-      while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
-        cause = cause.getCause();
-      }
-      if (cause instanceof CheckPool.PoolFull full) {
-        context.getSelf().tell(new HeavyQueued(request, plan, changedPaths, full.getMessage()));
-      } else if (cause != null) {
-        context.getSelf().tell(new Failed(request, "checks could not run: " + cause));
-      } else {
-        context.getSelf().tell(new HeavyDone(request, results));
-      }
-    });
-  }
-
   private ReplyEffect<Event, State> onHeavyQueued(State state, HeavyQueued queued) {
     timers.startSingleTimer("retry-" + queued.request().seq(), new RetryHeavy(queued.request(), queued.plan(), queued.changedPaths()),
         services.queueRetry());
-    VerdictRecord current = state.verdicts.get(queued.request().seq());
-    if (current != null && current.status().equals("queued")) {
+    if (state.verdict(queued.request().seq()).filter(v -> v.status() == VerdictStatus.QUEUED).isPresent()) {
       return Effect().noReply();
     }
     return Effect().persist(new ChecksQueued(featureId, queued.request().seq(), queued.reason(), Instant.now())).thenNoReply();
   }
 
   private ReplyEffect<Event, State> onHeavyDone(State state, HeavyDone done) {
-    List<CheckOutcome> outcomes = done.results().stream().map(Validator::outcome).toList();
-    VerdictRecord fast = state.verdicts.get(done.request().seq());
-    String fastVerdict = fast == null ? "valid" : fast.fastRules();
+    List<CheckOutcome> outcomes = done.results().stream().map(CheckOutcome::of).toList();
+    VerdictStatus fastVerdict = state.verdict(done.request().seq()).map(VerdictRecord::fastRules).orElse(VerdictStatus.VALID);
     boolean failed = outcomes.stream().anyMatch(o -> !o.passed());
-    String verdict = failed || fastVerdict.equals("invalid") ? "invalid" : fastVerdict;
+    VerdictStatus verdict = failed || fastVerdict == VerdictStatus.INVALID ? VerdictStatus.INVALID : fastVerdict;
     return Effect().persist(new ChecksCompleted(featureId, done.request().seq(), outcomes, verdict, Instant.now()))
         .thenRun(s -> {
           settle(s, done.request().seq());
           if (failed) {
             List<AgentMessage.ViolationNote> notes = outcomes.stream().filter(o -> !o.passed())
-                .map(o -> new AgentMessage.ViolationNote("check", o.name(), "error",
+                .map(o -> new AgentMessage.ViolationNote("check", o.name(), Severity.ERROR.label(),
                     o.timedOut() ? "timed out after " + o.durationMs() + " ms" : "exited " + o.exitCode().map(String::valueOf).orElse("?")))
                 .toList();
-            peers().notifyAgent(AgentMessage.violation(Optional.of(done.request().seq()), "error", notes, "none"));
+            peers().notifyAgent(AgentMessage.violation(Optional.of(done.request().seq()), Severity.ERROR.label(), notes, "none"));
           }
         })
         .thenNoReply();
@@ -518,46 +546,10 @@ public final class Validator
       return Effect().reply(request.replyTo(), new NothingToRollBack("the latest judged checkpoint has no violation tied to a file"));
     }
     SmartPlan p = plan.get();
-    peers().rollback(p.to(), p.paths(), request.by()).whenComplete((outcome, failure) -> request.replyTo().tell(failure == null
+    ActorRef<SmartRollbackResult> replyTo = request.replyTo();
+    peers().rollback(p.to(), p.paths(), request.by()).whenComplete((outcome, failure) -> replyTo.tell(failure == null
         ? new RolledBackSmartly(p.from(), p.to(), p.paths(), outcome)
         : new NothingToRollBack("the rollback failed: " + failure.getMessage())));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, State> onValidatePatch(State state, ValidatePatch request) {
-    PatchGate gate = new PatchGate(services);
-    peers().plan()
-        .thenCombine(peers().diskUsage(), (plan, usage) -> new Object[] {plan, usage})
-        .thenCombine(peers().latestCheckpoint(), (both, latest) -> new Object[] {both[0], both[1], latest.orElse(request.baseCommit())})
-        .thenApplyAsync(all -> {
-          try {
-            return gate.judge(java.nio.file.Path.of(request.gitDir()), request.baseCommit(), (String) all[2], request.diff(),
-                (Plan) all[0], (java.util.OptionalLong) all[1], cache);
-          } catch (Exception e) {
-            throw new java.util.concurrent.CompletionException(e);
-          }
-        }, services.blocking())
-        .thenCompose(judgement -> {
-          if (judgement instanceof PatchGate.DoesNotApply no) {
-            return java.util.concurrent.CompletableFuture.<PatchOutcome>completedFuture(new PatchDoesNotApply(no.output()));
-          }
-          if (judgement instanceof PatchGate.TooLarge large) {
-            // judged on its sizes alone: nothing was applied anywhere, not even in a shadow
-            return java.util.concurrent.CompletableFuture.<PatchOutcome>completedFuture(new PatchRefused("invalid", large.violations(),
-                List.of()));
-          }
-          PatchGate.Judged judged = (PatchGate.Judged) judgement;
-          if (!judged.valid()) {
-            String verdict = judged.rules().verdict() != FastRules.Verdict.VALID ? label(judged.rules().verdict()) : "invalid";
-            return java.util.concurrent.CompletableFuture.<PatchOutcome>completedFuture(new PatchRefused(verdict, judged.rules().violations(),
-                judged.checks().stream().map(Validator::outcome).toList()));
-          }
-          return peers().promote(judged.commit(), judged.paths(), request.by()).thenApply(outcome ->
-              outcome instanceof dev.warden.checkpoint.Checkpoints.Taken taken ? (PatchOutcome) new PatchPromoted(taken.checkpoint(), judged.tree())
-                  : new PatchFailed("the validated patch could not be brought in: " + outcome));
-        })
-        .whenComplete((outcome, failure) -> context.getSelf().tell(new PatchJudged(request,
-            failure == null ? outcome : new PatchFailed(String.valueOf(failure.getCause() != null ? failure.getCause() : failure)))));
     return Effect().noReply();
   }
 
@@ -572,91 +564,36 @@ public final class Validator
         .thenReply(judged.request().replyTo(), s -> outcome);
   }
 
-  private static CheckOutcome outcome(CheckResult r) {
-    return CheckOutcome.of(r);
-  }
-
   /** Which files of the latest judged checkpoint to put back, and from which checkpoint. */
   private record SmartPlan(long from, long to, List<String> paths) {}
 
   private static Optional<SmartPlan> smartPlan(State state) {
-    // the latest judged checkpoint; nothing to undo unless its own violations make it invalid
-    VerdictRecord latest = state.verdicts.values().stream()
-        .filter(v -> !v.status().equals("running") && !v.status().equals("queued"))
-        .max(java.util.Comparator.comparingLong(VerdictRecord::seq)).orElse(null);
-    return smartPlan(state, latest);
+    // the latest judged checkpoint (an invalid one whose checks still run counts); nothing to undo unless its
+    // own violations make it invalid
+    Stream<VerdictRecord> judging = state.underway().stream().map(Underway::verdict)
+        .filter(v -> v.status() != VerdictStatus.RUNNING && v.status() != VerdictStatus.QUEUED);
+    Stream<VerdictRecord> judged = state.ledger().latest().filter(v -> state.underway().stream().noneMatch(u -> u.seq() == v.seq()))
+        .stream();
+    return Stream.concat(judging, judged).max(java.util.Comparator.comparingLong(VerdictRecord::seq))
+        .flatMap(latest -> smartPlan(state, latest.seq(), latest.violations()));
   }
 
   /** Which files of checkpoint {@code from} to put back, and from which checkpoint; empty when none. */
-  private static Optional<SmartPlan> smartPlan(State state, VerdictRecord judged) {
-    if (judged == null) {
-      return Optional.empty();
-    }
-    long from = judged.seq();
-    List<String> paths = judged.violations().stream().filter(v -> v.severity().failsValidation()).map(Violation::path)
+  private static Optional<SmartPlan> smartPlan(State state, long from, List<Violation> violations) {
+    List<String> paths = violations.stream().filter(v -> v.severity().failsValidation()).map(Violation::path)
         .filter(path -> !path.equals(".") && !path.isBlank()).distinct().toList();
     if (paths.isEmpty()) {
       return Optional.empty();
     }
-    long lastValid = state.verdicts.values().stream().filter(v -> v.seq() < from && v.status().equals("valid"))
-        .mapToLong(VerdictRecord::seq).max().orElse(0);
-    return Optional.of(new SmartPlan(from, lastValid, paths));
-  }
-
-  private static String label(FastRules.Verdict verdict) {
-    return verdict.name().toLowerCase();
+    return Optional.of(new SmartPlan(from, state.ledger().lastValidBefore(from), paths));
   }
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState()
-        .onEvent(ValidationStarted.class, (state, e) -> {
-          state.unfinished.put(e.seq(), e);
-          state.verdicts.put(e.seq(), new VerdictRecord(e.seq(), e.commit(), "running", "running", 0, List.of(), List.of(), List.of(),
-              Optional.empty(), e.at(), Optional.empty()));
-          return state;
-        })
-        .onEvent(FastRulesChecked.class, (state, e) -> {
-          VerdictRecord before = state.verdicts.get(e.seq());
-          String status = e.checksFollow() && !e.verdict().equals("invalid") ? "running" : e.verdict();
-          // an invalid checkpoint stays invalid whatever the checks say, but the checks still run and are recorded
-          if (e.checksFollow() && e.verdict().equals("invalid")) {
-            status = "invalid";
-          }
-          state.verdicts.put(e.seq(), new VerdictRecord(e.seq(), before.commit(), status, e.verdict(), e.planVersion(), e.violations(),
-              e.unchecked(), List.of(), Optional.empty(), before.startedAt(), e.checksFollow() ? Optional.empty() : Optional.of(e.at())));
-          if (!e.checksFollow()) {
-            state.unfinished.remove(e.seq());
-          }
-          return state;
-        })
-        .onEvent(ChecksQueued.class, (state, e) -> {
-          VerdictRecord before = state.verdicts.get(e.seq());
-          state.verdicts.put(e.seq(), new VerdictRecord(e.seq(), before.commit(), "queued", before.fastRules(), before.planVersion(), before.violations(),
-              before.unchecked(), List.of(), Optional.of(e.reason()), before.startedAt(), Optional.empty()));
-          return state;
-        })
-        .onEvent(ChecksCompleted.class, (state, e) -> {
-          VerdictRecord before = state.verdicts.get(e.seq());
-          state.verdicts.put(e.seq(), new VerdictRecord(e.seq(), before.commit(), e.verdict(), before.fastRules(), before.planVersion(), before.violations(),
-              before.unchecked(), e.checks(), Optional.empty(), before.startedAt(), Optional.of(e.at())));
-          state.unfinished.remove(e.seq());
-          return state;
-        })
-        .onEvent(PatchRejected.class, (state, e) -> state)
-        .onEvent(ValidationFailed.class, (state, e) -> {
-          VerdictRecord before = state.verdicts.get(e.seq());
-          boolean alreadyInvalid = before != null && before.fastRules().equals("invalid");
-          state.verdicts.put(e.seq(), new VerdictRecord(e.seq(), before == null ? "" : before.commit(),
-              alreadyInvalid ? "invalid" : "degraded",
-              before == null ? "degraded" : before.fastRules(),
-              before == null ? 0 : before.planVersion(), before == null ? List.of() : before.violations(),
-              java.util.stream.Stream.concat(before == null ? java.util.stream.Stream.<String>empty() : before.unchecked().stream(),
-                  java.util.stream.Stream.of("validation failed: " + e.reason())).toList(), List.of(), Optional.of(e.reason()),
-              before == null ? e.at() : before.startedAt(), Optional.of(e.at())));
-          state.unfinished.remove(e.seq());
-          return state;
-        })
-        .build();
+    EventHandlerBuilder<State, Event> builder = newEventHandlerBuilder();
+    // both phases take every event the same way: the pure fold decides the phase that follows
+    builder.forStateType(Idle.class).onAnyEvent(ValidatorStates::apply);
+    builder.forStateType(Validating.class).onAnyEvent(ValidatorStates::apply);
+    return builder.build();
   }
 }

@@ -1,6 +1,7 @@
 package dev.warden.watchdog;
 
 import dev.warden.git.GitPaths;
+import dev.warden.validate.Severity;
 import dev.warden.watchdog.WatchHub.Kind;
 import dev.warden.watchdog.WatchHub.PathChange;
 import java.io.IOException;
@@ -61,8 +62,6 @@ public final class ChangeClassifier {
       EnumSet.of(PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_EXECUTE);
 
   public record Violation(String rule, String path, Severity severity, String message) {}
-
-  public enum Severity { INFO, WARNING, ERROR, CRITICAL }
 
   private final Path worktree;
   private final Path worktreeReal;

@@ -12,6 +12,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.warden.auth.Role;
 import dev.warden.policy.Tier;
 import dev.warden.validate.Validator;
+import dev.warden.validate.VerdictStatus;
 import dev.warden.validate.Violation;
 import java.time.Duration;
 import java.time.Instant;
@@ -131,15 +132,15 @@ class ApplierTest {
     assertTrue(condition.getAsBoolean(), what);
   }
 
-  private static Validator.Lookup verdict(long seq, String status, List<Violation> violations) {
-    return new Validator.Found(new Validator.VerdictRecord(seq, "c0ffee" + seq, status, "valid", 1, violations, List.of(), List.of(),
+  private static Validator.Lookup verdict(long seq, VerdictStatus status, List<Violation> violations) {
+    return new Validator.Found(new Validator.VerdictRecord(seq, "c0ffee" + seq, status, VerdictStatus.VALID, 1, violations, List.of(), List.of(),
         Optional.empty(), Instant.now(), Optional.of(Instant.now())));
   }
 
   @Test
   void aProposalMadeWhileItsVerdictRunsIsDecidedWhenTheVerdictComes() throws Exception {
-    peers.verdicts.add(verdict(4, "running", List.of()));
-    peers.verdicts.add(verdict(4, "valid", List.of()));
+    peers.verdicts.add(verdict(4, VerdictStatus.RUNNING, List.of()));
+    peers.verdicts.add(verdict(4, VerdictStatus.VALID, List.of()));
     Proposal made = run(replyTo -> new Applier.Propose(draft(4, Tier.LOW, Optional.empty()), Proposal.PENDING, replyTo));
     assertEquals(feature + ".1", made.id());
     assertEquals(ProposalStatus.PROPOSED, made.status());
@@ -156,7 +157,7 @@ class ApplierTest {
   @Test
   void anInvalidVerdictFailsAPendingProposalAndTellsTheAgentWhy() throws Exception {
     Violation secret = new Violation("secret", "key.pem", dev.warden.validate.Severity.CRITICAL, "a private key");
-    peers.verdicts.add(verdict(2, "invalid", List.of(secret)));
+    peers.verdicts.add(verdict(2, VerdictStatus.INVALID, List.of(secret)));
     Proposal made = run(replyTo -> new Applier.Propose(draft(2, Tier.LOW, Optional.empty()), Proposal.PENDING, replyTo));
 
     await("failed", () -> current(made.id()).status() == ProposalStatus.FAILED);
@@ -169,13 +170,13 @@ class ApplierTest {
 
   @Test
   void aMediumWindowThatEndsWhileTheVerdictRunsApprovesItOnceValid() throws Exception {
-    peers.verdicts.add(verdict(3, "queued", List.of()));
+    peers.verdicts.add(verdict(3, VerdictStatus.QUEUED, List.of()));
     Proposal made = run(replyTo -> new Applier.Propose(draft(3, Tier.MEDIUM, Optional.of(Instant.now().plusMillis(100))),
         Proposal.PENDING, replyTo));
     Thread.sleep(400); // the window ends; the verdict is still queued: nothing may be decided yet
     assertEquals(ProposalStatus.PROPOSED, current(made.id()).status());
     peers.verdicts.clear();
-    peers.verdicts.add(verdict(3, "valid", List.of()));
+    peers.verdicts.add(verdict(3, VerdictStatus.VALID, List.of()));
     await("applied", () -> current(made.id()).status() == ProposalStatus.APPLIED);
     assertTrue(current(made.id()).decisions().get(0).reason().orElseThrow().contains("review window"));
   }

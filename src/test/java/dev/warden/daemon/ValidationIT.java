@@ -69,6 +69,8 @@ class ValidationIT {
     Path repo = GitRepos.create(repos.resolve(id));
     long validSeq;
     long failedSeq;
+    JsonNode validAnswer;
+    JsonNode failedAnswer;
     try (RunningDaemon daemon = RunningDaemon.start(config).awaitReady()) {
       Path worktree = Path.of(create(daemon, repo, id, PLAN));
 
@@ -85,6 +87,8 @@ class ValidationIT {
       assertEquals("invalid", failedCheck.get("status").asText(), failedCheck.toString());
       assertTrue(!failedCheck.get("checks").get(0).get("passed").asBoolean());
       Files.delete(worktree.resolve("bad.txt"));
+      validAnswer = valid;
+      failedAnswer = failedCheck;
 
       Files.createDirectories(worktree.resolve("secrets"));
       Files.writeString(worktree.resolve("secrets/notes.txt"), "not allowed here\n");
@@ -110,6 +114,9 @@ class ValidationIT {
     try (RunningDaemon daemon = RunningDaemon.start(config).awaitReady()) {
       assertEquals("valid", verdict(daemon, id, validSeq).get("status").asText());
       assertEquals("invalid", verdict(daemon, id, failedSeq).get("status").asText());
+      // no longer the validator's latest: read back from the journal, the very answer given before
+      assertEquals(validAnswer, verdict(daemon, id, validSeq));
+      assertEquals(failedAnswer, verdict(daemon, id, failedSeq));
       daemon.get("/api/v1/features/" + id + "/checkpoints/99/validation", RunningDaemon.VIEWER).assertProblem(404, null);
     }
   }

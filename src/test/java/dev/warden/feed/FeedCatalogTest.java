@@ -16,6 +16,7 @@ import dev.warden.feature.Feature;
 import dev.warden.feature.Plan;
 import dev.warden.validate.Severity;
 import dev.warden.validate.Validator;
+import dev.warden.validate.VerdictStatus;
 import dev.warden.validate.Violation;
 import dev.warden.watchdog.Watchdog;
 import java.time.Instant;
@@ -98,9 +99,9 @@ class FeedCatalogTest {
         Map.entry("Checkpoints|f1", new Checkpoints.RolledBack("f1", 5, List.of("src/Login.java"), List.of("src/Login.java"), "alice", AT)),
         Map.entry("Checkpoints|f1", new Checkpoints.PatchPromoted("f1", COMMIT, List.of("src/Login.java"), "agent", AT)),
         Map.entry("Validator|f1", new Validator.ValidationStarted("f1", 7, COMMIT, Trigger.DEBOUNCE, GIT_DIR, COMMIT, AT)),
-        Map.entry("Validator|f1", new Validator.FastRulesChecked("f1", 7, 1, "invalid", List.of(SECRET), List.of(), 3, 4, 1200, false, AT)),
+        Map.entry("Validator|f1", new Validator.FastRulesChecked("f1", 7, 1, VerdictStatus.INVALID, List.of(SECRET), List.of(), 3, 4, 1200, false, AT)),
         Map.entry("Validator|f1", new Validator.ChecksQueued("f1", 7, "the check pool is full", AT)),
-        Map.entry("Validator|f1", new Validator.ChecksCompleted("f1", 7, List.of(check), "invalid", AT)),
+        Map.entry("Validator|f1", new Validator.ChecksCompleted("f1", 7, List.of(check), VerdictStatus.INVALID, AT)),
         Map.entry("Validator|f1", new Validator.ValidationFailed("f1", 7, "commit missing", AT)),
         Map.entry("Validator|f1", new Validator.PatchRejected("f1", "agent", "not valid", List.of(SECRET), AT)),
         Map.entry("Watchdog|f1", new Watchdog.WatchStarted(watch, AT)),
@@ -186,13 +187,13 @@ class FeedCatalogTest {
     assertEquals("src/Login.java", checkpoint.at("/data/files/0/path").asText());
     assertEquals(8, checkpoint.at("/data/files/0/linesAdded").asInt());
 
-    JsonNode verdict = message("Validator|f1", new Validator.FastRulesChecked("f1", 7, 1, "invalid", List.of(SECRET), List.of(), 0, 0, 0, false, AT));
+    JsonNode verdict = message("Validator|f1", new Validator.FastRulesChecked("f1", 7, 1, VerdictStatus.INVALID, List.of(SECRET), List.of(), 0, 0, 0, false, AT));
     assertEquals("validation.completed", verdict.get("type").asText(), "no checks follow: the fast rules are the verdict");
     assertEquals("invalid", verdict.at("/data/verdict").asText());
     assertEquals("secret", verdict.at("/data/violations/0/rule").asText());
     assertEquals("config/prod.env", verdict.at("/data/violations/0/path").asText());
     assertEquals("critical", verdict.at("/data/violations/0/severity").asText());
-    JsonNode partial = message("Validator|f1", new Validator.FastRulesChecked("f1", 7, 1, "valid", List.of(), List.of(), 0, 0, 0, true, AT));
+    JsonNode partial = message("Validator|f1", new Validator.FastRulesChecked("f1", 7, 1, VerdictStatus.VALID, List.of(), List.of(), 0, 0, 0, true, AT));
     assertEquals("validation.fast_rules_checked", partial.get("type").asText(), "checks follow: the verdict is not final yet");
 
     Object completed = everyEntityEvent().stream().map(Map.Entry::getValue).filter(Validator.ChecksCompleted.class::isInstance)

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warden.validate.Validator;
+import dev.warden.validate.VerdictStatus;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -33,7 +34,7 @@ class SecretViewsTest {
     // nothing dropped: head and tail are one text, and a key may straddle them
     Validator.CheckOutcome whole = outcome("cat keys\nid = AKIAPNXZ", "AEHSJL4OA8J0\nok\n", 0);
     Validator.CheckOutcome cut = outcome("id = " + KEY_ID + "\n", "\nsecond = " + KEY_ID + "\n", 5000);
-    Validator.VerdictRecord verdict = new Validator.VerdictRecord(3, "c0ffee", "valid", "valid", 1, List.of(), List.of(),
+    Validator.VerdictRecord verdict = new Validator.VerdictRecord(3, "c0ffee", VerdictStatus.VALID, VerdictStatus.VALID, 1, List.of(), List.of(),
         List.of(whole, cut), Optional.empty(), Instant.EPOCH, Optional.of(Instant.EPOCH));
     Validator.VerdictRecord masked = SecretViews.maskedOutputs(verdict);
     assertEquals("cat keys\nid = «secret:aws-access-key-id masked»\nok\n", masked.checks().get(0).outputHead());
@@ -47,7 +48,7 @@ class SecretViewsTest {
     assertTrue(masked.checks().get(0).passed());
     // output without secrets keeps its head and tail as they were
     Validator.CheckOutcome clean = outcome("compiling\n", "done\n", 0);
-    Validator.VerdictRecord plain = new Validator.VerdictRecord(4, "c0ffee", "valid", "valid", 1, List.of(), List.of(),
+    Validator.VerdictRecord plain = new Validator.VerdictRecord(4, "c0ffee", VerdictStatus.VALID, VerdictStatus.VALID, 1, List.of(), List.of(),
         List.of(clean), Optional.empty(), Instant.EPOCH, Optional.of(Instant.EPOCH));
     assertEquals(plain, SecretViews.maskedOutputs(plain));
     assertEquals(verdict.seq(), masked.seq());

@@ -12,6 +12,7 @@ import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResult;
+import akka.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
@@ -63,8 +64,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ValidatorTest {
 
+  /** A snapshot that does not read is skipped, as the daemon's snapshot store is told (persistence.conf). */
   private static final ActorTestKit testKit = ActorTestKit.create(
-      ConfigFactory.parseResources("serialization.conf").withFallback(EventSourcedBehaviorTestKit.config()).resolve());
+      ConfigFactory.parseString("akka.persistence.testkit.snapshotstore.pluginid.snapshot-is-optional = on")
+          .withFallback(ConfigFactory.parseResources("serialization.conf")).withFallback(EventSourcedBehaviorTestKit.config()).resolve());
 
   /** Fake, random, in GitHub's token shape (the same one FastRulesTest uses). */
   private static final String TOKEN = "ghp_Zq3xR8mN2vL5kJ7hG4fD1sA9pO6iU0yT2eW8";
@@ -193,7 +196,7 @@ class ValidatorTest {
     GitCli gitCli = new GitCli("git", Duration.ofSeconds(30));
     HeavyChecks heavy = new HeavyChecks(gitCli, new CheckRunner(CheckRunner.Settings.defaults()), scratch, 100);
     return new Validator.ValidationServices(checkPool, heavy, blocking, Duration.ofSeconds(30), Duration.ofMillis(200), 1000, gitCli,
-        scratch);
+        scratch).withReadJournal(PersistenceTestKitReadJournal.Identifier());
   }
 
   // ------------------------------------------------------------------ helpers
@@ -337,23 +340,23 @@ class ValidatorTest {
     assertEquals(List.of(start), started.events());
     assertEquals(List.of(id, seq, checkpoints.get(seq), Trigger.INTERVAL, gitDir.toString(), base),
         List.of(start.featureId(), start.seq(), start.commit(), start.trigger(), start.gitDir(), start.baseCommit()));
-    assertEquals("running", started.state().verdicts.get(seq).status(), "the verdict says running at once");
-    assertTrue(started.state().unfinished.containsKey(seq));
-    assertEquals("running", assertInstanceOf(Validator.Found.class, lookup(seq)).verdict().status());
+    assertEquals(VerdictStatus.RUNNING, started.state().verdict(seq).orElseThrow().status(), "the verdict says running at once");
+    assertTrue(started.state().underway().stream().anyMatch(u -> u.seq() == seq));
+    assertEquals(VerdictStatus.RUNNING, assertInstanceOf(Validator.Found.class, lookup(seq)).verdict().status());
 
     peers.planReady.complete(null);
     Validator.VerdictRecord verdict = awaitVerdict(seq);
-    assertEquals("valid", verdict.status());
-    assertEquals("valid", verdict.fastRules());
+    assertEquals(VerdictStatus.VALID, verdict.status());
+    assertEquals(VerdictStatus.VALID, verdict.fastRules());
     assertEquals(checkpoints.get(seq), verdict.commit());
     assertEquals(List.of(), verdict.violations());
     assertEquals(List.of(), verdict.unchecked());
     assertTrue(verdict.finishedAt().isPresent());
     assertEquals(List.of(Validator.ValidationStarted.class, Validator.FastRulesChecked.class), classes(eventsOf(seq)));
     Validator.FastRulesChecked checked = (Validator.FastRulesChecked) eventsOf(seq).get(1);
-    assertEquals("valid", checked.verdict());
+    assertEquals(VerdictStatus.VALID, checked.verdict());
     assertFalse(checked.checksFollow(), "the plan has no checks");
-    assertTrue(validator.getState().unfinished.isEmpty());
+    assertTrue(validator.getState().underway().isEmpty());
     peers.agent.expectNoMessage(Duration.ofMillis(200));
     peers.escalations.expectNoMessage(Duration.ofMillis(50));
   }
@@ -367,10 +370,10 @@ class ValidatorTest {
     assertInstanceOf(Validator.ValidationStarted.class, validate(seq).events().get(0));
     Validator.VerdictRecord verdict = awaitVerdict(seq);
 
-    assertEquals("invalid", verdict.status());
+    assertEquals(VerdictStatus.INVALID, verdict.status());
     assertEquals(List.of("forbidden-path secrets/notes.txt error"), summary(verdict.violations()));
     Validator.FastRulesChecked checked = awaitEvent(Validator.FastRulesChecked.class, seq, e -> true);
-    assertEquals("invalid", checked.verdict());
+    assertEquals(VerdictStatus.INVALID, checked.verdict());
     assertEquals(verdict.violations(), checked.violations());
     // the agent hears about it; an error (not critical) does not hold the feature
     JsonNode told = json(peers.agent.receiveMessage(WAIT));
@@ -389,7 +392,7 @@ class ValidatorTest {
     validate(seq);
     Validator.VerdictRecord verdict = awaitVerdict(seq);
 
-    assertEquals("invalid", verdict.status());
+    assertEquals(VerdictStatus.INVALID, verdict.status());
     assertEquals(List.of("secret deploy.sh critical"), summary(verdict.violations()));
     assertFalse(verdict.toString().contains(TOKEN.substring(4, 20)), "a verdict must not repeat the secret: " + verdict);
     String reason = peers.escalations.receiveMessage(WAIT);
@@ -411,7 +414,7 @@ class ValidatorTest {
     var again = validate(seq);
 
     assertTrue(again.hasNoEvents());
-    assertEquals(verdict, again.state().verdicts.get(seq));
+    assertEquals(verdict, again.state().verdict(seq).orElseThrow());
     assertEquals(verdict, assertInstanceOf(Validator.Found.class, lookup(seq)).verdict());
     assertEquals(persisted, journal().size());
   }
@@ -429,19 +432,19 @@ class ValidatorTest {
     var again = validate(seq);
 
     assertTrue(again.hasNoEvents(), "a second run was started: " + again.events());
-    assertEquals(first.state().verdicts.get(seq), again.state().verdicts.get(seq));
-    assertEquals("running", assertInstanceOf(Validator.Found.class, lookup(seq)).verdict().status());
+    assertEquals(first.state().verdict(seq).orElseThrow(), again.state().verdict(seq).orElseThrow());
+    assertEquals(VerdictStatus.RUNNING, assertInstanceOf(Validator.Found.class, lookup(seq)).verdict().status());
     peers.planReady.complete(null);
     awaitEvent(Validator.ChecksCompleted.class, seq, e -> true);
     JsonNode told = json(peers.agent.receiveMessage(WAIT));
     assertEquals("unplanned-file", told.get("violations").get(0).get("rule").asText());
     peers.agent.expectNoMessage(Duration.ofMillis(500)); // told once, not once per run
     Validator.VerdictRecord verdict = assertInstanceOf(Validator.Found.class, lookup(seq)).verdict();
-    assertEquals("valid", verdict.status());
+    assertEquals(VerdictStatus.VALID, verdict.status());
     assertTrue(verdict.finishedAt().isPresent());
     assertEquals(List.of(Validator.ValidationStarted.class, Validator.FastRulesChecked.class, Validator.ChecksCompleted.class),
         classes(eventsOf(seq)), "one run");
-    assertTrue(validator.getState().unfinished.isEmpty());
+    assertTrue(validator.getState().underway().isEmpty());
   }
 
   /** A validator whose plan has a check, on a pool of one slot that a long job holds until {@code release}. */
@@ -466,10 +469,10 @@ class ValidatorTest {
       var again = validate(seq);
 
       assertTrue(again.hasNoEvents(), "the queued validation was started again: " + again.events());
-      assertEquals("queued", again.state().verdicts.get(seq).status());
+      assertEquals(VerdictStatus.QUEUED, again.state().verdict(seq).orElseThrow().status());
       release.countDown();
       awaitEvent(Validator.ChecksCompleted.class, seq, e -> true);
-      assertEquals("valid", assertInstanceOf(Validator.Found.class, lookup(seq)).verdict().status());
+      assertEquals(VerdictStatus.VALID, assertInstanceOf(Validator.Found.class, lookup(seq)).verdict().status());
       assertEquals(List.of(Validator.ValidationStarted.class, Validator.FastRulesChecked.class, Validator.ChecksQueued.class,
           Validator.ChecksCompleted.class), classes(eventsOf(seq)));
     } finally {
@@ -484,7 +487,7 @@ class ValidatorTest {
     validate(good);
     Validator.VerdictRecord valid = awaitVerdict(good);
 
-    assertEquals("valid", valid.status());
+    assertEquals(VerdictStatus.VALID, valid.status());
     assertEquals(List.of("no-bad-file"), valid.checks().stream().map(Validator.CheckOutcome::name).toList());
     assertTrue(valid.checks().get(0).passed());
     assertEquals(List.of(Validator.ValidationStarted.class, Validator.FastRulesChecked.class, Validator.ChecksCompleted.class),
@@ -495,12 +498,12 @@ class ValidatorTest {
     validate(bad);
     Validator.VerdictRecord invalid = awaitVerdict(bad);
 
-    assertEquals("invalid", invalid.status());
-    assertEquals("valid", invalid.fastRules(), "the rules passed; the check did not");
+    assertEquals(VerdictStatus.INVALID, invalid.status());
+    assertEquals(VerdictStatus.VALID, invalid.fastRules(), "the rules passed; the check did not");
     Validator.CheckOutcome failed = invalid.checks().get(0);
     assertFalse(failed.passed());
     assertEquals(Optional.of(1), failed.exitCode());
-    assertEquals("invalid", awaitEvent(Validator.ChecksCompleted.class, bad, e -> true).verdict());
+    assertEquals(VerdictStatus.INVALID, awaitEvent(Validator.ChecksCompleted.class, bad, e -> true).verdict());
     JsonNode told = json(peers.agent.receiveMessage(WAIT));
     assertEquals(bad, told.get("checkpoint").asLong());
     assertEquals("check", told.get("violations").get(0).get("rule").asText());
@@ -522,13 +525,13 @@ class ValidatorTest {
       Validator.ChecksQueued queued = awaitEvent(Validator.ChecksQueued.class, seq, e -> true);
       assertTrue(queued.reason().contains("check pool full"), queued.reason());
       Validator.VerdictRecord waiting = assertInstanceOf(Validator.Found.class, lookup(seq)).verdict();
-      assertEquals("queued", waiting.status());
+      assertEquals(VerdictStatus.QUEUED, waiting.status());
       assertEquals(Optional.of(queued.reason()), waiting.failure());
       assertTrue(waiting.finishedAt().isEmpty());
 
       release.countDown();
       Validator.VerdictRecord verdict = awaitVerdict(seq);
-      assertEquals("valid", verdict.status());
+      assertEquals(VerdictStatus.VALID, verdict.status());
       assertTrue(verdict.checks().get(0).passed());
       assertEquals(Optional.empty(), verdict.failure());
       assertEquals(1, eventsOf(seq).stream().filter(Validator.ChecksQueued.class::isInstance).count(),
@@ -544,7 +547,7 @@ class ValidatorTest {
     checkpoints.put(1L, "1234567890123456789012345678901234567890");
     validate(1);
     Validator.VerdictRecord missing = awaitVerdict(1);
-    assertEquals("degraded", missing.status());
+    assertEquals(VerdictStatus.DEGRADED, missing.status());
     assertTrue(missing.failure().isPresent());
     assertTrue(missing.unchecked().stream().anyMatch(u -> u.startsWith("validation failed: ")), missing.unchecked().toString());
     Validator.ValidationFailed failed = awaitEvent(Validator.ValidationFailed.class, 1, e -> true);
@@ -555,10 +558,10 @@ class ValidatorTest {
     peers.planReady = CompletableFuture.failedFuture(new IllegalStateException("feature not registered"));
     validate(seq);
     Validator.VerdictRecord noPlan = awaitVerdict(seq);
-    assertEquals("degraded", noPlan.status());
+    assertEquals(VerdictStatus.DEGRADED, noPlan.status());
     assertTrue(noPlan.failure().orElseThrow().contains("the plan could not be read"), noPlan.failure().toString());
     assertTrue(noPlan.failure().orElseThrow().contains("feature not registered"), noPlan.failure().toString());
-    assertTrue(validator.getState().unfinished.isEmpty(), "a failed validation is finished, not retried forever");
+    assertTrue(validator.getState().underway().isEmpty(), "a failed validation is finished, not retried forever");
     peers.agent.expectNoMessage(Duration.ofMillis(200));
   }
 
@@ -569,26 +572,26 @@ class ValidatorTest {
     peers.planReady = CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("Ask timed out on [Feature] after [5000 ms]"));
     validate(seq);
     Validator.VerdictRecord failed = awaitVerdict(seq);
-    assertEquals("degraded", failed.status());
+    assertEquals(VerdictStatus.DEGRADED, failed.status());
     assertTrue(failed.failure().orElseThrow().contains("Ask timed out"), failed.failure().toString());
     peers.planReady = new CompletableFuture<>(); // the feature answers again; held until the running verdict is seen
 
     var again = validate(seq);
 
     assertEquals(List.of(Validator.ValidationStarted.class), classes(again.events()), "run again");
-    Validator.VerdictRecord rerunning = again.state().verdicts.get(seq);
-    assertEquals("running", rerunning.status());
+    Validator.VerdictRecord rerunning = again.state().verdict(seq).orElseThrow();
+    assertEquals(VerdictStatus.RUNNING, rerunning.status());
     assertEquals(Optional.empty(), rerunning.failure());
-    assertTrue(again.state().unfinished.containsKey(seq));
+    assertTrue(again.state().underway().stream().anyMatch(u -> u.seq() == seq));
     peers.planReady.complete(null);
     awaitEvent(Validator.FastRulesChecked.class, seq, e -> true);
     Validator.VerdictRecord verdict = assertInstanceOf(Validator.Found.class, lookup(seq)).verdict();
-    assertEquals("valid", verdict.status());
+    assertEquals(VerdictStatus.VALID, verdict.status());
     assertEquals(Optional.empty(), verdict.failure());
     assertEquals(List.of(), verdict.unchecked());
     assertEquals(List.of(Validator.ValidationStarted.class, Validator.ValidationFailed.class, Validator.ValidationStarted.class,
         Validator.FastRulesChecked.class), classes(eventsOf(seq)));
-    assertTrue(validator.getState().unfinished.isEmpty());
+    assertTrue(validator.getState().underway().isEmpty());
   }
 
   @Test
@@ -597,14 +600,14 @@ class ValidatorTest {
     long seq = checkpoint(Map.of("ok.txt", "fine\n"));
     validate(seq);
     Validator.VerdictRecord degraded = awaitVerdict(seq);
-    assertEquals("degraded", degraded.status());
+    assertEquals(VerdictStatus.DEGRADED, degraded.status());
     assertEquals(Optional.empty(), degraded.failure());
     int persisted = journal().size();
 
     var again = validate(seq);
 
     assertTrue(again.hasNoEvents(), "a degraded verdict is a verdict");
-    assertEquals(degraded, again.state().verdicts.get(seq));
+    assertEquals(degraded, again.state().verdict(seq).orElseThrow());
     assertEquals(persisted, journal().size());
   }
 
@@ -613,12 +616,12 @@ class ValidatorTest {
     peers.plan = plan(List.of(), List.of(), Optional.of(Plan.SMART));
     long good = checkpoint(Map.of("ok.txt", "fine\n"));
     validate(good);
-    assertEquals("valid", awaitVerdict(good).status());
+    assertEquals(VerdictStatus.VALID, awaitVerdict(good).status());
     long bad = checkpoint(Map.of("other.txt", "new work\n", "deploy.sh", "export GITHUB_TOKEN=" + TOKEN + "\n"));
 
     validate(bad);
 
-    assertEquals("invalid", awaitVerdict(bad).status());
+    assertEquals(VerdictStatus.INVALID, awaitVerdict(bad).status());
     assertEquals(new Rollback(good, List.of("deploy.sh"), "warden (autoRollback: smart)"), peers.asked.receiveMessage(WAIT));
     assertEquals("rolled back", json(peers.agent.receiveMessage(WAIT)).get("action").asText());
     String undone = json(peers.agent.receiveMessage(WAIT)).get("text").asText();
@@ -631,18 +634,18 @@ class ValidatorTest {
     peers.plan = plan(List.of("secrets/**"), List.of(), Optional.of(Plan.SMART));
     long good = checkpoint(Map.of("ok.txt", "fine\n"));
     validate(good);
-    assertEquals("valid", awaitVerdict(good).status());
+    assertEquals(VerdictStatus.VALID, awaitVerdict(good).status());
     long leaked = checkpoint(Map.of("deploy.sh", "export GITHUB_TOKEN=" + TOKEN + "\n"));
     Files.delete(repo.resolve("deploy.sh"));
     long later = checkpoint(Map.of("secrets/notes.txt", "not allowed here\n")); // an error, not critical
     // the later checkpoint's verdict comes first (validations of one feature are not serialised)
     validate(later);
-    assertEquals("invalid", awaitVerdict(later).status());
+    assertEquals(VerdictStatus.INVALID, awaitVerdict(later).status());
     assertEquals("none", json(peers.agent.receiveMessage(WAIT)).get("action").asText());
 
     validate(leaked);
 
-    assertEquals("invalid", awaitVerdict(leaked).status());
+    assertEquals(VerdictStatus.INVALID, awaitVerdict(leaked).status());
     assertEquals(new Rollback(good, List.of("deploy.sh"), "warden (autoRollback: smart)"), peers.asked.receiveMessage(WAIT));
     JsonNode told = json(peers.agent.receiveMessage(WAIT));
     assertEquals(leaked, told.get("checkpoint").asLong());
@@ -660,7 +663,7 @@ class ValidatorTest {
     var unknown = validator.<Validator.Lookup>runCommand(replyTo -> new Validator.GetVerdict(7, replyTo));
     assertEquals(new Validator.NotValidated(7), unknown.reply());
     assertTrue(unknown.hasNoEvents());
-    assertTrue(unknown.state().verdicts.isEmpty());
+    assertEquals(new Validator.Idle(VerdictLedger.EMPTY), unknown.state());
 
     long seq = checkpoint(Map.of("ok.txt", "fine\n"));
     validate(seq);
@@ -669,7 +672,7 @@ class ValidatorTest {
     assertEquals(new Validator.NotValidated(seq + 1), other.reply());
     assertTrue(other.hasNoEvents());
     var known = validator.<Validator.Lookup>runCommand(replyTo -> new Validator.GetVerdict(seq, replyTo));
-    assertEquals("valid", assertInstanceOf(Validator.Found.class, known.reply()).verdict().status());
+    assertEquals(VerdictStatus.VALID, assertInstanceOf(Validator.Found.class, known.reply()).verdict().status());
     assertTrue(known.hasNoEvents());
   }
 
@@ -729,7 +732,7 @@ class ValidatorTest {
     ref.tell(new Validator.Stop(done.ref()));
     done.expectNoMessage(Duration.ofMillis(500));
     ref.tell(new Validator.GetVerdict(seq, lookups.ref()));
-    assertEquals("running", lookups.expectMessageClass(Validator.Found.class, WAIT).verdict().status(), "still judging, not stopped");
+    assertEquals(VerdictStatus.RUNNING, lookups.expectMessageClass(Validator.Found.class, WAIT).verdict().status(), "still judging, not stopped");
 
     planReady.complete(null);
     done.expectMessage(WAIT, Done.getInstance());
@@ -738,7 +741,7 @@ class ValidatorTest {
     ActorRef<Validator.Command> again = testKit.spawn(Validator.create(stopped, featureId -> peers, services(pool)));
     again.tell(new Validator.GetVerdict(seq, lookups.ref()));
     Validator.VerdictRecord verdict = lookups.expectMessageClass(Validator.Found.class, WAIT).verdict();
-    assertEquals("valid", verdict.status(), verdict.toString());
+    assertEquals(VerdictStatus.VALID, verdict.status(), verdict.toString());
     assertTrue(verdict.finishedAt().isPresent(), verdict.toString());
     testKit.stop(again);
   }
@@ -765,10 +768,10 @@ class ValidatorTest {
   void aSmartRollbackPutsBackOnlyTheOffendingFilesFromTheLastValidCheckpoint() throws Exception {
     long good = checkpoint(Map.of("config.txt", "token = none\n"));
     validate(good);
-    assertEquals("valid", awaitVerdict(good).status());
+    assertEquals(VerdictStatus.VALID, awaitVerdict(good).status());
     long bad = checkpoint(Map.of("config.txt", "token = none\nGITHUB_TOKEN=" + TOKEN + "\n", "feature.txt", "keep me\n"));
     validate(bad);
-    assertEquals("invalid", awaitVerdict(bad).status());
+    assertEquals(VerdictStatus.INVALID, awaitVerdict(bad).status());
     peers.escalations.receiveMessage(WAIT); // held for the secret: the plan does not roll back by itself
     int persisted = journal().size();
     TestProbe<Validator.SmartRollbackResult> replies = testKit.createTestProbe();
@@ -805,7 +808,7 @@ class ValidatorTest {
     assertEquals(promote.commit(), promoted.checkpoint().commit());
     assertEquals(Trigger.PATCH, promoted.checkpoint().trigger());
     assertEquals(List.of(), journal(), "a promotion is the checkpoint chain's to record");
-    assertTrue(validator.getState().verdicts.isEmpty());
+    assertEquals(new Validator.Idle(VerdictLedger.EMPTY), validator.getState());
     assertEquals("one\n", Files.readString(repo.resolve("a.txt")));
     assertRepositoryUntouched(refsBefore);
   }
@@ -820,7 +823,7 @@ class ValidatorTest {
     validator.runCommand(new Validator.ValidatePatch(gitDir.toString(), base, FORBIDDEN_PATCH, "alice", replies.ref()));
 
     Validator.PatchRefused refused = replies.expectMessageClass(Validator.PatchRefused.class, WAIT);
-    assertEquals("invalid", refused.verdict());
+    assertEquals(VerdictStatus.INVALID, refused.verdict());
     assertEquals(List.of("forbidden-path secrets/x.txt error"), summary(refused.violations()));
     assertEquals(List.of(), refused.checks());
     // the refusal is kept as an audit record; no verdict, no promotion
@@ -829,7 +832,7 @@ class ValidatorTest {
     assertEquals(List.of(id, "alice", "not valid", refused.violations()),
         List.of(rejected.featureId(), rejected.by(), rejected.reason(), rejected.violations()));
     peers.asked.expectNoMessage(Duration.ofMillis(200));
-    assertTrue(validator.getState().verdicts.isEmpty());
+    assertEquals(new Validator.Idle(VerdictLedger.EMPTY), validator.getState());
     assertFalse(Files.exists(repo.resolve("secrets/x.txt")));
     assertRepositoryUntouched(refsBefore);
   }
@@ -848,7 +851,7 @@ class ValidatorTest {
     validator.runCommand(new Validator.ValidatePatch(gitDir.toString(), base, patch, "agent", replies.ref()));
 
     Validator.PatchRefused refused = replies.expectMessageClass(Validator.PatchRefused.class, WAIT);
-    assertEquals("invalid", refused.verdict());
+    assertEquals(VerdictStatus.INVALID, refused.verdict());
     assertEquals(List.of("disk-quota . error"), summary(refused.violations()));
     String message = refused.violations().get(0).message();
     assertTrue(message.contains("add up to 104857600 bytes ('assets/big.bin': 104857600) to a worktree holding 4096 bytes")
@@ -891,7 +894,7 @@ class ValidatorTest {
     validator.runCommand(new Validator.ValidatePatch(gitDir.toString(), base, badFile, "alice", replies.ref()));
 
     Validator.PatchRefused refused = replies.expectMessageClass(Validator.PatchRefused.class, WAIT);
-    assertEquals("invalid", refused.verdict());
+    assertEquals(VerdictStatus.INVALID, refused.verdict());
     assertEquals(List.of(), refused.violations());
     assertEquals("no-bad-file", refused.checks().get(0).name());
     assertFalse(refused.checks().get(0).passed());
@@ -942,26 +945,50 @@ class ValidatorTest {
     peers.plan = plan(List.of("secrets/**"), List.of(noBadFile()), Optional.empty());
     long valid = checkpoint(Map.of("ok.txt", "fine\n"));
     validate(valid);
-    awaitVerdict(valid);
+    Validator.VerdictRecord validBefore = awaitVerdict(valid);
     long invalid = checkpoint(Map.of("secrets/notes.txt", "not allowed here\n"));
     validate(invalid);
     awaitVerdict(invalid);
     TestProbe<Validator.PatchOutcome> replies = testKit.createTestProbe();
     validator.runCommand(new Validator.ValidatePatch(gitDir.toString(), base, FORBIDDEN_PATCH, "alice", replies.ref()));
     replies.expectMessageClass(Validator.PatchRefused.class, WAIT);
-    Map<Long, Validator.VerdictRecord> before = new LinkedHashMap<>(validator.getState().verdicts);
+    Validator.State before = validator.getState();
+    Validator.VerdictRecord invalidBefore = assertInstanceOf(Validator.Found.class, lookup(invalid)).verdict();
     int persisted = journal().size();
 
     Validator.State recovered = validator.restart().state();
 
-    assertEquals(before, recovered.verdicts);
-    assertTrue(recovered.unfinished.isEmpty(), "nothing to validate again");
-    assertEquals("valid", assertInstanceOf(Validator.Found.class, lookup(valid)).verdict().status());
+    assertEquals(before, recovered);
+    assertTrue(recovered.underway().isEmpty(), "nothing to validate again");
+    // the older verdict is no longer in the state: it is read back from the journal, the same as it was
+    assertEquals(validBefore, assertInstanceOf(Validator.Found.class, lookup(valid)).verdict());
+    assertEquals(VerdictStatus.VALID, assertInstanceOf(Validator.Found.class, lookup(valid)).verdict().status());
     Validator.VerdictRecord stillInvalid = assertInstanceOf(Validator.Found.class, lookup(invalid)).verdict();
-    assertEquals(before.get(invalid), stillInvalid);
+    assertEquals(invalidBefore, stillInvalid);
     assertEquals(List.of("forbidden-path secrets/notes.txt error"), summary(stillInvalid.violations()));
     assertEquals(new Validator.NotValidated(invalid + 1), lookup(invalid + 1));
     assertEquals(persisted, journal().size());
+  }
+
+  @Test
+  void aSnapshotThatDoesNotReadIsSkippedAndTheEventsRecoverTheVerdicts() throws Exception {
+    peers.plan = plan(List.of("secrets/**"), List.of(), Optional.empty());
+    long valid = checkpoint(Map.of("ok.txt", "fine\n"));
+    validate(valid);
+    Validator.VerdictRecord validBefore = awaitVerdict(valid);
+    long invalid = checkpoint(Map.of("secrets/notes.txt", "not allowed here\n"));
+    validate(invalid);
+    Validator.VerdictRecord invalidBefore = awaitVerdict(invalid);
+    Validator.State before = validator.getState();
+    // as a snapshot of the state before issue 12 fails to read: the store skips it
+    validator.snapshotTestKit().orElseThrow().failNextRead();
+
+    Validator.State recovered = validator.restart().state();
+
+    assertEquals(before, recovered, "recovered from the events alone");
+    assertEquals(validBefore, assertInstanceOf(Validator.Found.class, lookup(valid)).verdict());
+    assertEquals(invalidBefore, assertInstanceOf(Validator.Found.class, lookup(invalid)).verdict());
+    assertTrue(validate(invalid).hasNoEvents(), "still judged");
   }
 
   @Test
@@ -970,18 +997,18 @@ class ValidatorTest {
     long seq = checkpoint(Map.of("ok.txt", "fine\n"));
     var started = validate(seq);
     assertEquals(List.of(Validator.ValidationStarted.class), classes(started.events()));
-    assertEquals("running", started.state().verdicts.get(seq).status());
+    assertEquals(VerdictStatus.RUNNING, started.state().verdict(seq).orElseThrow().status());
 
     Validator.State recovered = validator.restart().state();
-    assertEquals("running", recovered.verdicts.get(seq).status());
-    assertTrue(recovered.unfinished.containsKey(seq), "the journal says it was not finished");
+    assertEquals(VerdictStatus.RUNNING, recovered.verdict(seq).orElseThrow().status());
+    assertTrue(recovered.underway().stream().anyMatch(u -> u.seq() == seq), "the journal says it was not finished");
 
     peers.planReady.complete(null); // the stopped incarnation's run completes into dead letters
     Validator.VerdictRecord verdict = awaitVerdict(seq);
-    assertEquals("valid", verdict.status());
+    assertEquals(VerdictStatus.VALID, verdict.status());
     assertEquals(List.of(Validator.ValidationStarted.class, Validator.FastRulesChecked.class), classes(eventsOf(seq)),
         "run again without starting anew");
-    assertTrue(validator.getState().unfinished.isEmpty());
+    assertTrue(validator.getState().underway().isEmpty());
   }
 
   @Test
@@ -989,14 +1016,14 @@ class ValidatorTest {
     peers.planReady = new CompletableFuture<>(); // the validation does not get past its start before the restart
     long seq = checkpoint(Map.of("ok.txt", "fine\n"));
     validate(seq);
-    assertTrue(validator.restart().state().unfinished.containsKey(seq));
+    assertTrue(validator.restart().state().underway().stream().anyMatch(u -> u.seq() == seq));
 
     var again = validate(seq);
 
     assertTrue(again.hasNoEvents(), "recovery already runs it again: " + again.events());
-    assertEquals("running", again.state().verdicts.get(seq).status());
+    assertEquals(VerdictStatus.RUNNING, again.state().verdict(seq).orElseThrow().status());
     peers.planReady.complete(null);
-    assertEquals("valid", awaitVerdict(seq).status());
+    assertEquals(VerdictStatus.VALID, awaitVerdict(seq).status());
     assertEquals(List.of(Validator.ValidationStarted.class, Validator.FastRulesChecked.class), classes(eventsOf(seq)));
     peers.agent.expectNoMessage(Duration.ofMillis(300));
     assertEquals(List.of(Validator.ValidationStarted.class, Validator.FastRulesChecked.class), classes(eventsOf(seq)), "one run");

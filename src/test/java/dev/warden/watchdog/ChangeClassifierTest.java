@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warden.testing.GitRepos;
-import dev.warden.watchdog.ChangeClassifier.Severity;
+import dev.warden.validate.Severity;
 import dev.warden.watchdog.ChangeClassifier.Violation;
 import dev.warden.watchdog.WatchHub.Kind;
 import dev.warden.watchdog.WatchHub.PathChange;
