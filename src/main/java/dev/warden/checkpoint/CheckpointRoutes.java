@@ -14,6 +14,7 @@ import dev.warden.feature.FeatureSubRoutes;
 import dev.warden.http.ApiDirectives;
 import dev.warden.http.JsonFields;
 import dev.warden.http.SecretViews;
+import dev.warden.plan.Trigger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

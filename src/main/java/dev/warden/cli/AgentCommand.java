@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.warden.cli.Arguments.UsageError;
 import dev.warden.feature.FeatureId;
 import dev.warden.process.Bubblewrap;
+import dev.warden.process.ProcessGroup;
 import dev.warden.process.SandboxLayout;
 import dev.warden.process.SandboxSpec;
 import java.io.File;

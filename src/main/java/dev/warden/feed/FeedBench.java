@@ -11,6 +11,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import dev.warden.CborSerializable;
+import dev.warden.FeedTags;
 import dev.warden.auth.TokenRegistry;
 import dev.warden.daemon.WardenConfig;
 import dev.warden.daemon.WardenDaemon;

@@ -16,7 +16,7 @@ import akka.http.javadsl.server.Route;
 import dev.warden.Rejection;
 import dev.warden.auth.Caller;
 import dev.warden.auth.Role;
-import dev.warden.validate.SecretMasker;
+import dev.warden.secrets.SecretMasker;
 import dev.warden.validate.Validator;
 import java.util.List;
 import java.util.Optional;

@@ -9,8 +9,6 @@ import akka.serialization.SerializationExtension;
 import akka.serialization.Serializers;
 import com.typesafe.config.ConfigFactory;
 import dev.warden.feature.Feature;
-import dev.warden.feature.Plan;
-import dev.warden.policy.Tier;
 import dev.warden.process.SandboxRules;
 import java.time.Instant;
 import java.util.Base64;
