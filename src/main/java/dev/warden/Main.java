@@ -1,6 +1,7 @@
 package dev.warden;
 
 import dev.warden.bench.BenchCommand;
+import dev.warden.daemon.ServeCommand;
 import dev.warden.cli.AgentArguments;
 import dev.warden.cli.ApprovalCommands;
 import dev.warden.cli.Cli;

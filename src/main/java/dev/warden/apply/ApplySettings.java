@@ -3,7 +3,7 @@ package dev.warden.apply;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import java.time.Duration;
-import dev.warden.policy.Tier;
+import dev.warden.plan.Tier;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;

@@ -1,6 +1,6 @@
 package dev.warden.apply;
 
-import dev.warden.feature.Plan;
+import dev.warden.plan.Plan;
 import dev.warden.git.GitCli;
 import dev.warden.git.GitFailure;
 import dev.warden.process.SandboxRules;

@@ -1,8 +1,8 @@
 package dev.warden.apply;
 
 import dev.warden.CborSerializable;
-import dev.warden.feature.Plan;
-import dev.warden.policy.Tier;
+import dev.warden.plan.Plan;
+import dev.warden.plan.Tier;
 import dev.warden.process.SandboxRules;
 import dev.warden.validate.Validator.CheckOutcome;
 import dev.warden.validate.Violation;

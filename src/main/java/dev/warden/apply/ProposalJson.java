@@ -92,7 +92,7 @@ public final class ProposalJson {
           : c.outputHead() + "\n[... " + c.droppedBytes() + " bytes not kept ...]\n" + c.outputTail();
       // a test may print a file: its secrets are masked as in a diff
       return new TestView(c.name(), c.argv(), c.passed(), c.exitCode().orElse(null), c.timedOut(), c.durationMs(),
-          dev.warden.validate.SecretMasker.content(output).text(), c.sandbox().orElse(null));
+          dev.warden.secrets.SecretMasker.content(output).text(), c.sandbox().orElse(null));
     }
   }
 

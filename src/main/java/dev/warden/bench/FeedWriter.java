@@ -6,7 +6,7 @@ import akka.persistence.typed.javadsl.CommandHandler;
 import akka.persistence.typed.javadsl.EventHandler;
 import akka.persistence.typed.javadsl.EventSourcedBehavior;
 import dev.warden.CborSerializable;
-import dev.warden.feed.FeedTags;
+import dev.warden.FeedTags;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

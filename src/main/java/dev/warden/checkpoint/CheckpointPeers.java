@@ -1,6 +1,7 @@
 package dev.warden.checkpoint;
 
 import dev.warden.agent.AgentLink;
+import dev.warden.plan.Trigger;
 import java.util.concurrent.CompletionStage;
 
 /** Who the checkpoint chain of one feature talks to: the agent (through its link) and the feature. */

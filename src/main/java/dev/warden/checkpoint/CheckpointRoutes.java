@@ -14,6 +14,7 @@ import dev.warden.feature.FeatureSubRoutes;
 import dev.warden.http.ApiDirectives;
 import dev.warden.http.JsonFields;
 import dev.warden.http.SecretViews;
+import dev.warden.plan.Trigger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -23,7 +24,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * {@code /api/v1/features/{id}/checkpoint(s)} and {@code /rollback}: take a checkpoint, page through
- * the chain, read one with its files, its diff, compare two, roll back. Reading needs a viewer token;
+ * the chain, read one with its files, its diff, compare two, roll back (a checkpoint's verdict is served
+ * by the validation routes). Reading needs a viewer token;
  * checkpointing and rolling back an agent token. Diffs come with their secrets masked ({@link SecretViews}).
  */
 public final class CheckpointRoutes extends ApiDirectives implements FeatureSubRoutes {
@@ -35,13 +37,26 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
   private final FeatureService features;
   private final Duration askTimeout;
   private final Duration captureTimeout;
+  private final SmartRollback smartRollback;
 
-  public CheckpointRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, Duration askTimeout, Duration captureTimeout) {
+  /**
+   * A smart rollback ({@code "strategy": "smart"}): the validator chooses the checkpoint and the paths.
+   * The validator's package sits above this one, so it is handed in; a nothing-to-roll-back answer is
+   * a {@link Checkpoints.Failed} outcome.
+   */
+  @FunctionalInterface
+  public interface SmartRollback {
+    CompletionStage<Checkpoints.Outcome> rollBack(String featureId, String by);
+  }
+
+  public CheckpointRoutes(ActorSystem<?> system, FeatureService features, long maxBodyBytes, Duration askTimeout, Duration captureTimeout,
+      SmartRollback smartRollback) {
     super(system, maxBodyBytes);
     this.sharding = ClusterSharding.get(system);
     this.features = features;
     this.askTimeout = askTimeout;
     this.captureTimeout = captureTimeout;
+    this.smartRollback = smartRollback;
   }
 
   @Override
@@ -60,16 +75,8 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
             if (body.optionalPositiveLong("to").isPresent() || body.optionalStrings("paths").isPresent()) {
               throw Rejection.invalid("strategy", "a smart rollback chooses its checkpoint and paths itself: leave out to and paths");
             }
-            return onSuccess(live(id).thenCompose(f -> sharding.entityRefFor(dev.warden.validate.Validator.ENTITY_KEY, id)
-                    .<dev.warden.validate.Validator.SmartRollbackResult>ask(
-                        replyTo -> new dev.warden.validate.Validator.SmartRollback(caller.name(), replyTo), captureTimeout)),
-                result -> {
-                  if (result instanceof dev.warden.validate.Validator.NothingToRollBack nothing) {
-                    throw Rejection.conflict(nothing.reason());
-                  }
-                  var done = (dev.warden.validate.Validator.RolledBackSmartly) result;
-                  return outcome(done.outcome(), false);
-                });
+            return onSuccess(live(id).thenCompose(f -> smartRollback.rollBack(id, caller.name())),
+                outcome -> outcome(outcome, false));
           }
           if (strategy.isPresent() && !List.of("full", "partial").contains(strategy.get())) {
             throw Rejection.invalid("strategy", "must be \"full\", \"partial\" or \"smart\"");
@@ -129,15 +136,6 @@ public final class CheckpointRoutes extends ApiDirectives implements FeatureSubR
                       Checkpoints.Found found = (Checkpoints.Found) lookup;
                       return completeJson(StatusCodes.OK, new CheckpointDetail(CheckpointView.fromDomain(found.checkpoint()),
                           found.files().stream().map(FileView::fromDomain).toList()));
-                    }))),
-                path("validation", () -> get(() -> onSuccess(
-                    sharding.entityRefFor(dev.warden.validate.Validator.ENTITY_KEY, id)
-                        .<dev.warden.validate.Validator.Lookup>ask(replyTo -> new dev.warden.validate.Validator.GetVerdict(seq, replyTo), askTimeout),
-                    lookup -> {
-                      if (lookup instanceof dev.warden.validate.Validator.Found found) {
-                        return completeJson(StatusCodes.OK, SecretViews.maskedOutputs(found.verdict()));
-                      }
-                      throw Rejection.notFound("checkpoint " + seq + " of '" + id + "' has no verdict (yet)");
                     }))),
                 path("diff", () -> get(() -> SecretViews.rawParameter(caller, raw -> parameterOptional("against", against -> {
                   boolean base = against.map(value -> {

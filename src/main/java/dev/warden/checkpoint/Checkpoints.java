@@ -17,6 +17,7 @@ import dev.warden.CborSerializable;
 import dev.warden.Rejection;
 import dev.warden.agent.AgentLink;
 import dev.warden.agent.AgentMessage;
+import dev.warden.plan.Trigger;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -44,7 +45,7 @@ public final class Checkpoints
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Checkpoints");
   public static final String TAG = "checkpoint";
-  private static final Set<String> TAGS = dev.warden.feed.FeedTags.of(TAG);
+  private static final Set<String> TAGS = dev.warden.FeedTags.of(TAG);
 
   // ---- protocol ----
 

@@ -2,6 +2,9 @@ package dev.warden.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.warden.process.Bubblewrap;
+import dev.warden.process.ProcessGroup;
+import dev.warden.process.SandboxLayout;
+import dev.warden.process.SandboxSpec;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;

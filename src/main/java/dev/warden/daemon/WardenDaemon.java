@@ -48,6 +48,7 @@ import dev.warden.process.SandboxPolicy;
 import dev.warden.validate.PatchRoutes;
 import dev.warden.validate.ThrowawayWorktree;
 import dev.warden.validate.Validator;
+import dev.warden.validate.VerdictRoutes;
 import dev.warden.watchdog.ChangeLogRoutes;
 import dev.warden.watchdog.WatchHub;
 import dev.warden.watchdog.WatchdogSettings;
@@ -167,8 +168,11 @@ public final class WardenDaemon {
           captureTimeout.plus(applySettings.proposeWait()).plus(settings.askTimeout().multipliedBy(3)),
           settings.askTimeout().plusMinutes(35));
       OriginGuard origins = OriginGuard.fromConfig(warden); // told the bound address below
+      VerdictRoutes verdicts = new VerdictRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), captureTimeout);
       List<FeatureSubRoutes> subRoutes = List.of(
-          new CheckpointRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), captureTimeout),
+          new CheckpointRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), captureTimeout,
+              verdicts::smartRollback),
+          verdicts,
           new AgentRoutes(system, features, settings.maxBodyBytes(), settings.askTimeout(), agentSettings, origins,
               runtime::agentConnected),
           new RunTokenRoutes(system, features, runTokens, settings.maxBodyBytes()),
@@ -207,7 +211,11 @@ public final class WardenDaemon {
     FeatureRoutes featureRoutes = new FeatureRoutes(system, features, settings.maxBodyBytes(), subRoutes, templates);
     dev.warden.http.WhoAmIRoutes whoAmI = new dev.warden.http.WhoAmIRoutes(system, settings.maxBodyBytes());
     return d.concat(
-        new HealthRoutes(system, hub).route(),
+        new HealthRoutes(system, () -> {
+          var stats = hub.stats();
+          return new HealthRoutes.WatchFigures(stats.features(), stats.watchedDirectories(), stats.overflows(),
+              stats.failedRegistrations(), stats.degradedFeatures());
+        }).route(),
         new DashboardRoutes().route(), // static files, no token: the page asks for one
         feedRoutes.route(authentication), // authenticates itself: browsers may pass ?token=
         // a feature-bound caller (a run token) reaches only /api/v1/features/{its id}/...: anything else is 403

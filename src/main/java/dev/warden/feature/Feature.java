@@ -19,6 +19,7 @@ import akka.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import akka.persistence.typed.javadsl.ReplyEffect;
 import dev.warden.CborSerializable;
 import dev.warden.Rejection;
+import dev.warden.plan.Plan;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +38,7 @@ public final class Feature
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Feature");
   /** Every feature event carries this tag; the activity feed reads it. */
   public static final String TAG = "feature";
-  private static final Set<String> TAGS = dev.warden.feed.FeedTags.of(TAG);
+  private static final Set<String> TAGS = dev.warden.FeedTags.of(TAG);
 
   // ---- protocol ----
 

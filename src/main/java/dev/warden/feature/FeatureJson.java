@@ -2,6 +2,7 @@ package dev.warden.feature;
 
 import dev.warden.Rejection;
 import dev.warden.http.JsonFields;
+import dev.warden.plan.Plan;
 import dev.warden.process.SandboxRules;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -75,7 +76,7 @@ public final class FeatureJson {
     // "version" is accepted so a plan read from the API can be sent back; the server numbers versions
     plan.onlyKeys(Set.of("version", "allowedPaths", "forbiddenPaths", "plannedFiles", "limits", "checks", "test", "autoRollback",
         "minimumTier", "sandbox"));
-    Optional<dev.warden.policy.Tier> minimumTier = plan.optionalText("minimumTier").map(label -> dev.warden.policy.Tier.fromLabel(label)
+    Optional<dev.warden.plan.Tier> minimumTier = plan.optionalText("minimumTier").map(label -> dev.warden.plan.Tier.fromLabel(label)
         .orElseThrow(() -> Rejection.invalid(plan.pathOf("minimumTier"), "must be \"low\", \"medium\" or \"high\"")));
     Optional<String> autoRollback = plan.optionalText("autoRollback").filter(value -> !value.equals("none"));
     if (autoRollback.isPresent() && !autoRollback.get().equals(Plan.SMART)) {
@@ -155,7 +156,7 @@ public final class FeatureJson {
 
   private static void glob(String field, String glob) {
     try {
-      dev.warden.validate.PathGlob.compile(glob);
+      dev.warden.plan.PathGlob.compile(glob);
     } catch (IllegalArgumentException e) {
       throw Rejection.invalid(field, e.getMessage());
     }

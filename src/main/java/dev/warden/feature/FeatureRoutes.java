@@ -10,6 +10,7 @@ import dev.warden.auth.Caller;
 import dev.warden.auth.Role;
 import dev.warden.http.ApiDirectives;
 import dev.warden.http.JsonFields;
+import dev.warden.plan.Plan;
 import java.util.List;
 import java.util.Optional;
 

@@ -9,6 +9,7 @@ import akka.persistence.query.PersistenceQuery;
 import akka.stream.javadsl.Sink;
 import dev.warden.Rejection;
 import dev.warden.auth.Caller;
+import dev.warden.plan.Plan;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;

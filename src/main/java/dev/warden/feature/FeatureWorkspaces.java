@@ -5,6 +5,7 @@ import dev.warden.git.PrivateGitDir;
 import dev.warden.git.RepositoryGuard;
 import dev.warden.git.SupervisedRepository;
 import dev.warden.git.Worktrees;
+import dev.warden.plan.Plan;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

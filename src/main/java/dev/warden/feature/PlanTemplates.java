@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueType;
 import dev.warden.Rejection;
 import dev.warden.http.JsonFields;
+import dev.warden.plan.Plan;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;

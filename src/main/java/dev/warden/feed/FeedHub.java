@@ -13,6 +13,7 @@ import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.RestartSource;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
+import dev.warden.FeedTags;
 import dev.warden.metrics.WardenMetrics;
 import dev.warden.persistence.JournalDatabase;
 import io.micrometer.core.instrument.Counter;

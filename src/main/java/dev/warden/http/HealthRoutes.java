@@ -12,9 +12,11 @@ import akka.management.javadsl.HealthChecks;
 import akka.http.javadsl.marshallers.jackson.Jackson;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * {@code GET /health/alive} and {@code GET /health/ready} on the main port, no token needed. Backed by
@@ -26,18 +28,29 @@ public final class HealthRoutes extends AllDirectives {
   private final HealthChecks checks;
   private final CoordinatedShutdown shutdown;
   private final ObjectMapper mapper;
-  private final dev.warden.watchdog.WatchHub hub;
+  private final Supplier<WatchFigures> watch;
   private final dev.warden.metrics.WardenMetrics metrics;
 
-  public HealthRoutes(ActorSystem<?> system, dev.warden.watchdog.WatchHub hub) {
-    this.hub = hub;
+  /**
+   * What the file watcher reports, read on every health request and metrics scrape. The watcher's
+   * package sits above this one: it hands its figures in as {@code watch}, so http never imports it.
+   */
+  public record WatchFigures(int features, int watchedDirectories, long overflows, long failedRegistrations,
+      List<String> degradedFeatures) {}
+
+  public HealthRoutes(ActorSystem<?> system, Supplier<WatchFigures> watch) {
+    this.watch = watch;
     this.metrics = dev.warden.metrics.WardenMetrics.get(system);
     var registry = metrics.registry();
-    io.micrometer.core.instrument.Gauge.builder("warden_watched_directories", hub, h -> h.stats().watchedDirectories()).register(registry);
-    io.micrometer.core.instrument.Gauge.builder("warden_watch_overflows", hub, h -> h.stats().overflows())
-        .description("Times a feature was told file events were lost (each answered by a full scan)").register(registry);
-    io.micrometer.core.instrument.Gauge.builder("warden_watch_failed_registrations", hub, h -> h.stats().failedRegistrations()).register(registry);
-    io.micrometer.core.instrument.Gauge.builder("warden_watch_degraded_features", hub, h -> h.stats().degradedFeatures().size()).register(registry);
+    io.micrometer.core.instrument.Gauge.builder("warden_watched_directories", watch, w -> w.get().watchedDirectories())
+        .strongReference(true).register(registry);
+    io.micrometer.core.instrument.Gauge.builder("warden_watch_overflows", watch, w -> w.get().overflows())
+        .description("Times a feature was told file events were lost (each answered by a full scan)").strongReference(true)
+        .register(registry);
+    io.micrometer.core.instrument.Gauge.builder("warden_watch_failed_registrations", watch, w -> w.get().failedRegistrations())
+        .strongReference(true).register(registry);
+    io.micrometer.core.instrument.Gauge.builder("warden_watch_degraded_features", watch, w -> w.get().degradedFeatures().size())
+        .strongReference(true).register(registry);
     akka.actor.ActorSystem classic = Adapter.toClassic(system);
     this.checks = new HealthChecks(
         (akka.actor.ExtendedActorSystem) classic,
@@ -68,7 +81,7 @@ public final class HealthRoutes extends AllDirectives {
       body.put("status", check.isSuccess() ? "ok" : "unavailable");
       check.failure().ifPresent(reason -> body.put("reason", reason));
       // lost file events are not a reason to stop serving, but an operator must see them
-      var watch = hub.stats();
+      var watch = this.watch.get();
       body.put("watch", Map.of(
           "features", watch.features(),
           "watchedDirectories", watch.watchedDirectories(),

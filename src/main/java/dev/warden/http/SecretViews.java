@@ -16,8 +16,7 @@ import akka.http.javadsl.server.Route;
 import dev.warden.Rejection;
 import dev.warden.auth.Caller;
 import dev.warden.auth.Role;
-import dev.warden.validate.SecretMasker;
-import dev.warden.validate.Validator;
+import dev.warden.secrets.SecretMasker;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
@@ -30,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * none was found), or — with {@code ?raw=true}, for an approver or admin token only — as they are,
  * with {@value #RAW_HEADER}{@code : N} (N secrets left in) and {@code Cache-Control: no-store}. A
  * viewer's or agent's {@code ?raw=true} is a 403 naming {@code raw}; every raw read is logged with the
- * token's name. Check and test output, which may print a file, is always masked ({@link #maskedOutputs}).
+ * token's name. Check and test output, which may print a file, is always masked (the validation routes do it).
  */
 public final class SecretViews {
 
@@ -89,35 +88,6 @@ public final class SecretViews {
   /** A file's content as the caller reads it: masked unless {@code raw}. */
   public static View content(String content, boolean raw) {
     return view(SecretMasker.content(content), content, raw);
-  }
-
-  /**
-   * A verdict as the API shows it: each check's output masked (a command may print a file, or a diff).
-   * Head and tail are masked as one text when nothing was dropped between them, so a secret across
-   * the seam is found; when one was, the whole masked output is then the head, and the tail is empty.
-   */
-  public static Validator.VerdictRecord maskedOutputs(Validator.VerdictRecord v) {
-    List<Validator.CheckOutcome> checks = v.checks().stream().map(SecretViews::maskedOutput).toList();
-    return new Validator.VerdictRecord(v.seq(), v.commit(), v.status(), v.fastRules(), v.planVersion(), v.violations(),
-        v.unchecked(), checks, v.failure(), v.startedAt(), v.finishedAt());
-  }
-
-  private static Validator.CheckOutcome maskedOutput(Validator.CheckOutcome c) {
-    String head;
-    String tail;
-    if (c.droppedBytes() == 0) {
-      SecretMasker.Masked all = SecretMasker.content(c.outputHead() + c.outputTail());
-      if (all.secrets() == 0) {
-        return c;
-      }
-      head = all.text();
-      tail = "";
-    } else {
-      head = SecretMasker.content(c.outputHead()).text();
-      tail = SecretMasker.content(c.outputTail()).text();
-    }
-    return new Validator.CheckOutcome(c.name(), c.argv(), c.passed(), c.exitCode(), c.timedOut(), c.durationMs(), head, tail,
-        c.droppedBytes(), c.sandbox());
   }
 
   private static View view(SecretMasker.Masked masked, String original, boolean raw) {

@@ -1,6 +1,7 @@
 package dev.warden.policy;
 
-import dev.warden.validate.PathGlob;
+import dev.warden.plan.PathGlob;
+import dev.warden.plan.Tier;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;

@@ -4,6 +4,7 @@ import akka.actor.typed.ActorSystem;
 import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.server.Route;
 import dev.warden.http.ApiDirectives;
+import dev.warden.plan.Tier;
 import java.time.Instant;
 import java.util.List;
 

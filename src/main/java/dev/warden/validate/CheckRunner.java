@@ -1,6 +1,6 @@
 package dev.warden.validate;
 
-import dev.warden.cli.ProcessGroup;
+import dev.warden.process.ProcessGroup;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,6 +1,7 @@
 package dev.warden.validate;
 
-import dev.warden.feature.Plan;
+import dev.warden.plan.Plan;
+import dev.warden.secrets.SecretScanner;
 import dev.warden.validate.Change.Mode;
 import dev.warden.validate.FastRules.Input;
 import dev.warden.validate.FastRules.Unchecked;

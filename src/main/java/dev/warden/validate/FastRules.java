@@ -1,6 +1,8 @@
 package dev.warden.validate;
 
-import dev.warden.feature.Plan;
+import dev.warden.plan.PathGlob;
+import dev.warden.plan.Plan;
+import dev.warden.secrets.SecretScanner;
 import dev.warden.validate.Change.Mode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,6 @@
 package dev.warden.validate;
 
-import dev.warden.feature.Plan;
+import dev.warden.plan.Plan;
 import dev.warden.git.GitCli;
 import dev.warden.process.SandboxRules;
 import java.io.IOException;

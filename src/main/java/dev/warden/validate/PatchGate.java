@@ -1,6 +1,7 @@
 package dev.warden.validate;
 
-import dev.warden.feature.Plan;
+import dev.warden.plan.PathGlob;
+import dev.warden.plan.Plan;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.warden.validate;
 
-import dev.warden.feature.Plan;
+import dev.warden.plan.Plan;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;

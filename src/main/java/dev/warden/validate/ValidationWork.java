@@ -1,7 +1,8 @@
 package dev.warden.validate;
 
 import dev.warden.checkpoint.Checkpoints;
-import dev.warden.feature.Plan;
+import dev.warden.plan.PathGlob;
+import dev.warden.plan.Plan;
 import dev.warden.validate.Validator.Command;
 import dev.warden.validate.Validator.Failed;
 import dev.warden.validate.Validator.FastDone;

@@ -19,8 +19,10 @@ import akka.persistence.typed.javadsl.RetentionCriteria;
 import akka.persistence.typed.javadsl.SignalHandler;
 import dev.warden.CborSerializable;
 import dev.warden.agent.AgentMessage;
-import dev.warden.checkpoint.Trigger;
-import dev.warden.feature.Plan;
+import dev.warden.plan.Trigger;
+import dev.warden.plan.PathGlob;
+import dev.warden.plan.Plan;
+import java.io.File;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -42,7 +44,7 @@ public final class Validator
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Validator");
   public static final String TAG = "validation";
-  private static final Set<String> TAGS = dev.warden.feed.FeedTags.of(TAG);
+  private static final Set<String> TAGS = dev.warden.FeedTags.of(TAG);
 
   public sealed interface Command extends CborSerializable {}
 

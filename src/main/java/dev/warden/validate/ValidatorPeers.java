@@ -1,6 +1,6 @@
 package dev.warden.validate;
 
-import dev.warden.feature.Plan;
+import dev.warden.plan.Plan;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 

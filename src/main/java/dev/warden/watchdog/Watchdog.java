@@ -21,7 +21,7 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.warden.CborSerializable;
 import dev.warden.agent.AgentMessage;
-import dev.warden.checkpoint.Trigger;
+import dev.warden.plan.Trigger;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,7 +46,7 @@ public final class Watchdog
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Watchdog");
   public static final String TAG = "watchdog";
-  private static final Set<String> TAGS = dev.warden.feed.FeedTags.of(TAG);
+  private static final Set<String> TAGS = dev.warden.FeedTags.of(TAG);
   private static final int MAX_RECORDED_PATHS = 5_000;
 
   public sealed interface Command extends CborSerializable {}

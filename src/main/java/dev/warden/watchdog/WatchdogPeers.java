@@ -1,6 +1,6 @@
 package dev.warden.watchdog;
 
-import dev.warden.checkpoint.Trigger;
+import dev.warden.plan.Trigger;
 import java.util.List;
 
 /** Who a feature's watchdog tells: its checkpoint chain and its agent. */

@@ -10,7 +10,7 @@ import akka.actor.typed.ActorRef;
 import akka.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import com.typesafe.config.ConfigFactory;
 import dev.warden.auth.Role;
-import dev.warden.policy.Tier;
+import dev.warden.plan.Tier;
 import dev.warden.validate.Validator;
 import dev.warden.validate.VerdictStatus;
 import dev.warden.validate.Violation;

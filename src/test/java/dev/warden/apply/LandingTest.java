@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warden.git.GitCli;
-import dev.warden.policy.Tier;
+import dev.warden.plan.Tier;
 import dev.warden.testing.GitRepos;
 import dev.warden.validate.CheckRunner;
 import java.nio.file.Files;

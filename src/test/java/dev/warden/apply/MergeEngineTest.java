@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.warden.apply.MergeEngine.Mode;
 import dev.warden.apply.MergeEngine.Result;
-import dev.warden.feature.Plan;
+import dev.warden.plan.Plan;
 import dev.warden.git.GitCli;
 import dev.warden.testing.GitRepos;
 import dev.warden.validate.CheckRunner;

@@ -30,6 +30,7 @@ import dev.warden.feature.Feature;
 import dev.warden.git.GitCli;
 import dev.warden.git.SupervisedRepository;
 import dev.warden.git.Worktrees;
+import dev.warden.plan.Trigger;
 import dev.warden.testing.GitRepos;
 import dev.warden.validate.Validator;
 import java.io.IOException;

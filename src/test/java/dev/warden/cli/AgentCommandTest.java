@@ -2,8 +2,8 @@ package dev.warden.cli;
 
 import static dev.warden.cli.FakeWarden.FEATURE;
 import static dev.warden.cli.FakeWarden.TOKEN;
-import static dev.warden.cli.ProcessGroupTest.await;
-import static dev.warden.cli.ProcessGroupTest.awaitGrowth;
+import static dev.warden.process.ProcessGroupTest.await;
+import static dev.warden.process.ProcessGroupTest.awaitGrowth;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,6 +12,7 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
+import dev.warden.process.ProcessGroup;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.PrintStream;

@@ -158,6 +158,11 @@ class ValidationIT {
       Path tree = Path.of(create(daemon, GitRepos.create(repos.resolve(manual)), manual, "{}"));
       Files.writeString(tree.resolve("config.txt"), "token = none\n");
       assertEquals("valid", finalVerdict(daemon, manual, checkpoint(daemon, manual)).get("status").asText());
+      // nothing to undo while the latest judged checkpoint is valid: 409, and the worktree untouched
+      RunningDaemon.Response nothing = daemon.post("/api/v1/features/" + manual + "/rollback", RunningDaemon.AGENT,
+          "{\"strategy\":\"smart\"}").assertProblem(409, null);
+      assertTrue(nothing.json().path("detail").asText().contains("no violation tied to a file"), nothing.body());
+      assertEquals("token = none\n", Files.readString(tree.resolve("config.txt")));
       Files.writeString(tree.resolve("config.txt"), "token = none\n" + KEY);
       Files.writeString(tree.resolve("feature.txt"), "keep me\n");
       assertEquals("invalid", finalVerdict(daemon, manual, checkpoint(daemon, manual)).get("status").asText());

@@ -9,6 +9,7 @@ import dev.warden.Rejection;
 import dev.warden.git.GitCli;
 import dev.warden.git.RepositoryGuard;
 import dev.warden.git.Worktrees;
+import dev.warden.plan.Plan;
 import dev.warden.testing.GitRepos;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -9,6 +9,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import dev.warden.Rejection;
 import dev.warden.http.JsonFields;
+import dev.warden.plan.Plan;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

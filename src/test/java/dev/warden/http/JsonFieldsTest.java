@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.warden.Rejection;
 import dev.warden.feature.FeatureJson;
 import dev.warden.feature.FeatureService;
-import dev.warden.feature.Plan;
+import dev.warden.plan.Plan;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;

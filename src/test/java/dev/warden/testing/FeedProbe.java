@@ -10,7 +10,7 @@ import akka.persistence.typed.javadsl.CommandHandler;
 import akka.persistence.typed.javadsl.EventHandler;
 import akka.persistence.typed.javadsl.EventSourcedBehavior;
 import dev.warden.CborSerializable;
-import dev.warden.feed.FeedTags;
+import dev.warden.FeedTags;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

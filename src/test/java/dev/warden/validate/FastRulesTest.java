@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.warden.feature.Plan;
+import dev.warden.plan.Plan;
+import dev.warden.secrets.SecretScanner;
 import dev.warden.testing.GitRepos;
 import dev.warden.validate.Change.Mode;
 import dev.warden.validate.FastRules.Input;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.warden.feature.Plan;
+import dev.warden.plan.Plan;
 import dev.warden.git.GitCli;
 import dev.warden.testing.GitRepos;
 import java.io.IOException;

@@ -4,7 +4,7 @@ import static dev.warden.testing.GitRepos.git;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.warden.feature.Plan;
+import dev.warden.plan.Plan;
 import dev.warden.testing.GitRepos;
 import java.io.IOException;
 import java.io.RandomAccessFile;

@@ -22,7 +22,7 @@ import akka.serialization.Serializer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
-import dev.warden.checkpoint.Trigger;
+import dev.warden.plan.Trigger;
 import dev.warden.testing.GitRepos;
 import java.io.IOException;
 import java.nio.file.Files;

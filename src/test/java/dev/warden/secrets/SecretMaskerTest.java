@@ -1,4 +1,4 @@
-package dev.warden.validate;
+package dev.warden.secrets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,10 +1,8 @@
-package dev.warden;
+package dev.warden.daemon;
 
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.javadsl.Adapter;
 import dev.warden.cli.Cli;
-import dev.warden.daemon.WardenConfig;
-import dev.warden.daemon.WardenDaemon;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -14,7 +12,7 @@ import picocli.CommandLine.Option;
 /** {@code warden serve [--config FILE]}: the daemon, in the foreground until a signal stops it. */
 @Command(name = "serve", description = "Run the daemon in the foreground (bin/warden builds it first if needed).",
     footer = "Exit status: 0 stopped by a signal (Ctrl-C, SIGTERM), 1 it failed to start or stopped by itself, 2 bad arguments.")
-final class ServeCommand implements Callable<Integer> {
+public final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--config", paramLabel = "FILE", description = "a HOCON file over the defaults (default: $WARDEN_CONFIG)")
   Path config;
@@ -24,7 +22,7 @@ final class ServeCommand implements Callable<Integer> {
 
   private final Cli.Context context;
 
-  ServeCommand(Cli.Context context) {
+  public ServeCommand(Cli.Context context) {
     this.context = context;
   }
 

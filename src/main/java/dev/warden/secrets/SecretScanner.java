@@ -1,4 +1,4 @@
-package dev.warden.validate;
+package dev.warden.secrets;
 
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.warden.feed;
+package dev.warden;
 
 /**
  * Journal tags the activity feed reads. Every event-sourced entity tags each event with

@@ -1,10 +1,10 @@
-package dev.warden.validate;
+package dev.warden.secrets;
 
-import static dev.warden.validate.SecretScanner.fingerprint;
-import static dev.warden.validate.SecretScanner.looksRandom;
+import static dev.warden.secrets.SecretScanner.fingerprint;
+import static dev.warden.secrets.SecretScanner.looksRandom;
 
-import dev.warden.validate.SecretScanner.Finding;
-import dev.warden.validate.SecretScanner.Span;
+import dev.warden.secrets.SecretScanner.Finding;
+import dev.warden.secrets.SecretScanner.Span;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.warden.validate;
+package dev.warden.secrets;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;

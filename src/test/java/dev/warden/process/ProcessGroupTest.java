@@ -1,4 +1,4 @@
-package dev.warden.cli;
+package dev.warden.process;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Real processes, real signals: what the wrapper's pause and Ctrl-C rely on. */
-class ProcessGroupTest {
+public class ProcessGroupTest {
 
   private static final String WRITER = "while :; do date >> log.txt; sleep 0.01; done";
 
@@ -129,7 +129,7 @@ class ProcessGroupTest {
     return ProcessGroup.Stat.of(pid).map(s -> !s.isGone()).orElse(false);
   }
 
-  static void awaitGrowth(Path file) throws Exception {
+  public static void awaitGrowth(Path file) throws Exception {
     long before = Files.exists(file) ? Files.size(file) : 0;
     await(() -> {
       try {
@@ -140,7 +140,7 @@ class ProcessGroupTest {
     }, file + " grows");
   }
 
-  static void await(BooleanSupplier condition, String what) throws InterruptedException {
+  public static void await(BooleanSupplier condition, String what) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {

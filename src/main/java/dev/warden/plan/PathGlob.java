@@ -1,6 +1,6 @@
-package dev.warden.validate;
+package dev.warden.plan;
 
-import static dev.warden.validate.PathGlobMatchers.*;
+import static dev.warden.plan.PathGlobMatchers.*;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -106,7 +106,7 @@ public final class PathGlob {
   }
 
   /** For callers that split a path once and match it against many globs. */
-  boolean matches(String[] segments, boolean directory) {
+  public boolean matches(String[] segments, boolean directory) {
     return matchesEverything || matchSegments(directory ? forDirectory : forFile, segments);
   }
 
@@ -128,7 +128,7 @@ public final class PathGlob {
   // ================================================================== compiling
 
   /** anchored: compile as if the glob started with '/' (planned files name paths from the root). */
-  static PathGlob compile(String glob, boolean anchored) {
+  public static PathGlob compile(String glob, boolean anchored) {
     if (glob == null) {
       throw new IllegalArgumentException("glob is null");
     }

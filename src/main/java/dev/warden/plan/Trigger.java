@@ -1,4 +1,4 @@
-package dev.warden.checkpoint;
+package dev.warden.plan;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package dev.warden.validate;
+package dev.warden.plan;
 
 /**
  * The compiled form of a {@link PathGlob}: one matcher per path segment ({@code **}, any segment, a

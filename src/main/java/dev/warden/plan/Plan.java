@@ -1,7 +1,6 @@
-package dev.warden.feature;
+package dev.warden.plan;
 
 import dev.warden.CborSerializable;
-import dev.warden.policy.Tier;
 import dev.warden.process.SandboxRules;
 import java.util.List;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package dev.warden.cli;
+package dev.warden.process;
 
 import java.io.File;
 import java.io.IOException;
@@ -236,7 +236,7 @@ public final class ProcessGroup {
    * parent (dash vforks for plain commands) waiting uninterruptibly in the kernel for a child that
    * is itself a stopped member, and that cannot run before the child does.
    */
-  static boolean isStopped(long pgid) {
+  public static boolean isStopped(long pgid) {
     return members(pgid).stream().allMatch(s -> s.isStopped() || s.state() == 'D' && waitsForVforkChild(s.pid()));
   }
 
@@ -300,9 +300,9 @@ public final class ProcessGroup {
   }
 
   /** The fields of /proc/<pid>/stat we need. */
-  record Stat(long pid, char state, long ppid, long pgrp, long session) {
+  public record Stat(long pid, char state, long ppid, long pgrp, long session) {
 
-    static Optional<Stat> of(long pid) {
+    public static Optional<Stat> of(long pid) {
       String text;
       try {
         text = Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"));
@@ -322,17 +322,17 @@ public final class ProcessGroup {
           Long.parseLong(fields[3])));
     }
 
-    boolean isGone() {
+    public boolean isGone() {
       return state == 'Z' || state == 'X' || state == 'x';
     }
 
-    boolean isStopped() {
+    public boolean isStopped() {
       return state == 'T' || state == 't';
     }
   }
 
   /** The two util-linux / procps programs we rely on, found once. */
-  enum Tools {
+  public enum Tools {
     SETSID("setsid", "/usr/bin/setsid", "/bin/setsid"),
     KILL("kill", "/bin/kill", "/usr/bin/kill");
 
@@ -346,7 +346,7 @@ public final class ProcessGroup {
     }
 
     /** The program's path; throws naming the program when it is nowhere to be found. */
-    String path() {
+    public String path() {
       String path = resolved;
       if (path == null) {
         path = find().orElseThrow(() -> new IllegalStateException(
@@ -356,7 +356,7 @@ public final class ProcessGroup {
       return path;
     }
 
-    boolean available() {
+    public boolean available() {
       try {
         path();
         return true;

@@ -1,8 +1,8 @@
-package dev.warden.validate;
+package dev.warden.secrets;
 
-import static dev.warden.validate.SecretScanner.entropy;
-import static dev.warden.validate.SecretScanner.log2;
-import static dev.warden.validate.SecretScanner.looksRandom;
+import static dev.warden.secrets.SecretScanner.entropy;
+import static dev.warden.secrets.SecretScanner.log2;
+import static dev.warden.secrets.SecretScanner.looksRandom;
 
 import java.nio.charset.StandardCharsets;
 
