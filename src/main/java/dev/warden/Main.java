@@ -22,6 +22,7 @@ public final class Main {
   private static final String USAGE = """
       usage: warden serve [--config FILE]
              warden agent --feature ID [--title TEXT] [--no-sandbox] [--server URL] [--token T] -- <command...>
+             warden ask [--timeout SECONDS] TEXT...   (from a command under warden agent)
              warden features [--status S] [--json]
              warden status ID [--json]
              warden approvals [--status S] [--json]
@@ -40,6 +41,7 @@ public final class Main {
     int exit = switch (command) {
       case "serve" -> serve(rest);
       case "agent" -> AgentCommand.run(rest);
+      case "ask" -> dev.warden.cli.AskCommand.run(rest);
       case "features", "status" -> FeatureCommands.run(args);
       case "approvals", "approve", "reject" -> ApprovalCommands.run(args);
       case "bench" -> bench(rest);

@@ -106,6 +106,7 @@ public final class AgentCommand {
   });
   private volatile ProcessGroup group;
   private volatile AgentLink link;
+  private volatile AskChannel ask;
   private volatile RunToken runToken;
   private volatile String agentName = "agent";
   private volatile boolean finishing;
@@ -223,7 +224,15 @@ public final class AgentCommand {
 
     List<String> command = options.command();
     agentName = programName(command.get(0));
-    Launch launch = launch(http, options);
+    // `warden ask` in the command reaches Warden through this channel and our link, never with a token of its own
+    try (AskChannel ask = openAskChannel()) {
+      this.ask = ask;
+      return supervise(options, http, worktree, command, launch(http, options, ask));
+    }
+  }
+
+  private int supervise(Options options, HttpClient http, Path worktree, List<String> command, Launch launch)
+      throws Refusal, InterruptedException {
     // the agent's connection uses a run token (agent role, this feature only, revoked at the end), never the operator's
     RunToken runToken = RunToken.obtain(new WardenClient(http, options.warden()), options.feature(), this::warn);
     this.runToken = runToken;
@@ -299,6 +308,18 @@ public final class AgentCommand {
       } catch (IllegalStateException shuttingDown) {
         // the hook is running or has run
       }
+    }
+  }
+
+  private AskChannel openAskChannel() {
+    try {
+      return AskChannel.open(Path.of(System.getProperty("java.io.tmpdir")), (id, text) -> {
+        AgentLink connection = link;
+        return connection != null && connection.sendControl(AgentProtocol.question(id, text));
+      }, this::warn);
+    } catch (IOException | RuntimeException e) {
+      warn("`warden ask` will not work in this run: cannot open its channel (" + e.getMessage() + ")");
+      return null;
     }
   }
 
@@ -385,7 +406,8 @@ public final class AgentCommand {
    * Warden will not describe, or one that cannot be set up here, refuses the run (exit 3): the way
    * around it is {@code --no-sandbox}, said out loud and recorded on the feature.
    */
-  private Launch launch(HttpClient http, Options options) throws Refusal, InterruptedException {
+  private Launch launch(HttpClient http, Options options, AskChannel ask) throws Refusal, InterruptedException {
+    Map<String, String> set = ask == null ? Map.of() : Map.of(AskChannel.VARIABLE, ask.socket().toString());
     Optional<String> without = Optional.empty();
     Bubblewrap.Availability bubblewrap = Bubblewrap.availability();
     if (options.noSandbox()) {
@@ -397,12 +419,15 @@ public final class AgentCommand {
       warn("WARNING: " + agentName + " runs WITHOUT A SANDBOX (" + without.get() + ").");
       warn("WARNING: it can write anywhere you can, move your branches, and read Warden's tokens;"
           + " feature " + options.feature() + " is marked unsandboxed.");
-      return new Launch(argv(options.command(), Optional.empty(), Optional.empty(), environmentNames()), "none", without);
+      return new Launch(argv(options.command(), Optional.empty(), Optional.empty(), environmentNames(), set), "none", without);
     }
     SandboxSpec spec = sandboxSpec(http, options);
     try {
       SandboxLayout layout = spec.resolve(home());
-      return new Launch(argv(options.command(), Optional.of(layout), bubblewrap.executable(), environmentNames()), "bubblewrap",
+      if (ask != null) {
+        layout = layout.withMount(new SandboxLayout.Mount(ask.directory(), ask.directory()));
+      }
+      return new Launch(argv(options.command(), Optional.of(layout), bubblewrap.executable(), environmentNames(), set), "bubblewrap",
           Optional.empty());
     } catch (IllegalArgumentException e) {
       throw new Refusal("the sandbox Warden described for feature " + options.feature() + " cannot be set up here: "
@@ -419,6 +444,12 @@ public final class AgentCommand {
    */
   static List<String> argv(List<String> command, Optional<SandboxLayout> layout, Optional<Path> bwrap,
       Collection<String> environment) {
+    return argv(command, layout, bwrap, environment, Map.of());
+  }
+
+  /** As above, and {@code set} given to the command (after the unsets: {@code env -u ... -- NAME=VALUE ...}). */
+  static List<String> argv(List<String> command, Optional<SandboxLayout> layout, Optional<Path> bwrap,
+      Collection<String> environment, Map<String, String> set) {
     List<String> argv = new ArrayList<>();
     argv.add(Files.isExecutable(Path.of("/usr/bin/env")) ? "/usr/bin/env" : "env");
     Set<String> unset = new TreeSet<>(List.of("WARDEN_TOKEN", "SSH_AUTH_SOCK"));
@@ -428,6 +459,7 @@ public final class AgentCommand {
       argv.add(name);
     });
     argv.add("--");
+    new java.util.TreeMap<>(set).forEach((name, value) -> argv.add(name + "=" + value));
     if (layout.isPresent()) {
       argv.addAll(Bubblewrap.argv(bwrap.orElseThrow(() -> new IllegalArgumentException("no bwrap to run the sandbox")),
           layout.get(), command));
@@ -549,7 +581,24 @@ public final class AgentCommand {
       case "welcome" -> onWelcome(message);
       case "pause" -> onPause(message);
       case "resume" -> onResume(message);
+      case "answer", "error" -> {
+        warn(AgentProtocol.describe(message));
+        relayToAsker(message);
+      }
       default -> warn(AgentProtocol.describe(message)); // message, violation, rollback, answer, error, unknown
+    }
+  }
+
+  /** An answer, or the refusal of a question, goes to the `warden ask` waiting for it. */
+  private void relayToAsker(JsonNode message) {
+    AskChannel channel = ask;
+    if (channel == null) {
+      return;
+    }
+    if (AgentProtocol.type(message).equals("answer")) {
+      AgentProtocol.text(message, "id").ifPresent(id -> channel.answered(id, AgentProtocol.text(message, "text").orElse("")));
+    } else if (AgentProtocol.text(message, "ref").orElse("").equals("question")) {
+      channel.refused(AgentProtocol.text(message, "message").orElse("question refused"));
     }
   }
 
