@@ -344,6 +344,10 @@ public final class AgentCommand {
     if (token != null) {
       token.revoke(); // the JVM is exiting: the main thread's finally may never run
     }
+    AskChannel channel = ask;
+    if (channel != null) {
+      channel.close(); // its socket and private directory go too
+    }
   }
 
   /**

@@ -49,7 +49,7 @@ import java.util.function.Consumer;
 final class AskChannel implements AutoCloseable {
 
   /** The variable that tells the command where the socket is. */
-  static final String VARIABLE = "WARDEN_ASK_SOCKET";
+  static final String VARIABLE = "AGENT_ASK_SOCKET";
   /** Warden's limit on a question's text ({@code warden.agent.max-text-bytes}). */
   static final int MAX_TEXT_BYTES = 8 * 1024;
   /** A request line: the text JSON-escaped, and a little more. */

@@ -111,7 +111,7 @@ class AskChannelTest {
 
     Run noWrapper = ask(Map.of(), "Which database?").get(10, TimeUnit.SECONDS);
     assertEquals(3, noWrapper.exit());
-    assertTrue(noWrapper.err().contains("no wrapper to ask through: WARDEN_ASK_SOCKET is not set"), noWrapper.err());
+    assertTrue(noWrapper.err().contains("no wrapper to ask through: AGENT_ASK_SOCKET is not set"), noWrapper.err());
     Run gone = ask(Map.of(AskChannel.VARIABLE, tmp.resolve("nothing-here.sock").toString()), "Which database?").get(10, TimeUnit.SECONDS);
     assertEquals(3, gone.exit());
     assertTrue(gone.err().contains("cannot reach the wrapper"), gone.err());
@@ -193,6 +193,21 @@ class AskChannelTest {
     assertEquals(3, ended.exit());
     assertTrue(ended.err().contains("the agent's run under warden agent ended"), ended.err());
     assertFalse(Files.exists(channel.directory()), "the private directory is gone");
+  }
+
+  @Test
+  void theCommandGetsTheSocketsPathAndStillNoWardenVariable() throws Exception {
+    // a wrapper run inside another's sandbox has the outer socket in its environment: the inner one wins
+    List<String> argv = AgentCommand.argv(List.of("sh", "-c", "echo \"$AGENT_ASK_SOCKET\"; env | grep '^WARDEN_' || echo no-warden-variable"),
+        Optional.empty(), Optional.empty(), java.util.Set.of("WARDEN_TOKEN", "AGENT_ASK_SOCKET"),
+        Map.of(AskChannel.VARIABLE, channel.socket().toString()));
+    ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true);
+    builder.environment().put("WARDEN_TOKEN", "wdn_secret");
+    builder.environment().put(AskChannel.VARIABLE, "/outer/ask.sock");
+    Process process = builder.start();
+    String printed = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(process.waitFor(10, TimeUnit.SECONDS));
+    assertEquals(channel.socket() + "\nno-warden-variable\n", printed);
   }
 
   private SocketChannel connect() throws IOException {

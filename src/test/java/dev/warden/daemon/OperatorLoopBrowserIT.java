@@ -164,6 +164,7 @@ class OperatorLoopBrowserIT {
 
       // 2. the agent, under bin/warden agent in its sandbox, asks with bin/warden ask and writes the answer
       agent = agent(id, "Say hello to operators", log, String.join("\n",
+          "env | grep -q '^WARDEN_' && echo SAW_WARDEN_ENV",
           "answer=$(" + WARDEN + " ask --timeout 300 'Which greeting goes in src/greeting.txt?') || exit 7",
           "mkdir -p src && printf '%s\\n' \"$answer\" > src/greeting.txt",
           "echo wrote the greeting"));
@@ -183,6 +184,7 @@ class OperatorLoopBrowserIT {
       assertEquals(0, agent.exitValue(), output);
       assertTrue(output.contains("wrote the greeting"), output);
       assertFalse(output.contains(RunningDaemon.AGENT), "the token leaked into the agent's output:\n" + output);
+      assertFalse(output.contains("SAW_WARDEN_ENV"), "a WARDEN_ variable reached the agent:\n" + output);
       wait.until(ExpectedConditions.textToBe(By.cssSelector(".feature-page .feature-status"), "proposed"));
 
       // 5. approved on the page
