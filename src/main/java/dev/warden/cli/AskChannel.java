@@ -131,6 +131,11 @@ final class AskChannel implements AutoCloseable {
     return socket;
   }
 
+  /** Connections being served now (tests). */
+  int connections() {
+    return open.get();
+  }
+
   /** Warden's {@code answer{id,text}}: the command that asked gets it; false when no command here asked {@code id}. */
   boolean answered(String id, String text) {
     CompletableFuture<Reply> pending = waiting.get(id);

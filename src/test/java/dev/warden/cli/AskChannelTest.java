@@ -162,11 +162,18 @@ class AskChannelTest {
       assertTrue(exchange(line + "\n").contains("\"refused\""), line);
     }
     // silent connections: all slots taken, then the next is told so at once; silence is cut off
+    channel.close();
+    channel = AskChannel.open(tmp, (id, text) -> connected && relayed.add(new Asked(id, text)), diagnostics::add,
+        Duration.ofSeconds(5));
     List<SocketChannel> silent = new ArrayList<>();
     for (int i = 0; i < AskChannel.MAX_CONNECTIONS; i++) {
       silent.add(connect());
     }
-    Thread.sleep(100);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (channel.connections() < AskChannel.MAX_CONNECTIONS && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(AskChannel.MAX_CONNECTIONS, channel.connections(), "every silent connection holds a slot");
     try (SocketChannel extra = connect()) {
       String reply = AskChannel.readLine(Channels.newInputStream(extra)).orElseThrow();
       assertTrue(reply.contains("too many questions at once"), reply);
