@@ -3,6 +3,7 @@ package dev.warden;
 import dev.warden.bench.BenchCommand;
 import dev.warden.daemon.ServeCommand;
 import dev.warden.cli.AgentArguments;
+import dev.warden.cli.AskCommand;
 import dev.warden.cli.ApprovalCommands;
 import dev.warden.cli.Cli;
 import dev.warden.cli.FeatureCommands;
@@ -21,6 +22,7 @@ import picocli.CommandLine.Command;
     subcommands = {
         ServeCommand.class,
         AgentArguments.class,
+        AskCommand.class,
         FeatureCommands.Features.class,
         FeatureCommands.Status.class,
         ApprovalCommands.Approvals.class,

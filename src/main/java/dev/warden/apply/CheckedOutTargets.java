@@ -212,6 +212,10 @@ public final class CheckedOutTargets {
 
   /** Moves the worktree's index and files of the landed paths from {@code before} to {@code after}: the failure, if any. */
   public Optional<String> update(Path worktree, String before, String after) {
+    // as git merge does first: an entry whose file was touched or edited and reverted (content as
+    // committed, stat changed) would otherwise stop read-tree with "not uptodate". Exit 1 only says
+    // that some files really have local changes; those are not landed paths (see blocked)
+    git.run(worktree.resolve(".git"), List.of("--work-tree=" + worktree, "update-index", "-q", "--refresh"));
     GitCli.Result result = git.run(worktree.resolve(".git"), List.of("--work-tree=" + worktree, "read-tree", "-m", "-u", before, after));
     return result.ok() ? Optional.empty() : Optional.of(result.output().strip());
   }

@@ -89,6 +89,7 @@ public final class AgentCommand {
   });
   private volatile ProcessGroup group;
   private volatile AgentLink link;
+  private volatile AskChannel ask;
   private volatile RunToken runToken;
   private volatile String agentName = "agent";
   private volatile boolean finishing;
@@ -160,14 +161,30 @@ public final class AgentCommand {
 
     List<String> command = options.command();
     agentName = programName(command.get(0));
-    AgentSandbox.Launch launch = new AgentSandbox(env, this::warn).launch(http, options, agentName);
-    // the agent's connection uses a run token (agent role, this feature only, revoked at the end), never the operator's
-    RunToken runToken = RunToken.obtain(new WardenClient(http, options.warden()), options.feature(), this::warn);
-    this.runToken = runToken;
+    // `warden ask` in the command reaches Warden through this channel and our link, never with a token of its own
+    try (AskChannel ask = openAskChannel()) {
+      this.ask = ask;
+      AgentSandbox.Launch launch = new AgentSandbox(env, this::warn).launch(http, options, agentName, ask);
+      // the agent's connection uses a run token (agent role, this feature only, revoked at the end), never the operator's
+      RunToken runToken = RunToken.obtain(new WardenClient(http, options.warden()), options.feature(), this::warn);
+      this.runToken = runToken;
+      try {
+        return supervise(options, http, worktree, command, runToken, launch);
+      } finally {
+        runToken.revoke();
+      }
+    }
+  }
+
+  private AskChannel openAskChannel() {
     try {
-      return supervise(options, http, worktree, command, runToken, launch);
-    } finally {
-      runToken.revoke();
+      return AskChannel.open(Path.of(System.getProperty("java.io.tmpdir")), (id, text) -> {
+        AgentLink connection = link;
+        return connection != null && connection.sendControl(AgentProtocol.question(id, text));
+      }, this::warn);
+    } catch (IOException | RuntimeException e) {
+      warn("`warden ask` will not work in this run: cannot open its channel (" + e.getMessage() + ")");
+      return null;
     }
   }
 
@@ -259,6 +276,10 @@ public final class AgentCommand {
     RunToken token = runToken;
     if (token != null) {
       token.revoke(); // the JVM is exiting: the main thread's finally may never run
+    }
+    AskChannel channel = ask;
+    if (channel != null) {
+      channel.close(); // its socket and private directory go too
     }
   }
 
@@ -379,7 +400,24 @@ public final class AgentCommand {
       case "welcome" -> onWelcome(message);
       case "pause" -> onPause(message);
       case "resume" -> onResume(message);
-      default -> warn(AgentProtocol.describe(message)); // message, violation, rollback, answer, error, unknown
+      case "answer", "error" -> {
+        warn(AgentProtocol.describe(message));
+        relayToAsker(message);
+      }
+      default -> warn(AgentProtocol.describe(message)); // message, violation, rollback, unknown
+    }
+  }
+
+  /** An answer, or the refusal of a question, goes to the `warden ask` waiting for it. */
+  private void relayToAsker(JsonNode message) {
+    AskChannel channel = ask;
+    if (channel == null) {
+      return;
+    }
+    if (AgentProtocol.type(message).equals("answer")) {
+      AgentProtocol.text(message, "id").ifPresent(id -> channel.answered(id, AgentProtocol.text(message, "text").orElse("")));
+    } else if (AgentProtocol.text(message, "ref").orElse("").equals("question")) {
+      channel.refused(AgentProtocol.text(message, "message").orElse("question refused"));
     }
   }
 

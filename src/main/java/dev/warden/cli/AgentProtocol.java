@@ -50,6 +50,11 @@ final class AgentProtocol {
     return write(message("exit").put("code", code));
   }
 
+  /** A question of the command's, relayed from {@code warden ask} ({@link AskChannel}). */
+  static String question(String id, String text) {
+    return write(message("question").put("id", id).put("text", text));
+  }
+
   static String propose(String description) {
     return write(message("propose").put("description", description));
   }

@@ -49,7 +49,9 @@ final class AgentSandbox {
    * Warden will not describe, or one that cannot be set up here, refuses the run (exit 3): the way
    * around it is {@code --no-sandbox}, said out loud and recorded on the feature.
    */
-  Launch launch(HttpClient http, AgentCommand.Options options, String agentName) throws AgentCommand.Refusal, InterruptedException {
+  Launch launch(HttpClient http, AgentCommand.Options options, String agentName, AskChannel ask)
+      throws AgentCommand.Refusal, InterruptedException {
+    Map<String, String> set = ask == null ? Map.of() : Map.of(AskChannel.VARIABLE, ask.socket().toString());
     Optional<String> without = Optional.empty();
     Bubblewrap.Availability bubblewrap = Bubblewrap.availability();
     if (options.noSandbox()) {
@@ -61,12 +63,15 @@ final class AgentSandbox {
       warn.accept("WARNING: " + agentName + " runs WITHOUT A SANDBOX (" + without.get() + ").");
       warn.accept("WARNING: it can write anywhere you can, move your branches, and read Warden's tokens;"
           + " feature " + options.feature() + " is marked unsandboxed.");
-      return new Launch(argv(options.command(), Optional.empty(), Optional.empty(), environmentNames()), "none", without);
+      return new Launch(argv(options.command(), Optional.empty(), Optional.empty(), environmentNames(), set), "none", without);
     }
     SandboxSpec spec = sandboxSpec(http, options);
     try {
       SandboxLayout layout = spec.resolve(home());
-      return new Launch(argv(options.command(), Optional.of(layout), bubblewrap.executable(), environmentNames()), "bubblewrap",
+      if (ask != null) {
+        layout = layout.withMount(new SandboxLayout.Mount(ask.directory(), ask.directory()));
+      }
+      return new Launch(argv(options.command(), Optional.of(layout), bubblewrap.executable(), environmentNames(), set), "bubblewrap",
           Optional.empty());
     } catch (IllegalArgumentException e) {
       throw new AgentCommand.Refusal("the sandbox Warden described for feature " + options.feature() + " cannot be set up here: "
@@ -83,6 +88,12 @@ final class AgentSandbox {
    */
   static List<String> argv(List<String> command, Optional<SandboxLayout> layout, Optional<Path> bwrap,
       Collection<String> environment) {
+    return argv(command, layout, bwrap, environment, Map.of());
+  }
+
+  /** As above, and {@code set} given to the command (after the unsets: {@code env -u ... -- NAME=VALUE ...}). */
+  static List<String> argv(List<String> command, Optional<SandboxLayout> layout, Optional<Path> bwrap,
+      Collection<String> environment, Map<String, String> set) {
     List<String> argv = new ArrayList<>();
     argv.add(Files.isExecutable(Path.of("/usr/bin/env")) ? "/usr/bin/env" : "env");
     Set<String> unset = new TreeSet<>(List.of("WARDEN_TOKEN", "SSH_AUTH_SOCK"));
@@ -92,6 +103,7 @@ final class AgentSandbox {
       argv.add(name);
     });
     argv.add("--");
+    new java.util.TreeMap<>(set).forEach((name, value) -> argv.add(name + "=" + value));
     if (layout.isPresent()) {
       argv.addAll(Bubblewrap.argv(bwrap.orElseThrow(() -> new IllegalArgumentException("no bwrap to run the sandbox")),
           layout.get(), command));
