@@ -314,6 +314,11 @@ class CheckpointsTest {
     return changes.stream().map(ChangedFile::path).collect(Collectors.toSet());
   }
 
+  /** Where the chain lives, as its state says; null before it is started. */
+  private static Checkpoints.ChainSetup setupOf(State state) {
+    return state instanceof Checkpoints.Started started ? started.setup() : null;
+  }
+
   private static Checkpoints.Page page(Checkpoints.Listing listing) {
     return assertInstanceOf(Checkpoints.Page.class, listing);
   }
@@ -330,8 +335,8 @@ class CheckpointsTest {
     assertEquals(Done.getInstance(), started.reply());
     assertEquals(setup, started.eventOfType(Checkpoints.ChainStarted.class).setup());
     assertEquals(1, started.events().size());
-    assertEquals(setup, started.state().setup);
-    assertTrue(started.state().checkpoints.isEmpty());
+    assertEquals(setup, setupOf(started.state()));
+    assertTrue(started.state().recent().isEmpty());
 
     // the feature sends Start whenever it (re)starts: the same setup again is not a new fact
     var again = run((ActorRef<Done> replyTo) -> new Checkpoints.Start(setup, replyTo));
@@ -343,7 +348,7 @@ class CheckpointsTest {
         setup.refName(), base);
     var relocated = run((ActorRef<Done> replyTo) -> new Checkpoints.Start(moved, replyTo));
     assertEquals(moved, relocated.eventOfType(Checkpoints.ChainStarted.class).setup());
-    assertEquals(moved, relocated.state().setup);
+    assertEquals(moved, setupOf(relocated.state()));
   }
 
   @Test
@@ -374,7 +379,7 @@ class CheckpointsTest {
     missing(compare.reply(), 0);
 
     assertTrue(request.hasNoEvents() && rollback.hasNoEvents() && promote.hasNoEvents() && compare.hasNoEvents());
-    assertNull(chain.getState().setup);
+    assertNull(setupOf(chain.getState()));
     agent.expectNoMessage(QUIET);
     assertEquals(1, GitRepos.tryGit(repo, "rev-parse", "--verify", "-q", setup.refName()).exitCode(), "no checkpoint ref");
   }
@@ -407,7 +412,7 @@ class CheckpointsTest {
     assertEquals(List.of(new ChangedFile("a.txt", "modified", 1, 0), new ChangedFile("src/login.java", "added", 2, 0)),
         event.changes().stream().sorted(Comparator.comparing(ChangedFile::path)).toList());
     assertFalse(event.changesTruncated());
-    assertEquals(List.of(record), result.state().checkpoints);
+    assertEquals(List.of(record), result.state().recent());
 
     // what git shows: the ref at the new commit, holding what the agent wrote, on top of the base
     assertEquals(record.commit(), checkpointRef());
@@ -453,7 +458,7 @@ class CheckpointsTest {
     CheckpointRecord record = taken(result.reply());
     assertFalse(record.quiesced());
     assertEquals(Optional.of("the agent cannot pause"), record.quiesceNote());
-    assertEquals(List.of(record), result.state().checkpoints);
+    assertEquals(List.of(record), result.state().recent());
     pausedAndResumed("checkpoint");
     feature.expectNoMessage(QUIET);
   }
@@ -468,7 +473,7 @@ class CheckpointsTest {
     var timer = request(Trigger.INTERVAL);
     assertEquals(new Checkpoints.NoChange(Optional.of(first)), timer.reply());
     assertTrue(timer.hasNoEvents());
-    assertEquals(List.of(first), timer.state().checkpoints);
+    assertEquals(List.of(first), timer.state().recent());
     assertEquals(first.commit(), checkpointRef());
     pausedAndResumed("checkpoint");
     validator.expectNoMessage(QUIET);
@@ -516,7 +521,7 @@ class CheckpointsTest {
     assertTrue(show(two.commit(), "b.txt").startsWith("written before"));
     agent.expectMessageClass(AgentLink.ResumeAfterCheckpoint.class, WAIT);
     agent.expectNoMessage(QUIET); // two captures for three requests: no third pause
-    assertEquals(List.of(one, two), chain.getState().checkpoints);
+    assertEquals(List.of(one, two), chain.getState().recent());
   }
 
   @Test
@@ -540,7 +545,7 @@ class CheckpointsTest {
     CheckpointRecord third = taken(periodic.reply());
     assertEquals(Set.of("missed.txt"), paths(periodic.eventOfType(CheckpointTaken.class).changes()));
     assertEquals("the watcher missed this", show(third.commit(), "missed.txt"));
-    assertEquals(List.of(first, second, third), periodic.state().checkpoints);
+    assertEquals(List.of(first, second, third), periodic.state().recent());
   }
 
   @Test
@@ -576,7 +581,7 @@ class CheckpointsTest {
     Checkpoints.Failed failed = failed(result.reply(), Rejection.Kind.CONFLICT);
     assertTrue(failed.message().contains("is gone"), failed.message());
     assertTrue(result.hasNoEvents());
-    assertTrue(result.state().checkpoints.isEmpty());
+    assertTrue(result.state().recent().isEmpty());
     assertEquals(1, GitRepos.tryGit(repo, "rev-parse", "--verify", "-q", setup.refName()).exitCode(),
         "a vanished worktree is never recorded as 'everything deleted'");
     pausedAndResumed("checkpoint");
@@ -612,7 +617,7 @@ class CheckpointsTest {
     assertEquals(List.of(), event.paths());
     assertEquals(Set.of("a.txt", "junk.txt"), Set.copyOf(event.restored()));
     assertEquals(rolledBack, assertInstanceOf(CheckpointTaken.class, result.events().get(1)).checkpoint());
-    assertEquals(3, result.state().checkpoints.size());
+    assertEquals(3, result.state().count());
 
     assertEquals("rollback to checkpoint 1", agent.expectMessageClass(AgentLink.PauseForCheckpoint.class, WAIT).reason());
     String told = agent.expectMessageClass(AgentLink.Notify.class, WAIT).json();
@@ -671,7 +676,7 @@ class CheckpointsTest {
       assertTrue(result.hasNoEvents());
     }
     assertEquals("more work\n", read("a.txt"));
-    assertEquals(List.of(only), chain.getState().checkpoints);
+    assertEquals(List.of(only), chain.getState().recent());
     agent.expectNoMessage(QUIET); // the agent was not even paused
   }
 
@@ -706,7 +711,7 @@ class CheckpointsTest {
     agent.expectNoMessage(QUIET); // the agent was not even paused
     assertEquals("more work\n", read("a.txt"));
     assertEquals(only.commit(), checkpointRef());
-    assertEquals(List.of(only), chain.getState().checkpoints);
+    assertEquals(List.of(only), chain.getState().recent());
     // and the chain carries on: the next rollback is done as usual
     var next = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(1, Optional.of(List.of("a.txt")), "alice", replyTo));
     assertEquals(2, taken(next.reply()).seq());
@@ -766,7 +771,7 @@ class CheckpointsTest {
     Checkpoints.Failed failed = failed(result.reply(), Rejection.Kind.CONFLICT);
     assertTrue(failed.message().contains("not in the repository"), failed.message());
     assertTrue(result.hasNoEvents());
-    assertEquals(List.of(only), result.state().checkpoints);
+    assertEquals(List.of(only), result.state().recent());
     assertEquals("agent's version\n", read("a.txt"));
     assertEquals(only.commit(), checkpointRef());
     pausedAndResumed("checkpoint");
@@ -787,7 +792,7 @@ class CheckpointsTest {
 
     agent.expectNoMessage(QUIET); // the agent was not even paused, so it has nothing to wait for
     assertEquals("agent's version\n", read("a.txt"));
-    assertEquals(List.of(only), chain.getState().checkpoints);
+    assertEquals(List.of(only), chain.getState().recent());
     // and the chain still answers
     write("a.txt", "later\n");
     assertEquals(2, checkpoint(Trigger.MANUAL).seq());
@@ -814,7 +819,7 @@ class CheckpointsTest {
     agent.expectNoMessage(QUIET);
     assertEquals("agent's version\n", read("a.txt"));
     assertEquals(only.commit(), checkpointRef());
-    assertEquals(List.of(only), chain.getState().checkpoints);
+    assertEquals(List.of(only), chain.getState().recent());
     write("a.txt", "later\n");
     assertEquals(2, checkpoint(Trigger.MANUAL).seq());
   }
@@ -832,7 +837,7 @@ class CheckpointsTest {
     var firstPage = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(0, 2, replyTo));
     assertEquals(3, page(firstPage.reply()).total());
     assertEquals(List.of(1L, 2L), seqs(firstPage.reply()));
-    assertEquals(chain.getState().checkpoints.subList(0, 2), page(firstPage.reply()).checkpoints());
+    assertEquals(chain.getState().recent().subList(0, 2), page(firstPage.reply()).checkpoints());
     assertTrue(firstPage.hasNoEvents());
 
     var rest = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(2, 10, replyTo));
@@ -842,7 +847,7 @@ class CheckpointsTest {
     var pastTheEnd = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(5, 10, replyTo));
     assertEquals(new Checkpoints.Page(3, List.of()), pastTheEnd.reply());
     assertTrue(rest.hasNoEvents() && pastTheEnd.hasNoEvents());
-    assertEquals(3, pastTheEnd.state().checkpoints.size());
+    assertEquals(3, pastTheEnd.state().count());
   }
 
   @Test
@@ -912,7 +917,7 @@ class CheckpointsTest {
       missing(get.reply(), seq);
       assertTrue(get.hasNoEvents());
     }
-    assertEquals(1, chain.getState().checkpoints.size());
+    assertEquals(1, chain.getState().count());
   }
 
   // ------------------------------------------------------------------ Diff
@@ -1019,7 +1024,7 @@ class CheckpointsTest {
     var unknownFrom = run((ActorRef<Checkpoints.CompareResult> replyTo) -> new Checkpoints.Compare(5, 1, replyTo));
     missing(unknownFrom.reply(), 5);
     assertTrue(unknownTo.hasNoEvents() && unknownFrom.hasNoEvents());
-    assertEquals(1, unknownFrom.state().checkpoints.size());
+    assertEquals(1, unknownFrom.state().count());
   }
 
   // ------------------------------------------------------------------ Stop
@@ -1043,7 +1048,7 @@ class CheckpointsTest {
     assertEquals(Trigger.FINAL, last.trigger());
     stopper.expectMessage(WAIT, Done.getInstance());
     assertEquals(last.commit(), checkpointRef());
-    assertEquals(List.of(last), chain.restart().state().checkpoints);
+    assertEquals(List.of(last), chain.restart().state().recent());
   }
 
   @Test
@@ -1068,8 +1073,8 @@ class CheckpointsTest {
     done.expectTerminated(running, WAIT);
     assertEquals(journal, PersistenceTestKit.create(testKit.system()).persistedInStorage(persistenceId));
     State recovered = chain.restart().state();
-    assertEquals(setup, recovered.setup);
-    assertEquals(List.of(record), recovered.checkpoints);
+    assertEquals(setup, setupOf(recovered));
+    assertEquals(List.of(record), recovered.recent());
   }
 
   // ------------------------------------------------------------------ recovery
@@ -1082,12 +1087,12 @@ class CheckpointsTest {
     write("a.txt", "two\n");
     checkpoint(Trigger.DEBOUNCE);
     taken(run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(1, Optional.empty(), "alice", replyTo)).reply());
-    List<CheckpointRecord> before = List.copyOf(chain.getState().checkpoints);
+    List<CheckpointRecord> before = List.copyOf(chain.getState().recent());
 
     State recovered = chain.restart().state();
 
-    assertEquals(setup, recovered.setup);
-    assertEquals(before, recovered.checkpoints);
+    assertEquals(setup, setupOf(recovered));
+    assertEquals(before, recovered.recent());
     assertEquals("one\n", read("a.txt"));
     write("a.txt", "three\n");
     var next = request(Trigger.MANUAL);
@@ -1115,6 +1120,6 @@ class CheckpointsTest {
     assertEquals(recorded.commit(), next.parent());
     assertNotEquals(orphan, next.parent());
     assertEquals(next.commit(), checkpointRef());
-    assertEquals(List.of(recorded, next), chain.getState().checkpoints);
+    assertEquals(List.of(recorded, next), chain.getState().recent());
   }
 }

@@ -1,0 +1,52 @@
+package dev.warden.checkpoint;
+
+import akka.actor.typed.ActorSystem;
+import akka.persistence.query.PersistenceQuery;
+import akka.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
+import akka.stream.javadsl.Sink;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Checkpoint records older than the ones a chain keeps in its state ({@link Checkpoints.Started#recent}),
+ * read back from the chain's own events in the journal ({@link Checkpoints.CheckpointTaken} carries the
+ * whole record). A read scans the chain's events from its start, so it costs one journal query per
+ * page of events; only reads of old checkpoints (page 1 of the listing, a get, diff, compare or
+ * rollback of an old one) come here.
+ */
+final class CheckpointHistory {
+
+  private final ActorSystem<?> system;
+  private final String readJournalId;
+
+  /** @param readJournalId the read journal plugin of the journal the entity writes to. */
+  CheckpointHistory(ActorSystem<?> system, String readJournalId) {
+    this.system = system;
+    this.readJournalId = readJournalId;
+  }
+
+  /** The records numbered {@code from} to {@code to} (both included), oldest first. */
+  CompletionStage<List<Checkpoints.CheckpointRecord>> range(String persistenceId, long from, long to) {
+    return read(persistenceId, to, seq -> seq >= from);
+  }
+
+  /** The records numbered {@code seqs}, oldest first (those that exist). */
+  CompletionStage<List<Checkpoints.CheckpointRecord>> only(String persistenceId, Set<Long> seqs) {
+    long last = seqs.stream().mapToLong(Long::longValue).max().orElse(0);
+    return read(persistenceId, last, seqs::contains);
+  }
+
+  private CompletionStage<List<Checkpoints.CheckpointRecord>> read(String persistenceId, long upTo,
+      java.util.function.LongPredicate wanted) {
+    CurrentEventsByPersistenceIdQuery journal = PersistenceQuery.get(system)
+        .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, readJournalId);
+    return journal.currentEventsByPersistenceId(persistenceId, 0L, Long.MAX_VALUE)
+        .map(envelope -> envelope.event())
+        .filter(event -> event instanceof Checkpoints.CheckpointTaken)
+        .map(event -> ((Checkpoints.CheckpointTaken) event).checkpoint())
+        .takeWhile(record -> record.seq() <= upTo)
+        .filter(record -> wanted.test(record.seq()))
+        .runWith(Sink.seq(), system);
+  }
+}
