@@ -142,7 +142,9 @@ class CheckpointsTest {
   }
 
   private Behavior<Command> behavior(CheckpointSettings settings) {
-    return Checkpoints.create(id, this::peers, settings, blocking);
+    // older records than the state keeps are read back from this journal, as the daemon's from its JDBC one
+    return Checkpoints.create(id, this::peers, settings, blocking,
+        akka.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal.Identifier());
   }
 
   /** As FeatureRuntimeWiring wires the chain, with probes for the agent link, the feature and the validator. */
@@ -920,7 +922,52 @@ class CheckpointsTest {
     assertEquals(1, chain.getState().count());
   }
 
-  // ------------------------------------------------------------------ Diff
+  // ------------------------------------------------------------------ bounded state: old records from the journal
+
+  @Test
+  void theStateKeepsOnlyTheNewestRecordsAndOlderCheckpointsAreStillListedReadDiffedComparedAndRolledBackTo() throws Exception {
+    start();
+    int taken = Checkpoints.RECENT_KEPT + 3;
+    List<CheckpointRecord> records = new java.util.ArrayList<>();
+    for (int i = 1; i <= taken; i++) {
+      write("a.txt", "version " + i + "\n");
+      records.add(taken(request(Trigger.MANUAL).reply()));
+    }
+    assertEquals(taken, chain.getState().count());
+    assertEquals(records.subList(3, taken), chain.getState().recent(), "only the newest " + Checkpoints.RECENT_KEPT);
+
+    for (State state : List.of(chain.getState(), chain.restart().state())) {
+      assertEquals(taken, state.count());
+      assertEquals(records.get(taken - 1), state.latest().orElseThrow());
+    }
+    // a page reaching back before the state's records comes from the journal, the same records
+    var firstPage = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(0, 5, replyTo));
+    assertEquals(new Checkpoints.Page(taken, records.subList(0, 5)), firstPage.reply());
+    var across = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(1, taken, replyTo));
+    assertEquals(new Checkpoints.Page(taken, records.subList(1, taken)), across.reply());
+
+    var get = run((ActorRef<Checkpoints.Lookup> replyTo) -> new Checkpoints.GetCheckpoint(1, replyTo));
+    Checkpoints.Found found = assertInstanceOf(Checkpoints.Found.class, get.reply());
+    assertEquals(records.get(0), found.checkpoint());
+    assertEquals(List.of("a.txt"), found.files().stream().map(Snapshotter.FileChange::path).toList());
+
+    var diff = run((ActorRef<Checkpoints.DiffResult> replyTo) -> new Checkpoints.Diff(2, false, replyTo));
+    Checkpoints.DiffText text = assertInstanceOf(Checkpoints.DiffText.class, diff.reply());
+    assertTrue(text.diff().contains("-version 1") && text.diff().contains("+version 2"), text.diff());
+
+    var compare = run((ActorRef<Checkpoints.CompareResult> replyTo) -> new Checkpoints.Compare(1, taken, replyTo));
+    Checkpoints.Comparison comparison = assertInstanceOf(Checkpoints.Comparison.class, compare.reply());
+    assertEquals(records.get(0).commit(), comparison.from());
+    assertEquals(records.get(taken - 1).commit(), comparison.to());
+
+    var rollback = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(2, Optional.empty(), "alice", replyTo));
+    CheckpointRecord rolledBack = taken(rollback.reply());
+    assertEquals(taken + 1, rolledBack.seq());
+    assertEquals("version 2\n", read("a.txt"));
+    assertEquals(2, assertInstanceOf(Checkpoints.RolledBack.class, rollback.events().get(0)).to());
+    assertEquals(Checkpoints.RECENT_KEPT, chain.getState().recent().size());
+  }
+
 
   @Test
   void theDiffOfACheckpointShowsWhatChangedSinceThePreviousOneOrSinceTheBase() throws Exception {
