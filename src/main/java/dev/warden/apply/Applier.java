@@ -86,8 +86,12 @@ public final class Applier
   /** Revert an applied proposal (admin): replies once the revert commit landed, or why it did not. */
   public record Rollback(String proposalId, String by, String reason, ActorRef<Reply> replyTo) implements Command {}
 
-  /** The feature's chain has checkpoint {@code seq}: an open proposal of an older one is stale. */
-  public record CheckpointTaken(long seq) implements Command {}
+  /**
+   * Take note that the feature's chain has checkpoint {@code seq}: an open proposal of an older one is
+   * stale. (Named apart from the chain's event {@code Checkpoints.CheckpointTaken}: a command never
+   * shares an event's name.)
+   */
+  public record NoticeCheckpoint(long seq) implements Command {}
 
   /**
    * The feature was abandoned (or refused to record the proposal): an open proposal that is not
@@ -280,7 +284,7 @@ public final class Applier
         .onCommand(Approve.class, this::onApprove)
         .onCommand(Reject.class, this::onReject)
         .onCommand(Rollback.class, this::onRollback)
-        .onCommand(CheckpointTaken.class, this::onCheckpointTaken)
+        .onCommand(NoticeCheckpoint.class, this::onNoticeCheckpoint)
         .onCommand(Withdraw.class, this::onWithdraw)
         .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), state.get(get.proposalId())
             .<Reply>map(Accepted::new).orElseGet(() -> notFound(get.proposalId()))))
@@ -323,7 +327,7 @@ public final class Applier
     open.ifPresent(older -> events.add(new ProposalWentStale(featureId, older.id(), given.checkpointSeq(), now)));
     events.add(new ProposalCreated(featureId, draft, command.validation(), now));
     if (command.validation().equals(Proposal.VALID)) {
-      ruleMet(Proposal.created(draft, Proposal.VALID, now), now).ifPresent(events::add);
+      ApprovalRule.ruleMet(featureId, Proposal.created(draft, Proposal.VALID, now), now).ifPresent(events::add);
     }
     return Effect().persist(events)
         .thenRun(this::reconcile)
@@ -334,34 +338,6 @@ public final class Applier
     return new Proposal.Draft(featureId + "." + number, featureId, number, d.description(), d.checkpointSeq(), d.checkpointCommit(),
         d.tree(), d.gitDir(), d.target(), d.base(), d.changes(), d.tier(), d.requiredApprovals(), d.reviewEndsAt(), d.expiresAt(),
         d.test(), d.proposedBy(), d.proposedAt(), d.sandbox());
-  }
-
-  /**
-   * The approval event when the tier's rule holds for {@code p} (valid, still proposed): low always,
-   * medium with one approver, high with its number of distinct approvers, any tier after a bypass.
-   */
-  private Optional<Event> ruleMet(Proposal p, Instant now) {
-    if (p.status() != ProposalStatus.PROPOSED || !p.validation().equals(Proposal.VALID)) {
-      return Optional.empty();
-    }
-    Tier tier = p.draft().tier();
-    List<String> approvers = p.approvers();
-    if (p.bypassed()) {
-      Proposal.Decision bypass = p.decisions().stream().filter(d -> d.decision().equals("bypass")).reduce((a, b) -> b).orElseThrow();
-      return Optional.of(new ProposalApproved(featureId, p.id(), bypass.by(), "bypass: " + bypass.reason().orElse(""), now));
-    }
-    if (tier == Tier.LOW) {
-      return Optional.of(new ProposalApproved(featureId, p.id(), POLICY, "low tier: approved once its checkpoint is valid", now));
-    }
-    if (tier == Tier.MEDIUM && p.draft().reviewEndsAt().filter(end -> !now.isBefore(end)).isPresent()) {
-      // the window ended while the verdict was still pending
-      return Optional.of(new ProposalApproved(featureId, p.id(), POLICY, "medium tier: nobody rejected it within its review window", now));
-    }
-    if (!approvers.isEmpty() && approvers.size() >= Math.max(1, p.draft().requiredApprovals())) {
-      return Optional.of(new ProposalApproved(featureId, p.id(), approvers.get(approvers.size() - 1),
-          approvers.size() + " of " + Math.max(1, p.draft().requiredApprovals()) + " approver(s)", now));
-    }
-    return Optional.empty();
   }
 
   private ReplyEffect<Event, State> onApprove(State state, Approve command) {
@@ -393,7 +369,7 @@ public final class Applier
     Instant now = Instant.now();
     ApprovalGiven given = new ApprovalGiven(featureId, p.id(), command.by(), command.role().label(), command.reason(), command.bypass(), now);
     List<Event> events = new ArrayList<>(List.of(given));
-    ruleMet(applyEvent(p, given), now).ifPresent(events::add);
+    ApprovalRule.ruleMet(featureId, ProposalEvents.apply(p, given), now).ifPresent(events::add);
     return Effect().persist(events)
         .thenRun(this::reconcile)
         .thenReply(command.replyTo(), updated -> new Accepted(updated.get(p.id()).orElseThrow()));
@@ -430,7 +406,7 @@ public final class Applier
         .thenReply(command.replyTo(), updated -> new Accepted(updated.get(id).orElseThrow()));
   }
 
-  private ReplyEffect<Event, State> onCheckpointTaken(State state, CheckpointTaken command) {
+  private ReplyEffect<Event, State> onNoticeCheckpoint(State state, NoticeCheckpoint command) {
     latestCheckpoint = Math.max(latestCheckpoint, command.seq());
     Optional<Proposal> open = state.open();
     if (open.isEmpty() || open.get().draft().checkpointSeq() >= command.seq() || applying.contains(open.get().id())) {
@@ -476,7 +452,7 @@ public final class Applier
     ProposalValidated validated = new ProposalValidated(featureId, p.id(), status, verdict.violations(), now);
     List<Event> events = new ArrayList<>(List.of(validated));
     if (status.equals("valid")) {
-      ruleMet(applyEvent(p, validated), now).ifPresent(events::add);
+      ApprovalRule.ruleMet(featureId, ProposalEvents.apply(p, validated), now).ifPresent(events::add);
     } else {
       String reason = "checkpoint " + p.draft().checkpointSeq() + " is " + status
           + verdict.failure().map(f -> ": " + f).orElse(verdict.violations().isEmpty() ? "" : ": " + verdict.violations().size() + " violation(s)");
@@ -499,7 +475,7 @@ public final class Applier
     }
     Duration window = Duration.between(p.get().draft().proposedAt(), p.get().draft().reviewEndsAt().orElse(Instant.now()));
     return Effect().persist(new ProposalApproved(featureId, p.get().id(), POLICY,
-            "medium tier: nobody rejected it within its review window of " + human(window), Instant.now()))
+            "medium tier: nobody rejected it within its review window of " + LandingOutcomes.human(window), Instant.now()))
         .thenRun(this::reconcile)
         .thenNoReply();
   }
@@ -553,7 +529,7 @@ public final class Applier
           .thenRun(this::reconcile).thenNoReply();
     }
     Landing.Outcome outcome = finished.outcome().orElseThrow();
-    Event event = outcomeEvent(p, outcome, now);
+    Event event = LandingOutcomes.outcomeEvent(featureId, p, outcome, settings.deferredRetry(), now);
     if (event instanceof ApplyDeferred) {
       timers.startSingleTimer("apply-" + p.id(), new StartApply(p.id()), settings.deferredRetry());
       if (outcome.result() instanceof MergeEngine.Result.WorktreeBlocked blocked) {
@@ -568,39 +544,6 @@ public final class Applier
       peers.tellAgent("proposal " + p.id() + " failed: " + failed.reason());
     }
     return Effect().persist(event).thenRun(this::reconcile).thenNoReply();
-  }
-
-  private Event outcomeEvent(Proposal p, Landing.Outcome outcome, Instant now) {
-    MergeEngine.Result result = outcome.result();
-    String target = p.draft().target();
-    if (result instanceof MergeEngine.Result.Applied applied) {
-      return new ProposalApplied(featureId, p.id(), applied.targetBefore(), applied.commit(), applied.attempts(),
-          outcomes(applied.tests()), outcome.foundAfterRestart(), now);
-    }
-    if (result instanceof MergeEngine.Result.Conflicted conflicted) {
-      return new ProposalFailed(featureId, p.id(), "the checkpoint does not merge onto " + target + " at "
-          + abbreviate(conflicted.targetHead()) + ": conflicts in " + String.join(", ", conflicted.paths()), conflicted.paths(), List.of(), now);
-    }
-    if (result instanceof MergeEngine.Result.TestsFailed failed) {
-      return new ProposalFailed(featureId, p.id(), "the test command "
-          + (failed.test().timedOut() ? "timed out" : "failed (exit " + failed.test().exitCode() + ")") + " on the merge with " + target
-          + " at " + abbreviate(failed.targetHead()) + "; the target is unchanged", List.of(), List.of(CheckOutcome.of(failed.test())), now);
-    }
-    if (result instanceof MergeEngine.Result.TargetMissing missing) {
-      return new ProposalFailed(featureId, p.id(), "the target branch " + missing.branch() + " no longer exists", List.of(), List.of(), now);
-    }
-    if (result instanceof MergeEngine.Result.TargetCheckedOut out) {
-      return new ApplyDeferred(featureId, p.id(), "the target branch " + out.branch() + " is checked out in " + out.worktree()
-          + "; Warden never moves a branch under someone's working tree: check out another branch there (tried again every "
-          + human(settings.deferredRetry()) + ")", now);
-    }
-    if (result instanceof MergeEngine.Result.WorktreeBlocked blocked) {
-      return new ApplyDeferred(featureId, p.id(), blocked.reason() + "; tried again when that working tree changes, every "
-          + human(settings.deferredRetry()) + ", and on POST /api/v1/approvals/" + p.id() + "/land", now);
-    }
-    MergeEngine.Result.TargetBusy busy = (MergeEngine.Result.TargetBusy) result;
-    return new ApplyDeferred(featureId, p.id(), "the target kept moving: " + busy.attempts()
-        + " attempts lost the race (tried again every " + human(settings.deferredRetry()) + ")", now);
   }
 
   // ---- a landing waiting for a user's working tree ----
@@ -682,24 +625,10 @@ public final class Applier
     MergeEngine.Result result = finished.outcome().orElseThrow().result();
     if (result instanceof MergeEngine.Result.Applied reverted) {
       return Effect().persist(new ProposalReverted(featureId, p.id(), reverted.commit(), request.by(), request.reason(),
-              outcomes(reverted.tests()), Instant.now()))
+              LandingOutcomes.outcomes(reverted.tests()), Instant.now()))
           .thenReply(request.replyTo(), updated -> new Accepted(updated.get(p.id()).orElseThrow()));
     }
-    String why;
-    if (result instanceof MergeEngine.Result.Conflicted c) {
-      why = "the revert conflicts with later changes in " + String.join(", ", c.paths());
-    } else if (result instanceof MergeEngine.Result.TestsFailed t) {
-      why = "the test command failed on the reverted target (exit " + t.test().exitCode() + "): " + tail(t.test());
-    } else if (result instanceof MergeEngine.Result.TargetMissing m) {
-      why = "the target branch " + m.branch() + " no longer exists";
-    } else if (result instanceof MergeEngine.Result.TargetCheckedOut o) {
-      why = "the target branch " + o.branch() + " is checked out in " + o.worktree();
-    } else if (result instanceof MergeEngine.Result.WorktreeBlocked b) {
-      why = b.reason();
-    } else {
-      why = "the target kept moving (" + ((MergeEngine.Result.TargetBusy) result).attempts() + " attempts)";
-    }
-    return Effect().reply(request.replyTo(), conflict("the rollback of " + p.id() + " did not land; the target is unchanged: " + why));
+    return Effect().reply(request.replyTo(), conflict("the rollback of " + p.id() + " did not land; the target is unchanged: " + LandingOutcomes.revertFailure(result)));
   }
 
   // ---- telling the feature ----
@@ -794,62 +723,7 @@ public final class Applier
   }
 
   private State updated(State state, Event event) {
-    return state.update(event.proposalId(), p -> applyEvent(p, event));
-  }
-
-  /** One proposal after {@code event}: the event handler's work, also used to look ahead when deciding. */
-  static Proposal applyEvent(Proposal p, Event event) {
-    if (event instanceof ProposalValidated e) {
-      return p.withValidation(e.verdict(), e.violations(), e.at());
-    }
-    if (event instanceof ApprovalGiven e) {
-      return p.withDecision(new Proposal.Decision(e.bypass() ? "bypass" : "approve", e.by(), Optional.of(e.role()), e.reason(), e.at()));
-    }
-    if (event instanceof ProposalApproved e) {
-      Proposal decided = e.by().equals(POLICY)
-          ? p.withDecision(new Proposal.Decision("auto-approve", POLICY, Optional.empty(), Optional.of(e.reason()), e.at()))
-          : p;
-      return decided.with(ProposalStatus.APPROVED, e.at());
-    }
-    if (event instanceof ProposalRejected e) {
-      return p.withDecision(new Proposal.Decision("reject", e.by(), Optional.empty(), Optional.of(e.reason()), e.at()))
-          .with(ProposalStatus.REJECTED, e.at());
-    }
-    if (event instanceof ProposalWithdrawn e) {
-      return p.withDecision(new Proposal.Decision("withdraw", e.by(), Optional.empty(), Optional.of(e.reason()), e.at()))
-          .with(ProposalStatus.WITHDRAWN, e.at());
-    }
-    if (event instanceof ProposalExpired e) {
-      return p.withDecision(new Proposal.Decision("expire", POLICY, Optional.empty(),
-          Optional.of("no decision before " + p.draft().expiresAt()), e.at())).with(ProposalStatus.EXPIRED, e.at());
-    }
-    if (event instanceof ProposalWentStale e) {
-      return p.withDecision(new Proposal.Decision("stale", POLICY, Optional.empty(),
-          Optional.of("checkpoint " + e.newerCheckpoint() + " is newer"), e.at())).with(ProposalStatus.STALE, e.at());
-    }
-    if (event instanceof ApplyDeferred e) {
-      return p.withNote(e.reason(), e.at());
-    }
-    if (event instanceof ProposalApplied e) {
-      return p.withApply(new Proposal.ApplyRecord(Optional.of(e.targetBefore()), Optional.of(e.commit()), e.attempts(), e.tests(),
-          Optional.empty(), List.of(), e.foundAfterRestart(), e.at())).with(ProposalStatus.APPLIED, e.at());
-    }
-    if (event instanceof ProposalFailed e) {
-      Proposal failed = p.status() == ProposalStatus.APPROVED
-          ? p.withApply(new Proposal.ApplyRecord(Optional.empty(), Optional.empty(), 0, e.tests(), Optional.of(e.reason()), e.conflicts(),
-              false, e.at()))
-          : p.withNote(e.reason(), e.at());
-      return failed.with(ProposalStatus.FAILED, e.at());
-    }
-    if (event instanceof ProposalReverted e) {
-      return p.withRevert(new Proposal.RevertRecord(e.revertCommit(), e.by(), e.reason(), e.tests(), e.at()))
-          .withDecision(new Proposal.Decision("revert", e.by(), Optional.of(Role.ADMIN.label()), Optional.of(e.reason()), e.at()))
-          .with(ProposalStatus.REVERTED, e.at());
-    }
-    if (event instanceof FeatureSettled) {
-      return p.settled();
-    }
-    return p; // ProposalCreated: made by the event handler itself
+    return state.update(event.proposalId(), p -> ProposalEvents.apply(p, event));
   }
 
   // ---- helpers ----
@@ -862,29 +736,4 @@ public final class Applier
     return new Refused(Rejection.Kind.CONFLICT, message);
   }
 
-  private static List<CheckOutcome> outcomes(List<CheckResult> results) {
-    return results.stream().map(CheckOutcome::of).toList();
-  }
-
-  private static String abbreviate(String commit) {
-    return commit.length() > 12 ? commit.substring(0, 12) : commit;
-  }
-
-  private static String tail(CheckResult result) {
-    String out = result.output().strip();
-    return out.length() > 500 ? "..." + out.substring(out.length() - 500) : out;
-  }
-
-  static String human(Duration d) {
-    if (d.toDays() > 0 && d.equals(Duration.ofDays(d.toDays()))) {
-      return d.toDays() + " d";
-    }
-    if (d.toHours() > 0 && d.equals(Duration.ofHours(d.toHours()))) {
-      return d.toHours() + " h";
-    }
-    if (d.toMinutes() > 0 && d.equals(Duration.ofMinutes(d.toMinutes()))) {
-      return d.toMinutes() + " min";
-    }
-    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
-  }
 }

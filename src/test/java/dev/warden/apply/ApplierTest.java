@@ -197,7 +197,7 @@ class ApplierTest {
         .message().contains("already approved by lead"));
 
     // a newer checkpoint makes it stale; a proposal of a checkpoint older than the newest is refused
-    applier.runCommand(new Applier.CheckpointTaken(6));
+    applier.runCommand(new Applier.NoticeCheckpoint(6));
     await("stale", () -> current(high.id()).status() == ProposalStatus.STALE);
     assertTrue(refused(replyTo -> new Applier.Propose(draft(5, Tier.HIGH, Optional.empty()), Proposal.VALID, replyTo))
         .message().contains("checkpoint 6 was taken"));
