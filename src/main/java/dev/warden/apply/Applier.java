@@ -126,7 +126,11 @@ public final class Applier
 
   private record ApplyFinished(String proposalId, Optional<Landing.Outcome> outcome, Optional<String> failure) implements Command {}
 
-  private record RevertFinished(Rollback request, Optional<Landing.Outcome> outcome, Optional<String> failure) implements Command {}
+  private record RevertFinished(Rollback request, Proposal proposal, Optional<Landing.Outcome> outcome, Optional<String> failure)
+      implements Command {}
+
+  /** A done proposal the state no longer holds, read back from the journal for {@code original}. */
+  private record Recalled(Command original, Optional<Proposal> proposal, Optional<String> failure) implements Command {}
 
   private record FeatureSettledDone(String proposalId, Optional<String> failure) implements Command {}
 
@@ -195,11 +199,49 @@ public final class Applier
 
   // ---- state ----
 
-  /** Every proposal of the feature, oldest first; at most one is open. */
-  public record State(Map<String, Proposal> proposals) implements CborSerializable {
+  /**
+   * The proposals decisions need, oldest first: every one that is open or not yet told to its feature,
+   * and the newest {@value #DONE_KEPT} done ones; at most one is open. {@code made}: how many the
+   * feature ever made (the next is numbered {@code made + 1}). Older done proposals are read back from
+   * the journal when asked for ({@link ProposalHistory}), so the state does not grow with the history.
+   */
+  public record State(Map<String, Proposal> proposals, int made) implements CborSerializable {
+
+    /** How many done proposals (finished and told to the feature) the state keeps. */
+    public static final int DONE_KEPT = 8;
 
     static State empty() {
-      return new State(Map.of());
+      return new State(Map.of(), 0);
+    }
+
+    /** The state after {@code event}: the event handler's work. */
+    State next(Event event) {
+      if (event instanceof ProposalCreated e) {
+        return new State(with(Proposal.created(e.draft(), e.validation(), e.at())).proposals(), made + 1).trimmed();
+      }
+      return update(event.proposalId(), p -> ProposalEvents.apply(p, event)).trimmed();
+    }
+
+    /** Finished, and the feature was told (or nothing is told: reverted). */
+    static boolean done(Proposal p) {
+      return !p.status().isOpen() && !needsSettling(p);
+    }
+
+    private State trimmed() {
+      long done = proposals.values().stream().filter(State::done).count();
+      if (done <= DONE_KEPT) {
+        return this;
+      }
+      Map<String, Proposal> kept = new LinkedHashMap<>();
+      long drop = done - DONE_KEPT;
+      for (Proposal p : proposals.values()) {
+        if (drop > 0 && done(p)) {
+          drop--;
+        } else {
+          kept.put(p.id(), p);
+        }
+      }
+      return new State(kept, made);
     }
 
     Optional<Proposal> get(String id) {
@@ -213,7 +255,7 @@ public final class Applier
     State with(Proposal proposal) {
       Map<String, Proposal> next = new LinkedHashMap<>(proposals);
       next.put(proposal.id(), proposal);
-      return new State(next);
+      return new State(next, made);
     }
 
     State update(String id, Function<Proposal, Proposal> change) {
@@ -229,6 +271,7 @@ public final class Applier
   private final TimerScheduler<Command> timers;
   private final ApplierPeers peers;
   private final ApplySettings settings;
+  private final ProposalHistory history;
   private final Optional<ActorRef<ShardCommand>> shard;
   /** Not persisted: work in flight in this incarnation. A restart starts what the state says is due. */
   private final Set<String> applying = new HashSet<>();
@@ -245,13 +288,21 @@ public final class Applier
         .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
+  /** An applier whose done proposals are read back from the JDBC journal (the daemon's). */
   public static Behavior<Command> create(String featureId, ApplierPeers peers, ApplySettings settings,
       Optional<ActorRef<ShardCommand>> shard) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Applier(featureId, context, timers, peers, settings, shard)));
+    return create(featureId, peers, settings, shard, akka.persistence.jdbc.query.javadsl.JdbcReadJournal.Identifier());
+  }
+
+  /** @param readJournalId the read journal of the journal the applier is written to (tests: the testkit's). */
+  static Behavior<Command> create(String featureId, ApplierPeers peers, ApplySettings settings,
+      Optional<ActorRef<ShardCommand>> shard, String readJournalId) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Applier(featureId, context, timers, peers, settings, shard,
+        new ProposalHistory(context.getSystem(), readJournalId))));
   }
 
   private Applier(String featureId, ActorContext<Command> context, TimerScheduler<Command> timers, ApplierPeers peers,
-      ApplySettings settings, Optional<ActorRef<ShardCommand>> shard) {
+      ApplySettings settings, Optional<ActorRef<ShardCommand>> shard, ProposalHistory history) {
     super(PersistenceId.of(ENTITY_KEY.name(), featureId));
     this.featureId = featureId;
     this.context = context;
@@ -259,6 +310,7 @@ public final class Applier
     this.peers = peers;
     this.settings = settings;
     this.shard = shard;
+    this.history = history;
   }
 
   @Override
@@ -281,13 +333,13 @@ public final class Applier
     return newCommandHandlerWithReplyBuilder()
         .forAnyState()
         .onCommand(Propose.class, this::onPropose)
-        .onCommand(Approve.class, this::onApprove)
-        .onCommand(Reject.class, this::onReject)
-        .onCommand(Rollback.class, this::onRollback)
+        .onCommand(Approve.class, (state, c) -> recalling(state, c.proposalId(), c.replyTo(), c, this::onApprove))
+        .onCommand(Reject.class, (state, c) -> recalling(state, c.proposalId(), c.replyTo(), c, this::onReject))
+        .onCommand(Rollback.class, (state, c) -> recalling(state, c.proposalId(), c.replyTo(), c, this::onRollback))
         .onCommand(NoticeCheckpoint.class, this::onNoticeCheckpoint)
         .onCommand(Withdraw.class, this::onWithdraw)
-        .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), state.get(get.proposalId())
-            .<Reply>map(Accepted::new).orElseGet(() -> notFound(get.proposalId()))))
+        .onCommand(Get.class, (state, get) -> recalling(state, get.proposalId(), get.replyTo(), get, this::onGet))
+        .onCommand(Recalled.class, this::onRecalled)
         .onCommand(PollVerdict.class, this::onPollVerdict)
         .onCommand(VerdictPolled.class, this::onVerdictPolled)
         .onCommand(ReviewWindowEnded.class, this::onReviewWindowEnded)
@@ -297,10 +349,62 @@ public final class Applier
         .onCommand(RevertFinished.class, this::onRevertFinished)
         .onCommand(FeatureSettledDone.class, this::onFeatureSettledDone)
         .onCommand(IdleCheck.class, this::onIdleCheck)
-        .onCommand(LandNow.class, this::onLandNow)
+        .onCommand(LandNow.class, (state, c) -> recalling(state, c.proposalId(), c.replyTo(), c, this::onLandNow))
         .onCommand(WatchWorktree.class, this::onWatchWorktree)
         .onCommand(WorktreeSeen.class, this::onWorktreeSeen)
         .build();
+  }
+
+  // ---- a done proposal the state no longer holds: read back from the journal first ----
+
+  /** Whether {@code id} names one of this feature's proposals that the state let go of (a done one). */
+  private boolean letGo(State state, String id) {
+    String prefix = featureId + ".";
+    if (state.proposals().containsKey(id) || !id.startsWith(prefix)) {
+      return false;
+    }
+    try {
+      long number = Long.parseLong(id.substring(prefix.length()));
+      return number >= 1 && number <= state.made();
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  private <C extends Command> ReplyEffect<Event, State> recalling(State state, String id, ActorRef<Reply> replyTo, C command,
+      java.util.function.BiFunction<State, C, ReplyEffect<Event, State>> handler) {
+    if (!letGo(state, id)) {
+      return handler.apply(state, command);
+    }
+    context.pipeToSelf(history.read(persistenceId().id(), id), (proposal, failure) -> new Recalled(command,
+        proposal == null ? Optional.empty() : proposal, Optional.ofNullable(failure).map(dev.warden.Failures::describe)));
+    return Effect().noReply();
+  }
+
+  /** Handles the command that asked, with the proposal back in the state for this decision only (nothing is persisted for it). */
+  private ReplyEffect<Event, State> onRecalled(State state, Recalled recalled) {
+    Command original = recalled.original();
+    if (recalled.failure().isPresent()) {
+      Reply refused = conflict("cannot read the proposal from the journal: " + recalled.failure().get());
+      ActorRef<Reply> replyTo = original instanceof Get c ? c.replyTo() : original instanceof Approve c ? c.replyTo()
+          : original instanceof Reject c ? c.replyTo() : original instanceof Rollback c ? c.replyTo() : ((LandNow) original).replyTo();
+      return Effect().reply(replyTo, refused);
+    }
+    State with = recalled.proposal().map(state::with).orElse(state);
+    if (original instanceof Get c) {
+      return onGet(with, c);
+    } else if (original instanceof Approve c) {
+      return onApprove(with, c);
+    } else if (original instanceof Reject c) {
+      return onReject(with, c);
+    } else if (original instanceof Rollback c) {
+      return onRollback(with, c);
+    }
+    return onLandNow(with, (LandNow) original);
+  }
+
+  private ReplyEffect<Event, State> onGet(State state, Get get) {
+    return Effect().reply(get.replyTo(), state.get(get.proposalId()).<Reply>map(Accepted::new).orElseGet(() -> notFound(get.proposalId())));
   }
 
   // ---- proposing and deciding ----
@@ -321,7 +425,7 @@ public final class Applier
           + given.checkpointSeq() + " was being proposed; propose again"));
     }
     Instant now = Instant.now();
-    int number = state.proposals().size() + 1;
+    int number = state.made() + 1;
     Proposal.Draft draft = numbered(given, number);
     List<Event> events = new ArrayList<>();
     open.ifPresent(older -> events.add(new ProposalWentStale(featureId, older.id(), given.checkpointSeq(), now)));
@@ -611,22 +715,23 @@ public final class Applier
     reverting = true;
     String applied = p.apply().flatMap(Proposal.ApplyRecord::commit).orElseThrow();
     context.pipeToSelf(peers.revert(p.draft(), applied, command.by(), command.reason()), (outcome, failure) ->
-        new RevertFinished(command, Optional.ofNullable(outcome), Optional.ofNullable(failure).map(dev.warden.Failures::describe)));
+        new RevertFinished(command, p, Optional.ofNullable(outcome), Optional.ofNullable(failure).map(dev.warden.Failures::describe)));
     return Effect().noReply();
   }
 
   private ReplyEffect<Event, State> onRevertFinished(State state, RevertFinished finished) {
     reverting = false;
     Rollback request = finished.request();
-    Proposal p = state.get(request.proposalId()).orElseThrow();
+    Proposal p = state.get(finished.proposal().id()).orElse(finished.proposal()); // a done one the state may no longer hold
     if (finished.failure().isPresent()) {
       return Effect().reply(request.replyTo(), conflict("the rollback of " + p.id() + " failed: " + finished.failure().get()));
     }
     MergeEngine.Result result = finished.outcome().orElseThrow().result();
     if (result instanceof MergeEngine.Result.Applied reverted) {
-      return Effect().persist(new ProposalReverted(featureId, p.id(), reverted.commit(), request.by(), request.reason(),
-              LandingOutcomes.outcomes(reverted.tests()), Instant.now()))
-          .thenReply(request.replyTo(), updated -> new Accepted(updated.get(p.id()).orElseThrow()));
+      ProposalReverted event = new ProposalReverted(featureId, p.id(), reverted.commit(), request.by(), request.reason(),
+          LandingOutcomes.outcomes(reverted.tests()), Instant.now());
+      return Effect().persist(event)
+          .thenReply(request.replyTo(), updated -> new Accepted(updated.get(p.id()).orElseGet(() -> ProposalEvents.apply(p, event))));
     }
     return Effect().reply(request.replyTo(), conflict("the rollback of " + p.id() + " did not land; the target is unchanged: " + LandingOutcomes.revertFailure(result)));
   }
@@ -716,14 +821,7 @@ public final class Applier
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder()
-        .forAnyState()
-        .onEvent(ProposalCreated.class, (state, e) -> state.with(Proposal.created(e.draft(), e.validation(), e.at())))
-        .onAnyEvent((state, e) -> e instanceof ProposalCreated ? state : updated(state, e));
-  }
-
-  private State updated(State state, Event event) {
-    return state.update(event.proposalId(), p -> ProposalEvents.apply(p, event));
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(State::next);
   }
 
   // ---- helpers ----
