@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * finishes the job.
  */
 public final class Applier
-    extends EventSourcedBehaviorWithEnforcedReplies<Applier.Command, Applier.Event, Applier.State> {
+    extends EventSourcedBehaviorWithEnforcedReplies<Applier.Command, Applier.Event, ApplierState> {
 
   private static final Logger log = LoggerFactory.getLogger(Applier.class);
 
@@ -197,73 +197,6 @@ public final class Applier
   /** The feature was told how its proposal ended (and, for applied or rejected, its workspace removed). */
   public record FeatureSettled(String featureId, String proposalId, Instant at) implements Event {}
 
-  // ---- state ----
-
-  /**
-   * The proposals decisions need, oldest first: every one that is open or not yet told to its feature,
-   * and the newest {@value #DONE_KEPT} done ones; at most one is open. {@code made}: how many the
-   * feature ever made (the next is numbered {@code made + 1}). Older done proposals are read back from
-   * the journal when asked for ({@link ProposalHistory}), so the state does not grow with the history.
-   */
-  public record State(Map<String, Proposal> proposals, int made) implements CborSerializable {
-
-    /** How many done proposals (finished and told to the feature) the state keeps. */
-    public static final int DONE_KEPT = 8;
-
-    static State empty() {
-      return new State(Map.of(), 0);
-    }
-
-    /** The state after {@code event}: the event handler's work. */
-    State next(Event event) {
-      if (event instanceof ProposalCreated e) {
-        return new State(with(Proposal.created(e.draft(), e.validation(), e.at())).proposals(), made + 1).trimmed();
-      }
-      return update(event.proposalId(), p -> ProposalEvents.apply(p, event)).trimmed();
-    }
-
-    /** Finished, and the feature was told (or nothing is told: reverted). */
-    static boolean done(Proposal p) {
-      return !p.status().isOpen() && !needsSettling(p);
-    }
-
-    private State trimmed() {
-      long done = proposals.values().stream().filter(State::done).count();
-      if (done <= DONE_KEPT) {
-        return this;
-      }
-      Map<String, Proposal> kept = new LinkedHashMap<>();
-      long drop = done - DONE_KEPT;
-      for (Proposal p : proposals.values()) {
-        if (drop > 0 && done(p)) {
-          drop--;
-        } else {
-          kept.put(p.id(), p);
-        }
-      }
-      return new State(kept, made);
-    }
-
-    Optional<Proposal> get(String id) {
-      return Optional.ofNullable(proposals.get(id));
-    }
-
-    Optional<Proposal> open() {
-      return proposals.values().stream().filter(p -> p.status().isOpen()).findFirst();
-    }
-
-    State with(Proposal proposal) {
-      Map<String, Proposal> next = new LinkedHashMap<>(proposals);
-      next.put(proposal.id(), proposal);
-      return new State(next, made);
-    }
-
-    State update(String id, Function<Proposal, Proposal> change) {
-      Proposal current = proposals.get(id);
-      return current == null ? this : with(change.apply(current));
-    }
-  }
-
   // ---- behavior ----
 
   private final String featureId;
@@ -314,8 +247,8 @@ public final class Applier
   }
 
   @Override
-  public State emptyState() {
-    return State.empty();
+  public ApplierState emptyState() {
+    return ApplierState.empty();
   }
 
   @Override
@@ -324,12 +257,12 @@ public final class Applier
   }
 
   @Override
-  public SignalHandler<State> signalHandler() {
+  public SignalHandler<ApplierState> signalHandler() {
     return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::reconcile).build();
   }
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+  public CommandHandlerWithReply<Command, Event, ApplierState> commandHandler() {
     return newCommandHandlerWithReplyBuilder()
         .forAnyState()
         .onCommand(Propose.class, this::onPropose)
@@ -358,7 +291,7 @@ public final class Applier
   // ---- a done proposal the state no longer holds: read back from the journal first ----
 
   /** Whether {@code id} names one of this feature's proposals that the state let go of (a done one). */
-  private boolean letGo(State state, String id) {
+  private boolean letGo(ApplierState state, String id) {
     String prefix = featureId + ".";
     if (state.proposals().containsKey(id) || !id.startsWith(prefix)) {
       return false;
@@ -371,8 +304,8 @@ public final class Applier
     }
   }
 
-  private <C extends Command> ReplyEffect<Event, State> recalling(State state, String id, ActorRef<Reply> replyTo, C command,
-      java.util.function.BiFunction<State, C, ReplyEffect<Event, State>> handler) {
+  private <C extends Command> ReplyEffect<Event, ApplierState> recalling(ApplierState state, String id, ActorRef<Reply> replyTo, C command,
+      java.util.function.BiFunction<ApplierState, C, ReplyEffect<Event, ApplierState>> handler) {
     if (!letGo(state, id)) {
       return handler.apply(state, command);
     }
@@ -382,7 +315,7 @@ public final class Applier
   }
 
   /** Handles the command that asked, with the proposal back in the state for this decision only (nothing is persisted for it). */
-  private ReplyEffect<Event, State> onRecalled(State state, Recalled recalled) {
+  private ReplyEffect<Event, ApplierState> onRecalled(ApplierState state, Recalled recalled) {
     Command original = recalled.original();
     if (recalled.failure().isPresent()) {
       Reply refused = conflict("cannot read the proposal from the journal: " + recalled.failure().get());
@@ -390,7 +323,7 @@ public final class Applier
           : original instanceof Reject c ? c.replyTo() : original instanceof Rollback c ? c.replyTo() : ((LandNow) original).replyTo();
       return Effect().reply(replyTo, refused);
     }
-    State with = recalled.proposal().map(state::with).orElse(state);
+    ApplierState with = recalled.proposal().map(state::with).orElse(state);
     if (original instanceof Get c) {
       return onGet(with, c);
     } else if (original instanceof Approve c) {
@@ -403,13 +336,13 @@ public final class Applier
     return onLandNow(with, (LandNow) original);
   }
 
-  private ReplyEffect<Event, State> onGet(State state, Get get) {
+  private ReplyEffect<Event, ApplierState> onGet(ApplierState state, Get get) {
     return Effect().reply(get.replyTo(), state.get(get.proposalId()).<Reply>map(Accepted::new).orElseGet(() -> notFound(get.proposalId())));
   }
 
   // ---- proposing and deciding ----
 
-  private ReplyEffect<Event, State> onPropose(State state, Propose command) {
+  private ReplyEffect<Event, ApplierState> onPropose(ApplierState state, Propose command) {
     Optional<Proposal> open = state.open();
     Proposal.Draft given = command.draft();
     if (open.isPresent() && open.get().draft().checkpointSeq() == given.checkpointSeq()) {
@@ -444,7 +377,7 @@ public final class Applier
         d.test(), d.proposedBy(), d.proposedAt(), d.sandbox());
   }
 
-  private ReplyEffect<Event, State> onApprove(State state, Approve command) {
+  private ReplyEffect<Event, ApplierState> onApprove(ApplierState state, Approve command) {
     Optional<Proposal> found = state.get(command.proposalId());
     if (found.isEmpty()) {
       return Effect().reply(command.replyTo(), notFound(command.proposalId()));
@@ -479,7 +412,7 @@ public final class Applier
         .thenReply(command.replyTo(), updated -> new Accepted(updated.get(p.id()).orElseThrow()));
   }
 
-  private ReplyEffect<Event, State> onReject(State state, Reject command) {
+  private ReplyEffect<Event, ApplierState> onReject(ApplierState state, Reject command) {
     Optional<Proposal> found = state.get(command.proposalId());
     if (found.isEmpty()) {
       return Effect().reply(command.replyTo(), notFound(command.proposalId()));
@@ -496,7 +429,7 @@ public final class Applier
         .thenReply(command.replyTo(), updated -> new Accepted(updated.get(p.id()).orElseThrow()));
   }
 
-  private ReplyEffect<Event, State> onWithdraw(State state, Withdraw command) {
+  private ReplyEffect<Event, ApplierState> onWithdraw(ApplierState state, Withdraw command) {
     Optional<Proposal> open = state.open();
     if (open.isEmpty()) {
       return Effect().reply(command.replyTo(), new Refused(Rejection.Kind.NOT_FOUND, "feature '" + featureId + "' has no open proposal"));
@@ -510,7 +443,7 @@ public final class Applier
         .thenReply(command.replyTo(), updated -> new Accepted(updated.get(id).orElseThrow()));
   }
 
-  private ReplyEffect<Event, State> onNoticeCheckpoint(State state, NoticeCheckpoint command) {
+  private ReplyEffect<Event, ApplierState> onNoticeCheckpoint(ApplierState state, NoticeCheckpoint command) {
     latestCheckpoint = Math.max(latestCheckpoint, command.seq());
     Optional<Proposal> open = state.open();
     if (open.isEmpty() || open.get().draft().checkpointSeq() >= command.seq() || applying.contains(open.get().id())) {
@@ -526,7 +459,7 @@ public final class Applier
 
   // ---- validation still running when proposed ----
 
-  private ReplyEffect<Event, State> onPollVerdict(State state, PollVerdict command) {
+  private ReplyEffect<Event, ApplierState> onPollVerdict(ApplierState state, PollVerdict command) {
     Optional<Proposal> p = state.get(command.proposalId());
     if (p.isEmpty() || p.get().status() != ProposalStatus.PROPOSED || !p.get().validation().equals(Proposal.PENDING)) {
       polling.remove(command.proposalId());
@@ -537,7 +470,7 @@ public final class Applier
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onVerdictPolled(State state, VerdictPolled command) {
+  private ReplyEffect<Event, ApplierState> onVerdictPolled(ApplierState state, VerdictPolled command) {
     Optional<Proposal> found = state.get(command.proposalId());
     String status = command.verdict().map(Validator.VerdictRecord::status).orElse("");
     boolean settled = status.equals("valid") || status.equals("invalid") || status.equals("degraded");
@@ -568,7 +501,7 @@ public final class Applier
 
   // ---- timers ----
 
-  private ReplyEffect<Event, State> onReviewWindowEnded(State state, ReviewWindowEnded command) {
+  private ReplyEffect<Event, ApplierState> onReviewWindowEnded(ApplierState state, ReviewWindowEnded command) {
     Optional<Proposal> p = state.get(command.proposalId());
     if (p.isEmpty() || p.get().status() != ProposalStatus.PROPOSED || !p.get().validation().equals(Proposal.VALID)) {
       return Effect().noReply(); // decided meanwhile, or still validating (decided when the verdict comes)
@@ -584,7 +517,7 @@ public final class Applier
         .thenNoReply();
   }
 
-  private ReplyEffect<Event, State> onExpiryReached(State state, ExpiryReached command) {
+  private ReplyEffect<Event, ApplierState> onExpiryReached(ApplierState state, ExpiryReached command) {
     Optional<Proposal> p = state.get(command.proposalId());
     if (p.isEmpty() || p.get().status() != ProposalStatus.PROPOSED) {
       return Effect().noReply();
@@ -599,7 +532,7 @@ public final class Applier
 
   // ---- applying ----
 
-  private ReplyEffect<Event, State> onStartApply(State state, StartApply command) {
+  private ReplyEffect<Event, ApplierState> onStartApply(ApplierState state, StartApply command) {
     Optional<Proposal> found = state.get(command.proposalId());
     if (found.isEmpty() || found.get().status() != ProposalStatus.APPROVED || applying.contains(command.proposalId())) {
       return Effect().noReply();
@@ -619,7 +552,7 @@ public final class Applier
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onApplyFinished(State state, ApplyFinished finished) {
+  private ReplyEffect<Event, ApplierState> onApplyFinished(ApplierState state, ApplyFinished finished) {
     applying.remove(finished.proposalId());
     Optional<Proposal> found = state.get(finished.proposalId());
     if (found.isEmpty() || found.get().status() != ProposalStatus.APPROVED) {
@@ -652,7 +585,7 @@ public final class Applier
 
   // ---- a landing waiting for a user's working tree ----
 
-  private ReplyEffect<Event, State> onLandNow(State state, LandNow command) {
+  private ReplyEffect<Event, ApplierState> onLandNow(ApplierState state, LandNow command) {
     Optional<Proposal> found = state.get(command.proposalId());
     if (found.isEmpty()) {
       return Effect().reply(command.replyTo(), notFound(command.proposalId()));
@@ -670,7 +603,7 @@ public final class Applier
     return Effect().reply(command.replyTo(), new Accepted(p));
   }
 
-  private ReplyEffect<Event, State> onWatchWorktree(State state, WatchWorktree command) {
+  private ReplyEffect<Event, ApplierState> onWatchWorktree(ApplierState state, WatchWorktree command) {
     Watch watch = watches.get(command.proposalId());
     if (watch == null || applying.contains(command.proposalId())
         || state.get(command.proposalId()).filter(p -> p.status() == ProposalStatus.APPROVED).isEmpty()) {
@@ -682,7 +615,7 @@ public final class Applier
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onWorktreeSeen(State state, WorktreeSeen seen) {
+  private ReplyEffect<Event, ApplierState> onWorktreeSeen(ApplierState state, WorktreeSeen seen) {
     Watch watch = watches.get(seen.proposalId());
     if (watch == null) {
       return Effect().noReply();
@@ -699,7 +632,7 @@ public final class Applier
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onRollback(State state, Rollback command) {
+  private ReplyEffect<Event, ApplierState> onRollback(ApplierState state, Rollback command) {
     Optional<Proposal> found = state.get(command.proposalId());
     if (found.isEmpty()) {
       return Effect().reply(command.replyTo(), notFound(command.proposalId()));
@@ -719,7 +652,7 @@ public final class Applier
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onRevertFinished(State state, RevertFinished finished) {
+  private ReplyEffect<Event, ApplierState> onRevertFinished(ApplierState state, RevertFinished finished) {
     reverting = false;
     Rollback request = finished.request();
     Proposal p = state.get(finished.proposal().id()).orElse(finished.proposal()); // a done one the state may no longer hold
@@ -738,7 +671,7 @@ public final class Applier
 
   // ---- telling the feature ----
 
-  private ReplyEffect<Event, State> onFeatureSettledDone(State state, FeatureSettledDone done) {
+  private ReplyEffect<Event, ApplierState> onFeatureSettledDone(ApplierState state, FeatureSettledDone done) {
     settling.remove(done.proposalId());
     if (done.failure().isPresent()) {
       log.warn("[{}] cannot settle the feature after proposal {}: {}; trying again", featureId, done.proposalId(), done.failure().get());
@@ -752,7 +685,7 @@ public final class Applier
     return Effect().persist(new FeatureSettled(featureId, done.proposalId(), Instant.now())).thenRun(this::reconcile).thenNoReply();
   }
 
-  private ReplyEffect<Event, State> onIdleCheck(State state, IdleCheck check) {
+  private ReplyEffect<Event, ApplierState> onIdleCheck(ApplierState state, IdleCheck check) {
     if (!busy(state) && shard.isPresent()) {
       // idle for a whole idle-stop: stop, and leave the remembered set (started again when asked)
       shard.get().tell(new Passivate<>(context.getSelf()));
@@ -763,12 +696,12 @@ public final class Applier
   }
 
   /** Something is open, running or not yet told to the feature. */
-  private boolean busy(State state) {
+  private boolean busy(ApplierState state) {
     return reverting || !applying.isEmpty() || !settling.isEmpty()
         || state.proposals().values().stream().anyMatch(p -> p.status().isOpen() || needsSettling(p));
   }
 
-  private static boolean needsSettling(Proposal p) {
+  static boolean needsSettling(Proposal p) {
     return !p.status().isOpen() && !p.featureSettled() && p.status() != ProposalStatus.REVERTED;
   }
 
@@ -777,7 +710,7 @@ public final class Applier
    * apply of an approved one, telling the feature about a finished one. Runs after recovery and after
    * every change; stops the entity when nothing is left to do.
    */
-  private void reconcile(State state) {
+  private void reconcile(ApplierState state) {
     for (Proposal p : state.proposals().values()) {
       if (p.status() == ProposalStatus.PROPOSED) {
         armTimers(p);
@@ -820,8 +753,8 @@ public final class Applier
   // ---- events ----
 
   @Override
-  public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent(State::next);
+  public EventHandler<ApplierState, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(ApplierState::next);
   }
 
   // ---- helpers ----

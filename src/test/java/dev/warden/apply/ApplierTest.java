@@ -81,7 +81,7 @@ class ApplierTest {
   }
 
   private ScriptedPeers peers;
-  private EventSourcedBehaviorTestKit<Applier.Command, Applier.Event, Applier.State> applier;
+  private EventSourcedBehaviorTestKit<Applier.Command, Applier.Event, ApplierState> applier;
   private String feature;
 
   @BeforeEach
@@ -112,7 +112,7 @@ class ApplierTest {
     return assertInstanceOf(Applier.Accepted.class, applier.runCommand(command).reply()).proposal();
   }
 
-  private EventSourcedBehaviorTestKit.CommandResultWithReply<Applier.Command, Applier.Event, Applier.State, Applier.Reply> ask(
+  private EventSourcedBehaviorTestKit.CommandResultWithReply<Applier.Command, Applier.Event, ApplierState, Applier.Reply> ask(
       Function<ActorRef<Applier.Reply>, Applier.Command> command) {
     return applier.runCommand(command);
   }
@@ -143,7 +143,7 @@ class ApplierTest {
 
   @Test
   void theStateKeepsOnlyTheNewestDoneProposalsAndOlderOnesAreStillReadAndRefusedAsTheyWere() throws Exception {
-    int made = Applier.State.DONE_KEPT + 3;
+    int made = ApplierState.DONE_KEPT + 3;
     List<Proposal> applied = new java.util.ArrayList<>();
     for (int i = 1; i <= made; i++) {
       long seq = i;
@@ -151,12 +151,12 @@ class ApplierTest {
       assertEquals(feature + "." + i, p.id(), "numbered on, whatever the state let go of");
       int settledSoFar = i;
       await("applied and told", () -> peers.settled.size() == settledSoFar);
-      await("recorded as told", () -> applier.getState().proposals().values().stream().allMatch(Applier.State::done));
+      await("recorded as told", () -> applier.getState().proposals().values().stream().allMatch(ApplierState::done));
       applied.add(applier.getState().proposals().get(p.id()));
     }
-    Applier.State state = applier.getState();
+    ApplierState state = applier.getState();
     assertEquals(made, state.made());
-    assertEquals(applied.subList(3, made), List.copyOf(state.proposals().values()), "only the newest " + Applier.State.DONE_KEPT);
+    assertEquals(applied.subList(3, made), List.copyOf(state.proposals().values()), "only the newest " + ApplierState.DONE_KEPT);
 
     // the first one, let go of, reads as it was (from the journal) and is still refused as applied
     Proposal first = applied.get(0);
@@ -171,7 +171,7 @@ class ApplierTest {
     assertEquals(ProposalStatus.REVERTED, reverted.status());
     assertEquals(ProposalStatus.REVERTED, run(replyTo -> new Applier.Get(first.id(), replyTo)).status());
 
-    Applier.State recovered = applier.restart().state();
+    ApplierState recovered = applier.restart().state();
     assertEquals(state.proposals(), recovered.proposals());
     assertEquals(made, recovered.made());
   }
@@ -179,7 +179,7 @@ class ApplierTest {
   @Test
   void tenThousandDoneProposalsLeaveTheStateUnderItsStatedSize() {
     akka.serialization.Serialization serialization = akka.serialization.SerializationExtension.get(testKit.system());
-    Applier.State state = Applier.State.empty();
+    ApplierState state = ApplierState.empty();
     Instant at = Instant.parse("2026-12-07T20:00:00Z");
     for (int i = 1; i <= 10_000; i++) {
       Proposal.Draft d = draft(i, Tier.LOW, Optional.empty());
@@ -198,7 +198,7 @@ class ApplierTest {
     byte[] bytes = serialization.serialize(state).get();
 
     assertEquals(10_000, state.made());
-    assertEquals(Applier.State.DONE_KEPT, state.proposals().size());
+    assertEquals(ApplierState.DONE_KEPT, state.proposals().size());
     assertTrue(bytes.length < MAX_STATE_BYTES, "10,000 done proposals: " + bytes.length + " bytes");
     System.out.println("Applier state after 10,000 done proposals: " + bytes.length + " bytes");
   }
