@@ -234,8 +234,11 @@ public final class Checkpoints
     }
   }
 
-  /** How many of the newest checkpoint records a chain keeps in its state (and snapshots). */
-  public static final int RECENT_KEPT = 32;
+  /**
+   * How many of the newest checkpoint records a chain keeps in its state (and snapshots): at least the
+   * dashboard's page (50, newest first), so opening a feature reads no journal.
+   */
+  public static final int RECENT_KEPT = 64;
 
   // ---- internal messages ----
 

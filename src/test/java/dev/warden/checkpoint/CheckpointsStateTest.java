@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 class CheckpointsStateTest {
 
   /** The stated bound (docs/architecture.md, "### Checkpoints"): a chain's snapshot after 10,000 checkpoints. */
-  static final int MAX_SNAPSHOT_BYTES = 16 * 1024;
+  static final int MAX_SNAPSHOT_BYTES = 32 * 1024;
   /** The same with every record naming the most skipped files a record keeps ({@link Snapshotter#OVERSIZED_LISTED}). */
   static final int MAX_SNAPSHOT_BYTES_WORST = 512 * 1024;
 
