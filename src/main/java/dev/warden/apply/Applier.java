@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * finishes the job.
  */
 public final class Applier
-    extends EventSourcedBehaviorWithEnforcedReplies<Applier.Command, Applier.Event, Applier.State> {
+    extends EventSourcedBehaviorWithEnforcedReplies<Applier.Command, Applier.Event, ApplierState> {
 
   private static final Logger log = LoggerFactory.getLogger(Applier.class);
 
@@ -86,8 +86,12 @@ public final class Applier
   /** Revert an applied proposal (admin): replies once the revert commit landed, or why it did not. */
   public record Rollback(String proposalId, String by, String reason, ActorRef<Reply> replyTo) implements Command {}
 
-  /** The feature's chain has checkpoint {@code seq}: an open proposal of an older one is stale. */
-  public record CheckpointTaken(long seq) implements Command {}
+  /**
+   * Take note that the feature's chain has checkpoint {@code seq}: an open proposal of an older one is
+   * stale. (Named apart from the chain's event {@code Checkpoints.CheckpointTaken}: a command never
+   * shares an event's name.)
+   */
+  public record NoticeCheckpoint(long seq) implements Command {}
 
   /**
    * The feature was abandoned (or refused to record the proposal): an open proposal that is not
@@ -122,7 +126,11 @@ public final class Applier
 
   private record ApplyFinished(String proposalId, Optional<Landing.Outcome> outcome, Optional<String> failure) implements Command {}
 
-  private record RevertFinished(Rollback request, Optional<Landing.Outcome> outcome, Optional<String> failure) implements Command {}
+  private record RevertFinished(Rollback request, Proposal proposal, Optional<Landing.Outcome> outcome, Optional<String> failure)
+      implements Command {}
+
+  /** A done proposal the state no longer holds, read back from the journal for {@code original}. */
+  private record Recalled(Command original, Optional<Proposal> proposal, Optional<String> failure) implements Command {}
 
   private record FeatureSettledDone(String proposalId, Optional<String> failure) implements Command {}
 
@@ -189,35 +197,6 @@ public final class Applier
   /** The feature was told how its proposal ended (and, for applied or rejected, its workspace removed). */
   public record FeatureSettled(String featureId, String proposalId, Instant at) implements Event {}
 
-  // ---- state ----
-
-  /** Every proposal of the feature, oldest first; at most one is open. */
-  public record State(Map<String, Proposal> proposals) implements CborSerializable {
-
-    static State empty() {
-      return new State(Map.of());
-    }
-
-    Optional<Proposal> get(String id) {
-      return Optional.ofNullable(proposals.get(id));
-    }
-
-    Optional<Proposal> open() {
-      return proposals.values().stream().filter(p -> p.status().isOpen()).findFirst();
-    }
-
-    State with(Proposal proposal) {
-      Map<String, Proposal> next = new LinkedHashMap<>(proposals);
-      next.put(proposal.id(), proposal);
-      return new State(next);
-    }
-
-    State update(String id, Function<Proposal, Proposal> change) {
-      Proposal current = proposals.get(id);
-      return current == null ? this : with(change.apply(current));
-    }
-  }
-
   // ---- behavior ----
 
   private final String featureId;
@@ -225,6 +204,7 @@ public final class Applier
   private final TimerScheduler<Command> timers;
   private final ApplierPeers peers;
   private final ApplySettings settings;
+  private final ProposalHistory history;
   private final Optional<ActorRef<ShardCommand>> shard;
   /** Not persisted: work in flight in this incarnation. A restart starts what the state says is due. */
   private final Set<String> applying = new HashSet<>();
@@ -241,13 +221,21 @@ public final class Applier
         .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
+  /** An applier whose done proposals are read back from the JDBC journal (the daemon's). */
   public static Behavior<Command> create(String featureId, ApplierPeers peers, ApplySettings settings,
       Optional<ActorRef<ShardCommand>> shard) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Applier(featureId, context, timers, peers, settings, shard)));
+    return create(featureId, peers, settings, shard, akka.persistence.jdbc.query.javadsl.JdbcReadJournal.Identifier());
+  }
+
+  /** @param readJournalId the read journal of the journal the applier is written to (tests: the testkit's). */
+  static Behavior<Command> create(String featureId, ApplierPeers peers, ApplySettings settings,
+      Optional<ActorRef<ShardCommand>> shard, String readJournalId) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new Applier(featureId, context, timers, peers, settings, shard,
+        new ProposalHistory(context.getSystem(), readJournalId))));
   }
 
   private Applier(String featureId, ActorContext<Command> context, TimerScheduler<Command> timers, ApplierPeers peers,
-      ApplySettings settings, Optional<ActorRef<ShardCommand>> shard) {
+      ApplySettings settings, Optional<ActorRef<ShardCommand>> shard, ProposalHistory history) {
     super(PersistenceId.of(ENTITY_KEY.name(), featureId));
     this.featureId = featureId;
     this.context = context;
@@ -255,11 +243,12 @@ public final class Applier
     this.peers = peers;
     this.settings = settings;
     this.shard = shard;
+    this.history = history;
   }
 
   @Override
-  public State emptyState() {
-    return State.empty();
+  public ApplierState emptyState() {
+    return ApplierState.empty();
   }
 
   @Override
@@ -268,22 +257,22 @@ public final class Applier
   }
 
   @Override
-  public SignalHandler<State> signalHandler() {
+  public SignalHandler<ApplierState> signalHandler() {
     return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), this::reconcile).build();
   }
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+  public CommandHandlerWithReply<Command, Event, ApplierState> commandHandler() {
     return newCommandHandlerWithReplyBuilder()
         .forAnyState()
         .onCommand(Propose.class, this::onPropose)
-        .onCommand(Approve.class, this::onApprove)
-        .onCommand(Reject.class, this::onReject)
-        .onCommand(Rollback.class, this::onRollback)
-        .onCommand(CheckpointTaken.class, this::onCheckpointTaken)
+        .onCommand(Approve.class, (state, c) -> recalling(state, c.proposalId(), c.replyTo(), c, this::onApprove))
+        .onCommand(Reject.class, (state, c) -> recalling(state, c.proposalId(), c.replyTo(), c, this::onReject))
+        .onCommand(Rollback.class, (state, c) -> recalling(state, c.proposalId(), c.replyTo(), c, this::onRollback))
+        .onCommand(NoticeCheckpoint.class, this::onNoticeCheckpoint)
         .onCommand(Withdraw.class, this::onWithdraw)
-        .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), state.get(get.proposalId())
-            .<Reply>map(Accepted::new).orElseGet(() -> notFound(get.proposalId()))))
+        .onCommand(Get.class, (state, get) -> recalling(state, get.proposalId(), get.replyTo(), get, this::onGet))
+        .onCommand(Recalled.class, this::onRecalled)
         .onCommand(PollVerdict.class, this::onPollVerdict)
         .onCommand(VerdictPolled.class, this::onVerdictPolled)
         .onCommand(ReviewWindowEnded.class, this::onReviewWindowEnded)
@@ -293,15 +282,67 @@ public final class Applier
         .onCommand(RevertFinished.class, this::onRevertFinished)
         .onCommand(FeatureSettledDone.class, this::onFeatureSettledDone)
         .onCommand(IdleCheck.class, this::onIdleCheck)
-        .onCommand(LandNow.class, this::onLandNow)
+        .onCommand(LandNow.class, (state, c) -> recalling(state, c.proposalId(), c.replyTo(), c, this::onLandNow))
         .onCommand(WatchWorktree.class, this::onWatchWorktree)
         .onCommand(WorktreeSeen.class, this::onWorktreeSeen)
         .build();
   }
 
+  // ---- a done proposal the state no longer holds: read back from the journal first ----
+
+  /** Whether {@code id} names one of this feature's proposals that the state let go of (a done one). */
+  private boolean letGo(ApplierState state, String id) {
+    String prefix = featureId + ".";
+    if (state.proposals().containsKey(id) || !id.startsWith(prefix)) {
+      return false;
+    }
+    try {
+      long number = Long.parseLong(id.substring(prefix.length()));
+      return number >= 1 && number <= state.made();
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  private <C extends Command> ReplyEffect<Event, ApplierState> recalling(ApplierState state, String id, ActorRef<Reply> replyTo, C command,
+      java.util.function.BiFunction<ApplierState, C, ReplyEffect<Event, ApplierState>> handler) {
+    if (!letGo(state, id)) {
+      return handler.apply(state, command);
+    }
+    context.pipeToSelf(history.read(persistenceId().id(), id), (proposal, failure) -> new Recalled(command,
+        proposal == null ? Optional.empty() : proposal, Optional.ofNullable(failure).map(dev.warden.Failures::describe)));
+    return Effect().noReply();
+  }
+
+  /** Handles the command that asked, with the proposal back in the state for this decision only (nothing is persisted for it). */
+  private ReplyEffect<Event, ApplierState> onRecalled(ApplierState state, Recalled recalled) {
+    Command original = recalled.original();
+    if (recalled.failure().isPresent()) {
+      Reply refused = conflict("cannot read the proposal from the journal: " + recalled.failure().get());
+      ActorRef<Reply> replyTo = original instanceof Get c ? c.replyTo() : original instanceof Approve c ? c.replyTo()
+          : original instanceof Reject c ? c.replyTo() : original instanceof Rollback c ? c.replyTo() : ((LandNow) original).replyTo();
+      return Effect().reply(replyTo, refused);
+    }
+    ApplierState with = recalled.proposal().map(state::with).orElse(state);
+    if (original instanceof Get c) {
+      return onGet(with, c);
+    } else if (original instanceof Approve c) {
+      return onApprove(with, c);
+    } else if (original instanceof Reject c) {
+      return onReject(with, c);
+    } else if (original instanceof Rollback c) {
+      return onRollback(with, c);
+    }
+    return onLandNow(with, (LandNow) original);
+  }
+
+  private ReplyEffect<Event, ApplierState> onGet(ApplierState state, Get get) {
+    return Effect().reply(get.replyTo(), state.get(get.proposalId()).<Reply>map(Accepted::new).orElseGet(() -> notFound(get.proposalId())));
+  }
+
   // ---- proposing and deciding ----
 
-  private ReplyEffect<Event, State> onPropose(State state, Propose command) {
+  private ReplyEffect<Event, ApplierState> onPropose(ApplierState state, Propose command) {
     Optional<Proposal> open = state.open();
     Proposal.Draft given = command.draft();
     if (open.isPresent() && open.get().draft().checkpointSeq() == given.checkpointSeq()) {
@@ -317,13 +358,13 @@ public final class Applier
           + given.checkpointSeq() + " was being proposed; propose again"));
     }
     Instant now = Instant.now();
-    int number = state.proposals().size() + 1;
+    int number = state.made() + 1;
     Proposal.Draft draft = numbered(given, number);
     List<Event> events = new ArrayList<>();
     open.ifPresent(older -> events.add(new ProposalWentStale(featureId, older.id(), given.checkpointSeq(), now)));
     events.add(new ProposalCreated(featureId, draft, command.validation(), now));
     if (command.validation().equals(Proposal.VALID)) {
-      ruleMet(Proposal.created(draft, Proposal.VALID, now), now).ifPresent(events::add);
+      ApprovalRule.ruleMet(featureId, Proposal.created(draft, Proposal.VALID, now), now).ifPresent(events::add);
     }
     return Effect().persist(events)
         .thenRun(this::reconcile)
@@ -336,35 +377,7 @@ public final class Applier
         d.test(), d.proposedBy(), d.proposedAt(), d.sandbox());
   }
 
-  /**
-   * The approval event when the tier's rule holds for {@code p} (valid, still proposed): low always,
-   * medium with one approver, high with its number of distinct approvers, any tier after a bypass.
-   */
-  private Optional<Event> ruleMet(Proposal p, Instant now) {
-    if (p.status() != ProposalStatus.PROPOSED || !p.validation().equals(Proposal.VALID)) {
-      return Optional.empty();
-    }
-    Tier tier = p.draft().tier();
-    List<String> approvers = p.approvers();
-    if (p.bypassed()) {
-      Proposal.Decision bypass = p.decisions().stream().filter(d -> d.decision().equals("bypass")).reduce((a, b) -> b).orElseThrow();
-      return Optional.of(new ProposalApproved(featureId, p.id(), bypass.by(), "bypass: " + bypass.reason().orElse(""), now));
-    }
-    if (tier == Tier.LOW) {
-      return Optional.of(new ProposalApproved(featureId, p.id(), POLICY, "low tier: approved once its checkpoint is valid", now));
-    }
-    if (tier == Tier.MEDIUM && p.draft().reviewEndsAt().filter(end -> !now.isBefore(end)).isPresent()) {
-      // the window ended while the verdict was still pending
-      return Optional.of(new ProposalApproved(featureId, p.id(), POLICY, "medium tier: nobody rejected it within its review window", now));
-    }
-    if (!approvers.isEmpty() && approvers.size() >= Math.max(1, p.draft().requiredApprovals())) {
-      return Optional.of(new ProposalApproved(featureId, p.id(), approvers.get(approvers.size() - 1),
-          approvers.size() + " of " + Math.max(1, p.draft().requiredApprovals()) + " approver(s)", now));
-    }
-    return Optional.empty();
-  }
-
-  private ReplyEffect<Event, State> onApprove(State state, Approve command) {
+  private ReplyEffect<Event, ApplierState> onApprove(ApplierState state, Approve command) {
     Optional<Proposal> found = state.get(command.proposalId());
     if (found.isEmpty()) {
       return Effect().reply(command.replyTo(), notFound(command.proposalId()));
@@ -393,13 +406,13 @@ public final class Applier
     Instant now = Instant.now();
     ApprovalGiven given = new ApprovalGiven(featureId, p.id(), command.by(), command.role().label(), command.reason(), command.bypass(), now);
     List<Event> events = new ArrayList<>(List.of(given));
-    ruleMet(applyEvent(p, given), now).ifPresent(events::add);
+    ApprovalRule.ruleMet(featureId, ProposalEvents.apply(p, given), now).ifPresent(events::add);
     return Effect().persist(events)
         .thenRun(this::reconcile)
         .thenReply(command.replyTo(), updated -> new Accepted(updated.get(p.id()).orElseThrow()));
   }
 
-  private ReplyEffect<Event, State> onReject(State state, Reject command) {
+  private ReplyEffect<Event, ApplierState> onReject(ApplierState state, Reject command) {
     Optional<Proposal> found = state.get(command.proposalId());
     if (found.isEmpty()) {
       return Effect().reply(command.replyTo(), notFound(command.proposalId()));
@@ -416,7 +429,7 @@ public final class Applier
         .thenReply(command.replyTo(), updated -> new Accepted(updated.get(p.id()).orElseThrow()));
   }
 
-  private ReplyEffect<Event, State> onWithdraw(State state, Withdraw command) {
+  private ReplyEffect<Event, ApplierState> onWithdraw(ApplierState state, Withdraw command) {
     Optional<Proposal> open = state.open();
     if (open.isEmpty()) {
       return Effect().reply(command.replyTo(), new Refused(Rejection.Kind.NOT_FOUND, "feature '" + featureId + "' has no open proposal"));
@@ -430,7 +443,7 @@ public final class Applier
         .thenReply(command.replyTo(), updated -> new Accepted(updated.get(id).orElseThrow()));
   }
 
-  private ReplyEffect<Event, State> onCheckpointTaken(State state, CheckpointTaken command) {
+  private ReplyEffect<Event, ApplierState> onNoticeCheckpoint(ApplierState state, NoticeCheckpoint command) {
     latestCheckpoint = Math.max(latestCheckpoint, command.seq());
     Optional<Proposal> open = state.open();
     if (open.isEmpty() || open.get().draft().checkpointSeq() >= command.seq() || applying.contains(open.get().id())) {
@@ -446,7 +459,7 @@ public final class Applier
 
   // ---- validation still running when proposed ----
 
-  private ReplyEffect<Event, State> onPollVerdict(State state, PollVerdict command) {
+  private ReplyEffect<Event, ApplierState> onPollVerdict(ApplierState state, PollVerdict command) {
     Optional<Proposal> p = state.get(command.proposalId());
     if (p.isEmpty() || p.get().status() != ProposalStatus.PROPOSED || !p.get().validation().equals(Proposal.PENDING)) {
       polling.remove(command.proposalId());
@@ -457,7 +470,7 @@ public final class Applier
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onVerdictPolled(State state, VerdictPolled command) {
+  private ReplyEffect<Event, ApplierState> onVerdictPolled(ApplierState state, VerdictPolled command) {
     Optional<Proposal> found = state.get(command.proposalId());
     String status = command.verdict().map(v -> v.status().label()).orElse("");
     boolean settled = command.verdict().filter(v -> v.status().isFinal()).isPresent();
@@ -476,7 +489,7 @@ public final class Applier
     ProposalValidated validated = new ProposalValidated(featureId, p.id(), status, verdict.violations(), now);
     List<Event> events = new ArrayList<>(List.of(validated));
     if (verdict.status() == dev.warden.validate.VerdictStatus.VALID) {
-      ruleMet(applyEvent(p, validated), now).ifPresent(events::add);
+      ApprovalRule.ruleMet(featureId, ProposalEvents.apply(p, validated), now).ifPresent(events::add);
     } else {
       String reason = "checkpoint " + p.draft().checkpointSeq() + " is " + status
           + verdict.failure().map(f -> ": " + f).orElse(verdict.violations().isEmpty() ? "" : ": " + verdict.violations().size() + " violation(s)");
@@ -488,7 +501,7 @@ public final class Applier
 
   // ---- timers ----
 
-  private ReplyEffect<Event, State> onReviewWindowEnded(State state, ReviewWindowEnded command) {
+  private ReplyEffect<Event, ApplierState> onReviewWindowEnded(ApplierState state, ReviewWindowEnded command) {
     Optional<Proposal> p = state.get(command.proposalId());
     if (p.isEmpty() || p.get().status() != ProposalStatus.PROPOSED || !p.get().validation().equals(Proposal.VALID)) {
       return Effect().noReply(); // decided meanwhile, or still validating (decided when the verdict comes)
@@ -499,12 +512,12 @@ public final class Applier
     }
     Duration window = Duration.between(p.get().draft().proposedAt(), p.get().draft().reviewEndsAt().orElse(Instant.now()));
     return Effect().persist(new ProposalApproved(featureId, p.get().id(), POLICY,
-            "medium tier: nobody rejected it within its review window of " + human(window), Instant.now()))
+            "medium tier: nobody rejected it within its review window of " + LandingOutcomes.human(window), Instant.now()))
         .thenRun(this::reconcile)
         .thenNoReply();
   }
 
-  private ReplyEffect<Event, State> onExpiryReached(State state, ExpiryReached command) {
+  private ReplyEffect<Event, ApplierState> onExpiryReached(ApplierState state, ExpiryReached command) {
     Optional<Proposal> p = state.get(command.proposalId());
     if (p.isEmpty() || p.get().status() != ProposalStatus.PROPOSED) {
       return Effect().noReply();
@@ -519,7 +532,7 @@ public final class Applier
 
   // ---- applying ----
 
-  private ReplyEffect<Event, State> onStartApply(State state, StartApply command) {
+  private ReplyEffect<Event, ApplierState> onStartApply(ApplierState state, StartApply command) {
     Optional<Proposal> found = state.get(command.proposalId());
     if (found.isEmpty() || found.get().status() != ProposalStatus.APPROVED || applying.contains(command.proposalId())) {
       return Effect().noReply();
@@ -539,7 +552,7 @@ public final class Applier
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onApplyFinished(State state, ApplyFinished finished) {
+  private ReplyEffect<Event, ApplierState> onApplyFinished(ApplierState state, ApplyFinished finished) {
     applying.remove(finished.proposalId());
     Optional<Proposal> found = state.get(finished.proposalId());
     if (found.isEmpty() || found.get().status() != ProposalStatus.APPROVED) {
@@ -553,7 +566,7 @@ public final class Applier
           .thenRun(this::reconcile).thenNoReply();
     }
     Landing.Outcome outcome = finished.outcome().orElseThrow();
-    Event event = outcomeEvent(p, outcome, now);
+    Event event = LandingOutcomes.outcomeEvent(featureId, p, outcome, settings.deferredRetry(), now);
     if (event instanceof ApplyDeferred) {
       timers.startSingleTimer("apply-" + p.id(), new StartApply(p.id()), settings.deferredRetry());
       if (outcome.result() instanceof MergeEngine.Result.WorktreeBlocked blocked) {
@@ -570,42 +583,9 @@ public final class Applier
     return Effect().persist(event).thenRun(this::reconcile).thenNoReply();
   }
 
-  private Event outcomeEvent(Proposal p, Landing.Outcome outcome, Instant now) {
-    MergeEngine.Result result = outcome.result();
-    String target = p.draft().target();
-    if (result instanceof MergeEngine.Result.Applied applied) {
-      return new ProposalApplied(featureId, p.id(), applied.targetBefore(), applied.commit(), applied.attempts(),
-          outcomes(applied.tests()), outcome.foundAfterRestart(), now);
-    }
-    if (result instanceof MergeEngine.Result.Conflicted conflicted) {
-      return new ProposalFailed(featureId, p.id(), "the checkpoint does not merge onto " + target + " at "
-          + abbreviate(conflicted.targetHead()) + ": conflicts in " + String.join(", ", conflicted.paths()), conflicted.paths(), List.of(), now);
-    }
-    if (result instanceof MergeEngine.Result.TestsFailed failed) {
-      return new ProposalFailed(featureId, p.id(), "the test command "
-          + (failed.test().timedOut() ? "timed out" : "failed (exit " + failed.test().exitCode() + ")") + " on the merge with " + target
-          + " at " + abbreviate(failed.targetHead()) + "; the target is unchanged", List.of(), List.of(CheckOutcome.of(failed.test())), now);
-    }
-    if (result instanceof MergeEngine.Result.TargetMissing missing) {
-      return new ProposalFailed(featureId, p.id(), "the target branch " + missing.branch() + " no longer exists", List.of(), List.of(), now);
-    }
-    if (result instanceof MergeEngine.Result.TargetCheckedOut out) {
-      return new ApplyDeferred(featureId, p.id(), "the target branch " + out.branch() + " is checked out in " + out.worktree()
-          + "; Warden never moves a branch under someone's working tree: check out another branch there (tried again every "
-          + human(settings.deferredRetry()) + ")", now);
-    }
-    if (result instanceof MergeEngine.Result.WorktreeBlocked blocked) {
-      return new ApplyDeferred(featureId, p.id(), blocked.reason() + "; tried again when that working tree changes, every "
-          + human(settings.deferredRetry()) + ", and on POST /api/v1/approvals/" + p.id() + "/land", now);
-    }
-    MergeEngine.Result.TargetBusy busy = (MergeEngine.Result.TargetBusy) result;
-    return new ApplyDeferred(featureId, p.id(), "the target kept moving: " + busy.attempts()
-        + " attempts lost the race (tried again every " + human(settings.deferredRetry()) + ")", now);
-  }
-
   // ---- a landing waiting for a user's working tree ----
 
-  private ReplyEffect<Event, State> onLandNow(State state, LandNow command) {
+  private ReplyEffect<Event, ApplierState> onLandNow(ApplierState state, LandNow command) {
     Optional<Proposal> found = state.get(command.proposalId());
     if (found.isEmpty()) {
       return Effect().reply(command.replyTo(), notFound(command.proposalId()));
@@ -623,7 +603,7 @@ public final class Applier
     return Effect().reply(command.replyTo(), new Accepted(p));
   }
 
-  private ReplyEffect<Event, State> onWatchWorktree(State state, WatchWorktree command) {
+  private ReplyEffect<Event, ApplierState> onWatchWorktree(ApplierState state, WatchWorktree command) {
     Watch watch = watches.get(command.proposalId());
     if (watch == null || applying.contains(command.proposalId())
         || state.get(command.proposalId()).filter(p -> p.status() == ProposalStatus.APPROVED).isEmpty()) {
@@ -635,7 +615,7 @@ public final class Applier
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onWorktreeSeen(State state, WorktreeSeen seen) {
+  private ReplyEffect<Event, ApplierState> onWorktreeSeen(ApplierState state, WorktreeSeen seen) {
     Watch watch = watches.get(seen.proposalId());
     if (watch == null) {
       return Effect().noReply();
@@ -652,7 +632,7 @@ public final class Applier
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onRollback(State state, Rollback command) {
+  private ReplyEffect<Event, ApplierState> onRollback(ApplierState state, Rollback command) {
     Optional<Proposal> found = state.get(command.proposalId());
     if (found.isEmpty()) {
       return Effect().reply(command.replyTo(), notFound(command.proposalId()));
@@ -668,43 +648,30 @@ public final class Applier
     reverting = true;
     String applied = p.apply().flatMap(Proposal.ApplyRecord::commit).orElseThrow();
     context.pipeToSelf(peers.revert(p.draft(), applied, command.by(), command.reason()), (outcome, failure) ->
-        new RevertFinished(command, Optional.ofNullable(outcome), Optional.ofNullable(failure).map(dev.warden.Failures::describe)));
+        new RevertFinished(command, p, Optional.ofNullable(outcome), Optional.ofNullable(failure).map(dev.warden.Failures::describe)));
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onRevertFinished(State state, RevertFinished finished) {
+  private ReplyEffect<Event, ApplierState> onRevertFinished(ApplierState state, RevertFinished finished) {
     reverting = false;
     Rollback request = finished.request();
-    Proposal p = state.get(request.proposalId()).orElseThrow();
+    Proposal p = state.get(finished.proposal().id()).orElse(finished.proposal()); // a done one the state may no longer hold
     if (finished.failure().isPresent()) {
       return Effect().reply(request.replyTo(), conflict("the rollback of " + p.id() + " failed: " + finished.failure().get()));
     }
     MergeEngine.Result result = finished.outcome().orElseThrow().result();
     if (result instanceof MergeEngine.Result.Applied reverted) {
-      return Effect().persist(new ProposalReverted(featureId, p.id(), reverted.commit(), request.by(), request.reason(),
-              outcomes(reverted.tests()), Instant.now()))
-          .thenReply(request.replyTo(), updated -> new Accepted(updated.get(p.id()).orElseThrow()));
+      ProposalReverted event = new ProposalReverted(featureId, p.id(), reverted.commit(), request.by(), request.reason(),
+          LandingOutcomes.outcomes(reverted.tests()), Instant.now());
+      return Effect().persist(event)
+          .thenReply(request.replyTo(), updated -> new Accepted(updated.get(p.id()).orElseGet(() -> ProposalEvents.apply(p, event))));
     }
-    String why;
-    if (result instanceof MergeEngine.Result.Conflicted c) {
-      why = "the revert conflicts with later changes in " + String.join(", ", c.paths());
-    } else if (result instanceof MergeEngine.Result.TestsFailed t) {
-      why = "the test command failed on the reverted target (exit " + t.test().exitCode() + "): " + tail(t.test());
-    } else if (result instanceof MergeEngine.Result.TargetMissing m) {
-      why = "the target branch " + m.branch() + " no longer exists";
-    } else if (result instanceof MergeEngine.Result.TargetCheckedOut o) {
-      why = "the target branch " + o.branch() + " is checked out in " + o.worktree();
-    } else if (result instanceof MergeEngine.Result.WorktreeBlocked b) {
-      why = b.reason();
-    } else {
-      why = "the target kept moving (" + ((MergeEngine.Result.TargetBusy) result).attempts() + " attempts)";
-    }
-    return Effect().reply(request.replyTo(), conflict("the rollback of " + p.id() + " did not land; the target is unchanged: " + why));
+    return Effect().reply(request.replyTo(), conflict("the rollback of " + p.id() + " did not land; the target is unchanged: " + LandingOutcomes.revertFailure(result)));
   }
 
   // ---- telling the feature ----
 
-  private ReplyEffect<Event, State> onFeatureSettledDone(State state, FeatureSettledDone done) {
+  private ReplyEffect<Event, ApplierState> onFeatureSettledDone(ApplierState state, FeatureSettledDone done) {
     settling.remove(done.proposalId());
     if (done.failure().isPresent()) {
       log.warn("[{}] cannot settle the feature after proposal {}: {}; trying again", featureId, done.proposalId(), done.failure().get());
@@ -718,7 +685,7 @@ public final class Applier
     return Effect().persist(new FeatureSettled(featureId, done.proposalId(), Instant.now())).thenRun(this::reconcile).thenNoReply();
   }
 
-  private ReplyEffect<Event, State> onIdleCheck(State state, IdleCheck check) {
+  private ReplyEffect<Event, ApplierState> onIdleCheck(ApplierState state, IdleCheck check) {
     if (!busy(state) && shard.isPresent()) {
       // idle for a whole idle-stop: stop, and leave the remembered set (started again when asked)
       shard.get().tell(new Passivate<>(context.getSelf()));
@@ -729,12 +696,12 @@ public final class Applier
   }
 
   /** Something is open, running or not yet told to the feature. */
-  private boolean busy(State state) {
+  private boolean busy(ApplierState state) {
     return reverting || !applying.isEmpty() || !settling.isEmpty()
         || state.proposals().values().stream().anyMatch(p -> p.status().isOpen() || needsSettling(p));
   }
 
-  private static boolean needsSettling(Proposal p) {
+  static boolean needsSettling(Proposal p) {
     return !p.status().isOpen() && !p.featureSettled() && p.status() != ProposalStatus.REVERTED;
   }
 
@@ -743,7 +710,7 @@ public final class Applier
    * apply of an approved one, telling the feature about a finished one. Runs after recovery and after
    * every change; stops the entity when nothing is left to do.
    */
-  private void reconcile(State state) {
+  private void reconcile(ApplierState state) {
     for (Proposal p : state.proposals().values()) {
       if (p.status() == ProposalStatus.PROPOSED) {
         armTimers(p);
@@ -786,70 +753,8 @@ public final class Applier
   // ---- events ----
 
   @Override
-  public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder()
-        .forAnyState()
-        .onEvent(ProposalCreated.class, (state, e) -> state.with(Proposal.created(e.draft(), e.validation(), e.at())))
-        .onAnyEvent((state, e) -> e instanceof ProposalCreated ? state : updated(state, e));
-  }
-
-  private State updated(State state, Event event) {
-    return state.update(event.proposalId(), p -> applyEvent(p, event));
-  }
-
-  /** One proposal after {@code event}: the event handler's work, also used to look ahead when deciding. */
-  static Proposal applyEvent(Proposal p, Event event) {
-    if (event instanceof ProposalValidated e) {
-      return p.withValidation(e.verdict(), e.violations(), e.at());
-    }
-    if (event instanceof ApprovalGiven e) {
-      return p.withDecision(new Proposal.Decision(e.bypass() ? "bypass" : "approve", e.by(), Optional.of(e.role()), e.reason(), e.at()));
-    }
-    if (event instanceof ProposalApproved e) {
-      Proposal decided = e.by().equals(POLICY)
-          ? p.withDecision(new Proposal.Decision("auto-approve", POLICY, Optional.empty(), Optional.of(e.reason()), e.at()))
-          : p;
-      return decided.with(ProposalStatus.APPROVED, e.at());
-    }
-    if (event instanceof ProposalRejected e) {
-      return p.withDecision(new Proposal.Decision("reject", e.by(), Optional.empty(), Optional.of(e.reason()), e.at()))
-          .with(ProposalStatus.REJECTED, e.at());
-    }
-    if (event instanceof ProposalWithdrawn e) {
-      return p.withDecision(new Proposal.Decision("withdraw", e.by(), Optional.empty(), Optional.of(e.reason()), e.at()))
-          .with(ProposalStatus.WITHDRAWN, e.at());
-    }
-    if (event instanceof ProposalExpired e) {
-      return p.withDecision(new Proposal.Decision("expire", POLICY, Optional.empty(),
-          Optional.of("no decision before " + p.draft().expiresAt()), e.at())).with(ProposalStatus.EXPIRED, e.at());
-    }
-    if (event instanceof ProposalWentStale e) {
-      return p.withDecision(new Proposal.Decision("stale", POLICY, Optional.empty(),
-          Optional.of("checkpoint " + e.newerCheckpoint() + " is newer"), e.at())).with(ProposalStatus.STALE, e.at());
-    }
-    if (event instanceof ApplyDeferred e) {
-      return p.withNote(e.reason(), e.at());
-    }
-    if (event instanceof ProposalApplied e) {
-      return p.withApply(new Proposal.ApplyRecord(Optional.of(e.targetBefore()), Optional.of(e.commit()), e.attempts(), e.tests(),
-          Optional.empty(), List.of(), e.foundAfterRestart(), e.at())).with(ProposalStatus.APPLIED, e.at());
-    }
-    if (event instanceof ProposalFailed e) {
-      Proposal failed = p.status() == ProposalStatus.APPROVED
-          ? p.withApply(new Proposal.ApplyRecord(Optional.empty(), Optional.empty(), 0, e.tests(), Optional.of(e.reason()), e.conflicts(),
-              false, e.at()))
-          : p.withNote(e.reason(), e.at());
-      return failed.with(ProposalStatus.FAILED, e.at());
-    }
-    if (event instanceof ProposalReverted e) {
-      return p.withRevert(new Proposal.RevertRecord(e.revertCommit(), e.by(), e.reason(), e.tests(), e.at()))
-          .withDecision(new Proposal.Decision("revert", e.by(), Optional.of(Role.ADMIN.label()), Optional.of(e.reason()), e.at()))
-          .with(ProposalStatus.REVERTED, e.at());
-    }
-    if (event instanceof FeatureSettled) {
-      return p.settled();
-    }
-    return p; // ProposalCreated: made by the event handler itself
+  public EventHandler<ApplierState, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(ApplierState::next);
   }
 
   // ---- helpers ----
@@ -862,29 +767,4 @@ public final class Applier
     return new Refused(Rejection.Kind.CONFLICT, message);
   }
 
-  private static List<CheckOutcome> outcomes(List<CheckResult> results) {
-    return results.stream().map(CheckOutcome::of).toList();
-  }
-
-  private static String abbreviate(String commit) {
-    return commit.length() > 12 ? commit.substring(0, 12) : commit;
-  }
-
-  private static String tail(CheckResult result) {
-    String out = result.output().strip();
-    return out.length() > 500 ? "..." + out.substring(out.length() - 500) : out;
-  }
-
-  static String human(Duration d) {
-    if (d.toDays() > 0 && d.equals(Duration.ofDays(d.toDays()))) {
-      return d.toDays() + " d";
-    }
-    if (d.toHours() > 0 && d.equals(Duration.ofHours(d.toHours()))) {
-      return d.toHours() + " h";
-    }
-    if (d.toMinutes() > 0 && d.equals(Duration.ofMinutes(d.toMinutes()))) {
-      return d.toMinutes() + " min";
-    }
-    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
-  }
 }

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The approval queue as a query view: every proposal of every feature, folded from the journal's
- * {@value Applier#TAG} events with the applier's own event handler ({@link Applier#applyEvent}), so
+ * {@value Applier#TAG} events with the applier's own event handler ({@link ProposalEvents#apply}), so
  * listing never starts an entity. Follows the journal live (the read journal's polling interval
  * behind the entities); a failed read is retried from the last offset. Finished proposals older
  * than the history retention are dropped from the view (the journal keeps them; each is still
@@ -63,7 +63,7 @@ public final class ApprovalIndex {
     if (event instanceof Applier.ProposalCreated created) {
       proposals.putIfAbsent(created.draft().id(), Proposal.created(created.draft(), created.validation(), created.at()));
     } else {
-      proposals.computeIfPresent(event.proposalId(), (id, p) -> Applier.applyEvent(p, event));
+      proposals.computeIfPresent(event.proposalId(), (id, p) -> ProposalEvents.apply(p, event));
     }
   }
 

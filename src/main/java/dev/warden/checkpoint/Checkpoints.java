@@ -9,7 +9,9 @@ import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
 import akka.persistence.typed.PersistenceId;
 import akka.persistence.typed.javadsl.CommandHandlerWithReply;
 import akka.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import akka.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import akka.persistence.typed.javadsl.EventHandler;
+import akka.persistence.typed.javadsl.EventHandlerBuilder;
 import akka.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import akka.persistence.typed.javadsl.ReplyEffect;
 import akka.persistence.typed.javadsl.RetentionCriteria;
@@ -25,12 +27,16 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.eclipse.jgit.lib.ObjectId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A feature's checkpoint chain (sharded by feature id, persistence id {@code Checkpoints|<id>}). One
@@ -45,6 +51,7 @@ public final class Checkpoints
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Checkpoints");
   public static final String TAG = "checkpoint";
+  private static final Logger log = LoggerFactory.getLogger(Checkpoints.class);
   private static final Set<String> TAGS = dev.warden.FeedTags.of(TAG);
 
   // ---- protocol ----
@@ -161,20 +168,79 @@ public final class Checkpoints
   /** A validated patch was brought into the worktree from its shadow commit. */
   public record PatchPromoted(String featureId, String shadowCommit, List<String> paths, String by, Instant at) implements Event {}
 
-  // ---- state (mutable: appended to on every checkpoint, never copied) ----
+  // ---- state: one record per phase, changed only by the event handler, which returns a new one ----
 
-  public static final class State implements CborSerializable {
-    public ChainSetup setup;
-    public final List<CheckpointRecord> checkpoints = new ArrayList<>();
+  /**
+   * What the chain keeps: only what its decisions need. The records of all its checkpoints are in its
+   * events ({@link CheckpointTaken}); the state keeps their number and the newest {@link #RECENT_KEPT}
+   * (the tip, and what reads ask most), so it does not grow with the chain's history. Older records
+   * are read back from the journal ({@link CheckpointHistory}).
+   */
+  public sealed interface State extends CborSerializable {
+    /** How many checkpoints the chain has recorded (the newest is numbered so). */
+    long count();
 
-    public Optional<CheckpointRecord> latest() {
-      return checkpoints.isEmpty() ? Optional.empty() : Optional.of(checkpoints.get(checkpoints.size() - 1));
-    }
+    /** The newest records, oldest first: numbered {@code count - recent.size() + 1} to {@code count}. */
+    List<CheckpointRecord> recent();
 
-    Optional<CheckpointRecord> bySeq(long seq) {
-      return seq >= 1 && seq <= checkpoints.size() ? Optional.of(checkpoints.get((int) seq - 1)) : Optional.empty();
+    default Optional<CheckpointRecord> latest() {
+      List<CheckpointRecord> recent = recent();
+      return recent.isEmpty() ? Optional.empty() : Optional.of(recent.get(recent.size() - 1));
     }
   }
+
+  /** The chain's Start has not come yet: nothing recorded, commands that need it wait for it. */
+  public record Unstarted() implements State {
+    @Override
+    public long count() {
+      return 0;
+    }
+
+    @Override
+    public List<CheckpointRecord> recent() {
+      return List.of();
+    }
+  }
+
+  /** Started at {@code setup}, with {@code count} checkpoints of which the newest are {@code recent}. */
+  public record Started(ChainSetup setup, long count, List<CheckpointRecord> recent) implements State {
+    public Started {
+      recent = List.copyOf(recent);
+    }
+
+    Started withSetup(ChainSetup newSetup) {
+      return new Started(newSetup, count, recent);
+    }
+
+    Started taken(CheckpointRecord record) {
+      int keep = Math.min(recent.size() + 1, RECENT_KEPT);
+      List<CheckpointRecord> next = new ArrayList<>(keep);
+      next.addAll(recent.subList(recent.size() + 1 - keep, recent.size()));
+      next.add(record);
+      return new Started(setup, count + 1, next);
+    }
+
+    /** The first number {@link #recent} holds. */
+    long firstRecent() {
+      return count - recent.size() + 1;
+    }
+
+    /** Whether record {@code seq} exists but only the journal has it. */
+    boolean onlyInJournal(long seq) {
+      return seq >= 1 && seq < firstRecent();
+    }
+
+    /** Record {@code seq} if the state holds it; see {@link #onlyInJournal}. */
+    Optional<CheckpointRecord> bySeq(long seq) {
+      return seq >= firstRecent() && seq <= count ? Optional.of(recent.get((int) (seq - firstRecent()))) : Optional.empty();
+    }
+  }
+
+  /**
+   * How many of the newest checkpoint records a chain keeps in its state (and snapshots): at least the
+   * dashboard's page (50, newest first), so opening a feature reads no journal.
+   */
+  public static final int RECENT_KEPT = 64;
 
   // ---- internal messages ----
 
@@ -188,20 +254,42 @@ public final class Checkpoints
 
   private record CaptureFailed(Cycle cycle, String message) implements Command {}
 
-  /** One capture's worth of coalesced requests, or one rollback. */
-  private static final class Cycle {
-    Trigger trigger;
-    final Set<String> paths = new LinkedHashSet<>();
-    boolean fullScan;
-    final List<ActorRef<Outcome>> waiters = new ArrayList<>();
-    Rollback rollback;
-    Promote promote;
+  /**
+   * Records a read needed that only the journal has: {@code original} is handled again with them
+   * ({@code failure}: the journal could not be read).
+   */
+  private record HistoryRead(Command original, Map<Long, CheckpointRecord> records, Optional<String> failure) implements Command {}
 
-    static Cycle of(Request request) {
-      Cycle cycle = new Cycle();
-      cycle.trigger = request.trigger();
-      cycle.merge(request);
-      return cycle;
+  /** One capture's worth of coalesced requests, or one rollback, or one promotion: fixed once it starts. */
+  private record Cycle(Trigger trigger, List<String> paths, boolean fullScan, List<ActorRef<Outcome>> waiters,
+      Optional<Rollback> rollback, Optional<Promote> promote, Optional<String> restoreTo) {
+
+    /** {@code target}: the commit of the checkpoint it goes back to, resolved when it was asked. */
+    static Cycle of(Rollback rollback, String target) {
+      return new Cycle(Trigger.ROLLBACK, List.of(), false, List.of(rollback.replyTo()), Optional.of(rollback), Optional.empty(),
+          Optional.of(target));
+    }
+
+    static Cycle of(Promote promote) {
+      return new Cycle(Trigger.PATCH, List.of(), false, List.of(promote.replyTo()), Optional.empty(), Optional.of(promote),
+          Optional.of(promote.commit()));
+    }
+
+    String reason() {
+      return rollback.map(r -> "rollback to checkpoint " + r.to()).orElse("checkpoint");
+    }
+  }
+
+  /** Checkpoint requests coalescing while a capture runs; becomes the next {@link Cycle}. Actor thread only. */
+  private static final class Coalescing {
+    private Trigger trigger;
+    private final Set<String> paths = new LinkedHashSet<>();
+    private boolean fullScan;
+    private final List<ActorRef<Outcome>> waiters = new ArrayList<>();
+
+    Coalescing(Request first) {
+      trigger = first.trigger();
+      merge(first);
     }
 
     void merge(Request request) {
@@ -209,6 +297,10 @@ public final class Checkpoints
       paths.addAll(request.paths());
       fullScan |= request.fullScan();
       waiters.add(request.replyTo());
+    }
+
+    Cycle cycle() {
+      return new Cycle(trigger, List.copyOf(paths), fullScan, List.copyOf(waiters), Optional.empty(), Optional.empty(), Optional.empty());
     }
   }
 
@@ -218,35 +310,45 @@ public final class Checkpoints
   private final ActorContext<Command> context;
   private final Function<String, CheckpointPeers> peersFactory;
   private final CheckpointSettings settings;
-  private final Executor serial;
+  private final ChainWorker worker;
+  private final CheckpointHistory history;
   private CheckpointPeers peers;
-  private Snapshotter snapshotter; // touched only by tasks on `serial`
+  // not persisted, touched only by command handlers (on the actor's thread): the capture in flight and what waits
   private Cycle current;
-  private Cycle pending;
-  private final List<Rollback> pendingRollbacks = new ArrayList<>();
+  private Coalescing pending;
+  private final List<Cycle> pendingRollbacks = new ArrayList<>();
   private final List<Promote> pendingPromotions = new ArrayList<>();
   private int capturesSinceFullScan;
   /** Commands that came before the chain's Start are stashed until it comes, or until start-wait is over. */
   private boolean startWaitScheduled;
   private boolean startWaitOver;
 
+  /** A chain whose older records are read back from the JDBC journal (the daemon's). */
   public static Behavior<Command> create(String featureId, Function<String, CheckpointPeers> peers, CheckpointSettings settings, Executor blocking) {
-    return Behaviors.setup(context -> new Checkpoints(featureId, context, peers, settings, blocking));
+    return create(featureId, peers, settings, blocking, JdbcReadJournal.Identifier());
+  }
+
+  /** @param readJournalId the read journal of the journal the chain is written to (tests: the testkit's). */
+  static Behavior<Command> create(String featureId, Function<String, CheckpointPeers> peers, CheckpointSettings settings,
+      Executor blocking, String readJournalId) {
+    return Behaviors.setup(context -> new Checkpoints(featureId, context, peers, settings, blocking,
+        new CheckpointHistory(context.getSystem(), readJournalId)));
   }
 
   private Checkpoints(String featureId, ActorContext<Command> context, Function<String, CheckpointPeers> peers,
-      CheckpointSettings settings, Executor blocking) {
+      CheckpointSettings settings, Executor blocking, CheckpointHistory history) {
     super(PersistenceId.of(ENTITY_KEY.name(), featureId));
     this.featureId = featureId;
     this.context = context;
     this.peersFactory = peers;
     this.settings = settings;
-    this.serial = new SerialExecutor(blocking);
+    this.worker = new ChainWorker(featureId, blocking);
+    this.history = history;
   }
 
   @Override
   public State emptyState() {
-    return new State();
+    return new Unstarted();
   }
 
   @Override
@@ -270,19 +372,37 @@ public final class Checkpoints
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
     builder
-        .forAnyState()
+        .forStateType(Unstarted.class)
+        .onCommand(Start.class, (state, start) -> persistStart(start))
+        .onCommand(Request.class, (state, request) -> waitForStart(request.replyTo()))
+        .onCommand(Rollback.class, (state, rollback) -> rollback.paths().flatMap(Checkpoints::pathProblem)
+            .map(bad -> Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.INVALID, bad)))
+            .orElseGet(() -> waitForStart(rollback.replyTo())))
+        .onCommand(Promote.class, (state, promote) -> promoteProblem(promote)
+            .map(bad -> Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.INVALID, bad)))
+            .orElseGet(() -> waitForStart(promote.replyTo())))
+        .onCommand(ListCheckpoints.class, (state, list) -> listProblem(list)
+            .orElseGet(() -> Effect().reply(list.replyTo(), new Page(0, List.of()))))
+        .onCommand(GetCheckpoint.class, (state, get) -> Effect().reply(get.replyTo(), missing(get.seq())))
+        .onCommand(Diff.class, (state, diff) -> Effect().reply(diff.replyTo(), missing(diff.seq())))
+        .onCommand(Compare.class, (state, compare) -> Effect().reply(compare.replyTo(), missing(compare.from())));
+    builder
+        .forStateType(Started.class)
         .onCommand(Start.class, this::onStart)
         .onCommand(Request.class, this::onRequest)
-        .onCommand(Rollback.class, this::onRollback)
+        .onCommand(Rollback.class, (state, rollback) -> onRollback(state, rollback, Map.of()))
         .onCommand(Promote.class, this::onPromote)
         .onCommand(ListCheckpoints.class, this::onList)
-        .onCommand(GetCheckpoint.class, this::onGet)
-        .onCommand(Diff.class, this::onDiff)
-        .onCommand(Compare.class, this::onCompare)
-        .onCommand(Stop.class, this::onStop)
+        .onCommand(GetCheckpoint.class, (state, get) -> onGet(state, get, Map.of()))
+        .onCommand(Diff.class, (state, diff) -> onDiff(state, diff, Map.of()))
+        .onCommand(Compare.class, (state, compare) -> onCompare(state, compare, Map.of()))
+        .onCommand(HistoryRead.class, this::onHistoryRead)
         .onCommand(PauseAnswered.class, this::onPauseAnswered)
         .onCommand(CaptureDone.class, this::onCaptureDone)
-        .onCommand(CaptureFailed.class, this::onCaptureFailed)
+        .onCommand(CaptureFailed.class, this::onCaptureFailed);
+    builder
+        .forAnyState()
+        .onCommand(Stop.class, this::onStop)
         .onCommand(StartWaitOver.class, (state, over) -> {
           startWaitOver = true;
           return Effect().noReply().thenUnstashAll();
@@ -291,39 +411,36 @@ public final class Checkpoints
   }
 
   /**
-   * Empty when the chain is started. Otherwise a command that needs it waits for its Start (a feature
-   * just created: the daemon starts the chain right after recording it) — stashed, for
-   * {@code start-wait} at most — and is refused once that wait is over.
+   * A command that needs the chain waits for its Start (a feature just created: the daemon starts the
+   * chain right after recording it) — stashed, for {@code start-wait} at most — and is refused once
+   * that wait is over.
    */
-  private Optional<ReplyEffect<Event, State>> unlessStarted(State state, ActorRef<Outcome> replyTo) {
-    if (state.setup != null) {
-      return Optional.empty();
-    }
+  private ReplyEffect<Event, State> waitForStart(ActorRef<Outcome> replyTo) {
     if (startWaitOver) {
-      return Optional.of(Effect().reply(replyTo, new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started")));
+      return Effect().reply(replyTo, new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started"));
     }
     if (!startWaitScheduled) {
       startWaitScheduled = true;
       context.scheduleOnce(settings.startWait(), context.getSelf(), new StartWaitOver());
     }
-    return Optional.of(Effect().stash());
+    return Effect().stash();
   }
 
-  private ReplyEffect<Event, State> onStart(State state, Start start) {
-    if (start.setup().equals(state.setup)) {
-      return Effect().reply(start.replyTo(), Done.getInstance());
-    }
+  private ReplyEffect<Event, State> persistStart(Start start) {
     return Effect().persist(new ChainStarted(start.setup(), Instant.now()))
         .thenReply(start.replyTo(), s -> Done.getInstance()).thenUnstashAll();
   }
 
-  private ReplyEffect<Event, State> onRequest(State state, Request request) {
-    Optional<ReplyEffect<Event, State>> notStarted = unlessStarted(state, request.replyTo());
-    if (notStarted.isPresent()) {
-      return notStarted.get();
+  private ReplyEffect<Event, State> onStart(Started state, Start start) {
+    if (start.setup().equals(state.setup())) {
+      return Effect().reply(start.replyTo(), Done.getInstance());
     }
+    return persistStart(start);
+  }
+
+  private ReplyEffect<Event, State> onRequest(Started state, Request request) {
     if (pending == null) {
-      pending = Cycle.of(request);
+      pending = new Coalescing(request);
     } else {
       pending.merge(request);
     }
@@ -331,40 +448,40 @@ public final class Checkpoints
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onRollback(State state, Rollback rollback) {
+  private ReplyEffect<Event, State> onRollback(Started state, Rollback rollback, Map<Long, CheckpointRecord> read) {
     Optional<String> badPath = rollback.paths().flatMap(Checkpoints::pathProblem);
     if (badPath.isPresent()) {
       return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.INVALID, badPath.get()));
     }
-    Optional<ReplyEffect<Event, State>> notStarted = unlessStarted(state, rollback.replyTo());
-    if (notStarted.isPresent()) {
-      return notStarted.get();
+    if (unread(state, read, rollback.to())) {
+      return readHistory(rollback, Set.of(rollback.to()));
     }
-    if (commitOf(state, rollback.to()).isEmpty()) {
+    Optional<String> target = commitOf(state, read, rollback.to());
+    if (target.isEmpty()) {
       return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.NOT_FOUND, "feature '" + featureId + "' has no checkpoint " + rollback.to()));
     }
-    pendingRollbacks.add(rollback);
+    // the target is fixed now: a rollback to an old checkpoint does not read the journal again when it starts
+    pendingRollbacks.add(Cycle.of(rollback, target.get()));
     startNextIfIdle(state);
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onPromote(State state, Promote promote) {
-    // judged on arrival: once the agent is paused, bad input must not be able to fail the cycle (or crash it)
-    if (promote.commit() == null || !ObjectId.isId(promote.commit())) {
-      return Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.INVALID,
-          "commit: '" + promote.commit() + "' is not a commit id (40 hexadecimal digits)"));
-    }
-    Optional<String> badPath = pathProblem(promote.paths());
-    if (badPath.isPresent()) {
-      return Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.INVALID, badPath.get()));
-    }
-    Optional<ReplyEffect<Event, State>> notStarted = unlessStarted(state, promote.replyTo());
-    if (notStarted.isPresent()) {
-      return notStarted.get();
+  private ReplyEffect<Event, State> onPromote(Started state, Promote promote) {
+    Optional<String> bad = promoteProblem(promote);
+    if (bad.isPresent()) {
+      return Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.INVALID, bad.get()));
     }
     pendingPromotions.add(promote);
     startNextIfIdle(state);
     return Effect().noReply();
+  }
+
+  /** Judged on arrival: once the agent is paused, bad input must not be able to fail the cycle (or crash it). */
+  private static Optional<String> promoteProblem(Promote promote) {
+    if (promote.commit() == null || !ObjectId.isId(promote.commit())) {
+      return Optional.of("commit: '" + promote.commit() + "' is not a commit id (40 hexadecimal digits)");
+    }
+    return pathProblem(promote.paths());
   }
 
   /**
@@ -385,115 +502,78 @@ public final class Checkpoints
     return Optional.empty();
   }
 
-  private void startNextIfIdle(State state) {
+  private void startNextIfIdle(Started state) {
     if (current != null) {
       return;
     }
     if (!pendingRollbacks.isEmpty()) {
-      Rollback rollback = pendingRollbacks.remove(0);
-      current = new Cycle();
-      current.trigger = Trigger.ROLLBACK;
-      current.rollback = rollback;
-      current.waiters.add(rollback.replyTo());
+      current = pendingRollbacks.remove(0);
     } else if (!pendingPromotions.isEmpty()) {
-      Promote promote = pendingPromotions.remove(0);
-      current = new Cycle();
-      current.trigger = Trigger.PATCH;
-      current.promote = promote;
-      current.waiters.add(promote.replyTo());
+      current = Cycle.of(pendingPromotions.remove(0));
     } else if (pending != null) {
-      current = pending;
+      current = pending.cycle();
       pending = null;
     } else {
       return;
     }
     Cycle cycle = current;
-    String reason = cycle.rollback != null ? "rollback to checkpoint " + cycle.rollback.to() : "checkpoint";
     // the plan's file size limit is asked while the agent pauses; without an answer the setting's cap stands
-    java.util.concurrent.CompletionStage<Long> cap = planMaxFileBytes().thenApply(settings::capFor);
-    context.pipeToSelf(peers().pauseAgent(reason).thenCombine(cap, (outcome, max) -> new Object[] {outcome, max}), (both, failure) ->
-        failure == null ? new PauseAnswered(cycle, (AgentLink.PauseOutcome) both[0], (Long) both[1])
+    CompletionStage<Long> cap = planMaxFileBytes().thenApply(settings::capFor);
+    context.pipeToSelf(peers().pauseAgent(cycle.reason()).thenCombine(cap, (outcome, max) -> new PauseAnswered(cycle, outcome, max)),
+        (answered, failure) -> failure == null ? answered
             : new PauseAnswered(cycle, new AgentLink.NotPaused("could not reach the agent link: " + failure.getMessage(), true),
                 settings.maxFileBytes()));
   }
 
-  private java.util.concurrent.CompletionStage<Optional<Long>> planMaxFileBytes() {
-    java.util.concurrent.CompletionStage<Optional<Long>> asked;
+  private CompletionStage<Optional<Long>> planMaxFileBytes() {
+    CompletionStage<Optional<Long>> asked;
     try {
       asked = peers().planMaxFileBytes();
     } catch (RuntimeException e) {
       asked = CompletableFuture.failedFuture(e);
     }
+    String id = featureId;
+    long setting = settings.maxFileBytes();
     return asked.exceptionally(failure -> {
-      org.slf4j.LoggerFactory.getLogger(Checkpoints.class).warn("[{}] the plan's file size limit is unknown ({}): capturing with the cap of {} bytes", featureId,
-          failure.toString(), settings.maxFileBytes());
+      log.warn("[{}] the plan's file size limit is unknown ({}): capturing with the cap of {} bytes", id, failure.toString(), setting);
       return Optional.empty();
     });
   }
 
-  private ReplyEffect<Event, State> onPauseAnswered(State state, PauseAnswered answered) {
+  private ReplyEffect<Event, State> onPauseAnswered(Started state, PauseAnswered answered) {
     Cycle cycle = answered.cycle();
-    ChainSetup setup = state.setup;
-    Optional<ObjectId> tip = state.latest().map(r -> ObjectId.fromString(r.commit()));
-    boolean fullScan = cycle.fullScan || capturesSinceFullScan + 1 >= settings.fullScanEvery();
-    List<String> paths = List.copyOf(cycle.paths);
-    Optional<ObjectId> rollbackTarget = cycle.promote != null ? Optional.of(ObjectId.fromString(cycle.promote.commit()))
-        : cycle.rollback == null ? Optional.empty()
-        : commitOf(state, cycle.rollback.to()).map(ObjectId::fromString);
-    Optional<List<String>> restorePaths = cycle.promote != null ? Optional.of(List.copyOf(cycle.promote.paths()))
-        : cycle.rollback == null ? Optional.empty() : cycle.rollback.paths().map(List::copyOf);
-    String message = cycle.promote != null ? "warden: validated patch for " + featureId
-        : cycle.rollback != null ? "warden: rollback of " + featureId + " to checkpoint " + cycle.rollback.to()
-        : "warden: checkpoint of " + featureId + " (" + cycle.trigger.label() + ")";
-    CompletableFuture<CaptureDone> work = CompletableFuture.supplyAsync(() -> {
-      if (!java.nio.file.Files.exists(Path.of(setup.worktree()).resolve(".git"), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-        // never record a vanished worktree as "everything deleted"
-        throw new IllegalStateException("the worktree " + setup.worktree() + " is gone");
+    boolean fullScan = cycle.fullScan() || capturesSinceFullScan + 1 >= settings.fullScanEvery();
+    List<String> paths = cycle.paths();
+    Optional<ObjectId> restoreTo = cycle.restoreTo().map(ObjectId::fromString);
+    Optional<List<String>> restorePaths = cycle.promote().<List<String>>map(p -> List.copyOf(p.paths()))
+        .or(() -> cycle.rollback().flatMap(r -> r.paths().map(List::copyOf)));
+    String message = cycle.promote().isPresent() ? "warden: validated patch for " + featureId
+        : cycle.rollback().map(r -> "warden: rollback of " + featureId + " to checkpoint " + r.to())
+            .orElse("warden: checkpoint of " + featureId + " (" + cycle.trigger().label() + ")");
+    boolean commitIfUnchanged = cycle.trigger().recordsUnchanged();
+    long maxFileBytes = answered.maxFileBytes();
+    CompletableFuture<CaptureDone> work = worker.write(state.setup(), tip(state), chain -> {
+      List<String> restored = List.of();
+      Collection<String> changed = paths;
+      boolean scan = fullScan;
+      if (restoreTo.isPresent()) {
+        restored = chain.restore(restoreTo.get(), restorePaths.map(p -> (Collection<String>) p));
+        changed = restored;
+        scan = restorePaths.isEmpty();
       }
-      try {
-        Snapshotter chain = open(setup, tip);
-        List<String> restored = List.of();
-        Collection<String> changed = paths;
-        boolean scan = fullScan;
-        if (rollbackTarget.isPresent()) {
-          restored = chain.restore(rollbackTarget.get(), restorePaths.map(paths1 -> (Collection<String>) paths1));
-          changed = restored;
-          scan = restorePaths.isEmpty();
-        }
-        Snapshotter.Capture capture = chain.capture(changed, scan, cycle.trigger.recordsUnchanged(), message, answered.maxFileBytes());
-        return new CaptureDone(cycle, answered.outcome(), capture, restored);
-      } catch (RuntimeException e) {
-        // start over from the recorded tip next time (this also puts back a ref someone else moved)
-        closeSnapshotter();
-        throw e;
-      }
-    }, serial);
+      Snapshotter.Capture capture = chain.capture(changed, scan, commitIfUnchanged, message, maxFileBytes);
+      return new CaptureDone(cycle, answered.outcome(), capture, restored);
+    });
     context.pipeToSelf(work, (done, failure) -> done != null ? done
         : new CaptureFailed(cycle, String.valueOf(unwrap(failure).getMessage())));
     return Effect().noReply();
   }
 
-  private Snapshotter open(ChainSetup setup, Optional<ObjectId> tip) {
-    if (snapshotter == null) {
-      snapshotter = Snapshotter.open(Path.of(setup.gitDir()), Path.of(setup.worktree()), setup.refName(),
-          ObjectId.fromString(setup.baseCommit()), tip);
-    }
-    return snapshotter;
+  private static Optional<ObjectId> tip(Started state) {
+    return state.latest().map(r -> ObjectId.fromString(r.commit()));
   }
 
-  /** Only on {@code serial}. */
-  private void closeSnapshotter() {
-    if (snapshotter != null) {
-      try {
-        snapshotter.close();
-      } catch (RuntimeException e) {
-        context.getLog().warn("[{}] closing the checkpoint chain: {}", featureId, e.toString());
-      }
-      snapshotter = null;
-    }
-  }
-
-  private ReplyEffect<Event, State> onCaptureDone(State state, CaptureDone done) {
+  private ReplyEffect<Event, State> onCaptureDone(Started state, CaptureDone done) {
     Cycle cycle = done.cycle();
     Snapshotter.Capture capture = done.capture();
     if (capture.fullScan()) {
@@ -506,11 +586,11 @@ public final class Checkpoints
     boolean escalate = done.pause() instanceof AgentLink.NotPaused notPaused && notPaused.escalate();
     if (capture.unchanged() && capture.commit().equals(capture.parent())) {
       // no commit was written (same tree, and this trigger skips empty checkpoints); nothing was recorded, so a missing acknowledgement harmed nothing: no escalation
-      finishCycle(state, cycle, false, note);
-      cycle.waiters.forEach(w -> w.tell(new NoChange(state.latest())));
+      finishCycle(state, false, note);
+      cycle.waiters().forEach(w -> w.tell(new NoChange(state.latest())));
       return Effect().none().thenNoReply().thenUnstashAll();
     }
-    long seq = state.checkpoints.size() + 1L;
+    long seq = state.count() + 1L;
     int added = 0;
     int removed = 0;
     List<ChangedFile> changes = new ArrayList<>();
@@ -522,7 +602,7 @@ public final class Checkpoints
       }
     }
     CheckpointRecord record = new CheckpointRecord(seq, capture.commit().name(), capture.tree().name(), capture.parent().name(),
-        cycle.trigger, quiesced, note, capture.changes().size(), added, removed, capture.filesChangedSinceBase(),
+        cycle.trigger(), quiesced, note, capture.changes().size(), added, removed, capture.filesChangedSinceBase(),
         Duration.ofNanos(capture.captureNanos()).toMillis(), Instant.now(), capture.oversized().isEmpty() ? Optional.empty()
             : Optional.of(capture.oversized().stream().limit(Snapshotter.OVERSIZED_LISTED)
                 .map(o -> new SkippedFile(o.path(), o.bytes(), o.limit())).toList()));
@@ -532,36 +612,31 @@ public final class Checkpoints
           capture.oversized().get(0).bytes());
     }
     List<Event> events = new ArrayList<>();
-    if (cycle.promote != null) {
-      events.add(new PatchPromoted(featureId, cycle.promote.commit(), cycle.promote.paths(), cycle.promote.by(), Instant.now()));
-    }
-    if (cycle.rollback != null) {
-      events.add(new RolledBack(featureId, cycle.rollback.to(), cycle.rollback.paths().orElse(List.of()), done.restored(),
-          cycle.rollback.by(), Instant.now()));
-    }
+    cycle.promote().ifPresent(p -> events.add(new PatchPromoted(featureId, p.commit(), p.paths(), p.by(), Instant.now())));
+    cycle.rollback().ifPresent(r -> events.add(new RolledBack(featureId, r.to(), r.paths().orElse(List.of()), done.restored(),
+        r.by(), Instant.now())));
     events.add(new CheckpointTaken(featureId, record, changes, changes.size() < capture.changes().size()));
     return Effect().persist(events).thenRun(s -> {
+      Started updated = (Started) s;
       dev.warden.metrics.WardenMetrics.get(context.getSystem()).checkpointTaken(Duration.ofNanos(capture.captureNanos()), quiesced);
       context.getLog().info("[{}] checkpoint {} ({}, {} files, quiesced={}) captured in {} ms",
-          featureId, seq, cycle.trigger.label(), record.filesChanged(), quiesced, record.captureMs());
-      if (cycle.rollback != null) {
-        peers().notifyAgent(AgentMessage.rollback(cycle.rollback.to(), cycle.rollback.paths().orElse(List.of())));
-      }
+          featureId, seq, cycle.trigger().label(), record.filesChanged(), quiesced, record.captureMs());
+      cycle.rollback().ifPresent(r -> peers().notifyAgent(AgentMessage.rollback(r.to(), r.paths().orElse(List.of()))));
       // validation is asked first: whoever hears Taken (the end of a feature) may stop the validator next
-      peers().validate(s.setup, seq, record.commit(), cycle.trigger);
-      cycle.waiters.forEach(w -> w.tell(new Taken(record)));
-      finishCycle(s, cycle, escalate, note);
+      peers().validate(updated.setup(), seq, record.commit(), cycle.trigger());
+      cycle.waiters().forEach(w -> w.tell(new Taken(record)));
+      finishCycle(updated, escalate, note);
     }).thenNoReply().thenUnstashAll();
   }
 
-  private ReplyEffect<Event, State> onCaptureFailed(State state, CaptureFailed failed) {
+  private ReplyEffect<Event, State> onCaptureFailed(Started state, CaptureFailed failed) {
     context.getLog().warn("[{}] checkpoint failed: {}", featureId, failed.message());
-    failed.cycle().waiters.forEach(w -> w.tell(new Failed(Rejection.Kind.CONFLICT, "checkpoint failed: " + failed.message())));
-    finishCycle(state, failed.cycle(), false, Optional.empty());
+    failed.cycle().waiters().forEach(w -> w.tell(new Failed(Rejection.Kind.CONFLICT, "checkpoint failed: " + failed.message())));
+    finishCycle(state, false, Optional.empty());
     return Effect().none().thenNoReply().thenUnstashAll();
   }
 
-  private void finishCycle(State state, Cycle cycle, boolean escalate, Optional<String> note) {
+  private void finishCycle(Started state, boolean escalate, Optional<String> note) {
     peers().resumeAgent();
     if (escalate) {
       peers().escalate("checkpoint taken without the agent's acknowledgement: " + note.orElse("no answer"));
@@ -570,75 +645,159 @@ public final class Checkpoints
     startNextIfIdle(state);
   }
 
-  private ReplyEffect<Event, State> onList(State state, ListCheckpoints list) {
+  // ---- reads: from the state when it holds the records, else from the journal first ----
+
+  private Optional<ReplyEffect<Event, State>> listProblem(ListCheckpoints list) {
     if (list.offset() < 0) {
-      return Effect().reply(list.replyTo(), new Missing(Rejection.Kind.INVALID, "offset: must not be negative, was " + list.offset()));
+      return Optional.of(Effect().reply(list.replyTo(), new Missing(Rejection.Kind.INVALID, "offset: must not be negative, was " + list.offset())));
     }
     if (list.limit() < 0) {
-      return Effect().reply(list.replyTo(), new Missing(Rejection.Kind.INVALID, "limit: must not be negative, was " + list.limit()));
+      return Optional.of(Effect().reply(list.replyTo(), new Missing(Rejection.Kind.INVALID, "limit: must not be negative, was " + list.limit())));
     }
-    int size = state.checkpoints.size();
-    int from = Math.min(list.offset(), size);
-    int to = from + Math.min(list.limit(), size - from); // never from + limit: it overflows
-    return Effect().reply(list.replyTo(), new Page(size, List.copyOf(state.checkpoints.subList(from, to))));
+    return Optional.empty();
   }
 
-  private ReplyEffect<Event, State> onGet(State state, GetCheckpoint get) {
-    Optional<CheckpointRecord> record = state.bySeq(get.seq());
+  private ReplyEffect<Event, State> onList(Started state, ListCheckpoints list) {
+    Optional<ReplyEffect<Event, State>> problem = listProblem(list);
+    if (problem.isPresent()) {
+      return problem.get();
+    }
+    long total = state.count();
+    long from = Math.min(list.offset(), total); // checkpoints from + 1 ..
+    long to = from + Math.min(list.limit(), total - from); // .. to; never from + limit: it overflows
+    if (from == to || from + 1 >= state.firstRecent()) {
+      int skip = (int) (from + 1 - state.firstRecent());
+      return Effect().reply(list.replyTo(), new Page(total, List.copyOf(state.recent().subList(skip, skip + (int) (to - from)))));
+    }
+    ActorRef<Listing> replyTo = list.replyTo();
+    history.range(persistenceId().id(), from + 1, to).whenComplete((records, failure) -> replyTo.tell(failure == null
+        ? new Page(total, List.copyOf(records))
+        : new Missing(Rejection.Kind.CONFLICT, "cannot read the checkpoints of '" + featureId + "': " + unwrap(failure).getMessage())));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onGet(Started state, GetCheckpoint get, Map<Long, CheckpointRecord> read) {
+    if (unread(state, read, get.seq())) {
+      return readHistory(get, Set.of(get.seq()));
+    }
+    Optional<CheckpointRecord> record = record(state, read, get.seq());
     if (record.isEmpty()) {
       return Effect().reply(get.replyTo(), missing(get.seq()));
     }
-    ChainSetup setup = state.setup;
-    Optional<ObjectId> tip = state.latest().map(r -> ObjectId.fromString(r.commit()));
     CheckpointRecord r = record.get();
-    CompletableFuture.supplyAsync(() -> open(setup, tip).compare(ObjectId.fromString(r.parent()), ObjectId.fromString(r.commit())), serial)
+    worker.read(state.setup(), tip(state), chain -> chain.compare(ObjectId.fromString(r.parent()), ObjectId.fromString(r.commit())))
         .whenComplete((files, failure) -> get.replyTo().tell(failure == null ? new Found(r, files)
             : new Missing(Rejection.Kind.CONFLICT, "cannot read checkpoint " + r.seq() + ": " + unwrap(failure).getMessage())));
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onDiff(State state, Diff diff) {
-    Optional<CheckpointRecord> record = state.bySeq(diff.seq());
+  private ReplyEffect<Event, State> onDiff(Started state, Diff diff, Map<Long, CheckpointRecord> read) {
+    if (unread(state, read, diff.seq())) {
+      return readHistory(diff, Set.of(diff.seq()));
+    }
+    Optional<CheckpointRecord> record = record(state, read, diff.seq());
     if (record.isEmpty()) {
       return Effect().reply(diff.replyTo(), missing(diff.seq()));
     }
-    String from = diff.againstBase() ? state.setup.baseCommit() : record.get().parent();
+    String from = diff.againstBase() ? state.setup().baseCommit() : record.get().parent();
     String to = record.get().commit();
-    ChainSetup setup = state.setup;
-    Optional<ObjectId> tip = state.latest().map(r -> ObjectId.fromString(r.commit()));
-    CompletableFuture.supplyAsync(() -> open(setup, tip).diff(ObjectId.fromString(from), ObjectId.fromString(to), settings.diffMaxBytes()), serial)
+    long maxBytes = settings.diffMaxBytes();
+    worker.read(state.setup(), tip(state), chain -> chain.diff(ObjectId.fromString(from), ObjectId.fromString(to), maxBytes))
         .whenComplete((text, failure) -> diff.replyTo().tell(failure == null ? new DiffText(from, to, text)
             : new Missing(Rejection.Kind.CONFLICT, "cannot diff checkpoint " + diff.seq() + ": " + unwrap(failure).getMessage())));
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onCompare(State state, Compare compare) {
-    Optional<String> from = commitOf(state, compare.from());
-    Optional<String> to = commitOf(state, compare.to());
+  private ReplyEffect<Event, State> onCompare(Started state, Compare compare, Map<Long, CheckpointRecord> read) {
+    Set<Long> unread = new java.util.TreeSet<>();
+    for (long seq : new long[] {compare.from(), compare.to()}) {
+      if (unread(state, read, seq)) {
+        unread.add(seq);
+      }
+    }
+    if (!unread.isEmpty()) {
+      return readHistory(compare, unread);
+    }
+    Optional<String> from = commitOf(state, read, compare.from());
+    Optional<String> to = commitOf(state, read, compare.to());
     if (from.isEmpty()) {
       return Effect().reply(compare.replyTo(), missing(compare.from()));
     }
     if (to.isEmpty()) {
       return Effect().reply(compare.replyTo(), missing(compare.to()));
     }
-    ChainSetup setup = state.setup;
-    Optional<ObjectId> tip = state.latest().map(r -> ObjectId.fromString(r.commit()));
     ObjectId a = ObjectId.fromString(from.get());
     ObjectId b = ObjectId.fromString(to.get());
-    CompletableFuture.supplyAsync(() -> {
-          Snapshotter chain = open(setup, tip);
-          return new Comparison(from.get(), to.get(), chain.compare(a, b), chain.diff(a, b, settings.diffMaxBytes()));
-        }, serial)
+    long maxBytes = settings.diffMaxBytes();
+    worker.read(state.setup(), tip(state), chain -> new Comparison(from.get(), to.get(), chain.compare(a, b), chain.diff(a, b, maxBytes)))
         .whenComplete((result, failure) -> compare.replyTo().tell(failure == null ? result
             : new Missing(Rejection.Kind.CONFLICT, "cannot compare: " + unwrap(failure).getMessage())));
     return Effect().noReply();
   }
 
-  private static Optional<String> commitOf(State state, long seq) {
-    if (seq == 0 && state.setup != null) {
-      return Optional.of(state.setup.baseCommit());
+  /** Whether record {@code seq} is needed from the journal and was not read yet. */
+  private static boolean unread(Started state, Map<Long, CheckpointRecord> read, long seq) {
+    return state.onlyInJournal(seq) && !read.containsKey(seq);
+  }
+
+  private ReplyEffect<Event, State> readHistory(Command original, Set<Long> seqs) {
+    context.pipeToSelf(history.only(persistenceId().id(), seqs), (records, failure) -> failure != null
+        ? new HistoryRead(original, Map.of(), Optional.of(String.valueOf(unwrap(failure).getMessage())))
+        : new HistoryRead(original, records.stream().collect(java.util.stream.Collectors.toMap(CheckpointRecord::seq, r -> r)),
+            Optional.empty()));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onHistoryRead(Started state, HistoryRead read) {
+    if (read.failure().isPresent()) {
+      String why = "cannot read the checkpoints of '" + featureId + "' from the journal: " + read.failure().get();
+      Missing missing = new Missing(Rejection.Kind.CONFLICT, why);
+      Command original = read.original();
+      if (original instanceof GetCheckpoint get) {
+        return Effect().reply(get.replyTo(), missing);
+      } else if (original instanceof Diff diff) {
+        return Effect().reply(diff.replyTo(), missing);
+      } else if (original instanceof Compare compare) {
+        return Effect().reply(compare.replyTo(), missing);
+      } else if (original instanceof Rollback rollback) {
+        return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.CONFLICT, why));
+      }
+      return Effect().noReply();
     }
-    return state.bySeq(seq).map(CheckpointRecord::commit);
+    // a record the journal does not have is missing: not asked for again
+    Map<Long, CheckpointRecord> records = new java.util.HashMap<>(read.records());
+    Command original = read.original();
+    if (original instanceof GetCheckpoint get) {
+      return onGet(state, get, absentAsKnown(records, get.seq()));
+    } else if (original instanceof Diff diff) {
+      return onDiff(state, diff, absentAsKnown(records, diff.seq()));
+    } else if (original instanceof Compare compare) {
+      return onCompare(state, compare, absentAsKnown(absentAsKnown(records, compare.from()), compare.to()));
+    } else if (original instanceof Rollback rollback) {
+      return onRollback(state, rollback, absentAsKnown(records, rollback.to()));
+    }
+    return Effect().noReply();
+  }
+
+  /** Marks {@code seq} as read even if the journal had no such record (it is then missing). */
+  private static Map<Long, CheckpointRecord> absentAsKnown(Map<Long, CheckpointRecord> records, long seq) {
+    records.putIfAbsent(seq, NOT_IN_JOURNAL);
+    return records;
+  }
+
+  private static final CheckpointRecord NOT_IN_JOURNAL = new CheckpointRecord(-1, "", "", "", Trigger.MANUAL, false,
+      Optional.empty(), 0, 0, 0, 0, 0, Instant.EPOCH);
+
+  private static Optional<CheckpointRecord> record(Started state, Map<Long, CheckpointRecord> read, long seq) {
+    Optional<CheckpointRecord> fromState = state.bySeq(seq);
+    return fromState.isPresent() ? fromState : Optional.ofNullable(read.get(seq)).filter(r -> r != NOT_IN_JOURNAL);
+  }
+
+  private static Optional<String> commitOf(Started state, Map<Long, CheckpointRecord> read, long seq) {
+    if (seq == 0) {
+      return Optional.of(state.setup().baseCommit());
+    }
+    return record(state, read, seq).map(CheckpointRecord::commit);
   }
 
   private Missing missing(long seq) {
@@ -650,14 +809,15 @@ public final class Checkpoints
       return Effect().stash();
     }
     if (pending != null) {
-      pending.waiters.forEach(w -> w.tell(new Failed(Rejection.Kind.CONFLICT, "the feature ended")));
+      pending.cycle().waiters().forEach(w -> w.tell(new Failed(Rejection.Kind.CONFLICT, "the feature ended")));
       pending = null;
     }
-    pendingRollbacks.forEach(r -> r.replyTo().tell(new Failed(Rejection.Kind.CONFLICT, "the feature ended")));
+    pendingRollbacks.forEach(c -> c.waiters().forEach(w -> w.tell(new Failed(Rejection.Kind.CONFLICT, "the feature ended"))));
     pendingRollbacks.clear();
     pendingPromotions.forEach(r -> r.replyTo().tell(new Failed(Rejection.Kind.CONFLICT, "the feature ended")));
     pendingPromotions.clear();
-    CompletableFuture.runAsync(this::closeSnapshotter, serial).whenComplete((ok, failure) -> stop.replyTo().tell(Done.getInstance()));
+    ActorRef<Done> replyTo = stop.replyTo();
+    worker.shutdown().whenComplete((ok, failure) -> replyTo.tell(Done.getInstance()));
     return Effect().stop().thenNoReply();
   }
 
@@ -669,20 +829,20 @@ public final class Checkpoints
     return cause;
   }
 
+  // ---- events: pure, each returns the next state ----
+
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder()
-        .forAnyState()
-        .onEvent(ChainStarted.class, (state, event) -> {
-          state.setup = event.setup();
-          return state;
-        })
-        .onEvent(CheckpointTaken.class, (state, event) -> {
-          state.checkpoints.add(event.checkpoint());
-          return state;
-        })
+    EventHandlerBuilder<State, Event> builder = newEventHandlerBuilder();
+    builder
+        .forStateType(Unstarted.class)
+        .onEvent(ChainStarted.class, (state, event) -> new Started(event.setup(), 0, List.of()));
+    builder
+        .forStateType(Started.class)
+        .onEvent(ChainStarted.class, (state, event) -> state.withSetup(event.setup()))
+        .onEvent(CheckpointTaken.class, (state, event) -> state.taken(event.checkpoint()))
         .onEvent(RolledBack.class, (state, event) -> state)
-        .onEvent(PatchPromoted.class, (state, event) -> state)
-        .build();
+        .onEvent(PatchPromoted.class, (state, event) -> state);
+    return builder.build();
   }
 }

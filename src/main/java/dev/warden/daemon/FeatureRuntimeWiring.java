@@ -205,7 +205,7 @@ public final class FeatureRuntimeWiring implements FeatureRuntime {
         sharding.entityRefFor(Validator.ENTITY_KEY, featureId)
             .tell(new Validator.Validate(setup.gitDir(), setup.baseCommit(), seq, commit, trigger));
         // an open proposal of an older checkpoint is stale now
-        sharding.entityRefFor(Applier.ENTITY_KEY, featureId).tell(new Applier.CheckpointTaken(seq));
+        sharding.entityRefFor(Applier.ENTITY_KEY, featureId).tell(new Applier.NoticeCheckpoint(seq));
       }
     };
   }

@@ -82,7 +82,7 @@ class ApplierTest {
   }
 
   private ScriptedPeers peers;
-  private EventSourcedBehaviorTestKit<Applier.Command, Applier.Event, Applier.State> applier;
+  private EventSourcedBehaviorTestKit<Applier.Command, Applier.Event, ApplierState> applier;
   private String feature;
 
   @BeforeEach
@@ -91,7 +91,9 @@ class ApplierTest {
     peers = new ScriptedPeers();
     ApplySettings settings = new ApplySettings(MergeEngine.Mode.MERGE, 1, Duration.ofSeconds(1), Duration.ofMillis(50),
         Duration.ofMillis(100), Duration.ofDays(1), 1 << 20, Duration.ofMinutes(2));
-    applier = EventSourcedBehaviorTestKit.create(testKit.system(), Applier.create(feature, peers, settings, Optional.empty()));
+    // done proposals the state let go of are read back from this journal, as the daemon's from its JDBC one
+    applier = EventSourcedBehaviorTestKit.create(testKit.system(), Applier.create(feature, peers, settings, Optional.empty(),
+        akka.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal.Identifier()));
   }
 
   @AfterAll
@@ -111,7 +113,7 @@ class ApplierTest {
     return assertInstanceOf(Applier.Accepted.class, applier.runCommand(command).reply()).proposal();
   }
 
-  private EventSourcedBehaviorTestKit.CommandResultWithReply<Applier.Command, Applier.Event, Applier.State, Applier.Reply> ask(
+  private EventSourcedBehaviorTestKit.CommandResultWithReply<Applier.Command, Applier.Event, ApplierState, Applier.Reply> ask(
       Function<ActorRef<Applier.Reply>, Applier.Command> command) {
     return applier.runCommand(command);
   }
@@ -135,6 +137,71 @@ class ApplierTest {
   private static Validator.Lookup verdict(long seq, VerdictStatus status, List<Violation> violations) {
     return new Validator.Found(new Validator.VerdictRecord(seq, "c0ffee" + seq, status, VerdictStatus.VALID, 1, violations, List.of(), List.of(),
         Optional.empty(), Instant.now(), Optional.of(Instant.now())));
+  }
+
+  /** The stated bound (docs/architecture.md, "### Applier state"): the applier's state after 10,000 done proposals. */
+  static final int MAX_STATE_BYTES = 64 * 1024;
+
+  @Test
+  void theStateKeepsOnlyTheNewestDoneProposalsAndOlderOnesAreStillReadAndRefusedAsTheyWere() throws Exception {
+    int made = ApplierState.DONE_KEPT + 3;
+    List<Proposal> applied = new java.util.ArrayList<>();
+    for (int i = 1; i <= made; i++) {
+      long seq = i;
+      Proposal p = run(replyTo -> new Applier.Propose(draft(seq, Tier.LOW, Optional.empty()), Proposal.VALID, replyTo));
+      assertEquals(feature + "." + i, p.id(), "numbered on, whatever the state let go of");
+      int settledSoFar = i;
+      await("applied and told", () -> peers.settled.size() == settledSoFar);
+      await("recorded as told", () -> applier.getState().proposals().values().stream().allMatch(ApplierState::done));
+      applied.add(applier.getState().proposals().get(p.id()));
+    }
+    ApplierState state = applier.getState();
+    assertEquals(made, state.made());
+    assertEquals(applied.subList(3, made), List.copyOf(state.proposals().values()), "only the newest " + ApplierState.DONE_KEPT);
+
+    // the first one, let go of, reads as it was (from the journal) and is still refused as applied
+    Proposal first = applied.get(0);
+    assertEquals(ProposalStatus.APPLIED, first.status());
+    assertEquals(first, run(replyTo -> new Applier.Get(first.id(), replyTo)));
+    assertTrue(refused(replyTo -> new Applier.Approve(first.id(), "lead", Role.APPROVER, Optional.empty(), false, replyTo))
+        .message().contains("it is applied"));
+    assertEquals(dev.warden.Rejection.Kind.NOT_FOUND, refused(replyTo -> new Applier.Get(feature + "." + (made + 1), replyTo)).kind());
+    // an admin can still revert it; the reply is the reverted proposal
+    peers.reverts.add(new MergeEngine.Result.Applied("after", "revert-1", List.of(), 1));
+    Proposal reverted = run(replyTo -> new Applier.Rollback(first.id(), "ops", "bad change", replyTo));
+    assertEquals(ProposalStatus.REVERTED, reverted.status());
+    assertEquals(ProposalStatus.REVERTED, run(replyTo -> new Applier.Get(first.id(), replyTo)).status());
+
+    ApplierState recovered = applier.restart().state();
+    assertEquals(state.proposals(), recovered.proposals());
+    assertEquals(made, recovered.made());
+  }
+
+  @Test
+  void tenThousandDoneProposalsLeaveTheStateUnderItsStatedSize() {
+    akka.serialization.Serialization serialization = akka.serialization.SerializationExtension.get(testKit.system());
+    ApplierState state = ApplierState.empty();
+    Instant at = Instant.parse("2026-12-07T20:00:00Z");
+    for (int i = 1; i <= 10_000; i++) {
+      Proposal.Draft d = draft(i, Tier.LOW, Optional.empty());
+      String id = feature + "." + i;
+      Proposal.Draft numbered = new Proposal.Draft(id, feature, i, d.description(), d.checkpointSeq(), d.checkpointCommit(), d.tree(),
+          d.gitDir(), d.target(), d.base(), d.changes(), d.tier(), d.requiredApprovals(), d.reviewEndsAt(), d.expiresAt(), d.test(),
+          d.proposedBy(), d.proposedAt(), d.sandbox());
+      for (Applier.Event event : List.<Applier.Event>of(
+          new Applier.ProposalCreated(feature, numbered, Proposal.VALID, at),
+          new Applier.ProposalApproved(feature, id, Applier.POLICY, "low tier: approved once its checkpoint is valid", at),
+          new Applier.ProposalApplied(feature, id, "b".repeat(40), "c".repeat(40), 1, List.of(), false, at),
+          new Applier.FeatureSettled(feature, id, at))) {
+        state = state.next(event);
+      }
+    }
+    byte[] bytes = serialization.serialize(state).get();
+
+    assertEquals(10_000, state.made());
+    assertEquals(ApplierState.DONE_KEPT, state.proposals().size());
+    assertTrue(bytes.length < MAX_STATE_BYTES, "10,000 done proposals: " + bytes.length + " bytes");
+    System.out.println("Applier state after 10,000 done proposals: " + bytes.length + " bytes");
   }
 
   @Test
@@ -198,7 +265,7 @@ class ApplierTest {
         .message().contains("already approved by lead"));
 
     // a newer checkpoint makes it stale; a proposal of a checkpoint older than the newest is refused
-    applier.runCommand(new Applier.CheckpointTaken(6));
+    applier.runCommand(new Applier.NoticeCheckpoint(6));
     await("stale", () -> current(high.id()).status() == ProposalStatus.STALE);
     assertTrue(refused(replyTo -> new Applier.Propose(draft(5, Tier.HIGH, Optional.empty()), Proposal.VALID, replyTo))
         .message().contains("checkpoint 6 was taken"));

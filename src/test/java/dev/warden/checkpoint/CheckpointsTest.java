@@ -143,7 +143,9 @@ class CheckpointsTest {
   }
 
   private Behavior<Command> behavior(CheckpointSettings settings) {
-    return Checkpoints.create(id, this::peers, settings, blocking);
+    // older records than the state keeps are read back from this journal, as the daemon's from its JDBC one
+    return Checkpoints.create(id, this::peers, settings, blocking,
+        akka.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal.Identifier());
   }
 
   /** As FeatureRuntimeWiring wires the chain, with probes for the agent link, the feature and the validator. */
@@ -315,6 +317,11 @@ class CheckpointsTest {
     return changes.stream().map(ChangedFile::path).collect(Collectors.toSet());
   }
 
+  /** Where the chain lives, as its state says; null before it is started. */
+  private static Checkpoints.ChainSetup setupOf(State state) {
+    return state instanceof Checkpoints.Started started ? started.setup() : null;
+  }
+
   private static Checkpoints.Page page(Checkpoints.Listing listing) {
     return assertInstanceOf(Checkpoints.Page.class, listing);
   }
@@ -331,8 +338,8 @@ class CheckpointsTest {
     assertEquals(Done.getInstance(), started.reply());
     assertEquals(setup, started.eventOfType(Checkpoints.ChainStarted.class).setup());
     assertEquals(1, started.events().size());
-    assertEquals(setup, started.state().setup);
-    assertTrue(started.state().checkpoints.isEmpty());
+    assertEquals(setup, setupOf(started.state()));
+    assertTrue(started.state().recent().isEmpty());
 
     // the feature sends Start whenever it (re)starts: the same setup again is not a new fact
     var again = run((ActorRef<Done> replyTo) -> new Checkpoints.Start(setup, replyTo));
@@ -344,7 +351,7 @@ class CheckpointsTest {
         setup.refName(), base);
     var relocated = run((ActorRef<Done> replyTo) -> new Checkpoints.Start(moved, replyTo));
     assertEquals(moved, relocated.eventOfType(Checkpoints.ChainStarted.class).setup());
-    assertEquals(moved, relocated.state().setup);
+    assertEquals(moved, setupOf(relocated.state()));
   }
 
   @Test
@@ -375,7 +382,7 @@ class CheckpointsTest {
     missing(compare.reply(), 0);
 
     assertTrue(request.hasNoEvents() && rollback.hasNoEvents() && promote.hasNoEvents() && compare.hasNoEvents());
-    assertNull(chain.getState().setup);
+    assertNull(setupOf(chain.getState()));
     agent.expectNoMessage(QUIET);
     assertEquals(1, GitRepos.tryGit(repo, "rev-parse", "--verify", "-q", setup.refName()).exitCode(), "no checkpoint ref");
   }
@@ -408,7 +415,7 @@ class CheckpointsTest {
     assertEquals(List.of(new ChangedFile("a.txt", "modified", 1, 0), new ChangedFile("src/login.java", "added", 2, 0)),
         event.changes().stream().sorted(Comparator.comparing(ChangedFile::path)).toList());
     assertFalse(event.changesTruncated());
-    assertEquals(List.of(record), result.state().checkpoints);
+    assertEquals(List.of(record), result.state().recent());
 
     // what git shows: the ref at the new commit, holding what the agent wrote, on top of the base
     assertEquals(record.commit(), checkpointRef());
@@ -454,7 +461,7 @@ class CheckpointsTest {
     CheckpointRecord record = taken(result.reply());
     assertFalse(record.quiesced());
     assertEquals(Optional.of("the agent cannot pause"), record.quiesceNote());
-    assertEquals(List.of(record), result.state().checkpoints);
+    assertEquals(List.of(record), result.state().recent());
     pausedAndResumed("checkpoint");
     feature.expectNoMessage(QUIET);
   }
@@ -469,7 +476,7 @@ class CheckpointsTest {
     var timer = request(Trigger.INTERVAL);
     assertEquals(new Checkpoints.NoChange(Optional.of(first)), timer.reply());
     assertTrue(timer.hasNoEvents());
-    assertEquals(List.of(first), timer.state().checkpoints);
+    assertEquals(List.of(first), timer.state().recent());
     assertEquals(first.commit(), checkpointRef());
     pausedAndResumed("checkpoint");
     validator.expectNoMessage(QUIET);
@@ -517,7 +524,7 @@ class CheckpointsTest {
     assertTrue(show(two.commit(), "b.txt").startsWith("written before"));
     agent.expectMessageClass(AgentLink.ResumeAfterCheckpoint.class, WAIT);
     agent.expectNoMessage(QUIET); // two captures for three requests: no third pause
-    assertEquals(List.of(one, two), chain.getState().checkpoints);
+    assertEquals(List.of(one, two), chain.getState().recent());
   }
 
   @Test
@@ -541,7 +548,7 @@ class CheckpointsTest {
     CheckpointRecord third = taken(periodic.reply());
     assertEquals(Set.of("missed.txt"), paths(periodic.eventOfType(CheckpointTaken.class).changes()));
     assertEquals("the watcher missed this", show(third.commit(), "missed.txt"));
-    assertEquals(List.of(first, second, third), periodic.state().checkpoints);
+    assertEquals(List.of(first, second, third), periodic.state().recent());
   }
 
   @Test
@@ -577,7 +584,7 @@ class CheckpointsTest {
     Checkpoints.Failed failed = failed(result.reply(), Rejection.Kind.CONFLICT);
     assertTrue(failed.message().contains("is gone"), failed.message());
     assertTrue(result.hasNoEvents());
-    assertTrue(result.state().checkpoints.isEmpty());
+    assertTrue(result.state().recent().isEmpty());
     assertEquals(1, GitRepos.tryGit(repo, "rev-parse", "--verify", "-q", setup.refName()).exitCode(),
         "a vanished worktree is never recorded as 'everything deleted'");
     pausedAndResumed("checkpoint");
@@ -613,7 +620,7 @@ class CheckpointsTest {
     assertEquals(List.of(), event.paths());
     assertEquals(Set.of("a.txt", "junk.txt"), Set.copyOf(event.restored()));
     assertEquals(rolledBack, assertInstanceOf(CheckpointTaken.class, result.events().get(1)).checkpoint());
-    assertEquals(3, result.state().checkpoints.size());
+    assertEquals(3, result.state().count());
 
     assertEquals("rollback to checkpoint 1", agent.expectMessageClass(AgentLink.PauseForCheckpoint.class, WAIT).reason());
     String told = agent.expectMessageClass(AgentLink.Notify.class, WAIT).json();
@@ -672,7 +679,7 @@ class CheckpointsTest {
       assertTrue(result.hasNoEvents());
     }
     assertEquals("more work\n", read("a.txt"));
-    assertEquals(List.of(only), chain.getState().checkpoints);
+    assertEquals(List.of(only), chain.getState().recent());
     agent.expectNoMessage(QUIET); // the agent was not even paused
   }
 
@@ -707,7 +714,7 @@ class CheckpointsTest {
     agent.expectNoMessage(QUIET); // the agent was not even paused
     assertEquals("more work\n", read("a.txt"));
     assertEquals(only.commit(), checkpointRef());
-    assertEquals(List.of(only), chain.getState().checkpoints);
+    assertEquals(List.of(only), chain.getState().recent());
     // and the chain carries on: the next rollback is done as usual
     var next = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(1, Optional.of(List.of("a.txt")), "alice", replyTo));
     assertEquals(2, taken(next.reply()).seq());
@@ -767,7 +774,7 @@ class CheckpointsTest {
     Checkpoints.Failed failed = failed(result.reply(), Rejection.Kind.CONFLICT);
     assertTrue(failed.message().contains("not in the repository"), failed.message());
     assertTrue(result.hasNoEvents());
-    assertEquals(List.of(only), result.state().checkpoints);
+    assertEquals(List.of(only), result.state().recent());
     assertEquals("agent's version\n", read("a.txt"));
     assertEquals(only.commit(), checkpointRef());
     pausedAndResumed("checkpoint");
@@ -788,7 +795,7 @@ class CheckpointsTest {
 
     agent.expectNoMessage(QUIET); // the agent was not even paused, so it has nothing to wait for
     assertEquals("agent's version\n", read("a.txt"));
-    assertEquals(List.of(only), chain.getState().checkpoints);
+    assertEquals(List.of(only), chain.getState().recent());
     // and the chain still answers
     write("a.txt", "later\n");
     assertEquals(2, checkpoint(Trigger.MANUAL).seq());
@@ -815,7 +822,7 @@ class CheckpointsTest {
     agent.expectNoMessage(QUIET);
     assertEquals("agent's version\n", read("a.txt"));
     assertEquals(only.commit(), checkpointRef());
-    assertEquals(List.of(only), chain.getState().checkpoints);
+    assertEquals(List.of(only), chain.getState().recent());
     write("a.txt", "later\n");
     assertEquals(2, checkpoint(Trigger.MANUAL).seq());
   }
@@ -833,7 +840,7 @@ class CheckpointsTest {
     var firstPage = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(0, 2, replyTo));
     assertEquals(3, page(firstPage.reply()).total());
     assertEquals(List.of(1L, 2L), seqs(firstPage.reply()));
-    assertEquals(chain.getState().checkpoints.subList(0, 2), page(firstPage.reply()).checkpoints());
+    assertEquals(chain.getState().recent().subList(0, 2), page(firstPage.reply()).checkpoints());
     assertTrue(firstPage.hasNoEvents());
 
     var rest = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(2, 10, replyTo));
@@ -843,7 +850,7 @@ class CheckpointsTest {
     var pastTheEnd = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(5, 10, replyTo));
     assertEquals(new Checkpoints.Page(3, List.of()), pastTheEnd.reply());
     assertTrue(rest.hasNoEvents() && pastTheEnd.hasNoEvents());
-    assertEquals(3, pastTheEnd.state().checkpoints.size());
+    assertEquals(3, pastTheEnd.state().count());
   }
 
   @Test
@@ -913,10 +920,55 @@ class CheckpointsTest {
       missing(get.reply(), seq);
       assertTrue(get.hasNoEvents());
     }
-    assertEquals(1, chain.getState().checkpoints.size());
+    assertEquals(1, chain.getState().count());
   }
 
-  // ------------------------------------------------------------------ Diff
+  // ------------------------------------------------------------------ bounded state: old records from the journal
+
+  @Test
+  void theStateKeepsOnlyTheNewestRecordsAndOlderCheckpointsAreStillListedReadDiffedComparedAndRolledBackTo() throws Exception {
+    start();
+    int taken = Checkpoints.RECENT_KEPT + 3;
+    List<CheckpointRecord> records = new java.util.ArrayList<>();
+    for (int i = 1; i <= taken; i++) {
+      write("a.txt", "version " + i + "\n");
+      records.add(taken(request(Trigger.MANUAL).reply()));
+    }
+    assertEquals(taken, chain.getState().count());
+    assertEquals(records.subList(3, taken), chain.getState().recent(), "only the newest " + Checkpoints.RECENT_KEPT);
+
+    for (State state : List.of(chain.getState(), chain.restart().state())) {
+      assertEquals(taken, state.count());
+      assertEquals(records.get(taken - 1), state.latest().orElseThrow());
+    }
+    // a page reaching back before the state's records comes from the journal, the same records
+    var firstPage = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(0, 5, replyTo));
+    assertEquals(new Checkpoints.Page(taken, records.subList(0, 5)), firstPage.reply());
+    var across = run((ActorRef<Checkpoints.Listing> replyTo) -> new Checkpoints.ListCheckpoints(1, taken, replyTo));
+    assertEquals(new Checkpoints.Page(taken, records.subList(1, taken)), across.reply());
+
+    var get = run((ActorRef<Checkpoints.Lookup> replyTo) -> new Checkpoints.GetCheckpoint(1, replyTo));
+    Checkpoints.Found found = assertInstanceOf(Checkpoints.Found.class, get.reply());
+    assertEquals(records.get(0), found.checkpoint());
+    assertEquals(List.of("a.txt"), found.files().stream().map(Snapshotter.FileChange::path).toList());
+
+    var diff = run((ActorRef<Checkpoints.DiffResult> replyTo) -> new Checkpoints.Diff(2, false, replyTo));
+    Checkpoints.DiffText text = assertInstanceOf(Checkpoints.DiffText.class, diff.reply());
+    assertTrue(text.diff().contains("-version 1") && text.diff().contains("+version 2"), text.diff());
+
+    var compare = run((ActorRef<Checkpoints.CompareResult> replyTo) -> new Checkpoints.Compare(1, taken, replyTo));
+    Checkpoints.Comparison comparison = assertInstanceOf(Checkpoints.Comparison.class, compare.reply());
+    assertEquals(records.get(0).commit(), comparison.from());
+    assertEquals(records.get(taken - 1).commit(), comparison.to());
+
+    var rollback = run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(2, Optional.empty(), "alice", replyTo));
+    CheckpointRecord rolledBack = taken(rollback.reply());
+    assertEquals(taken + 1, rolledBack.seq());
+    assertEquals("version 2\n", read("a.txt"));
+    assertEquals(2, assertInstanceOf(Checkpoints.RolledBack.class, rollback.events().get(0)).to());
+    assertEquals(Checkpoints.RECENT_KEPT, chain.getState().recent().size());
+  }
+
 
   @Test
   void theDiffOfACheckpointShowsWhatChangedSinceThePreviousOneOrSinceTheBase() throws Exception {
@@ -1020,7 +1072,7 @@ class CheckpointsTest {
     var unknownFrom = run((ActorRef<Checkpoints.CompareResult> replyTo) -> new Checkpoints.Compare(5, 1, replyTo));
     missing(unknownFrom.reply(), 5);
     assertTrue(unknownTo.hasNoEvents() && unknownFrom.hasNoEvents());
-    assertEquals(1, unknownFrom.state().checkpoints.size());
+    assertEquals(1, unknownFrom.state().count());
   }
 
   // ------------------------------------------------------------------ Stop
@@ -1044,7 +1096,7 @@ class CheckpointsTest {
     assertEquals(Trigger.FINAL, last.trigger());
     stopper.expectMessage(WAIT, Done.getInstance());
     assertEquals(last.commit(), checkpointRef());
-    assertEquals(List.of(last), chain.restart().state().checkpoints);
+    assertEquals(List.of(last), chain.restart().state().recent());
   }
 
   @Test
@@ -1069,8 +1121,8 @@ class CheckpointsTest {
     done.expectTerminated(running, WAIT);
     assertEquals(journal, PersistenceTestKit.create(testKit.system()).persistedInStorage(persistenceId));
     State recovered = chain.restart().state();
-    assertEquals(setup, recovered.setup);
-    assertEquals(List.of(record), recovered.checkpoints);
+    assertEquals(setup, setupOf(recovered));
+    assertEquals(List.of(record), recovered.recent());
   }
 
   // ------------------------------------------------------------------ recovery
@@ -1083,12 +1135,12 @@ class CheckpointsTest {
     write("a.txt", "two\n");
     checkpoint(Trigger.DEBOUNCE);
     taken(run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(1, Optional.empty(), "alice", replyTo)).reply());
-    List<CheckpointRecord> before = List.copyOf(chain.getState().checkpoints);
+    List<CheckpointRecord> before = List.copyOf(chain.getState().recent());
 
     State recovered = chain.restart().state();
 
-    assertEquals(setup, recovered.setup);
-    assertEquals(before, recovered.checkpoints);
+    assertEquals(setup, setupOf(recovered));
+    assertEquals(before, recovered.recent());
     assertEquals("one\n", read("a.txt"));
     write("a.txt", "three\n");
     var next = request(Trigger.MANUAL);
@@ -1116,6 +1168,6 @@ class CheckpointsTest {
     assertEquals(recorded.commit(), next.parent());
     assertNotEquals(orphan, next.parent());
     assertEquals(next.commit(), checkpointRef());
-    assertEquals(List.of(recorded, next), chain.getState().checkpoints);
+    assertEquals(List.of(recorded, next), chain.getState().recent());
   }
 }
