@@ -174,7 +174,7 @@ public final class Checkpoints
    * What the chain keeps: only what its decisions need. The records of all its checkpoints are in its
    * events ({@link CheckpointTaken}); the state keeps their number and the newest {@link #RECENT_KEPT}
    * (the tip, and what reads ask most), so it does not grow with the chain's history. Older records
-   * are read back from the journal ({@link CheckpointHistory}).
+   * are read back from the journal ({@link CheckpointJournal}).
    */
   public sealed interface State extends CborSerializable {
     /** How many checkpoints the chain has recorded (the newest is numbered so). */
@@ -311,7 +311,7 @@ public final class Checkpoints
   private final Function<String, CheckpointPeers> peersFactory;
   private final CheckpointSettings settings;
   private final ChainWorker worker;
-  private final CheckpointHistory history;
+  private final CheckpointJournal history;
   private CheckpointPeers peers;
   // not persisted, touched only by command handlers (on the actor's thread): the capture in flight and what waits
   private Cycle current;
@@ -332,11 +332,11 @@ public final class Checkpoints
   static Behavior<Command> create(String featureId, Function<String, CheckpointPeers> peers, CheckpointSettings settings,
       Executor blocking, String readJournalId) {
     return Behaviors.setup(context -> new Checkpoints(featureId, context, peers, settings, blocking,
-        new CheckpointHistory(context.getSystem(), readJournalId)));
+        new CheckpointJournal(context.getSystem(), readJournalId)));
   }
 
   private Checkpoints(String featureId, ActorContext<Command> context, Function<String, CheckpointPeers> peers,
-      CheckpointSettings settings, Executor blocking, CheckpointHistory history) {
+      CheckpointSettings settings, Executor blocking, CheckpointJournal history) {
     super(PersistenceId.of(ENTITY_KEY.name(), featureId));
     this.featureId = featureId;
     this.context = context;

@@ -16,13 +16,13 @@ import java.util.concurrent.CompletionStage;
  * {@code k}; only reads of old checkpoints (the listing's first pages, a get, diff or compare of an
  * old one, a rollback to one) come here.
  */
-final class CheckpointHistory {
+final class CheckpointJournal {
 
   private final ActorSystem<?> system;
   private final String readJournalId;
 
   /** @param readJournalId the read journal plugin of the journal the entity writes to. */
-  CheckpointHistory(ActorSystem<?> system, String readJournalId) {
+  CheckpointJournal(ActorSystem<?> system, String readJournalId) {
     this.system = system;
     this.readJournalId = readJournalId;
   }
