@@ -47,6 +47,11 @@ import org.slf4j.LoggerFactory;
  * never written; git itself can repack everything at any time (our objects are reachable from the
  * checkpoint ref).
  *
+ * <p>Readers never see half a pack, and never lose one under them: a pack's index is in place before
+ * the pack itself (JGit lists packs, git lists indexes; each skips a pack whose other half is missing),
+ * and the packs a merge replaces stay on disk for {@link #RETIRE_AFTER} before they are deleted, pack
+ * first, so a reader that listed them just before the merge still reads them, then finds the merged one.
+ *
  * <p>Foreground calls come from the one capturing thread; the pack list is shared with the merger
  * and guarded by {@code this}.
  */
@@ -110,11 +115,25 @@ final class PackStore implements AutoCloseable {
   private boolean refilling;
   private Future<?> merging;
   private boolean closed;
+  /**
+   * Packs merged away and when (guarded by {@code this}): kept on disk for {@link #retireAfter}, so no
+   * reader (ours, the user's git, another JGit) has a pack removed under it.
+   */
+  private final Map<String, Long> retired = new LinkedHashMap<>();
+  private final java.time.Duration retireAfter;
 
   private record Entry(ObjectId id, long offset, int crc) {}
 
+  /** How long a pack merged away stays on disk for the readers that may still have it open. */
+  static final java.time.Duration RETIRE_AFTER = java.time.Duration.ofMinutes(5);
+
   PackStore(FileRepository repo, Path gitDir, String refName) {
+    this(repo, gitDir, refName, RETIRE_AFTER);
+  }
+
+  PackStore(FileRepository repo, Path gitDir, String refName, java.time.Duration retireAfter) {
     this.repo = repo;
+    this.retireAfter = retireAfter;
     this.packDir = repo.getObjectsDirectory().toPath().resolve("pack");
     this.stateFile = gitDir.resolve("warden").resolve("packs").resolve(URLEncoder.encode(refName, StandardCharsets.UTF_8));
     byte[] ref = refName.getBytes(StandardCharsets.UTF_8);
@@ -347,7 +366,7 @@ final class PackStore implements AutoCloseable {
     if (closed || (merging != null && !merging.isDone())) {
       return;
     }
-    if (fullTier() >= 0) {
+    if (fullTier() >= 0 || retiredDue()) {
       merging = MERGER.submit(this::mergeFullTiers);
     }
   }
@@ -361,9 +380,18 @@ final class PackStore implements AutoCloseable {
     return counts.entrySet().stream().filter(e -> e.getValue() >= FAN_IN).mapToInt(Map.Entry::getKey).min().orElse(-1);
   }
 
-  /** Runs on the merger thread until no tier is full. */
+  /** Runs on the merger thread until no tier is full, then deletes the retired packs that are due. */
   private void mergeFullTiers() {
     try {
+      mergeTiers();
+      deleteRetired();
+    } catch (IOException | RuntimeException e) {
+      log.warn("merging checkpoint packs in {} failed (they stay as they are): {}", packDir, e.toString());
+    }
+  }
+
+  private void mergeTiers() throws IOException {
+    {
       while (true) {
         List<OurPack> group;
         int tier;
@@ -377,12 +405,10 @@ final class PackStore implements AutoCloseable {
         }
         merge(group, tier + 1);
       }
-    } catch (IOException | RuntimeException e) {
-      log.warn("merging checkpoint packs in {} failed (they stay as they are): {}", packDir, e.toString());
     }
   }
 
-  /** Merges {@code group} into one pack of {@code tier}, then deletes the members. */
+  /** Merges {@code group} into one pack of {@code tier}, then retires the members (see {@link #deleteRetired}). */
   void merge(List<OurPack> group, int tier) throws IOException {
     MessageDigest md = sha1();
     // read every member's index; a member git has already repacked away is skipped
@@ -479,23 +505,54 @@ final class PackStore implements AutoCloseable {
       group.forEach(p -> merged.add(p.name()));
       ours.removeIf(p -> merged.contains(p.name()));
       ours.add(new OurPack(name, tier));
+      // the members stay on disk for a while: a reader may have listed them a moment ago
+      long now = System.currentTimeMillis();
+      group.stream().filter(p -> !p.name().equals(name)).forEach(p -> retired.put(p.name(), now));
       writeState();
     }
-    for (OurPack p : group) {
-      if (p.name().equals(name)) {
-        continue;
-      }
-      // index first, so readers stop finding the pack before its data goes
-      Files.deleteIfExists(packDir.resolve(p.name() + ".idx"));
-      Files.deleteIfExists(packDir.resolve(p.name() + ".pack"));
-    }
-    // JGit rescans the pack directory when it changed, dropping (and closing) what we deleted without
-    // touching those files; a lookup instead would try each stale pack first and log a warning
-    repo.getObjectDatabase().getPacks();
     log.debug("merged {} checkpoint packs into {} (tier {}, {} objects)", group.size(), name, tier, count);
   }
 
   private record Source(Path pack, List<PackIndexEntry> kept, List<long[]> spans) {}
+
+  /**
+   * Deletes the packs merged away at least {@link #retireAfter} ago. Readers that listed them before the
+   * merge (JGit keeps its pack list until an object is missing from it, git until a lookup fails) have
+   * since found the merged pack. The pack goes first, then its index: JGit lists packs and git lists
+   * indexes, and each skips a pack whose other half is missing without an error.
+   */
+  private void deleteRetired() throws IOException {
+    List<String> due = new ArrayList<>();
+    long now = System.currentTimeMillis();
+    synchronized (this) {
+      retired.forEach((name, since) -> {
+        if (now - since >= retireAfter.toMillis()) {
+          due.add(name);
+        }
+      });
+    }
+    if (due.isEmpty()) {
+      return;
+    }
+    for (String name : due) {
+      Files.deleteIfExists(packDir.resolve(name + ".pack"));
+      Files.deleteIfExists(packDir.resolve(name + ".idx"));
+    }
+    synchronized (this) {
+      due.forEach(retired::remove);
+      writeState();
+    }
+    // JGit rescans the pack directory when it changed, dropping (and closing) what we deleted without
+    // touching those files; a lookup instead would try each stale pack first and log a warning
+    repo.getObjectDatabase().getPacks();
+    log.debug("deleted {} checkpoint packs merged away at least {} ago", due.size(), retireAfter);
+  }
+
+  /** Whether a retired pack may go (guarded by {@code this}). */
+  private boolean retiredDue() {
+    long now = System.currentTimeMillis();
+    return retired.values().stream().anyMatch(since -> now - since >= retireAfter.toMillis());
+  }
 
   private static void readFully(FileChannel in, byte[] buffer, int n, long from, Path pack) throws IOException {
     ByteBuffer bb = ByteBuffer.wrap(buffer, 0, n);
@@ -630,9 +687,17 @@ final class PackStore implements AutoCloseable {
       return;
     }
     Map<String, Integer> tiers = new LinkedHashMap<>();
+    Map<String, Long> retiredSince = new LinkedHashMap<>();
     for (String line : lines) {
       String[] parts = line.trim().split(" ");
-      if (parts.length == 2 && parts[1].matches("pack-[0-9a-f]{40}")) {
+      if (parts.length == 3 && parts[0].equals("retired") && parts[2].matches("pack-[0-9a-f]{40}")) {
+        tiers.remove(parts[2]);
+        try {
+          retiredSince.put(parts[2], Long.parseLong(parts[1]));
+        } catch (NumberFormatException ignored) {
+          // a torn line from a crash: the pack stays until git repacks it
+        }
+      } else if (parts.length == 2 && parts[1].matches("pack-[0-9a-f]{40}")) {
         if (parts[0].equals("-")) {
           tiers.remove(parts[1]);
         } else {
@@ -648,6 +713,11 @@ final class PackStore implements AutoCloseable {
       tiers.forEach((name, tier) -> {
         if (Files.exists(packDir.resolve(name + ".pack")) && Files.exists(packDir.resolve(name + ".idx"))) {
           ours.add(new OurPack(name, tier));
+        }
+      });
+      retiredSince.forEach((name, since) -> {
+        if (Files.exists(packDir.resolve(name + ".pack")) || Files.exists(packDir.resolve(name + ".idx"))) {
+          retired.put(name, since);
         }
       });
       writeState();
@@ -673,6 +743,7 @@ final class PackStore implements AutoCloseable {
   private void writeState() {
     StringBuilder text = new StringBuilder();
     ours.forEach(p -> text.append(p.tier()).append(' ').append(p.name()).append('\n'));
+    retired.forEach((name, since) -> text.append("retired ").append(since).append(' ').append(name).append('\n'));
     try {
       Files.createDirectories(stateFile.getParent());
       Path tmp = stateFile.resolveSibling(stateFile.getFileName() + ".tmp");
@@ -882,7 +953,7 @@ final class PackStore implements AutoCloseable {
       String name = "pack-" + ObjectId.fromRaw(checksum).name();
       Path pack = dir.resolve(name + ".pack");
       Path index = dir.resolve(name + ".idx");
-      if (Files.exists(index)) {
+      if (Files.exists(pack)) {
         // the very same objects are already stored (a merge repeated after a crash)
         Files.deleteIfExists(tmp);
         tmp = null;
@@ -892,9 +963,11 @@ final class PackStore implements AutoCloseable {
       Files.write(tmpIdx, buildIndex(idx, checksum, md), StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
       readOnly(tmp);
       readOnly(tmpIdx);
-      // git's order: the pack first, then the index that makes it visible
-      move(tmp, pack);
+      // the index first, then the pack: JGit lists *.pack and then opens the index (a pack seen
+      // without it is logged as an ERROR "Failed to access pack file"); git lists *.idx and skips
+      // one whose pack is not there yet. The pack appearing last is what makes both complete
       move(tmpIdx, index);
+      move(tmp, pack);
       tmp = null;
       return name;
     }

@@ -192,13 +192,13 @@ public final class Snapshotter implements AutoCloseable {
   private long trackedChecked = -1;
   private boolean closed;
 
-  private Snapshotter(Path gitDir, Path worktree, String refName, ObjectId base, FileRepository repo) {
+  private Snapshotter(Path gitDir, Path worktree, String refName, ObjectId base, FileRepository repo, java.time.Duration retireAfter) {
     this.worktree = worktree;
     this.refName = refName;
     this.base = base.copy();
     this.repo = repo;
     this.reader = repo.newObjectReader();
-    this.store = new PackStore(repo, gitDir, refName);
+    this.store = new PackStore(repo, gitDir, refName, retireAfter);
     this.ref = new CheckpointRef(repo, gitDir, refName);
     this.diffReader = repo.newObjectReader();
     this.ignores = new Ignores(gitDir, repo);
@@ -214,6 +214,12 @@ public final class Snapshotter implements AutoCloseable {
    * chain only holds recorded checkpoints.
    */
   public static Snapshotter open(Path gitDir, Path worktree, String refName, ObjectId base, Optional<ObjectId> expectedTip) {
+    return open(gitDir, worktree, refName, base, expectedTip, PackStore.RETIRE_AFTER);
+  }
+
+  /** retireAfter: how long packs merged away stay on disk for readers (tests shorten it). */
+  static Snapshotter open(Path gitDir, Path worktree, String refName, ObjectId base, Optional<ObjectId> expectedTip,
+      java.time.Duration retireAfter) {
     if (!refName.startsWith("refs/") || !Repository.isValidRefName(refName)) {
       throw new IllegalArgumentException("not a valid ref name: " + refName);
     }
@@ -228,7 +234,7 @@ public final class Snapshotter implements AutoCloseable {
     }
     Snapshotter s = null;
     try {
-      s = new Snapshotter(gitDir, worktree.toAbsolutePath().normalize(), refName, base, repo);
+      s = new Snapshotter(gitDir, worktree.toAbsolutePath().normalize(), refName, base, repo, retireAfter);
       s.reconcileRef(expectedTip);
       s.load();
       return s;
