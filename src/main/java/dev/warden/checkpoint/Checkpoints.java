@@ -218,6 +218,8 @@ public final class Checkpoints
   private final Function<String, CheckpointPeers> peersFactory;
   private final CheckpointSettings settings;
   private final Executor serial;
+  /** The actor system's blocking dispatcher: the chain's line counts and pack merges run there. */
+  private final Executor blocking;
   private CheckpointPeers peers;
   private Snapshotter snapshotter; // touched only by tasks on `serial`
   private Cycle current;
@@ -241,6 +243,7 @@ public final class Checkpoints
     this.peersFactory = peers;
     this.settings = settings;
     this.serial = new SerialExecutor(blocking);
+    this.blocking = blocking;
   }
 
   @Override
@@ -475,7 +478,7 @@ public final class Checkpoints
   private Snapshotter open(ChainSetup setup, Optional<ObjectId> tip) {
     if (snapshotter == null) {
       snapshotter = Snapshotter.open(Path.of(setup.gitDir()), Path.of(setup.worktree()), setup.refName(),
-          ObjectId.fromString(setup.baseCommit()), tip);
+          ObjectId.fromString(setup.baseCommit()), tip, blocking);
     }
     return snapshotter;
   }

@@ -25,8 +25,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  * Writes one feature's checkpoint objects into the repository as git packs: every capture becomes one
  * small pack (pack + idx, whole objects, zlib level 1, no fsync), which is far cheaper than a hundred
  * loose objects. So that packs do not pile up, ours are merged in tiers: {@value #FAN_IN} packs of one
- * tier become one pack of the next (raw entries copied, nothing re-compressed), on a shared background
- * thread so a capture never waits for it. Which packs are ours (and their tier) is kept in
+ * tier become one pack of the next (raw entries copied, stored entries compressed), on the daemon's
+ * blocking pool so a capture never waits for it. Which packs are ours (and their tier) is kept in
  * {@code <gitDir>/warden/packs/<ref>} so a restarted daemon keeps merging them. Loose objects are
  * never written; git itself can repack everything at any time (our objects are reachable from the
  * checkpoint ref).
@@ -66,25 +66,17 @@ final class PackStore implements AutoCloseable {
   private static final byte[] PACK_SIGNATURE = {'P', 'A', 'C', 'K'};
   private static final byte[] IDX_SIGNATURE = {(byte) 0xff, 't', 'O', 'c'};
 
-  /** One thread for the whole daemon: merging is housekeeping, never urgent. */
-  private static final ExecutorService MERGER = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "warden-checkpoint-packs");
-    t.setDaemon(true);
-    t.setPriority(Thread.MIN_PRIORITY);
-    return t;
-  });
-  /** Makes spare files; separate from the merger so a long merge never leaves a capture without one. */
-  private static final ExecutorService SPARES = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "warden-checkpoint-spares");
-    t.setDaemon(true);
-    return t;
-  });
   private static final int SPARE_COUNT = 4;
 
   /** A pack of ours and its tier (0 = one capture). */
   record OurPack(String name, int tier) {}
 
   private final FileRepository repo;
+  /**
+   * The daemon's pool (the actor system's blocking dispatcher), stopped with it: merges (at most one
+   * at a time per store) and spare files run there, so a capture never waits for either.
+   */
+  private final Executor background;
   private final Path packDir;
   private final Path stateFile;
   private final MessageDigest sha1 = sha1();
@@ -127,12 +119,9 @@ final class PackStore implements AutoCloseable {
   /** How long a pack merged away stays on disk for the readers that may still have it open. */
   static final java.time.Duration RETIRE_AFTER = java.time.Duration.ofMinutes(5);
 
-  PackStore(FileRepository repo, Path gitDir, String refName) {
-    this(repo, gitDir, refName, RETIRE_AFTER);
-  }
-
-  PackStore(FileRepository repo, Path gitDir, String refName, java.time.Duration retireAfter) {
+  PackStore(FileRepository repo, Path gitDir, String refName, Executor background, java.time.Duration retireAfter) {
     this.repo = repo;
+    this.background = background;
     this.retireAfter = retireAfter;
     this.packDir = repo.getObjectsDirectory().toPath().resolve("pack");
     this.stateFile = gitDir.resolve("warden").resolve("packs").resolve(URLEncoder.encode(refName, StandardCharsets.UTF_8));
@@ -163,7 +152,7 @@ final class PackStore implements AutoCloseable {
       }
       refilling = true;
     }
-    SPARES.execute(() -> {
+    background.execute(() -> {
       try {
         while (true) {
           synchronized (this) {
@@ -367,7 +356,7 @@ final class PackStore implements AutoCloseable {
       return;
     }
     if (fullTier() >= 0 || retiredDue()) {
-      merging = MERGER.submit(this::mergeFullTiers);
+      merging = CompletableFuture.runAsync(this::mergeFullTiers, background);
     }
   }
 

@@ -38,8 +38,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jgit.diff.DiffFormatter;
 import org.eclipse.jgit.diff.HistogramDiff;
@@ -94,12 +93,6 @@ public final class Snapshotter implements AutoCloseable {
   /** A file modified this close to the moment it was hashed may change again without changing its stat. */
   private static final long RACY_NANOS = TimeUnit.SECONDS.toNanos(2);
   private static final Set<java.nio.file.OpenOption> READ_NOFOLLOW = Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-  /** Line counts are CPU work; they start here while the capturing thread does its I/O. */
-  private static final ExecutorService DIFFS = Executors.newFixedThreadPool(2, r -> {
-    Thread t = new Thread(r, "warden-checkpoint-diff");
-    t.setDaemon(true);
-    return t;
-  });
   private static final PersonIdent WARDEN = new PersonIdent("Warden", "warden@localhost");
 
   /**
@@ -151,6 +144,11 @@ public final class Snapshotter implements AutoCloseable {
   private final FileRepository repo;
   private final ObjectReader reader;
   private final PackStore store;
+  /**
+   * The daemon's pool, owned by the actor system: line counts start there while the capturing thread
+   * does its I/O, and the pack store merges there.
+   */
+  private final Executor background;
   private final CheckpointRef ref;
   /** Used by the line-count task only (one at a time); ObjectReaders are not thread-safe. */
   private final ObjectReader diffReader;
@@ -192,13 +190,15 @@ public final class Snapshotter implements AutoCloseable {
   private long trackedChecked = -1;
   private boolean closed;
 
-  private Snapshotter(Path gitDir, Path worktree, String refName, ObjectId base, FileRepository repo, java.time.Duration retireAfter) {
+  private Snapshotter(Path gitDir, Path worktree, String refName, ObjectId base, FileRepository repo, Executor background,
+      java.time.Duration retireAfter) {
+    this.background = background;
     this.worktree = worktree;
     this.refName = refName;
     this.base = base.copy();
     this.repo = repo;
     this.reader = repo.newObjectReader();
-    this.store = new PackStore(repo, gitDir, refName, retireAfter);
+    this.store = new PackStore(repo, gitDir, refName, background, retireAfter);
     this.ref = new CheckpointRef(repo, gitDir, refName);
     this.diffReader = repo.newObjectReader();
     this.ignores = new Ignores(gitDir, repo);
@@ -211,15 +211,17 @@ public final class Snapshotter implements AutoCloseable {
    * "refs/warden/login/checkpoints". base: the commit the feature started from. expectedTip: the last
    * checkpoint commit the caller has recorded (empty: none yet). If the ref points elsewhere (a capture
    * whose record was lost in a crash), the ref is reset to expectedTip (or deleted when empty) so the
-   * chain only holds recorded checkpoints.
+   * chain only holds recorded checkpoints. background: where line counts, pack merges and spare files
+   * run (the daemon passes its blocking dispatcher; whoever owns it stops it).
    */
-  public static Snapshotter open(Path gitDir, Path worktree, String refName, ObjectId base, Optional<ObjectId> expectedTip) {
-    return open(gitDir, worktree, refName, base, expectedTip, PackStore.RETIRE_AFTER);
+  public static Snapshotter open(Path gitDir, Path worktree, String refName, ObjectId base, Optional<ObjectId> expectedTip,
+      Executor background) {
+    return open(gitDir, worktree, refName, base, expectedTip, background, PackStore.RETIRE_AFTER);
   }
 
   /** retireAfter: how long packs merged away stay on disk for readers (tests shorten it). */
   static Snapshotter open(Path gitDir, Path worktree, String refName, ObjectId base, Optional<ObjectId> expectedTip,
-      java.time.Duration retireAfter) {
+      Executor background, java.time.Duration retireAfter) {
     if (!refName.startsWith("refs/") || !Repository.isValidRefName(refName)) {
       throw new IllegalArgumentException("not a valid ref name: " + refName);
     }
@@ -234,7 +236,7 @@ public final class Snapshotter implements AutoCloseable {
     }
     Snapshotter s = null;
     try {
-      s = new Snapshotter(gitDir, worktree.toAbsolutePath().normalize(), refName, base, repo, retireAfter);
+      s = new Snapshotter(gitDir, worktree.toAbsolutePath().normalize(), refName, base, repo, background, retireAfter);
       s.reconcileRef(expectedTip);
       s.load();
       return s;
@@ -485,7 +487,7 @@ public final class Snapshotter implements AutoCloseable {
       List<PendingChange> pending = pendingChanges();
       LineCounts counting = new LineCounts(pending);
       if (!pending.isEmpty()) {
-        DIFFS.execute(() -> counting.help(diffReader));
+        background.execute(() -> counting.help(diffReader));
       }
       try {
         byte[] commitBytes = commitBytes(tree, parent, withOversized(message, leftOut));

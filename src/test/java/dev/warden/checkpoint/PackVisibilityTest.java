@@ -50,6 +50,7 @@ class PackVisibilityTest {
   private ObjectId base;
   private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
   private Logger root;
+  private final java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newFixedThreadPool(2);
 
   @BeforeEach
   void setUp() {
@@ -63,6 +64,7 @@ class PackVisibilityTest {
   @AfterEach
   void tearDown() {
     root.detachAppender(logged);
+    background.shutdownNow();
   }
 
   @Test
@@ -112,7 +114,7 @@ class PackVisibilityTest {
     }));
     readers.forEach(Thread::start);
 
-    Snapshotter snap = Snapshotter.open(repo.resolve(".git"), repo, REF, base, Optional.empty(), retireAfter);
+    Snapshotter snap = Snapshotter.open(repo.resolve(".git"), repo, REF, base, Optional.empty(), background, retireAfter);
     try {
       for (int i = 0; i < captures; i++) {
         Files.writeString(repo.resolve("f" + (i % 5) + ".txt"), "version " + i + "\n".repeat(i % 3 + 1));

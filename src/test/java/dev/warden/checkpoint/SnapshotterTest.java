@@ -52,6 +52,8 @@ class SnapshotterTest {
   private Path wt;
   private ObjectId base;
   private Snapshotter snap;
+  /** What the daemon's blocking dispatcher is to a chain: line counts and pack merges run here. */
+  private final java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newFixedThreadPool(2);
   private int scratch;
 
   @BeforeEach
@@ -83,10 +85,11 @@ class SnapshotterTest {
     if (snap != null) {
       snap.close();
     }
+    background.shutdownNow();
   }
 
   private Snapshotter open(Optional<ObjectId> expectedTip) {
-    return Snapshotter.open(repo.resolve(".git"), wt, REF, base, expectedTip);
+    return Snapshotter.open(repo.resolve(".git"), wt, REF, base, expectedTip, background);
   }
 
   // ------------------------------------------------------------------ what is captured
