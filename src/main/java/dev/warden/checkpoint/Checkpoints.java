@@ -475,6 +475,13 @@ public final class Checkpoints
     return Effect().noReply();
   }
 
+  /** A read of the chain's history: straight from the object database, never behind a capture. */
+  private static <T> T read(ChainSetup setup, Function<CheckpointHistory, T> query) {
+    try (CheckpointHistory history = CheckpointHistory.open(Path.of(setup.gitDir()))) {
+      return query.apply(history);
+    }
+  }
+
   private Snapshotter open(ChainSetup setup, Optional<ObjectId> tip) {
     if (snapshotter == null) {
       snapshotter = Snapshotter.open(Path.of(setup.gitDir()), Path.of(setup.worktree()), setup.refName(),
@@ -591,9 +598,8 @@ public final class Checkpoints
       return Effect().reply(get.replyTo(), missing(get.seq()));
     }
     ChainSetup setup = state.setup;
-    Optional<ObjectId> tip = state.latest().map(r -> ObjectId.fromString(r.commit()));
     CheckpointRecord r = record.get();
-    CompletableFuture.supplyAsync(() -> open(setup, tip).compare(ObjectId.fromString(r.parent()), ObjectId.fromString(r.commit())), serial)
+    CompletableFuture.supplyAsync(() -> read(setup, h -> h.compare(ObjectId.fromString(r.parent()), ObjectId.fromString(r.commit()))), blocking)
         .whenComplete((files, failure) -> get.replyTo().tell(failure == null ? new Found(r, files)
             : new Missing(Rejection.Kind.CONFLICT, "cannot read checkpoint " + r.seq() + ": " + unwrap(failure).getMessage())));
     return Effect().noReply();
@@ -607,8 +613,7 @@ public final class Checkpoints
     String from = diff.againstBase() ? state.setup.baseCommit() : record.get().parent();
     String to = record.get().commit();
     ChainSetup setup = state.setup;
-    Optional<ObjectId> tip = state.latest().map(r -> ObjectId.fromString(r.commit()));
-    CompletableFuture.supplyAsync(() -> open(setup, tip).diff(ObjectId.fromString(from), ObjectId.fromString(to), settings.diffMaxBytes()), serial)
+    CompletableFuture.supplyAsync(() -> read(setup, h -> h.diff(ObjectId.fromString(from), ObjectId.fromString(to), settings.diffMaxBytes())), blocking)
         .whenComplete((text, failure) -> diff.replyTo().tell(failure == null ? new DiffText(from, to, text)
             : new Missing(Rejection.Kind.CONFLICT, "cannot diff checkpoint " + diff.seq() + ": " + unwrap(failure).getMessage())));
     return Effect().noReply();
@@ -624,13 +629,10 @@ public final class Checkpoints
       return Effect().reply(compare.replyTo(), missing(compare.to()));
     }
     ChainSetup setup = state.setup;
-    Optional<ObjectId> tip = state.latest().map(r -> ObjectId.fromString(r.commit()));
     ObjectId a = ObjectId.fromString(from.get());
     ObjectId b = ObjectId.fromString(to.get());
-    CompletableFuture.supplyAsync(() -> {
-          Snapshotter chain = open(setup, tip);
-          return new Comparison(from.get(), to.get(), chain.compare(a, b), chain.diff(a, b, settings.diffMaxBytes()));
-        }, serial)
+    CompletableFuture.supplyAsync(() -> read(setup, h -> new Comparison(from.get(), to.get(), h.compare(a, b),
+            h.diff(a, b, settings.diffMaxBytes()))), blocking)
         .whenComplete((result, failure) -> compare.replyTo().tell(failure == null ? result
             : new Missing(Rejection.Kind.CONFLICT, "cannot compare: " + unwrap(failure).getMessage())));
     return Effect().noReply();

@@ -638,6 +638,28 @@ class SnapshotterTest {
   }
 
   @Test
+  void historyIsReadFromTheRepositoryAloneWithTheChainClosed() throws Exception {
+    Capture c1 = snap.capture(List.of(), true, false, "one");
+    write(wt, "src/main.c", "int main() {\n  return 2;\n}\n");
+    write(wt, "added.txt", "fresh\n");
+    Capture c2 = snap.capture(List.of("src/main.c", "added.txt"), false, false, "two");
+    String diffThroughTheChain = snap.diff(c1.commit(), c2.commit(), 1_000_000);
+    snap.close();
+    snap = null;
+
+    // what the checkpoint routes answer comes from the object database, never from the chain's writer
+    try (CheckpointHistory history = CheckpointHistory.open(repo.resolve(".git"))) {
+      assertEquals(c2.changes(), history.compare(c1.commit(), c2.commit()));
+      assertEquals(List.of(new FileChange("added.txt", Kind.ADDED, 1, 0, false),
+          new FileChange("src/main.c", Kind.MODIFIED, 1, 1, false)), history.compare(c1.commit(), c2.commit()));
+      assertEquals(diffThroughTheChain, history.diff(c1.commit(), c2.commit(), 1_000_000));
+      assertTrue(history.diff(c1.commit(), c2.commit(), 1_000_000).contains("-  return 0;\n+  return 2;\n"));
+      ObjectId unknown = ObjectId.fromString("0123456789abcdef0123456789abcdef01234567");
+      assertThrows(dev.warden.Rejection.class, () -> history.compare(unknown, c2.commit()));
+    }
+  }
+
+  @Test
   void packsAreMergedSoTheyDoNotPileUpAndGitReadsThemAll() throws Exception {
     long looseBefore = looseObjects();
     Capture last = null;
