@@ -91,9 +91,9 @@ final class Restorer {
       for (String sel : selection) {
         if (sel.isEmpty()) {
           Ignores.reloadRules(chain.root, chain.worktree);
-          chain.scanDir(p, chain.root);
+          chain.scan.scanDir(p, chain.root);
         } else {
-          chain.processReported(p, sel);
+          chain.scan.processReported(p, sel);
         }
       }
       // 2. what the target holds there
@@ -109,7 +109,7 @@ final class Restorer {
           if (!target.containsKey(path)) {
             Files.deleteIfExists(chain.worktree.resolve(path));
             Dir parent = f.parent;
-            chain.removeNode(parent, f);
+            chain.scan.removeNode(parent, f);
             emptied.add(parent);
             done.add(path);
           }
@@ -231,7 +231,7 @@ final class Restorer {
         d = existingDir;
       } else {
         if (n != null) {
-          chain.removeNode(dir, n);
+          chain.scan.removeNode(dir, n);
         }
         d = new Dir(parts[i], Nodes.utf8(parts[i]), dir);
         dir.put(d);
@@ -245,7 +245,7 @@ final class Restorer {
     Stat s = Stat.of(abs);
     Node existing = dir.children.get(name);
     if (existing instanceof Dir) {
-      chain.removeNode(dir, existing);
+      chain.scan.removeNode(dir, existing);
       existing = null;
     }
     if (s != null && s.type() == Stat.Type.DIRECTORY) {
@@ -264,7 +264,7 @@ final class Restorer {
       setExecutable(abs, want.mode() == Nodes.EXECUTABLE);
     }
     File f = existing instanceof File ef ? ef : null;
-    chain.touch(path, f);
+    chain.scan.touch(path, f);
     chain.newContent.remove(path);
     if (f == null) {
       f = new File(name, Nodes.utf8(name), dir, want.mode(), want.id());

@@ -4,18 +4,10 @@ import dev.warden.git.GitFailure;
 import dev.warden.checkpoint.Nodes.Dir;
 import dev.warden.checkpoint.Nodes.File;
 import dev.warden.checkpoint.Nodes.Node;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
@@ -69,12 +61,12 @@ public final class Snapshotter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Snapshotter.class);
 
   /** Files up to this size are read whole; larger ones are streamed into the pack. */
-  private static final long READ_WHOLE_LIMIT = 32L << 20;
+  static final long READ_WHOLE_LIMIT = 32L << 20;
   /** New contents kept for line counts without re-reading them (per capture). */
-  private static final long KEEP_CONTENT_LIMIT = 64L << 20;
+  static final long KEEP_CONTENT_LIMIT = 64L << 20;
   /** A file modified this close to the moment it was hashed may change again without changing its stat. */
-  private static final long RACY_NANOS = TimeUnit.SECONDS.toNanos(2);
-  private static final Set<java.nio.file.OpenOption> READ_NOFOLLOW = Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+  static final long RACY_NANOS = TimeUnit.SECONDS.toNanos(2);
+  static final Set<java.nio.file.OpenOption> READ_NOFOLLOW = Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
   private static final PersonIdent WARDEN = new PersonIdent("Warden", "warden@localhost");
 
   /**
@@ -122,7 +114,9 @@ public final class Snapshotter implements AutoCloseable {
   private final FileRepository repo;
   final ObjectReader reader;
   private final CheckpointHistory history;
-  private final PackStore store;
+  /** Updates the image from the disk. */
+  final WorktreeScan scan = new WorktreeScan(this);
+  final PackStore store;
   /**
    * The daemon's pool, owned by the actor system: line counts start there while the capturing thread
    * does its I/O, and the pack store merges there.
@@ -133,20 +127,20 @@ public final class Snapshotter implements AutoCloseable {
   private final ObjectReader diffReader;
   final Ignores ignores;
   /** The worktree's own git index, read only. */
-  private final WorktreeIndex index;
+  final WorktreeIndex index;
   private final ByteBuilder treeBuffer = new ByteBuilder();
-  private final MessageDigest streamDigest = PackStore.sha1();
+  final MessageDigest streamDigest = PackStore.sha1();
 
   private Optional<ObjectId> tip;
   private ObjectId parentTree;
   Dir root;
-  private Map<String, FileState> baseFiles;
+  Map<String, FileState> baseFiles;
   private final Set<String> differFromBase = new HashSet<>();
   /** Paths touched since the last checkpoint, with their state in it (null: absent). */
-  private final Map<String, FileState> sinceCheckpoint = new LinkedHashMap<>();
+  final Map<String, FileState> sinceCheckpoint = new LinkedHashMap<>();
   /** New contents of touched files, for line counts. */
   final Map<String, byte[]> newContent = new HashMap<>();
-  private long newContentBytes;
+  long newContentBytes;
   boolean needFullScan = true;
   /**
    * Files left out of the image for their size, with their size: looked at again by every capture, so
@@ -156,14 +150,14 @@ public final class Snapshotter implements AutoCloseable {
   /** The paths the tip commit names as left out (empty after open: the next capture with any records them again). */
   private Set<String> tipOversized = Set.of();
   /** The cap of the capture under way (bytes; a larger file is not read). */
-  private long maxFileBytes = Long.MAX_VALUE;
+  long maxFileBytes = Long.MAX_VALUE;
   boolean broken;
   long pass;
   /**
    * The worktree index's word on files we have not hashed yet (first scan after open): git's stat data
    * and blob id per path. Read-only; dropped after that scan.
    */
-  private Map<String, WorktreeIndex.Seed> seed;
+  Map<String, WorktreeIndex.Seed> seed;
   private boolean seedPending;
   private boolean closed;
 
@@ -399,10 +393,10 @@ public final class Snapshotter implements AutoCloseable {
       oversized.clear();
       if (!full) {
         for (String path : wasOversized) {
-          processReported(p, path);
+          scan.processReported(p, path);
         }
         for (String raw : changedPaths) {
-          processReported(p, raw);
+          scan.processReported(p, raw);
         }
       } else {
         for (String raw : changedPaths) {
@@ -416,7 +410,7 @@ public final class Snapshotter implements AutoCloseable {
           seed = index.seed(p.number);
         }
         try {
-          scanDir(p, root);
+          scan.scanDir(p, root);
         } finally {
           seed = null;
         }
@@ -552,375 +546,6 @@ public final class Snapshotter implements AutoCloseable {
       this.number = number;
       this.racyFrom = TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis()) - RACY_NANOS;
     }
-  }
-
-  void processReported(Pass p, String raw) throws IOException {
-    String path = normalize(raw);
-    if (path == null) {
-      p.skipped.add(raw);
-      return;
-    }
-    if (path.isEmpty()) {
-      Ignores.reloadRules(root, worktree);
-      scanDir(p, root);
-      return;
-    }
-    String[] parts = path.split("/");
-    for (String part : parts) {
-      if (isDotGit(part)) {
-        return;
-      }
-    }
-    // already covered by a recursive re-scan in this pass?
-    if (!p.rescanned.isEmpty()) {
-      if (p.rescanned.contains("")) {
-        return;
-      }
-      int slash = -1;
-      while ((slash = path.indexOf('/', slash + 1)) >= 0) {
-        if (p.rescanned.contains(path.substring(0, slash))) {
-          return;
-        }
-      }
-      if (p.rescanned.contains(path)) {
-        return;
-      }
-    }
-    Dir dir = root;
-    for (int i = 0; i < parts.length - 1; i++) {
-      Node child = dir.children.get(parts[i]);
-      if (child instanceof Dir d && stillDirectory(p, d)) {
-        dir = d;
-        continue;
-      }
-      if (child instanceof File f && f.mode == Nodes.GITLINK) {
-        return;
-      }
-      // the ancestor is new, gone or changed kind: look at it as a whole
-      refreshEntry(p, dir, parts[i]);
-      return;
-    }
-    refreshEntry(p, dir, parts[parts.length - 1]);
-  }
-
-  /** lstat (once per pass) proves a directory of the image is still a real directory, not a symlink. */
-  private boolean stillDirectory(Pass p, Dir d) {
-    if (d.verified == p.number) {
-      return true;
-    }
-    if (Stat.isDirectory(absolute(d.path))) {
-      d.verified = p.number;
-      return true;
-    }
-    return false;
-  }
-
-  /** Brings entry {@code name} of {@code dir} (and, for a directory, all below it) in line with the disk. */
-  private void refreshEntry(Pass p, Dir dir, String name) throws IOException {
-    if (isDotGit(name)) {
-      return;
-    }
-    String path = dir.path.isEmpty() ? name : dir.path + "/" + name;
-    Path abs = worktree.resolve(path);
-    if (name.equals(".gitignore") && Ignores.reloadRules(dir, absolute(dir.path))) {
-      // the rules of this directory changed: everything below it is judged again
-      if (!p.rescanned.contains(dir.path)) {
-        scanDir(p, dir);
-        return;
-      }
-    }
-    Stat st;
-    try {
-      st = Stat.of(abs);
-    } catch (IOException e) {
-      p.skipped.add(path);
-      log.debug("cannot stat {}: {}", abs, e.toString());
-      return;
-    }
-    Node existing = dir.children.get(name);
-    if (st == null || st.type() == Stat.Type.OTHER) {
-      if (existing != null) {
-        removeNode(dir, existing);
-      }
-      return;
-    }
-    if (st.type() == Stat.Type.DIRECTORY) {
-      if (existing instanceof File f && f.mode == Nodes.GITLINK) {
-        return; // a submodule stays as the parent tree records it
-      }
-      boolean ignored = dir.ignored || ignores.isIgnored(dir, name, true);
-      if (ignored && !index.hasTrackedUnder(p.number, path, baseFiles.keySet())) {
-        if (existing != null) {
-          removeNode(dir, existing);
-        }
-        return;
-      }
-      Dir d;
-      if (existing instanceof Dir e) {
-        d = e;
-      } else {
-        if (existing != null) {
-          removeNode(dir, existing);
-        }
-        d = new Dir(name, Nodes.utf8(name), dir);
-        dir.put(d);
-      }
-      d.ignored = ignored;
-      d.verified = p.number;
-      if (!ignored) {
-        Ignores.reloadRules(d, abs);
-      }
-      scanDir(p, d);
-      return;
-    }
-    boolean ignored = dir.ignored ? !index.isTracked(p.number, path, baseFiles.keySet()) : ignores.isIgnored(dir, name, false) && !index.isTracked(p.number, path, baseFiles.keySet());
-    if (ignored) {
-      if (existing != null) {
-        removeNode(dir, existing);
-      }
-      return;
-    }
-    if (existing instanceof Dir) {
-      removeNode(dir, existing);
-      existing = null;
-    }
-    try {
-      updateFile(p, dir, name, path, (File) existing, st, abs);
-    } catch (NoSuchFileException e) {
-      // deleted between lstat and read
-      if (existing != null) {
-        removeNode(dir, existing);
-      }
-    } catch (IOException e) {
-      p.skipped.add(path);
-      log.debug("cannot read {}: {}", abs, e.toString());
-    }
-  }
-
-  /** Re-scans {@code d} recursively: every entry on disk judged, every entry gone removed. */
-  void scanDir(Pass p, Dir d) throws IOException {
-    p.rescanned.add(d.path);
-    Path abs = absolute(d.path);
-    Set<String> present = new HashSet<>();
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(abs)) {
-      for (Path entry : entries) {
-        String name = entry.getFileName().toString();
-        present.add(name);
-        refreshEntry(p, d, name);
-      }
-    } catch (NoSuchFileException | NotDirectoryException e) {
-      present.clear();
-    } catch (IOException e) {
-      // unreadable (permissions): keep what the image has rather than call it deleted
-      p.skipped.add(d.path);
-      log.debug("cannot list {}: {}", abs, e.toString());
-      return;
-    }
-    if (present.size() < d.children.size() || !present.containsAll(d.children.keySet())) {
-      for (Node child : new ArrayList<>(d.children.values())) {
-        if (!present.contains(child.name)) {
-          removeNode(d, child);
-        }
-      }
-    }
-  }
-
-  private void updateFile(Pass p, Dir dir, String name, String path, File node, Stat st, Path abs) throws IOException {
-    int mode = st.type() == Stat.Type.SYMLINK ? Nodes.SYMLINK : st.executable() ? Nodes.EXECUTABLE : Nodes.REGULAR;
-    if (node != null && node.stat != null && !node.racy && node.mode == mode && st.sameFile(node.stat)) {
-      return;
-    }
-    if (seed != null && (node == null || node.stat == null)) {
-      WorktreeIndex.Seed known = seed.get(path);
-      if (known != null && known.mode() == mode && known.length() == (int) st.size() && known.mtime() == st.mtime()) {
-        // git's index vouches for this content (same size and mtime, written before the index was):
-        // no need to read the file, and the blob is already in the object database
-        if (node == null || node.mode != mode || !node.id.equals(known.id())) {
-          touch(path, node);
-          if (node == null) {
-            node = new File(name, Nodes.utf8(name), dir, mode, known.id());
-            dir.put(node);
-          } else {
-            node.mode = mode;
-            node.id = known.id();
-            dir.markDirty();
-          }
-          newContent.remove(path);
-        }
-        node.stat = st;
-        node.racy = st.mtime() >= p.racyFrom;
-        return;
-      }
-    }
-    if (st.type() == Stat.Type.FILE && st.size() > maxFileBytes) {
-      if (node != null && node.mode == mode && blobSize(node.id) == st.size() && sameContent(abs, st.size(), node.id)) {
-        // the version the tree already has (a large file of the base, say): hashed, never stored, not left out
-        node.stat = st;
-        node.racy = st.mtime() >= p.racyFrom;
-        return;
-      }
-      leaveOut(path, node, st.size());
-      return;
-    }
-    byte[] data = null;
-    ObjectId id;
-    boolean trustStat = true;
-    if (st.type() == Stat.Type.SYMLINK) {
-      data = Files.readSymbolicLink(abs).toString().getBytes(StandardCharsets.UTF_8);
-      id = store.idFor(Constants.OBJ_BLOB, data, 0, data.length);
-    } else if (st.size() <= READ_WHOLE_LIMIT) {
-      data = readNoFollow(abs, (int) st.size(), maxFileBytes);
-      if (data == null) {
-        leaveOut(path, node, Files.size(abs)); // grew past the cap since lstat: not read beyond it
-        return;
-      }
-      trustStat = data.length == st.size();
-      id = store.idFor(Constants.OBJ_BLOB, data, 0, data.length);
-    } else {
-      id = hashStream(abs, st.size());
-    }
-    boolean changed = node == null || node.mode != mode || !node.id.equals(id);
-    if (changed) {
-      if (data != null) {
-        store.insert(Constants.OBJ_BLOB, id, data, 0, data.length);
-      } else {
-        try (InputStream in = Files.newInputStream(abs, LinkOption.NOFOLLOW_LINKS)) {
-          ObjectId stored = store.insertBlob(st.size(), in);
-          trustStat = stored.equals(id);
-          id = stored;
-        }
-      }
-      touch(path, node);
-      if (node == null) {
-        node = new File(name, Nodes.utf8(name), dir, mode, id);
-        dir.put(node);
-      } else {
-        node.mode = mode;
-        node.id = id;
-        dir.markDirty();
-      }
-      keepContent(path, data);
-    }
-    node.stat = trustStat ? st : null;
-    node.racy = st.mtime() >= p.racyFrom;
-  }
-
-  /**
-   * Whether the file holds exactly blob {@code id} (hashed, not stored). A file that changes while it is
-   * read is not: it is left out rather than kept silently at its old version.
-   */
-  private boolean sameContent(Path abs, long size, ObjectId id) throws IOException {
-    try {
-      return id.equals(hashStream(abs, size));
-    } catch (NoSuchFileException e) {
-      throw e; // deleted meanwhile: the caller removes it
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  /** The size of a blob already in the repository, or -1 when it cannot be read. */
-  private long blobSize(ObjectId id) {
-    try {
-      return reader.getObjectSize(id, Constants.OBJ_BLOB);
-    } catch (IOException | RuntimeException e) {
-      return -1;
-    }
-  }
-
-  /**
-   * Leaves a file over the cap out of this capture: the image keeps what it had at {@code path} (the
-   * previous checkpoint's version, or nothing), with no stat, so the file is looked at again.
-   */
-  private void leaveOut(String path, File node, long size) {
-    oversized.put(path, size);
-    if (node != null) {
-      node.stat = null;
-    }
-  }
-
-  /** The file's content, or null when it grew past {@code cap} since its lstat (never read further than that). */
-  private static byte[] readNoFollow(Path abs, int size, long cap) throws IOException {
-    try (SeekableByteChannel ch = Files.newByteChannel(abs, READ_NOFOLLOW)) {
-      byte[] data = new byte[size];
-      ByteBuffer bb = ByteBuffer.wrap(data);
-      while (bb.hasRemaining()) {
-        if (ch.read(bb) < 0) {
-          return java.util.Arrays.copyOf(data, bb.position());
-        }
-      }
-      // grew since lstat: take all of it (the stat will not be trusted)
-      ByteBuffer one = ByteBuffer.allocate(1);
-      if (ch.read(one) > 0) {
-        if (size + 1L > cap) {
-          return null;
-        }
-        ByteArrayOutputStream rest = new ByteArrayOutputStream();
-        rest.write(data);
-        rest.write(one.array(), 0, 1);
-        long room = Math.min(cap, Integer.MAX_VALUE - 16L) - size - 1; // bytes we may still take
-        byte[] more = Channels.newInputStream(ch).readNBytes((int) Math.min(room + 1, Integer.MAX_VALUE - 16L));
-        if (more.length > room) {
-          return null;
-        }
-        rest.write(more);
-        return rest.toByteArray();
-      }
-      return data;
-    }
-  }
-
-  private ObjectId hashStream(Path abs, long size) throws IOException {
-    MessageDigest md = streamDigest;
-    md.reset();
-    md.update(Constants.encodedTypeString(Constants.OBJ_BLOB));
-    md.update((byte) ' ');
-    md.update(Constants.encodeASCII(size));
-    md.update((byte) 0);
-    byte[] buf = new byte[256 * 1024];
-    long total = 0;
-    try (InputStream in = Files.newInputStream(abs, LinkOption.NOFOLLOW_LINKS)) {
-      int n;
-      while (total < size && (n = in.read(buf, 0, (int) Math.min(buf.length, size - total))) > 0) {
-        md.update(buf, 0, n);
-        total += n;
-      }
-    }
-    if (total != size) {
-      throw new IOException(abs + " changed size while it was read");
-    }
-    return ObjectId.fromRaw(md.digest());
-  }
-
-  void touch(String path, File before) {
-    if (!sinceCheckpoint.containsKey(path)) {
-      sinceCheckpoint.put(path, before == null ? null : new FileState(before.mode, before.id));
-    }
-  }
-
-  private void keepContent(String path, byte[] data) {
-    if (data == null) {
-      newContent.remove(path);
-      return;
-    }
-    if (newContentBytes + data.length <= KEEP_CONTENT_LIMIT) {
-      byte[] old = newContent.put(path, data);
-      newContentBytes += data.length - (old == null ? 0 : old.length);
-    }
-  }
-
-  void removeNode(Dir dir, Node node) {
-    if (node instanceof File f) {
-      touch(f.path(), f);
-      newContent.remove(f.path());
-    } else {
-      for (File f : Nodes.files((Dir) node)) {
-        touch(f.path(), f);
-        newContent.remove(f.path());
-      }
-    }
-    dir.remove(node.name);
-    node.parent = null;
   }
 
   // ---------------------------------------------------------------- trees
