@@ -49,6 +49,30 @@ final class CheckpointRef {
   }
 
   /**
+   * On open: clears a crashed predecessor's lock, checks that {@code base} and the recorded tip are
+   * commits in the repository, and puts the ref at the recorded tip ({@link #resetTo}).
+   */
+  void reconcile(org.eclipse.jgit.lib.ObjectReader reader, ObjectId base, java.util.Optional<ObjectId> expectedTip)
+      throws IOException {
+    clearStaleLock();
+    try (org.eclipse.jgit.revwalk.RevWalk walk = new org.eclipse.jgit.revwalk.RevWalk(reader)) {
+      parseCommit(walk, base, "base");
+      if (expectedTip.isPresent()) {
+        parseCommit(walk, expectedTip.get(), "recorded checkpoint");
+      }
+    }
+    resetTo(expectedTip.orElse(null));
+  }
+
+  private static void parseCommit(org.eclipse.jgit.revwalk.RevWalk walk, ObjectId id, String what) throws IOException {
+    try {
+      walk.parseCommit(id);
+    } catch (org.eclipse.jgit.errors.MissingObjectException e) {
+      throw new dev.warden.git.GitFailure(what + " " + id.name() + " is not in the repository", e);
+    }
+  }
+
+  /**
    * Puts the ref where the caller's record says the chain ends ({@code wanted}; null: no checkpoint
    * yet, the ref is deleted), whoever moved it: a capture whose record was lost in a crash must not
    * stay in the chain.

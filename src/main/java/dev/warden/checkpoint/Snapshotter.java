@@ -3,16 +3,12 @@ package dev.warden.checkpoint;
 import dev.warden.git.GitFailure;
 import dev.warden.checkpoint.Nodes.Dir;
 import dev.warden.checkpoint.Nodes.File;
-import dev.warden.checkpoint.Nodes.Node;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.time.Instant;
-import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -26,19 +22,14 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.jgit.errors.MissingObjectException;
 import org.eclipse.jgit.internal.storage.file.FileRepository;
-import org.eclipse.jgit.lib.CommitBuilder;
 import org.eclipse.jgit.lib.Constants;
-import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectReader;
-import org.eclipse.jgit.lib.PersonIdent;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
-import org.eclipse.jgit.util.RawParseUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +58,6 @@ public final class Snapshotter implements AutoCloseable {
   /** A file modified this close to the moment it was hashed may change again without changing its stat. */
   static final long RACY_NANOS = TimeUnit.SECONDS.toNanos(2);
   static final Set<java.nio.file.OpenOption> READ_NOFOLLOW = Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-  private static final PersonIdent WARDEN = new PersonIdent("Warden", "warden@localhost");
 
   /**
    * oversized: the files left out of this capture because they were larger than its cap (see {@link
@@ -230,28 +220,8 @@ public final class Snapshotter implements AutoCloseable {
   }
 
   private void reconcileRef(Optional<ObjectId> expectedTip) throws IOException {
-    ref.clearStaleLock();
-    try (RevWalk walk = new RevWalk(reader)) {
-      parseCommit(walk, base, "base");
-      if (expectedTip.isPresent()) {
-        parseCommit(walk, expectedTip.get(), "recorded checkpoint");
-      }
-    }
-    ObjectId wanted = expectedTip.orElse(null);
-    ref.resetTo(wanted);
-    tip = Optional.ofNullable(wanted).map(ObjectId::copy);
-  }
-
-  private static void parseCommit(RevWalk walk, ObjectId id, String what) throws IOException {
-    try {
-      walk.parseCommit(id);
-    } catch (MissingObjectException e) {
-      throw new GitFailure(what + " " + id.name() + " is not in the repository", e);
-    }
-  }
-
-  private static String name(ObjectId id) {
-    return id == null ? "(none)" : id.name();
+    ref.reconcile(reader, base, expectedTip);
+    tip = expectedTip.map(ObjectId::copy);
   }
 
   /** Builds the image of the parent commit's tree; the first capture compares it with the disk. */
@@ -261,18 +231,15 @@ public final class Snapshotter implements AutoCloseable {
       parentTree = walk.parseCommit(parent).getTree().copy();
       ObjectId baseTree = walk.parseCommit(base).getTree();
       root = Dir.root();
-      loadTree(root, parentTree);
+      Trees.read(reader, root, parentTree);
       baseFiles = new HashMap<>();
-      if (baseTree.equals(parentTree)) {
-        for (File f : Nodes.files(root)) {
-          baseFiles.put(f.path(), new FileState(f.mode, f.id));
-        }
-      } else {
-        Dir baseRoot = Dir.root();
-        loadTree(baseRoot, baseTree);
-        for (File f : Nodes.files(baseRoot)) {
-          baseFiles.put(f.path(), new FileState(f.mode, f.id));
-        }
+      Dir baseRoot = root;
+      if (!baseTree.equals(parentTree)) {
+        baseRoot = Dir.root();
+        Trees.read(reader, baseRoot, baseTree);
+      }
+      for (File f : Nodes.files(baseRoot)) {
+        baseFiles.put(f.path(), new FileState(f.mode, f.id));
       }
     }
     differFromBase.clear();
@@ -295,47 +262,6 @@ public final class Snapshotter implements AutoCloseable {
     broken = false;
     index.forget();
     seedPending = true;
-  }
-
-  private void loadTree(Dir dir, ObjectId treeId) throws IOException {
-    byte[] raw = reader.open(treeId, Constants.OBJ_TREE).getCachedBytes();
-    int p = 0;
-    List<Node> order = new ArrayList<>();
-    while (p < raw.length) {
-      int mode = 0;
-      while (raw[p] != ' ') {
-        mode = (mode << 3) + (raw[p++] - '0');
-      }
-      p++;
-      int nameStart = p;
-      while (raw[p] != 0) {
-        p++;
-      }
-      byte[] rawName = java.util.Arrays.copyOfRange(raw, nameStart, p);
-      String name = RawParseUtils.decode(rawName);
-      p++;
-      ObjectId id = ObjectId.fromRaw(raw, p);
-      p += Constants.OBJECT_ID_LENGTH;
-      if (isDotGit(name)) {
-        continue;
-      }
-      Node node;
-      if ((mode & FileMode.TYPE_MASK) == FileMode.TYPE_TREE) {
-        Dir child = new Dir(name, rawName, dir);
-        loadTree(child, id);
-        node = child;
-      } else {
-        int m = (mode & FileMode.TYPE_MASK) == FileMode.TYPE_FILE
-            ? ((mode & 0111) != 0 ? Nodes.EXECUTABLE : Nodes.REGULAR) : mode;
-        node = new File(name, rawName, dir, m, id);
-      }
-      dir.children.put(name, node);
-      order.add(node);
-    }
-    dir.sorted = order.toArray(new Node[0]);
-    dir.treeId = treeId.copy();
-    dir.storedId = dir.treeId;
-    dir.dirty = false;
   }
 
   // ================================================================== capture
@@ -416,7 +342,7 @@ public final class Snapshotter implements AutoCloseable {
         }
       }
       long tScan = System.nanoTime();
-      ObjectId tree = writeTree(root);
+      ObjectId tree = Trees.write(store, treeBuffer, root);
       long tTrees = System.nanoTime();
       if (tree == null) {
         tree = store.insert(Constants.OBJ_TREE, new byte[0], 0, 0);
@@ -440,13 +366,13 @@ public final class Snapshotter implements AutoCloseable {
         background.execute(() -> counting.help(diffReader));
       }
       try {
-        byte[] commitBytes = commitBytes(tree, parent, withOversized(message, leftOut));
+        byte[] commitBytes = CheckpointCommits.commitBytes(tree, parent, withOversized(message, leftOut));
         ObjectId commit = store.insert(Constants.OBJ_COMMIT, commitBytes, 0, commitBytes.length);
         store.flush();
         long tFlush = System.nanoTime();
         if (!ref.compareAndSet(tip.orElse(null), commit, store::spare)) {
           Ref now = repo.exactRef(refName);
-          throw new TipMoved(refName + " is at " + (now == null ? "(none)" : name(now.getObjectId())) + ", not at "
+          throw new TipMoved(refName + " is at " + (now == null || now.getObjectId() == null ? "(none)" : now.getObjectId().name()) + ", not at "
               + tip.map(ObjectId::name).orElse("(none)") + " as recorded: checkpoint " + commit.name() + " not recorded");
         }
         long tRef = System.nanoTime();
@@ -479,48 +405,15 @@ public final class Snapshotter implements AutoCloseable {
     }
   }
 
-  private byte[] commitBytes(ObjectId tree, ObjectId parent, String message) {
-    CommitBuilder commit = new CommitBuilder();
-    commit.setTreeId(tree);
-    commit.setParentId(parent);
-    PersonIdent who = new PersonIdent(WARDEN, Instant.now(), ZoneId.systemDefault());
-    commit.setAuthor(who);
-    commit.setCommitter(who);
-    String text = message == null || message.isBlank() ? "checkpoint" : message;
-    commit.setMessage(text.endsWith("\n") ? text : text + "\n");
-    try {
-      return commit.build();
-    } catch (java.io.UnsupportedEncodingException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   private List<Oversized> oversizedList() {
     List<Oversized> out = new ArrayList<>(oversized.size());
     oversized.forEach((path, bytes) -> out.add(new Oversized(path, bytes, maxFileBytes)));
     return out;
   }
 
-  /**
-   * The commit message with one {@value #OVERSIZED_TRAILER} line per file left out (at most {@link
-   * #OVERSIZED_LISTED}, then a {@value #OVERSIZED_TOTAL_TRAILER} line): the checkpoint itself says
-   * what it lacks, whoever reads it and however late.
-   */
+  /** As {@link CheckpointCommits#withOversized}. */
   static String withOversized(String message, List<Oversized> leftOut) {
-    String text = message == null || message.isBlank() ? "checkpoint" : message.strip();
-    if (leftOut.isEmpty()) {
-      return text;
-    }
-    StringBuilder b = new StringBuilder(text).append("\n\n");
-    for (int i = 0; i < leftOut.size() && i < OVERSIZED_LISTED; i++) {
-      Oversized o = leftOut.get(i);
-      b.append(OVERSIZED_TRAILER).append(": ").append(o.bytes()).append(' ').append(o.limit()).append(' ')
-          .append(java.net.URLEncoder.encode(o.path(), StandardCharsets.UTF_8)).append('\n');
-    }
-    if (leftOut.size() > OVERSIZED_LISTED) {
-      b.append(OVERSIZED_TOTAL_TRAILER).append(": ").append(leftOut.size()).append('\n');
-    }
-    return b.toString();
+    return CheckpointCommits.withOversized(message, leftOut);
   }
 
   /** After a failure the image may disagree with the repository: rebuild it from the tip next time. */
@@ -550,46 +443,7 @@ public final class Snapshotter implements AutoCloseable {
 
   // ---------------------------------------------------------------- trees
 
-  /** Serialises the dirty directories below {@code d}; returns its tree id (null: empty). */
-  private ObjectId writeTree(Dir d) {
-    if (!d.dirty) {
-      return d.treeId;
-    }
-    Node[] children = d.sortedChildren();
-    for (Node n : children) {
-      if (n instanceof Dir c && c.dirty) {
-        writeTree(c);
-      }
-    }
-    ByteBuilder buf = treeBuffer;
-    buf.reset();
-    for (Node n : children) {
-      if (n instanceof Dir c) {
-        if (c.treeId == null) {
-          continue;
-        }
-        buf.append(Nodes.modeBytes(Nodes.TREE)).append((byte) ' ').append(n.rawName).append((byte) 0).append(c.treeId);
-      } else {
-        File f = (File) n;
-        buf.append(Nodes.modeBytes(f.mode)).append((byte) ' ').append(n.rawName).append((byte) 0).append(f.id);
-      }
-    }
-    d.dirty = false;
-    if (buf.length() == 0) {
-      d.treeId = null;
-      return null;
-    }
-    ObjectId id = store.idFor(Constants.OBJ_TREE, buf.array(), 0, buf.length());
-    if (!id.equals(d.storedId)) {
-      store.insert(Constants.OBJ_TREE, id, buf.array(), 0, buf.length());
-      d.storedId = id;
-    }
-    d.treeId = id;
-    return id;
-  }
-
   // ---------------------------------------------------------------- changes
-
 
   /** What differs from the last checkpoint, from the paths touched since (capturing thread). */
   private List<LineCounts.PendingChange> pendingChanges() {
@@ -707,28 +561,9 @@ public final class Snapshotter implements AutoCloseable {
     return null;
   }
 
-  /**
-   * A reported path as clean worktree-relative '/'-separated text ("" for the root), or null when it is
-   * absolute, has a ".." or NUL, or is otherwise not a path inside the worktree.
-   */
+  /** As {@link WorktreePaths#normalize}. */
   static String normalize(String raw) {
-    if (raw == null || raw.indexOf('\0') >= 0 || raw.startsWith("/")) {
-      return null;
-    }
-    StringBuilder out = new StringBuilder(raw.length());
-    for (String part : raw.split("/")) {
-      if (part.isEmpty() || part.equals(".")) {
-        continue;
-      }
-      if (part.equals("..")) {
-        return null;
-      }
-      if (out.length() > 0) {
-        out.append('/');
-      }
-      out.append(part);
-    }
-    return out.toString();
+    return WorktreePaths.normalize(raw);
   }
 
   private void ensureOpen() {
