@@ -213,7 +213,10 @@ public final class CheckpointBench implements Callable<Integer> {
           "GIT_COMMITTER_NAME", "Bench", "GIT_COMMITTER_EMAIL", "bench@localhost");
 
       long t0 = System.nanoTime();
-      Snapshotter snap = Snapshotter.open(repoA.resolve(".git"), wtA, "refs/warden/bench/checkpoints", base, Optional.empty());
+      // the daemon passes its blocking dispatcher; the bench owns a pool of its own and stops it
+      java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newFixedThreadPool(4);
+      Snapshotter snap = Snapshotter.open(repoA.resolve(".git"), wtA, "refs/warden/bench/checkpoints", base, Optional.empty(),
+          background);
       double openMs = ms(System.nanoTime() - t0);
       try {
         Snapshotter.Capture first = snap.capture(List.of(), true, true, "first");
@@ -274,6 +277,7 @@ public final class CheckpointBench implements Callable<Integer> {
         return new Result(files, modify, untracked, runs, ours, cli, firstMs, packs.size(), bytes, openMs);
       } finally {
         snap.close();
+        background.shutdown();
       }
     }
 

@@ -23,11 +23,14 @@ final class ChainWorker {
 
   private final String featureId;
   private final Executor serial;
+  /** The actor system's blocking dispatcher: reads of the history, the chain's line counts and pack merges run there. */
+  private final Executor blocking;
   private Snapshotter snapshotter; // touched only by tasks on `serial`
 
   ChainWorker(String featureId, Executor blocking) {
     this.featureId = featureId;
     this.serial = new SerialExecutor(blocking);
+    this.blocking = blocking;
   }
 
   /**
@@ -49,12 +52,15 @@ final class ChainWorker {
     }, serial);
   }
 
-  /** A read of the chain (get, diff, compare), behind any capture already queued. */
-  <T> CompletableFuture<T> read(Checkpoints.ChainSetup setup, Optional<ObjectId> tip, Function<Snapshotter, T> work) {
-    return CompletableFuture.supplyAsync(() -> work.apply(open(setup, tip)), serial);
+  /** A read of the chain's history: straight from the object database, never through the writer nor behind a capture. */
+  <T> CompletableFuture<T> read(Checkpoints.ChainSetup setup, Function<CheckpointHistory, T> query) {
+    return CompletableFuture.supplyAsync(() -> {
+      try (CheckpointHistory history = CheckpointHistory.open(Path.of(setup.gitDir()))) {
+        return query.apply(history);
+      }
+    }, blocking);
   }
 
-  /** Closes the chain once the work queued before is done. */
   CompletableFuture<Void> shutdown() {
     return CompletableFuture.runAsync(this::close, serial);
   }
@@ -62,7 +68,7 @@ final class ChainWorker {
   private Snapshotter open(Checkpoints.ChainSetup setup, Optional<ObjectId> tip) {
     if (snapshotter == null) {
       snapshotter = Snapshotter.open(Path.of(setup.gitDir()), Path.of(setup.worktree()), setup.refName(),
-          ObjectId.fromString(setup.baseCommit()), tip);
+          ObjectId.fromString(setup.baseCommit()), tip, blocking);
     }
     return snapshotter;
   }

@@ -26,6 +26,8 @@ import org.eclipse.jgit.lib.Repository;
  */
 final class CheckpointRef {
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(CheckpointRef.class);
+
   interface Spares {
     Path take() throws IOException;
   }
@@ -44,6 +46,65 @@ final class CheckpointRef {
     this.loose = commonGitDir.resolve(name);
     this.lock = loose.resolveSibling(loose.getFileName() + ".lock");
     this.files = repo.getRefDatabase() instanceof RefDirectory;
+  }
+
+  /**
+   * On open: clears a crashed predecessor's lock, checks that {@code base} and the recorded tip are
+   * commits in the repository, and puts the ref at the recorded tip ({@link #resetTo}).
+   */
+  void reconcile(org.eclipse.jgit.lib.ObjectReader reader, ObjectId base, java.util.Optional<ObjectId> expectedTip)
+      throws IOException {
+    clearStaleLock();
+    try (org.eclipse.jgit.revwalk.RevWalk walk = new org.eclipse.jgit.revwalk.RevWalk(reader)) {
+      parseCommit(walk, base, "base");
+      if (expectedTip.isPresent()) {
+        parseCommit(walk, expectedTip.get(), "recorded checkpoint");
+      }
+    }
+    resetTo(expectedTip.orElse(null));
+  }
+
+  private static void parseCommit(org.eclipse.jgit.revwalk.RevWalk walk, ObjectId id, String what) throws IOException {
+    try {
+      walk.parseCommit(id);
+    } catch (org.eclipse.jgit.errors.MissingObjectException e) {
+      throw new dev.warden.git.GitFailure(what + " " + id.name() + " is not in the repository", e);
+    }
+  }
+
+  /**
+   * Puts the ref where the caller's record says the chain ends ({@code wanted}; null: no checkpoint
+   * yet, the ref is deleted), whoever moved it: a capture whose record was lost in a crash must not
+   * stay in the chain.
+   *
+   * @throws Snapshotter.TipMoved when the ref cannot be reset
+   */
+  void resetTo(ObjectId wanted) throws IOException {
+    Ref ref = repo.exactRef(name);
+    ObjectId current = ref == null ? null : ref.getObjectId();
+    if (Objects.equals(current, wanted)) {
+      return;
+    }
+    RefUpdate update = repo.updateRef(name);
+    update.setExpectedOldObjectId(current == null ? ObjectId.zeroId() : current);
+    update.setForceUpdate(true);
+    update.disableRefLog();
+    RefUpdate.Result result;
+    if (wanted == null) {
+      result = update.delete();
+    } else {
+      update.setNewObjectId(wanted);
+      result = update.update();
+    }
+    if (result != RefUpdate.Result.NEW && result != RefUpdate.Result.FORCED && result != RefUpdate.Result.FAST_FORWARD
+        && result != RefUpdate.Result.NO_CHANGE) {
+      throw new Snapshotter.TipMoved("cannot reset " + name + " from " + nameOf(current) + " to " + nameOf(wanted) + ": " + result);
+    }
+    log.warn("checkpoint ref {} was at {}, not at the recorded {}: reset it", name, nameOf(current), nameOf(wanted));
+  }
+
+  private static String nameOf(ObjectId id) {
+    return id == null ? "(none)" : id.name();
   }
 
   /** Removes a lock a crashed predecessor left (only this snapshotter ever writes this ref). */

@@ -685,7 +685,7 @@ public final class Checkpoints
       return Effect().reply(get.replyTo(), missing(get.seq()));
     }
     CheckpointRecord r = record.get();
-    worker.read(state.setup(), tip(state), chain -> chain.compare(ObjectId.fromString(r.parent()), ObjectId.fromString(r.commit())))
+    worker.read(state.setup(), chain -> chain.compare(ObjectId.fromString(r.parent()), ObjectId.fromString(r.commit())))
         .whenComplete((files, failure) -> get.replyTo().tell(failure == null ? new Found(r, files)
             : new Missing(Rejection.Kind.CONFLICT, "cannot read checkpoint " + r.seq() + ": " + unwrap(failure).getMessage())));
     return Effect().noReply();
@@ -702,7 +702,7 @@ public final class Checkpoints
     String from = diff.againstBase() ? state.setup().baseCommit() : record.get().parent();
     String to = record.get().commit();
     long maxBytes = settings.diffMaxBytes();
-    worker.read(state.setup(), tip(state), chain -> chain.diff(ObjectId.fromString(from), ObjectId.fromString(to), maxBytes))
+    worker.read(state.setup(), chain -> chain.diff(ObjectId.fromString(from), ObjectId.fromString(to), maxBytes))
         .whenComplete((text, failure) -> diff.replyTo().tell(failure == null ? new DiffText(from, to, text)
             : new Missing(Rejection.Kind.CONFLICT, "cannot diff checkpoint " + diff.seq() + ": " + unwrap(failure).getMessage())));
     return Effect().noReply();
@@ -729,7 +729,7 @@ public final class Checkpoints
     ObjectId a = ObjectId.fromString(from.get());
     ObjectId b = ObjectId.fromString(to.get());
     long maxBytes = settings.diffMaxBytes();
-    worker.read(state.setup(), tip(state), chain -> new Comparison(from.get(), to.get(), chain.compare(a, b), chain.diff(a, b, maxBytes)))
+    worker.read(state.setup(), chain -> new Comparison(from.get(), to.get(), chain.compare(a, b), chain.diff(a, b, maxBytes)))
         .whenComplete((result, failure) -> compare.replyTo().tell(failure == null ? result
             : new Missing(Rejection.Kind.CONFLICT, "cannot compare: " + unwrap(failure).getMessage())));
     return Effect().noReply();

@@ -1,71 +1,35 @@
 package dev.warden.checkpoint;
 
-import dev.warden.Rejection;
 import dev.warden.git.GitFailure;
 import dev.warden.checkpoint.Nodes.Dir;
 import dev.warden.checkpoint.Nodes.File;
-import dev.warden.checkpoint.Nodes.Node;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
-import java.nio.channels.SeekableByteChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
-import java.time.Instant;
-import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableSet;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.jgit.diff.DiffFormatter;
-import org.eclipse.jgit.diff.HistogramDiff;
-import org.eclipse.jgit.diff.RawTextComparator;
-import org.eclipse.jgit.dircache.DirCache;
-import org.eclipse.jgit.dircache.DirCacheEntry;
-import org.eclipse.jgit.errors.LargeObjectException;
-import org.eclipse.jgit.errors.MissingObjectException;
 import org.eclipse.jgit.internal.storage.file.FileRepository;
-import org.eclipse.jgit.lib.CommitBuilder;
 import org.eclipse.jgit.lib.Constants;
-import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
-import org.eclipse.jgit.lib.ObjectLoader;
 import org.eclipse.jgit.lib.ObjectReader;
-import org.eclipse.jgit.lib.PersonIdent;
 import org.eclipse.jgit.lib.Ref;
-import org.eclipse.jgit.lib.RefUpdate;
 import org.eclipse.jgit.lib.Repository;
-import org.eclipse.jgit.revwalk.RevObject;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
-import org.eclipse.jgit.treewalk.TreeWalk;
-import org.eclipse.jgit.treewalk.filter.TreeFilter;
-import org.eclipse.jgit.util.FS;
-import org.eclipse.jgit.util.RawParseUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,19 +52,12 @@ public final class Snapshotter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Snapshotter.class);
 
   /** Files up to this size are read whole; larger ones are streamed into the pack. */
-  private static final long READ_WHOLE_LIMIT = 32L << 20;
+  static final long READ_WHOLE_LIMIT = 32L << 20;
   /** New contents kept for line counts without re-reading them (per capture). */
-  private static final long KEEP_CONTENT_LIMIT = 64L << 20;
+  static final long KEEP_CONTENT_LIMIT = 64L << 20;
   /** A file modified this close to the moment it was hashed may change again without changing its stat. */
-  private static final long RACY_NANOS = TimeUnit.SECONDS.toNanos(2);
-  private static final Set<java.nio.file.OpenOption> READ_NOFOLLOW = Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
-  /** Line counts are CPU work; they start here while the capturing thread does its I/O. */
-  private static final ExecutorService DIFFS = Executors.newFixedThreadPool(2, r -> {
-    Thread t = new Thread(r, "warden-checkpoint-diff");
-    t.setDaemon(true);
-    return t;
-  });
-  private static final PersonIdent WARDEN = new PersonIdent("Warden", "warden@localhost");
+  static final long RACY_NANOS = TimeUnit.SECONDS.toNanos(2);
+  static final Set<java.nio.file.OpenOption> READ_NOFOLLOW = Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
 
   /**
    * oversized: the files left out of this capture because they were larger than its cap (see {@link
@@ -141,68 +98,73 @@ public final class Snapshotter implements AutoCloseable {
     }
   }
 
-  private record FileState(int mode, ObjectId id) {}
-
-  private record IndexSeed(int mode, ObjectId id, int length, long mtime) {}
-
-  private final Path worktree;
-  private final String refName;
+  final Path worktree;
+  final String refName;
   private final ObjectId base;
   private final FileRepository repo;
-  private final ObjectReader reader;
-  private final PackStore store;
+  final ObjectReader reader;
+  private final CheckpointHistory history;
+  /** Updates the image from the disk. */
+  final WorktreeScan scan = new WorktreeScan(this);
+  final PackStore store;
+  /**
+   * The daemon's pool, owned by the actor system: line counts start there while the capturing thread
+   * does its I/O, and the pack store merges there.
+   */
+  private final Executor background;
   private final CheckpointRef ref;
   /** Used by the line-count task only (one at a time); ObjectReaders are not thread-safe. */
   private final ObjectReader diffReader;
-  private final Ignores ignores;
-  private final Path indexFile;
+  final Ignores ignores;
+  /** The worktree's own git index, read only. */
+  final WorktreeIndex index;
   private final ByteBuilder treeBuffer = new ByteBuilder();
-  private final MessageDigest streamDigest = PackStore.sha1();
+  final MessageDigest streamDigest = PackStore.sha1();
 
   private Optional<ObjectId> tip;
   private ObjectId parentTree;
-  private Dir root;
-  private Map<String, FileState> baseFiles;
+  Dir root;
+  Map<String, FileState> baseFiles;
   private final Set<String> differFromBase = new HashSet<>();
   /** Paths touched since the last checkpoint, with their state in it (null: absent). */
-  private final Map<String, FileState> sinceCheckpoint = new LinkedHashMap<>();
+  final Map<String, FileState> sinceCheckpoint = new LinkedHashMap<>();
   /** New contents of touched files, for line counts. */
-  private final Map<String, byte[]> newContent = new HashMap<>();
-  private long newContentBytes;
-  private boolean needFullScan = true;
+  final Map<String, byte[]> newContent = new HashMap<>();
+  long newContentBytes;
+  boolean needFullScan = true;
   /**
    * Files left out of the image for their size, with their size: looked at again by every capture, so
    * a file stays reported (and its checkpoints flagged) for as long as it is over the cap.
    */
-  private final TreeMap<String, Long> oversized = new TreeMap<>();
+  final TreeMap<String, Long> oversized = new TreeMap<>();
   /** The paths the tip commit names as left out (empty after open: the next capture with any records them again). */
   private Set<String> tipOversized = Set.of();
   /** The cap of the capture under way (bytes; a larger file is not read). */
-  private long maxFileBytes = Long.MAX_VALUE;
-  private boolean broken;
-  private long pass;
+  long maxFileBytes = Long.MAX_VALUE;
+  boolean broken;
+  long pass;
   /**
    * The worktree index's word on files we have not hashed yet (first scan after open): git's stat data
    * and blob id per path. Read-only; dropped after that scan.
    */
-  private Map<String, IndexSeed> seed;
+  Map<String, WorktreeIndex.Seed> seed;
   private boolean seedPending;
-  private NavigableSet<String> tracked;
-  private Stat trackedStat;
-  private long trackedChecked = -1;
   private boolean closed;
 
-  private Snapshotter(Path gitDir, Path worktree, String refName, ObjectId base, FileRepository repo) {
+  private Snapshotter(Path gitDir, Path worktree, String refName, ObjectId base, FileRepository repo, Executor background,
+      java.time.Duration retireAfter) {
+    this.background = background;
     this.worktree = worktree;
     this.refName = refName;
     this.base = base.copy();
     this.repo = repo;
     this.reader = repo.newObjectReader();
-    this.store = new PackStore(repo, gitDir, refName);
+    this.history = new CheckpointHistory(repo);
+    this.store = new PackStore(repo, gitDir, refName, background, retireAfter);
     this.ref = new CheckpointRef(repo, gitDir, refName);
     this.diffReader = repo.newObjectReader();
     this.ignores = new Ignores(gitDir, repo);
-    this.indexFile = indexFileOf(worktree);
+    this.index = new WorktreeIndex(worktree);
   }
 
   /**
@@ -211,9 +173,17 @@ public final class Snapshotter implements AutoCloseable {
    * "refs/warden/login/checkpoints". base: the commit the feature started from. expectedTip: the last
    * checkpoint commit the caller has recorded (empty: none yet). If the ref points elsewhere (a capture
    * whose record was lost in a crash), the ref is reset to expectedTip (or deleted when empty) so the
-   * chain only holds recorded checkpoints.
+   * chain only holds recorded checkpoints. background: where line counts, pack merges and spare files
+   * run (the daemon passes its blocking dispatcher; whoever owns it stops it).
    */
-  public static Snapshotter open(Path gitDir, Path worktree, String refName, ObjectId base, Optional<ObjectId> expectedTip) {
+  public static Snapshotter open(Path gitDir, Path worktree, String refName, ObjectId base, Optional<ObjectId> expectedTip,
+      Executor background) {
+    return open(gitDir, worktree, refName, base, expectedTip, background, PackStore.RETIRE_AFTER);
+  }
+
+  /** retireAfter: how long packs merged away stay on disk for readers (tests shorten it). */
+  static Snapshotter open(Path gitDir, Path worktree, String refName, ObjectId base, Optional<ObjectId> expectedTip,
+      Executor background, java.time.Duration retireAfter) {
     if (!refName.startsWith("refs/") || !Repository.isValidRefName(refName)) {
       throw new IllegalArgumentException("not a valid ref name: " + refName);
     }
@@ -228,7 +198,7 @@ public final class Snapshotter implements AutoCloseable {
     }
     Snapshotter s = null;
     try {
-      s = new Snapshotter(gitDir, worktree.toAbsolutePath().normalize(), refName, base, repo);
+      s = new Snapshotter(gitDir, worktree.toAbsolutePath().normalize(), refName, base, repo, background, retireAfter);
       s.reconcileRef(expectedTip);
       s.load();
       return s;
@@ -250,72 +220,26 @@ public final class Snapshotter implements AutoCloseable {
   }
 
   private void reconcileRef(Optional<ObjectId> expectedTip) throws IOException {
-    ref.clearStaleLock();
-    try (RevWalk walk = new RevWalk(reader)) {
-      parseCommit(walk, base, "base");
-      if (expectedTip.isPresent()) {
-        parseCommit(walk, expectedTip.get(), "recorded checkpoint");
-      }
-    }
-    Ref ref = repo.exactRef(refName);
-    ObjectId current = ref == null ? null : ref.getObjectId();
-    ObjectId wanted = expectedTip.orElse(null);
-    if (!Objects.equals(current, wanted)) {
-      RefUpdate update = repo.updateRef(refName);
-      update.setExpectedOldObjectId(current == null ? ObjectId.zeroId() : current);
-      update.setForceUpdate(true);
-      update.disableRefLog();
-      RefUpdate.Result result;
-      if (wanted == null) {
-        result = update.delete();
-      } else {
-        update.setNewObjectId(wanted);
-        result = update.update();
-      }
-      if (!okResult(result)) {
-        throw new TipMoved("cannot reset " + refName + " from " + name(current) + " to " + name(wanted) + ": " + result);
-      }
-      log.warn("checkpoint ref {} was at {}, not at the recorded {}: reset it", refName, name(current), name(wanted));
-    }
-    tip = Optional.ofNullable(wanted).map(ObjectId::copy);
-  }
-
-  private static void parseCommit(RevWalk walk, ObjectId id, String what) throws IOException {
-    try {
-      walk.parseCommit(id);
-    } catch (MissingObjectException e) {
-      throw new GitFailure(what + " " + id.name() + " is not in the repository", e);
-    }
-  }
-
-  private static String name(ObjectId id) {
-    return id == null ? "(none)" : id.name();
-  }
-
-  private static boolean okResult(RefUpdate.Result r) {
-    return r == RefUpdate.Result.NEW || r == RefUpdate.Result.FORCED || r == RefUpdate.Result.FAST_FORWARD
-        || r == RefUpdate.Result.NO_CHANGE;
+    ref.reconcile(reader, base, expectedTip);
+    tip = expectedTip.map(ObjectId::copy);
   }
 
   /** Builds the image of the parent commit's tree; the first capture compares it with the disk. */
-  private void load() throws IOException {
+  void load() throws IOException {
     ObjectId parent = tip.orElse(base);
     try (RevWalk walk = new RevWalk(reader)) {
       parentTree = walk.parseCommit(parent).getTree().copy();
       ObjectId baseTree = walk.parseCommit(base).getTree();
       root = Dir.root();
-      loadTree(root, parentTree);
+      Trees.read(reader, root, parentTree);
       baseFiles = new HashMap<>();
-      if (baseTree.equals(parentTree)) {
-        for (File f : Nodes.files(root)) {
-          baseFiles.put(f.path(), new FileState(f.mode, f.id));
-        }
-      } else {
-        Dir baseRoot = Dir.root();
-        loadTree(baseRoot, baseTree);
-        for (File f : Nodes.files(baseRoot)) {
-          baseFiles.put(f.path(), new FileState(f.mode, f.id));
-        }
+      Dir baseRoot = root;
+      if (!baseTree.equals(parentTree)) {
+        baseRoot = Dir.root();
+        Trees.read(reader, baseRoot, baseTree);
+      }
+      for (File f : Nodes.files(baseRoot)) {
+        baseFiles.put(f.path(), new FileState(f.mode, f.id));
       }
     }
     differFromBase.clear();
@@ -336,49 +260,8 @@ public final class Snapshotter implements AutoCloseable {
     tipOversized = Set.of();
     needFullScan = true;
     broken = false;
-    tracked = null;
+    index.forget();
     seedPending = true;
-  }
-
-  private void loadTree(Dir dir, ObjectId treeId) throws IOException {
-    byte[] raw = reader.open(treeId, Constants.OBJ_TREE).getCachedBytes();
-    int p = 0;
-    List<Node> order = new ArrayList<>();
-    while (p < raw.length) {
-      int mode = 0;
-      while (raw[p] != ' ') {
-        mode = (mode << 3) + (raw[p++] - '0');
-      }
-      p++;
-      int nameStart = p;
-      while (raw[p] != 0) {
-        p++;
-      }
-      byte[] rawName = java.util.Arrays.copyOfRange(raw, nameStart, p);
-      String name = RawParseUtils.decode(rawName);
-      p++;
-      ObjectId id = ObjectId.fromRaw(raw, p);
-      p += Constants.OBJECT_ID_LENGTH;
-      if (isDotGit(name)) {
-        continue;
-      }
-      Node node;
-      if ((mode & FileMode.TYPE_MASK) == FileMode.TYPE_TREE) {
-        Dir child = new Dir(name, rawName, dir);
-        loadTree(child, id);
-        node = child;
-      } else {
-        int m = (mode & FileMode.TYPE_MASK) == FileMode.TYPE_FILE
-            ? ((mode & 0111) != 0 ? Nodes.EXECUTABLE : Nodes.REGULAR) : mode;
-        node = new File(name, rawName, dir, m, id);
-      }
-      dir.children.put(name, node);
-      order.add(node);
-    }
-    dir.sorted = order.toArray(new Node[0]);
-    dir.treeId = treeId.copy();
-    dir.storedId = dir.treeId;
-    dir.dirty = false;
   }
 
   // ================================================================== capture
@@ -436,10 +319,10 @@ public final class Snapshotter implements AutoCloseable {
       oversized.clear();
       if (!full) {
         for (String path : wasOversized) {
-          processReported(p, path);
+          scan.processReported(p, path);
         }
         for (String raw : changedPaths) {
-          processReported(p, raw);
+          scan.processReported(p, raw);
         }
       } else {
         for (String raw : changedPaths) {
@@ -449,16 +332,17 @@ public final class Snapshotter implements AutoCloseable {
         }
         Ignores.reloadRules(root, worktree);
         if (seedPending) {
-          seedFromIndex(p);
+          seedPending = false;
+          seed = index.seed(p.number);
         }
         try {
-          scanDir(p, root);
+          scan.scanDir(p, root);
         } finally {
           seed = null;
         }
       }
       long tScan = System.nanoTime();
-      ObjectId tree = writeTree(root);
+      ObjectId tree = Trees.write(store, treeBuffer, root);
       long tTrees = System.nanoTime();
       if (tree == null) {
         tree = store.insert(Constants.OBJ_TREE, new byte[0], 0, 0);
@@ -476,19 +360,19 @@ public final class Snapshotter implements AutoCloseable {
             System.nanoTime() - started, full, List.copyOf(p.skipped), leftOut);
       }
       boolean sameTree = tree.equals(parentTree);
-      List<PendingChange> pending = pendingChanges();
+      List<LineCounts.PendingChange> pending = pendingChanges();
       LineCounts counting = new LineCounts(pending);
       if (!pending.isEmpty()) {
-        DIFFS.execute(() -> counting.help(diffReader));
+        background.execute(() -> counting.help(diffReader));
       }
       try {
-        byte[] commitBytes = commitBytes(tree, parent, withOversized(message, leftOut));
+        byte[] commitBytes = CheckpointCommits.commitBytes(tree, parent, withOversized(message, leftOut));
         ObjectId commit = store.insert(Constants.OBJ_COMMIT, commitBytes, 0, commitBytes.length);
         store.flush();
         long tFlush = System.nanoTime();
         if (!ref.compareAndSet(tip.orElse(null), commit, store::spare)) {
           Ref now = repo.exactRef(refName);
-          throw new TipMoved(refName + " is at " + (now == null ? "(none)" : name(now.getObjectId())) + ", not at "
+          throw new TipMoved(refName + " is at " + (now == null || now.getObjectId() == null ? "(none)" : now.getObjectId().name()) + ", not at "
               + tip.map(ObjectId::name).orElse("(none)") + " as recorded: checkpoint " + commit.name() + " not recorded");
         }
         long tRef = System.nanoTime();
@@ -521,52 +405,19 @@ public final class Snapshotter implements AutoCloseable {
     }
   }
 
-  private byte[] commitBytes(ObjectId tree, ObjectId parent, String message) {
-    CommitBuilder commit = new CommitBuilder();
-    commit.setTreeId(tree);
-    commit.setParentId(parent);
-    PersonIdent who = new PersonIdent(WARDEN, Instant.now(), ZoneId.systemDefault());
-    commit.setAuthor(who);
-    commit.setCommitter(who);
-    String text = message == null || message.isBlank() ? "checkpoint" : message;
-    commit.setMessage(text.endsWith("\n") ? text : text + "\n");
-    try {
-      return commit.build();
-    } catch (java.io.UnsupportedEncodingException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   private List<Oversized> oversizedList() {
     List<Oversized> out = new ArrayList<>(oversized.size());
     oversized.forEach((path, bytes) -> out.add(new Oversized(path, bytes, maxFileBytes)));
     return out;
   }
 
-  /**
-   * The commit message with one {@value #OVERSIZED_TRAILER} line per file left out (at most {@link
-   * #OVERSIZED_LISTED}, then a {@value #OVERSIZED_TOTAL_TRAILER} line): the checkpoint itself says
-   * what it lacks, whoever reads it and however late.
-   */
+  /** As {@link CheckpointCommits#withOversized}. */
   static String withOversized(String message, List<Oversized> leftOut) {
-    String text = message == null || message.isBlank() ? "checkpoint" : message.strip();
-    if (leftOut.isEmpty()) {
-      return text;
-    }
-    StringBuilder b = new StringBuilder(text).append("\n\n");
-    for (int i = 0; i < leftOut.size() && i < OVERSIZED_LISTED; i++) {
-      Oversized o = leftOut.get(i);
-      b.append(OVERSIZED_TRAILER).append(": ").append(o.bytes()).append(' ').append(o.limit()).append(' ')
-          .append(java.net.URLEncoder.encode(o.path(), StandardCharsets.UTF_8)).append('\n');
-    }
-    if (leftOut.size() > OVERSIZED_LISTED) {
-      b.append(OVERSIZED_TOTAL_TRAILER).append(": ").append(leftOut.size()).append('\n');
-    }
-    return b.toString();
+    return CheckpointCommits.withOversized(message, leftOut);
   }
 
   /** After a failure the image may disagree with the repository: rebuild it from the tip next time. */
-  private void fail() {
+  void fail() {
     store.discard();
     broken = true;
   }
@@ -577,7 +428,7 @@ public final class Snapshotter implements AutoCloseable {
   }
 
   /** One walk over (part of) the worktree. */
-  private static final class Pass {
+  static final class Pass {
     final long number;
     /** mtimes at or above this (wall clock, ns) are too recent to trust an unchanged stat later. */
     final long racyFrom;
@@ -590,618 +441,22 @@ public final class Snapshotter implements AutoCloseable {
     }
   }
 
-  private void processReported(Pass p, String raw) throws IOException {
-    String path = normalize(raw);
-    if (path == null) {
-      p.skipped.add(raw);
-      return;
-    }
-    if (path.isEmpty()) {
-      Ignores.reloadRules(root, worktree);
-      scanDir(p, root);
-      return;
-    }
-    String[] parts = path.split("/");
-    for (String part : parts) {
-      if (isDotGit(part)) {
-        return;
-      }
-    }
-    // already covered by a recursive re-scan in this pass?
-    if (!p.rescanned.isEmpty()) {
-      if (p.rescanned.contains("")) {
-        return;
-      }
-      int slash = -1;
-      while ((slash = path.indexOf('/', slash + 1)) >= 0) {
-        if (p.rescanned.contains(path.substring(0, slash))) {
-          return;
-        }
-      }
-      if (p.rescanned.contains(path)) {
-        return;
-      }
-    }
-    Dir dir = root;
-    for (int i = 0; i < parts.length - 1; i++) {
-      Node child = dir.children.get(parts[i]);
-      if (child instanceof Dir d && stillDirectory(p, d)) {
-        dir = d;
-        continue;
-      }
-      if (child instanceof File f && f.mode == Nodes.GITLINK) {
-        return;
-      }
-      // the ancestor is new, gone or changed kind: look at it as a whole
-      refreshEntry(p, dir, parts[i]);
-      return;
-    }
-    refreshEntry(p, dir, parts[parts.length - 1]);
-  }
-
-  /** lstat (once per pass) proves a directory of the image is still a real directory, not a symlink. */
-  private boolean stillDirectory(Pass p, Dir d) {
-    if (d.verified == p.number) {
-      return true;
-    }
-    if (Stat.isDirectory(absolute(d.path))) {
-      d.verified = p.number;
-      return true;
-    }
-    return false;
-  }
-
-  /** Brings entry {@code name} of {@code dir} (and, for a directory, all below it) in line with the disk. */
-  private void refreshEntry(Pass p, Dir dir, String name) throws IOException {
-    if (isDotGit(name)) {
-      return;
-    }
-    String path = dir.path.isEmpty() ? name : dir.path + "/" + name;
-    Path abs = worktree.resolve(path);
-    if (name.equals(".gitignore") && Ignores.reloadRules(dir, absolute(dir.path))) {
-      // the rules of this directory changed: everything below it is judged again
-      if (!p.rescanned.contains(dir.path)) {
-        scanDir(p, dir);
-        return;
-      }
-    }
-    Stat st;
-    try {
-      st = Stat.of(abs);
-    } catch (IOException e) {
-      p.skipped.add(path);
-      log.debug("cannot stat {}: {}", abs, e.toString());
-      return;
-    }
-    Node existing = dir.children.get(name);
-    if (st == null || st.type() == Stat.Type.OTHER) {
-      if (existing != null) {
-        removeNode(dir, existing);
-      }
-      return;
-    }
-    if (st.type() == Stat.Type.DIRECTORY) {
-      if (existing instanceof File f && f.mode == Nodes.GITLINK) {
-        return; // a submodule stays as the parent tree records it
-      }
-      boolean ignored = dir.ignored || ignores.isIgnored(dir, name, true);
-      if (ignored && !hasTrackedUnder(p, path)) {
-        if (existing != null) {
-          removeNode(dir, existing);
-        }
-        return;
-      }
-      Dir d;
-      if (existing instanceof Dir e) {
-        d = e;
-      } else {
-        if (existing != null) {
-          removeNode(dir, existing);
-        }
-        d = new Dir(name, Nodes.utf8(name), dir);
-        dir.put(d);
-      }
-      d.ignored = ignored;
-      d.verified = p.number;
-      if (!ignored) {
-        Ignores.reloadRules(d, abs);
-      }
-      scanDir(p, d);
-      return;
-    }
-    boolean ignored = dir.ignored ? !isTracked(p, path) : ignores.isIgnored(dir, name, false) && !isTracked(p, path);
-    if (ignored) {
-      if (existing != null) {
-        removeNode(dir, existing);
-      }
-      return;
-    }
-    if (existing instanceof Dir) {
-      removeNode(dir, existing);
-      existing = null;
-    }
-    try {
-      updateFile(p, dir, name, path, (File) existing, st, abs);
-    } catch (NoSuchFileException e) {
-      // deleted between lstat and read
-      if (existing != null) {
-        removeNode(dir, existing);
-      }
-    } catch (IOException e) {
-      p.skipped.add(path);
-      log.debug("cannot read {}: {}", abs, e.toString());
-    }
-  }
-
-  /** Re-scans {@code d} recursively: every entry on disk judged, every entry gone removed. */
-  private void scanDir(Pass p, Dir d) throws IOException {
-    p.rescanned.add(d.path);
-    Path abs = absolute(d.path);
-    Set<String> present = new HashSet<>();
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(abs)) {
-      for (Path entry : entries) {
-        String name = entry.getFileName().toString();
-        present.add(name);
-        refreshEntry(p, d, name);
-      }
-    } catch (NoSuchFileException | NotDirectoryException e) {
-      present.clear();
-    } catch (IOException e) {
-      // unreadable (permissions): keep what the image has rather than call it deleted
-      p.skipped.add(d.path);
-      log.debug("cannot list {}: {}", abs, e.toString());
-      return;
-    }
-    if (present.size() < d.children.size() || !present.containsAll(d.children.keySet())) {
-      for (Node child : new ArrayList<>(d.children.values())) {
-        if (!present.contains(child.name)) {
-          removeNode(d, child);
-        }
-      }
-    }
-  }
-
-  private void updateFile(Pass p, Dir dir, String name, String path, File node, Stat st, Path abs) throws IOException {
-    int mode = st.type() == Stat.Type.SYMLINK ? Nodes.SYMLINK : st.executable() ? Nodes.EXECUTABLE : Nodes.REGULAR;
-    if (node != null && node.stat != null && !node.racy && node.mode == mode && st.sameFile(node.stat)) {
-      return;
-    }
-    if (seed != null && (node == null || node.stat == null)) {
-      IndexSeed known = seed.get(path);
-      if (known != null && known.mode() == mode && known.length() == (int) st.size() && known.mtime() == st.mtime()) {
-        // git's index vouches for this content (same size and mtime, written before the index was):
-        // no need to read the file, and the blob is already in the object database
-        if (node == null || node.mode != mode || !node.id.equals(known.id())) {
-          touch(path, node);
-          if (node == null) {
-            node = new File(name, Nodes.utf8(name), dir, mode, known.id());
-            dir.put(node);
-          } else {
-            node.mode = mode;
-            node.id = known.id();
-            dir.markDirty();
-          }
-          newContent.remove(path);
-        }
-        node.stat = st;
-        node.racy = st.mtime() >= p.racyFrom;
-        return;
-      }
-    }
-    if (st.type() == Stat.Type.FILE && st.size() > maxFileBytes) {
-      if (node != null && node.mode == mode && blobSize(node.id) == st.size() && sameContent(abs, st.size(), node.id)) {
-        // the version the tree already has (a large file of the base, say): hashed, never stored, not left out
-        node.stat = st;
-        node.racy = st.mtime() >= p.racyFrom;
-        return;
-      }
-      leaveOut(path, node, st.size());
-      return;
-    }
-    byte[] data = null;
-    ObjectId id;
-    boolean trustStat = true;
-    if (st.type() == Stat.Type.SYMLINK) {
-      data = Files.readSymbolicLink(abs).toString().getBytes(StandardCharsets.UTF_8);
-      id = store.idFor(Constants.OBJ_BLOB, data, 0, data.length);
-    } else if (st.size() <= READ_WHOLE_LIMIT) {
-      data = readNoFollow(abs, (int) st.size(), maxFileBytes);
-      if (data == null) {
-        leaveOut(path, node, Files.size(abs)); // grew past the cap since lstat: not read beyond it
-        return;
-      }
-      trustStat = data.length == st.size();
-      id = store.idFor(Constants.OBJ_BLOB, data, 0, data.length);
-    } else {
-      id = hashStream(abs, st.size());
-    }
-    boolean changed = node == null || node.mode != mode || !node.id.equals(id);
-    if (changed) {
-      if (data != null) {
-        store.insert(Constants.OBJ_BLOB, id, data, 0, data.length);
-      } else {
-        try (InputStream in = Files.newInputStream(abs, LinkOption.NOFOLLOW_LINKS)) {
-          ObjectId stored = store.insertBlob(st.size(), in);
-          trustStat = stored.equals(id);
-          id = stored;
-        }
-      }
-      touch(path, node);
-      if (node == null) {
-        node = new File(name, Nodes.utf8(name), dir, mode, id);
-        dir.put(node);
-      } else {
-        node.mode = mode;
-        node.id = id;
-        dir.markDirty();
-      }
-      keepContent(path, data);
-    }
-    node.stat = trustStat ? st : null;
-    node.racy = st.mtime() >= p.racyFrom;
-  }
-
-  /**
-   * Whether the file holds exactly blob {@code id} (hashed, not stored). A file that changes while it is
-   * read is not: it is left out rather than kept silently at its old version.
-   */
-  private boolean sameContent(Path abs, long size, ObjectId id) throws IOException {
-    try {
-      return id.equals(hashStream(abs, size));
-    } catch (NoSuchFileException e) {
-      throw e; // deleted meanwhile: the caller removes it
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  /** The size of a blob already in the repository, or -1 when it cannot be read. */
-  private long blobSize(ObjectId id) {
-    try {
-      return reader.getObjectSize(id, Constants.OBJ_BLOB);
-    } catch (IOException | RuntimeException e) {
-      return -1;
-    }
-  }
-
-  /**
-   * Leaves a file over the cap out of this capture: the image keeps what it had at {@code path} (the
-   * previous checkpoint's version, or nothing), with no stat, so the file is looked at again.
-   */
-  private void leaveOut(String path, File node, long size) {
-    oversized.put(path, size);
-    if (node != null) {
-      node.stat = null;
-    }
-  }
-
-  /** The file's content, or null when it grew past {@code cap} since its lstat (never read further than that). */
-  private static byte[] readNoFollow(Path abs, int size, long cap) throws IOException {
-    try (SeekableByteChannel ch = Files.newByteChannel(abs, READ_NOFOLLOW)) {
-      byte[] data = new byte[size];
-      ByteBuffer bb = ByteBuffer.wrap(data);
-      while (bb.hasRemaining()) {
-        if (ch.read(bb) < 0) {
-          return java.util.Arrays.copyOf(data, bb.position());
-        }
-      }
-      // grew since lstat: take all of it (the stat will not be trusted)
-      ByteBuffer one = ByteBuffer.allocate(1);
-      if (ch.read(one) > 0) {
-        if (size + 1L > cap) {
-          return null;
-        }
-        ByteArrayOutputStream rest = new ByteArrayOutputStream();
-        rest.write(data);
-        rest.write(one.array(), 0, 1);
-        long room = Math.min(cap, Integer.MAX_VALUE - 16L) - size - 1; // bytes we may still take
-        byte[] more = Channels.newInputStream(ch).readNBytes((int) Math.min(room + 1, Integer.MAX_VALUE - 16L));
-        if (more.length > room) {
-          return null;
-        }
-        rest.write(more);
-        return rest.toByteArray();
-      }
-      return data;
-    }
-  }
-
-  private ObjectId hashStream(Path abs, long size) throws IOException {
-    MessageDigest md = streamDigest;
-    md.reset();
-    md.update(Constants.encodedTypeString(Constants.OBJ_BLOB));
-    md.update((byte) ' ');
-    md.update(Constants.encodeASCII(size));
-    md.update((byte) 0);
-    byte[] buf = new byte[256 * 1024];
-    long total = 0;
-    try (InputStream in = Files.newInputStream(abs, LinkOption.NOFOLLOW_LINKS)) {
-      int n;
-      while (total < size && (n = in.read(buf, 0, (int) Math.min(buf.length, size - total))) > 0) {
-        md.update(buf, 0, n);
-        total += n;
-      }
-    }
-    if (total != size) {
-      throw new IOException(abs + " changed size while it was read");
-    }
-    return ObjectId.fromRaw(md.digest());
-  }
-
-  private void touch(String path, File before) {
-    if (!sinceCheckpoint.containsKey(path)) {
-      sinceCheckpoint.put(path, before == null ? null : new FileState(before.mode, before.id));
-    }
-  }
-
-  private void keepContent(String path, byte[] data) {
-    if (data == null) {
-      newContent.remove(path);
-      return;
-    }
-    if (newContentBytes + data.length <= KEEP_CONTENT_LIMIT) {
-      byte[] old = newContent.put(path, data);
-      newContentBytes += data.length - (old == null ? 0 : old.length);
-    }
-  }
-
-  private void removeNode(Dir dir, Node node) {
-    if (node instanceof File f) {
-      touch(f.path(), f);
-      newContent.remove(f.path());
-    } else {
-      for (File f : Nodes.files((Dir) node)) {
-        touch(f.path(), f);
-        newContent.remove(f.path());
-      }
-    }
-    dir.remove(node.name);
-    node.parent = null;
-  }
-
-  // ---------------------------------------------------------------- the worktree's index (read only)
-
-  /**
-   * Reads the worktree's index once, right after open, so the first full scan need not hash files
-   * git already hashed: an entry counts when its size, mtime and mode match lstat and it is not racy
-   * (modified before the index file was written), git's own rule. Conflicted, intent-to-add,
-   * assume-unchanged and skip-worktree entries are not trusted. Also primes the tracked paths.
-   */
-  private void seedFromIndex(Pass p) {
-    seedPending = false;
-    if (indexFile == null) {
-      return;
-    }
-    try {
-      Stat s = Stat.of(indexFile);
-      if (s == null) {
-        return;
-      }
-      DirCache index = DirCache.read(indexFile.toFile(), FS.DETECTED);
-      Map<String, IndexSeed> known = new HashMap<>(index.getEntryCount() * 2);
-      NavigableSet<String> paths = new TreeSet<>();
-      for (int i = 0; i < index.getEntryCount(); i++) {
-        DirCacheEntry e = index.getEntry(i);
-        String path = e.getPathString();
-        paths.add(path);
-        if (e.getStage() != 0 || e.isAssumeValid() || e.isSkipWorkTree() || e.isIntentToAdd()) {
-          continue;
-        }
-        Instant modified = e.getLastModifiedInstant();
-        long mtime = TimeUnit.SECONDS.toNanos(modified.getEpochSecond()) + modified.getNano();
-        if (mtime >= s.mtime()) {
-          continue;
-        }
-        int raw = e.getRawMode();
-        int mode = (raw & FileMode.TYPE_MASK) == FileMode.TYPE_FILE ? ((raw & 0111) != 0 ? Nodes.EXECUTABLE : Nodes.REGULAR) : raw;
-        known.put(path, new IndexSeed(mode, e.getObjectId(), e.getLength(), mtime));
-      }
-      seed = known;
-      tracked = paths;
-      trackedStat = s;
-      trackedChecked = p.number;
-    } catch (IOException | RuntimeException e) {
-      log.debug("cannot read index {} (every file will be hashed): {}", indexFile, e.toString());
-    }
-  }
-
-  // ---------------------------------------------------------------- tracked paths
-
-  /**
-   * Paths in the worktree's own index: git add -A keeps updating those even when an ignore rule
-   * matches them. Read (never locked or written) only when an ignored entry is met, again only when
-   * the index file's stat changed. Without a readable index the base commit's paths stand in.
-   */
-  private NavigableSet<String> tracked(Pass p) {
-    if (trackedChecked == p.number && tracked != null) {
-      return tracked;
-    }
-    trackedChecked = p.number;
-    Stat s = null;
-    try {
-      s = indexFile == null ? null : Stat.of(indexFile);
-    } catch (IOException e) {
-      log.debug("cannot stat {}: {}", indexFile, e.toString());
-    }
-    if (tracked != null && s != null && s.sameFile(trackedStat)) {
-      return tracked;
-    }
-    NavigableSet<String> paths = new TreeSet<>();
-    if (s != null) {
-      try {
-        DirCache index = DirCache.read(indexFile.toFile(), FS.DETECTED);
-        for (int i = 0; i < index.getEntryCount(); i++) {
-          DirCacheEntry e = index.getEntry(i);
-          paths.add(e.getPathString());
-        }
-      } catch (IOException e) {
-        log.debug("cannot read index {}: {}", indexFile, e.toString());
-        paths.addAll(baseFiles.keySet());
-      }
-    } else {
-      paths.addAll(baseFiles.keySet());
-    }
-    tracked = paths;
-    trackedStat = s;
-    return tracked;
-  }
-
-  private boolean isTracked(Pass p, String path) {
-    return tracked(p).contains(path);
-  }
-
-  private boolean hasTrackedUnder(Pass p, String dir) {
-    String next = tracked(p).ceiling(dir + "/");
-    return next != null && next.startsWith(dir + "/");
-  }
-
-  private static Path indexFileOf(Path worktree) {
-    Path dotGit = worktree.resolve(".git");
-    try {
-      if (Files.isDirectory(dotGit, LinkOption.NOFOLLOW_LINKS)) {
-        return dotGit.resolve("index");
-      }
-      if (Files.isRegularFile(dotGit, LinkOption.NOFOLLOW_LINKS)) {
-        String text = Files.readString(dotGit).trim();
-        if (text.startsWith("gitdir:")) {
-          Path admin = Path.of(text.substring("gitdir:".length()).trim());
-          return (admin.isAbsolute() ? admin : worktree.resolve(admin)).normalize().resolve("index");
-        }
-      }
-    } catch (IOException e) {
-      log.debug("cannot read {}: {}", dotGit, e.toString());
-    }
-    return null;
-  }
-
   // ---------------------------------------------------------------- trees
-
-  /** Serialises the dirty directories below {@code d}; returns its tree id (null: empty). */
-  private ObjectId writeTree(Dir d) {
-    if (!d.dirty) {
-      return d.treeId;
-    }
-    Node[] children = d.sortedChildren();
-    for (Node n : children) {
-      if (n instanceof Dir c && c.dirty) {
-        writeTree(c);
-      }
-    }
-    ByteBuilder buf = treeBuffer;
-    buf.reset();
-    for (Node n : children) {
-      if (n instanceof Dir c) {
-        if (c.treeId == null) {
-          continue;
-        }
-        buf.append(Nodes.modeBytes(Nodes.TREE)).append((byte) ' ').append(n.rawName).append((byte) 0).append(c.treeId);
-      } else {
-        File f = (File) n;
-        buf.append(Nodes.modeBytes(f.mode)).append((byte) ' ').append(n.rawName).append((byte) 0).append(f.id);
-      }
-    }
-    d.dirty = false;
-    if (buf.length() == 0) {
-      d.treeId = null;
-      return null;
-    }
-    ObjectId id = store.idFor(Constants.OBJ_TREE, buf.array(), 0, buf.length());
-    if (!id.equals(d.storedId)) {
-      store.insert(Constants.OBJ_TREE, id, buf.array(), 0, buf.length());
-      d.storedId = id;
-    }
-    d.treeId = id;
-    return id;
-  }
 
   // ---------------------------------------------------------------- changes
 
-  private record PendingChange(String path, FileState before, FileState after, byte[] afterContent) {}
-
   /** What differs from the last checkpoint, from the paths touched since (capturing thread). */
-  private List<PendingChange> pendingChanges() {
-    List<PendingChange> out = new ArrayList<>();
+  private List<LineCounts.PendingChange> pendingChanges() {
+    List<LineCounts.PendingChange> out = new ArrayList<>();
     for (Map.Entry<String, FileState> e : sinceCheckpoint.entrySet()) {
       File now = find(e.getKey());
       FileState after = now == null ? null : new FileState(now.mode, now.id);
       if (!Objects.equals(e.getValue(), after)) {
-        out.add(new PendingChange(e.getKey(), e.getValue(), after, newContent.get(e.getKey())));
+        out.add(new LineCounts.PendingChange(e.getKey(), e.getValue(), after, newContent.get(e.getKey())));
       }
     }
     out.sort((a, b) -> a.path().compareTo(b.path()));
     return out;
-  }
-
-  /**
-   * Line counts, shared out: a helper thread starts on them while the capturing thread writes the pack
-   * and the ref, then the capturing thread takes whatever is left, so it never sits waiting for a
-   * helper the scheduler put aside. Each side uses its own ObjectReader. A new side not kept in memory
-   * (a large file) is only in the pending pack: it is counted after the flush.
-   */
-  private static final class LineCounts {
-    final List<PendingChange> pending;
-    final LineCounter.Counts[] counts;
-    private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-    /** 0: helper not started, 1: helping, 2: finished or not wanted any more. */
-    private final java.util.concurrent.atomic.AtomicInteger helper = new java.util.concurrent.atomic.AtomicInteger();
-    private final java.util.concurrent.CountDownLatch helperDone = new java.util.concurrent.CountDownLatch(1);
-    private volatile Throwable helperFailure;
-
-    LineCounts(List<PendingChange> pending) {
-      this.pending = pending;
-      this.counts = new LineCounter.Counts[pending.size()];
-    }
-
-    /** On the diff thread; does nothing when the capturing thread got there first. */
-    void help(ObjectReader reader) {
-      if (!helper.compareAndSet(0, 1)) {
-        return;
-      }
-      try {
-        work(reader);
-      } catch (Throwable t) {
-        helperFailure = t;
-      } finally {
-        helper.set(2);
-        helperDone.countDown();
-      }
-    }
-
-    void work(ObjectReader reader) throws IOException {
-      int i;
-      while ((i = next.getAndIncrement()) < counts.length) {
-        PendingChange c = pending.get(i);
-        if (c.after() != null && c.afterContent() == null && c.after().mode() != Nodes.GITLINK
-            && (c.before() == null || !c.before().id().equals(c.after().id()))) {
-          continue;
-        }
-        counts[i] = counts(reader, c.before(), c.after(), c.afterContent());
-      }
-    }
-
-    void stop() {
-      next.set(counts.length);
-    }
-
-    /** Waits for the helper to leave its last item (or makes sure it never starts). */
-    void awaitHelper() {
-      if (helper.compareAndSet(0, 2)) {
-        helperDone.countDown();
-        return;
-      }
-      boolean interrupted = false;
-      while (true) {
-        try {
-          helperDone.await();
-          break;
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
   }
 
   private List<FileChange> finishChanges(LineCounts counting) throws IOException {
@@ -1214,57 +469,22 @@ public final class Snapshotter implements AutoCloseable {
     } else if (failed instanceof Error error) {
       throw error;
     }
-    List<PendingChange> pending = counting.pending;
+    List<LineCounts.PendingChange> pending = counting.pending;
     List<FileChange> out = new ArrayList<>(pending.size());
     for (int i = 0; i < pending.size(); i++) {
-      PendingChange c = pending.get(i);
-      LineCounter.Counts n = counting.counts[i] != null ? counting.counts[i] : counts(reader, c.before(), c.after(), c.afterContent());
+      LineCounts.PendingChange c = pending.get(i);
+      LineCounter.Counts n = counting.counts[i] != null ? counting.counts[i] : CheckpointHistory.counts(reader, c.before(), c.after(), c.afterContent());
       if (Objects.equals(baseFiles.get(c.path()), c.after())) {
         differFromBase.remove(c.path());
       } else {
         differFromBase.add(c.path());
       }
-      out.add(new FileChange(c.path(), kind(c.before(), c.after()), n.added(), n.removed(), n.binary()));
+      out.add(new FileChange(c.path(), CheckpointHistory.kind(c.before(), c.after()), n.added(), n.removed(), n.binary()));
     }
     return out;
   }
 
-  private static FileChange.Kind kind(FileState before, FileState after) {
-    if (before == null) {
-      return FileChange.Kind.ADDED;
-    } else if (after == null) {
-      return FileChange.Kind.DELETED;
-    } else if ((before.mode() & FileMode.TYPE_MASK) != (after.mode() & FileMode.TYPE_MASK)) {
-      return FileChange.Kind.TYPE_CHANGED;
-    }
-    return FileChange.Kind.MODIFIED;
-  }
-
-  private static LineCounter.Counts counts(ObjectReader reader, FileState before, FileState after, byte[] afterContent)
-      throws IOException {
-    if ((before != null && before.mode() == Nodes.GITLINK) || (after != null && after.mode() == Nodes.GITLINK)) {
-      return LineCounter.Counts.NONE;
-    }
-    if (before != null && after != null && before.id().equals(after.id())) {
-      return LineCounter.Counts.NONE; // mode only
-    }
-    byte[] a = before == null ? null : blob(reader, before.id());
-    byte[] b = after == null ? null : afterContent != null ? afterContent : blob(reader, after.id());
-    if ((before != null && a == null) || (after != null && b == null)) {
-      return LineCounter.Counts.NONE; // too large to diff in memory
-    }
-    return LineCounter.count(a, b);
-  }
-
-  private static byte[] blob(ObjectReader reader, ObjectId id) throws IOException {
-    try {
-      return reader.open(id, Constants.OBJ_BLOB).getCachedBytes(LineCounter.DIFF_LIMIT);
-    } catch (LargeObjectException e) {
-      return null;
-    }
-  }
-
-  private File find(String path) {
+  File find(String path) {
     Dir dir = root;
     int start = 0;
     while (true) {
@@ -1286,391 +506,32 @@ public final class Snapshotter implements AutoCloseable {
     return tip;
   }
 
-  /**
-   * Unified diff (git style, a/ b/ prefixes) between two commits or trees. Bounded: stops after
-   * {@code maxBytes} (at a line end) and says so in a final line.
-   */
+  /** As {@link CheckpointHistory#diff}; reads need no snapshotter (see {@link CheckpointHistory#open}). */
   public String diff(ObjectId from, ObjectId to, long maxBytes) {
     ensureOpen();
-    BoundedOutput out = new BoundedOutput(maxBytes);
-    boolean truncated = false;
-    try (ObjectReader r = repo.newObjectReader(); DiffFormatter formatter = new DiffFormatter(out)) {
-      formatter.setReader(r, repo.getConfig());
-      formatter.setDiffAlgorithm(new HistogramDiff());
-      formatter.setDiffComparator(RawTextComparator.DEFAULT);
-      formatter.setDetectRenames(false);
-      try {
-        formatter.format(treeOf(r, from), treeOf(r, to));
-        formatter.flush();
-      } catch (BoundedOutput.Full e) {
-        truncated = true;
-      }
-    } catch (IOException e) {
-      throw new GitFailure("cannot diff " + from.name() + " " + to.name() + ": " + e.getMessage(), e);
-    }
-    String text = out.text();
-    if (truncated) {
-      int cut = text.lastIndexOf('\n');
-      text = (cut >= 0 ? text.substring(0, cut + 1) : "") + "... diff truncated: it is longer than " + maxBytes + " bytes\n";
-    }
-    return text;
+    return history.diff(from, to, maxBytes);
   }
 
-  /** Per-file added/removed/modified between two commits (or trees), with line counts. */
+  /** As {@link CheckpointHistory#compare}. */
   public List<FileChange> compare(ObjectId from, ObjectId to) {
     ensureOpen();
-    List<FileChange> out = new ArrayList<>();
-    try (ObjectReader r = repo.newObjectReader(); TreeWalk walk = new TreeWalk(r)) {
-      walk.addTree(treeOf(r, from));
-      walk.addTree(treeOf(r, to));
-      walk.setRecursive(true);
-      walk.setFilter(TreeFilter.ANY_DIFF);
-      while (walk.next()) {
-        int m0 = walk.getRawMode(0);
-        int m1 = walk.getRawMode(1);
-        FileState before = m0 == 0 ? null : new FileState(m0, walk.getObjectId(0));
-        FileState after = m1 == 0 ? null : new FileState(m1, walk.getObjectId(1));
-        LineCounter.Counts counts = counts(r, before, after, null);
-        out.add(new FileChange(walk.getPathString(), kind(before, after), counts.added(), counts.removed(), counts.binary()));
-      }
-    } catch (IOException e) {
-      throw new GitFailure("cannot compare " + from.name() + " " + to.name() + ": " + e.getMessage(), e);
-    }
-    return out;
-  }
-
-  private static ObjectId treeOf(ObjectReader r, ObjectId id) throws IOException {
-    try (RevWalk walk = new RevWalk(r)) {
-      RevObject o = walk.peel(walk.parseAny(id));
-      if (o.getType() == Constants.OBJ_COMMIT) {
-        return walk.parseCommit(o).getTree().copy();
-      }
-      if (o.getType() == Constants.OBJ_TREE) {
-        return o.copy();
-      }
-      throw new IllegalArgumentException(id.name() + " is neither a commit nor a tree");
-    } catch (MissingObjectException e) {
-      throw Rejection.notFound("object " + id.name() + " is not in the repository");
-    }
-  }
-
-  /** Collects output until a limit, then stops the formatter. */
-  private static final class BoundedOutput extends OutputStream {
-    static final class Full extends RuntimeException {
-      Full() {
-        super(null, null, false, false);
-      }
-    }
-
-    private final long limit;
-    private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-
-    BoundedOutput(long limit) {
-      this.limit = Math.max(0, limit);
-    }
-
-    @Override
-    public void write(int b) {
-      if (bytes.size() >= limit) {
-        throw new Full();
-      }
-      bytes.write(b);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) {
-      long room = limit - bytes.size();
-      if (len > room) {
-        bytes.write(b, off, (int) Math.max(0, room));
-        throw new Full();
-      }
-      bytes.write(b, off, len);
-    }
-
-    String text() {
-      return bytes.toString(StandardCharsets.UTF_8);
-    }
+    return history.compare(from, to);
   }
 
   // ================================================================== restore
 
   /**
    * Rollback: makes the worktree files equal to {@code commit}'s tree — all of it (paths empty) or only
-   * the given paths (files or directories). Files in the worktree but not in the target are deleted
-   * (within the chosen paths); ignored files are left alone; every {@code .git} is left alone, so HEAD,
-   * index and branch are untouched. Returns the paths written or deleted. The next capture produces
-   * the target tree for a full restore (the image is updated here, not re-scanned).
+   * the given paths (files or directories); see {@link Restorer}. Returns the paths written or deleted.
    */
   public List<String> restore(ObjectId commit, Optional<Collection<String>> paths) {
     ensureOpen();
-    List<String> selection = new ArrayList<>();
-    if (paths.isEmpty() || paths.get().isEmpty()) {
-      selection.add("");
-    } else {
-      for (String raw : paths.get()) {
-        String problem = restorePathProblem(raw);
-        if (problem != null) {
-          throw Rejection.invalid("paths", "'" + raw + "' " + problem);
-        }
-        selection.add(normalize(raw));
-      }
-    }
-    if (selection.contains("")) {
-      selection = List.of("");
-    }
-    if (broken) {
-      try {
-        load();
-      } catch (IOException e) {
-        throw new GitFailure("cannot reload checkpoint state of " + refName + ": " + e.getMessage(), e);
-      }
-    }
-    ObjectId targetTree;
-    try {
-      targetTree = treeOf(reader, commit); // a bad id is the caller's problem, not a reason to reload
-    } catch (IOException e) {
-      throw new GitFailure("cannot read " + commit.name() + ": " + e.getMessage(), e);
-    }
-    Pass p = new Pass(++pass);
-    TreeSet<String> done = new TreeSet<>();
-    try {
-      // 1. the image must show what is on disk now, within the selection
-      if (ignores.refresh()) {
-        needFullScan = true;
-      }
-      for (String sel : selection) {
-        if (sel.isEmpty()) {
-          Ignores.reloadRules(root, worktree);
-          scanDir(p, root);
-        } else {
-          processReported(p, sel);
-        }
-      }
-      // 2. what the target holds there
-      Map<String, FileState> target = new TreeMap<>();
-      for (String sel : selection) {
-        collectTarget(targetTree, sel, target);
-      }
-      // 3. delete what the target does not have
-      Set<Dir> emptied = new HashSet<>();
-      for (String sel : selection) {
-        for (File f : imageFilesUnder(sel)) {
-          String path = f.path();
-          if (!target.containsKey(path)) {
-            Files.deleteIfExists(worktree.resolve(path));
-            Dir parent = f.parent;
-            removeNode(parent, f);
-            emptied.add(parent);
-            done.add(path);
-          }
-        }
-      }
-      // a file left out for its size is on disk but not in the image: it goes too when the target lacks it
-      for (String path : List.copyOf(oversized.keySet())) {
-        boolean selected = false;
-        for (String sel : selection) {
-          selected |= sel.isEmpty() || path.equals(sel) || path.startsWith(sel + "/");
-        }
-        if (selected && !target.containsKey(path)) {
-          Path abs = worktree.resolve(path);
-          Stat st = Stat.of(abs);
-          if (st != null && st.type() == Stat.Type.FILE) {
-            Files.delete(abs);
-            done.add(path);
-          }
-          oversized.remove(path);
-        }
-      }
-      // 4. write what differs
-      for (Map.Entry<String, FileState> e : target.entrySet()) {
-        File cur = find(e.getKey());
-        FileState want = e.getValue();
-        // the image's version of a file left out for its size is not what is on disk
-        if (cur != null && cur.mode == want.mode() && cur.id.equals(want.id()) && !oversized.containsKey(e.getKey())) {
-          continue;
-        }
-        oversized.remove(e.getKey());
-        write(p, e.getKey(), want);
-        done.add(e.getKey());
-      }
-      // 5. directories our deletions left empty go too (as git checkout does)
-      for (Dir d : emptied) {
-        pruneEmpty(d);
-      }
-      for (String path : done) {
-        if (path.equals(".gitignore") || path.endsWith("/.gitignore")) {
-          needFullScan = true;
-        }
-      }
-      return List.copyOf(done);
-    } catch (IOException e) {
-      fail();
-      throw new GitFailure("restore of " + commit.name() + " into " + worktree + " failed: " + e.getMessage(), e);
-    } catch (RuntimeException e) {
-      fail();
-      throw e;
-    }
-  }
-
-  private List<File> imageFilesUnder(String sel) {
-    if (sel.isEmpty()) {
-      return Nodes.files(root);
-    }
-    Node n = findNode(sel);
-    if (n instanceof Dir d) {
-      return Nodes.files(d);
-    }
-    return n instanceof File f ? List.of(f) : List.of();
-  }
-
-  private Node findNode(String path) {
-    Node n = root;
-    for (String part : path.split("/")) {
-      if (!(n instanceof Dir d)) {
-        return null;
-      }
-      n = d.children.get(part);
-      if (n == null) {
-        return null;
-      }
-    }
-    return n;
-  }
-
-  /** Adds the blobs of {@code tree} at {@code sel} (a file, a directory or everything) to {@code out}. */
-  private void collectTarget(ObjectId tree, String sel, Map<String, FileState> out) throws IOException {
-    try (TreeWalk walk = new TreeWalk(reader)) {
-      walk.addTree(tree);
-      walk.setRecursive(true);
-      if (!sel.isEmpty()) {
-        walk.setFilter(org.eclipse.jgit.treewalk.filter.PathFilter.create(sel));
-      }
-      while (walk.next()) {
-        String path = walk.getPathString();
-        int mode = walk.getRawMode(0);
-        boolean dotGit = false;
-        for (String part : path.split("/")) {
-          dotGit |= isDotGit(part) || part.equals("..") || part.equals(".");
-        }
-        if (dotGit || mode == Nodes.GITLINK) {
-          continue; // never write into a .git, and submodule contents are not ours to restore
-        }
-        int m = (mode & FileMode.TYPE_MASK) == FileMode.TYPE_FILE ? ((mode & 0111) != 0 ? Nodes.EXECUTABLE : Nodes.REGULAR) : mode;
-        out.put(path, new FileState(m, walk.getObjectId(0)));
-      }
-    }
-  }
-
-  private void write(Pass p, String path, FileState want) throws IOException {
-    String[] parts = path.split("/");
-    Dir dir = root;
-    Path abs = worktree;
-    for (int i = 0; i < parts.length - 1; i++) {
-      abs = abs.resolve(parts[i]);
-      Stat s = Stat.of(abs);
-      if (s != null && s.type() != Stat.Type.DIRECTORY) {
-        Files.delete(abs); // a file or symlink where a directory belongs: never write through it
-        s = null;
-      }
-      if (s == null) {
-        Files.createDirectory(abs);
-      }
-      Node n = dir.children.get(parts[i]);
-      Dir d;
-      if (n instanceof Dir existingDir) {
-        d = existingDir;
-      } else {
-        if (n != null) {
-          removeNode(dir, n);
-        }
-        d = new Dir(parts[i], Nodes.utf8(parts[i]), dir);
-        dir.put(d);
-        Ignores.reloadRules(d, abs);
-      }
-      d.verified = p.number;
-      dir = d;
-    }
-    String name = parts[parts.length - 1];
-    abs = abs.resolve(name);
-    Stat s = Stat.of(abs);
-    Node existing = dir.children.get(name);
-    if (existing instanceof Dir) {
-      removeNode(dir, existing);
-      existing = null;
-    }
-    if (s != null && s.type() == Stat.Type.DIRECTORY) {
-      dev.warden.git.Directories.deleteTree(abs);
-    } else if (s != null && (s.type() != Stat.Type.FILE || want.mode() == Nodes.SYMLINK)) {
-      Files.delete(abs);
-    }
-    ObjectLoader blob = reader.open(want.id(), Constants.OBJ_BLOB);
-    if (want.mode() == Nodes.SYMLINK) {
-      Files.createSymbolicLink(abs, Path.of(new String(blob.getCachedBytes(), StandardCharsets.UTF_8)));
-    } else {
-      try (OutputStream out = Files.newOutputStream(abs, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-          StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-        blob.copyTo(out);
-      }
-      setExecutable(abs, want.mode() == Nodes.EXECUTABLE);
-    }
-    File f = existing instanceof File ef ? ef : null;
-    touch(path, f);
-    newContent.remove(path);
-    if (f == null) {
-      f = new File(name, Nodes.utf8(name), dir, want.mode(), want.id());
-      dir.put(f);
-    } else {
-      f.mode = want.mode();
-      f.id = want.id();
-      dir.markDirty();
-    }
-    Stat after = Stat.of(abs);
-    f.stat = after;
-    f.racy = after == null || after.mtime() >= p.racyFrom;
-  }
-
-  private static void setExecutable(Path abs, boolean executable) throws IOException {
-    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(abs, LinkOption.NOFOLLOW_LINKS);
-    Set<PosixFilePermission> want = EnumSet.noneOf(PosixFilePermission.class);
-    want.addAll(perms);
-    want.removeAll(EnumSet.of(PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE,
-        PosixFilePermission.OTHERS_EXECUTE));
-    if (executable) {
-      want.add(PosixFilePermission.OWNER_EXECUTE);
-      if (perms.contains(PosixFilePermission.GROUP_READ)) {
-        want.add(PosixFilePermission.GROUP_EXECUTE);
-      }
-      if (perms.contains(PosixFilePermission.OTHERS_READ)) {
-        want.add(PosixFilePermission.OTHERS_EXECUTE);
-      }
-    }
-    if (!want.equals(perms)) {
-      Files.setPosixFilePermissions(abs, want);
-    }
-  }
-
-  private void pruneEmpty(Dir d) throws IOException {
-    while (d != null && d.parent != null && d.children.isEmpty()) {
-      Path abs = absolute(d.path);
-      try (DirectoryStream<Path> entries = Files.newDirectoryStream(abs)) {
-        if (entries.iterator().hasNext()) {
-          return; // ignored files live here
-        }
-      } catch (NoSuchFileException | NotDirectoryException e) {
-        // already gone
-      }
-      Files.deleteIfExists(abs);
-      Dir parent = d.parent;
-      if (parent.children.get(d.name) == d) {
-        parent.remove(d.name);
-      }
-      d = parent;
-    }
+    return new Restorer(this).restore(commit, paths);
   }
 
   // ================================================================== helpers
 
-  private Path absolute(String path) {
+  Path absolute(String path) {
     return path.isEmpty() ? worktree : worktree.resolve(path);
   }
 
@@ -1700,28 +561,9 @@ public final class Snapshotter implements AutoCloseable {
     return null;
   }
 
-  /**
-   * A reported path as clean worktree-relative '/'-separated text ("" for the root), or null when it is
-   * absolute, has a ".." or NUL, or is otherwise not a path inside the worktree.
-   */
+  /** As {@link WorktreePaths#normalize}. */
   static String normalize(String raw) {
-    if (raw == null || raw.indexOf('\0') >= 0 || raw.startsWith("/")) {
-      return null;
-    }
-    StringBuilder out = new StringBuilder(raw.length());
-    for (String part : raw.split("/")) {
-      if (part.isEmpty() || part.equals(".")) {
-        continue;
-      }
-      if (part.equals("..")) {
-        return null;
-      }
-      if (out.length() > 0) {
-        out.append('/');
-      }
-      out.append(part);
-    }
-    return out.toString();
+    return WorktreePaths.normalize(raw);
   }
 
   private void ensureOpen() {
@@ -1757,50 +599,6 @@ public final class Snapshotter implements AutoCloseable {
       reader.close();
       diffReader.close();
       repo.close();
-    }
-  }
-
-  /** A growable byte array for serialising trees without garbage. */
-  private static final class ByteBuilder {
-    private byte[] bytes = new byte[8192];
-    private int length;
-
-    void reset() {
-      length = 0;
-    }
-
-    ByteBuilder append(byte b) {
-      ensure(1);
-      bytes[length++] = b;
-      return this;
-    }
-
-    ByteBuilder append(byte[] b) {
-      ensure(b.length);
-      System.arraycopy(b, 0, bytes, length, b.length);
-      length += b.length;
-      return this;
-    }
-
-    ByteBuilder append(ObjectId id) {
-      ensure(Constants.OBJECT_ID_LENGTH);
-      id.copyRawTo(bytes, length);
-      length += Constants.OBJECT_ID_LENGTH;
-      return this;
-    }
-
-    private void ensure(int more) {
-      if (length + more > bytes.length) {
-        bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + more));
-      }
-    }
-
-    byte[] array() {
-      return bytes;
-    }
-
-    int length() {
-      return length;
     }
   }
 }

@@ -52,6 +52,8 @@ class SnapshotterTest {
   private Path wt;
   private ObjectId base;
   private Snapshotter snap;
+  /** What the daemon's blocking dispatcher is to a chain: line counts and pack merges run here. */
+  private final java.util.concurrent.ExecutorService background = java.util.concurrent.Executors.newFixedThreadPool(2);
   private int scratch;
 
   @BeforeEach
@@ -83,10 +85,11 @@ class SnapshotterTest {
     if (snap != null) {
       snap.close();
     }
+    background.shutdownNow();
   }
 
   private Snapshotter open(Optional<ObjectId> expectedTip) {
-    return Snapshotter.open(repo.resolve(".git"), wt, REF, base, expectedTip);
+    return Snapshotter.open(repo.resolve(".git"), wt, REF, base, expectedTip, background);
   }
 
   // ------------------------------------------------------------------ what is captured
@@ -632,6 +635,28 @@ class SnapshotterTest {
         new FileChange("run.sh", Kind.DELETED, 0, 2, false),
         new FileChange("src/main.c", Kind.MODIFIED, 2, 1, false)), snap.compare(c1.commit(), c2.commit()));
     assertEquals(c2.changes(), snap.compare(c1.commit(), c2.commit()));
+  }
+
+  @Test
+  void historyIsReadFromTheRepositoryAloneWithTheChainClosed() throws Exception {
+    Capture c1 = snap.capture(List.of(), true, false, "one");
+    write(wt, "src/main.c", "int main() {\n  return 2;\n}\n");
+    write(wt, "added.txt", "fresh\n");
+    Capture c2 = snap.capture(List.of("src/main.c", "added.txt"), false, false, "two");
+    String diffThroughTheChain = snap.diff(c1.commit(), c2.commit(), 1_000_000);
+    snap.close();
+    snap = null;
+
+    // what the checkpoint routes answer comes from the object database, never from the chain's writer
+    try (CheckpointHistory history = CheckpointHistory.open(repo.resolve(".git"))) {
+      assertEquals(c2.changes(), history.compare(c1.commit(), c2.commit()));
+      assertEquals(List.of(new FileChange("added.txt", Kind.ADDED, 1, 0, false),
+          new FileChange("src/main.c", Kind.MODIFIED, 1, 1, false)), history.compare(c1.commit(), c2.commit()));
+      assertEquals(diffThroughTheChain, history.diff(c1.commit(), c2.commit(), 1_000_000));
+      assertTrue(history.diff(c1.commit(), c2.commit(), 1_000_000).contains("-  return 0;\n+  return 2;\n"));
+      ObjectId unknown = ObjectId.fromString("0123456789abcdef0123456789abcdef01234567");
+      assertThrows(dev.warden.Rejection.class, () -> history.compare(unknown, c2.commit()));
+    }
   }
 
   @Test
