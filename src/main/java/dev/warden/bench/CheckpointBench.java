@@ -2,6 +2,7 @@ package dev.warden.bench;
 
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -57,14 +58,11 @@ public final class CheckpointBench implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "S", description = "random seed (default: ${DEFAULT-VALUE})")
   long seed = 1;
 
-  @Option(names = "--json", paramLabel = "FILE", description = "write the figures as JSON to FILE")
-  Path json;
-
   @Option(names = "--keep", description = "keep the repositories (their paths are printed)")
   boolean keep;
 
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this usage and exit")
-  boolean help;
+  @Mixin
+  BenchOutput output = new BenchOutput();
 
   @Spec
   CommandSpec spec;
@@ -87,14 +85,7 @@ public final class CheckpointBench implements Callable<Integer> {
     }
     try {
       Result r = new CheckpointBench.Runner(files, modify, untracked, runs, warmup, seed, keep).run();
-      System.out.print(r.table());
-      if (json != null) {
-        if (json.getParent() != null) {
-          Files.createDirectories(json.getParent());
-        }
-        Files.writeString(json, r.json());
-        System.out.println("wrote " + json);
-      }
+      output.report(r.table(), r.json());
       return 0;
     } catch (Exception e) {
       System.err.println("bench checkpoint failed: " + e);

@@ -2,6 +2,7 @@ package dev.warden.bench;
 
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -85,11 +86,8 @@ public final class FeedBench implements Callable<Integer> {
   @Option(names = "--batch", description = "the clients ask for ?batch=true")
   boolean batch;
 
-  @Option(names = "--json", paramLabel = "FILE", description = "write the figures as JSON to FILE")
-  Path json;
-
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this usage and exit")
-  boolean help;
+  @Mixin
+  BenchOutput output = new BenchOutput();
 
   @Spec
   CommandSpec spec;
@@ -112,14 +110,7 @@ public final class FeedBench implements Callable<Integer> {
     }
     try {
       Result result = measure(subscribers, rate, seconds, warmup, writers, perWrite, buffer, batch);
-      System.out.print(result.table());
-      if (json != null) {
-        if (json.toAbsolutePath().getParent() != null) {
-          Files.createDirectories(json.toAbsolutePath().getParent());
-        }
-        Files.writeString(json, result.json());
-        System.out.println("wrote " + json);
-      }
+      output.report(result.table(), result.json());
       return 0;
     } catch (Exception e) {
       System.err.println("bench feed failed: " + e);
