@@ -30,29 +30,40 @@ import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectLoader;
+import org.eclipse.jgit.lib.ObjectReader;
 import org.eclipse.jgit.treewalk.TreeWalk;
 
 /**
  * A chain's rollback: writes a checkpoint's files back into the worktree and brings the chain's
- * in-memory image of the worktree along, so the next capture needs no re-scan. Works on the
- * {@link Snapshotter} it belongs to (its image, reader and ignore rules), on the chain's thread.
+ * {@link WorktreeImage} along, so the next capture needs no re-scan. Works with the parts of the
+ * {@link Snapshotter} it belongs to (its image, scan, reader and ignore rules), on the chain's thread.
  */
 final class Restorer {
 
-  private final Snapshotter chain;
+  private final Path worktree;
+  private final WorktreeImage image;
+  private final WorktreeScan scan;
+  private final ObjectReader reader;
+  private final Ignores ignores;
+  /** Marks the chain broken (its image and pending objects cannot be trusted) after a failed restore. */
+  private final Runnable onFailure;
 
-  Restorer(Snapshotter chain) {
-    this.chain = chain;
+  Restorer(Path worktree, WorktreeImage image, WorktreeScan scan, ObjectReader reader, Ignores ignores, Runnable onFailure) {
+    this.worktree = worktree;
+    this.image = image;
+    this.scan = scan;
+    this.reader = reader;
+    this.ignores = ignores;
+    this.onFailure = onFailure;
   }
 
   /**
-   * Rollback: makes the worktree files equal to {@code commit}'s tree — all of it (paths empty) or only
-   * the given paths (files or directories). Files in the worktree but not in the target are deleted
-   * (within the chosen paths); ignored files are left alone; every {@code .git} is left alone, so HEAD,
-   * index and branch are untouched. Returns the paths written or deleted. The next capture produces
-   * the target tree for a full restore (the image is updated here, not re-scanned).
+   * The paths a restore works on, normalised ("" alone for the whole worktree: paths empty or naming
+   * the root).
+   *
+   * @throws Rejection when a path is not one {@link Snapshotter#restorePathProblem} accepts
    */
-  List<String> restore(ObjectId commit, Optional<Collection<String>> paths) {
+  static List<String> selection(Optional<Collection<String>> paths) {
     List<String> selection = new ArrayList<>();
     if (paths.isEmpty() || paths.get().isEmpty()) {
       selection.add("");
@@ -68,32 +79,36 @@ final class Restorer {
     if (selection.contains("")) {
       selection = List.of("");
     }
-    if (chain.broken) {
-      try {
-        chain.load();
-      } catch (IOException e) {
-        throw new GitFailure("cannot reload checkpoint state of " + chain.refName + ": " + e.getMessage(), e);
-      }
-    }
+    return selection;
+  }
+
+  /**
+   * Rollback: makes the worktree files equal to {@code commit}'s tree — all of it (selection "") or only
+   * the selected paths (files or directories; see {@link #selection}). Files in the worktree but not in
+   * the target are deleted (within the selection); ignored files are left alone; every {@code .git} is
+   * left alone, so HEAD, index and branch are untouched. Returns the paths written or deleted. The next
+   * capture produces the target tree for a full restore (the image is updated here, not re-scanned).
+   * The image must not be broken (the snapshotter reloads it first).
+   */
+  List<String> restore(ObjectId commit, List<String> selection) {
     ObjectId targetTree;
     try {
-      targetTree = CheckpointHistory.treeOf(chain.reader, commit); // a bad id is the caller's problem, not a reason to reload
+      targetTree = CheckpointHistory.treeOf(reader, commit); // a bad id is the caller's problem, not a reason to reload
     } catch (IOException e) {
       throw new GitFailure("cannot read " + commit.name() + ": " + e.getMessage(), e);
     }
-    Snapshotter.Pass p = new Snapshotter.Pass(++chain.pass);
+    WorktreeScan.Pass p = scan.newPass();
     TreeSet<String> done = new TreeSet<>();
     try {
       // 1. the image must show what is on disk now, within the selection
-      if (chain.ignores.refresh()) {
-        chain.needFullScan = true;
+      if (ignores.refresh()) {
+        image.requireFullScan();
       }
       for (String sel : selection) {
         if (sel.isEmpty()) {
-          Ignores.reloadRules(chain.root, chain.worktree);
-          chain.scan.scanDir(p, chain.root);
+          scan.scanAll(p, null);
         } else {
-          chain.scan.processReported(p, sel);
+          scan.processReported(p, sel);
         }
       }
       // 2. what the target holds there
@@ -104,42 +119,42 @@ final class Restorer {
       // 3. delete what the target does not have
       Set<Dir> emptied = new HashSet<>();
       for (String sel : selection) {
-        for (File f : imageFilesUnder(sel)) {
+        for (File f : image.filesUnder(sel)) {
           String path = f.path();
           if (!target.containsKey(path)) {
-            Files.deleteIfExists(chain.worktree.resolve(path));
+            Files.deleteIfExists(worktree.resolve(path));
             Dir parent = f.parent;
-            chain.scan.removeNode(parent, f);
+            image.remove(parent, f);
             emptied.add(parent);
             done.add(path);
           }
         }
       }
       // a file left out for its size is on disk but not in the image: it goes too when the target lacks it
-      for (String path : List.copyOf(chain.oversized.keySet())) {
+      for (String path : List.copyOf(image.oversizedPaths())) {
         boolean selected = false;
         for (String sel : selection) {
           selected |= sel.isEmpty() || path.equals(sel) || path.startsWith(sel + "/");
         }
         if (selected && !target.containsKey(path)) {
-          Path abs = chain.worktree.resolve(path);
+          Path abs = worktree.resolve(path);
           Stat st = Stat.of(abs);
           if (st != null && st.type() == Stat.Type.FILE) {
             Files.delete(abs);
             done.add(path);
           }
-          chain.oversized.remove(path);
+          image.forgetOversized(path);
         }
       }
       // 4. write what differs
       for (Map.Entry<String, FileState> e : target.entrySet()) {
-        File cur = chain.find(e.getKey());
+        File cur = image.find(e.getKey());
         FileState want = e.getValue();
         // the image's version of a file left out for its size is not what is on disk
-        if (cur != null && cur.mode == want.mode() && cur.id.equals(want.id()) && !chain.oversized.containsKey(e.getKey())) {
+        if (cur != null && cur.mode == want.mode() && cur.id.equals(want.id()) && !image.isOversized(e.getKey())) {
           continue;
         }
-        chain.oversized.remove(e.getKey());
+        image.forgetOversized(e.getKey());
         write(p, e.getKey(), want);
         done.add(e.getKey());
       }
@@ -149,47 +164,22 @@ final class Restorer {
       }
       for (String path : done) {
         if (path.equals(".gitignore") || path.endsWith("/.gitignore")) {
-          chain.needFullScan = true;
+          image.requireFullScan();
         }
       }
       return List.copyOf(done);
     } catch (IOException e) {
-      chain.fail();
-      throw new GitFailure("restore of " + commit.name() + " into " + chain.worktree + " failed: " + e.getMessage(), e);
+      onFailure.run();
+      throw new GitFailure("restore of " + commit.name() + " into " + worktree + " failed: " + e.getMessage(), e);
     } catch (RuntimeException e) {
-      chain.fail();
+      onFailure.run();
       throw e;
     }
   }
 
-  private List<File> imageFilesUnder(String sel) {
-    if (sel.isEmpty()) {
-      return Nodes.files(chain.root);
-    }
-    Node n = findNode(sel);
-    if (n instanceof Dir d) {
-      return Nodes.files(d);
-    }
-    return n instanceof File f ? List.of(f) : List.of();
-  }
-
-  private Node findNode(String path) {
-    Node n = chain.root;
-    for (String part : path.split("/")) {
-      if (!(n instanceof Dir d)) {
-        return null;
-      }
-      n = d.children.get(part);
-      if (n == null) {
-        return null;
-      }
-    }
-    return n;
-  }
-
   /** Adds the blobs of {@code tree} at {@code sel} (a file, a directory or everything) to {@code out}. */
   private void collectTarget(ObjectId tree, String sel, Map<String, FileState> out) throws IOException {
-    try (TreeWalk walk = new TreeWalk(chain.reader)) {
+    try (TreeWalk walk = new TreeWalk(reader)) {
       walk.addTree(tree);
       walk.setRecursive(true);
       if (!sel.isEmpty()) {
@@ -211,10 +201,10 @@ final class Restorer {
     }
   }
 
-  private void write(Snapshotter.Pass p, String path, FileState want) throws IOException {
+  private void write(WorktreeScan.Pass p, String path, FileState want) throws IOException {
     String[] parts = path.split("/");
-    Dir dir = chain.root;
-    Path abs = chain.worktree;
+    Dir dir = image.root();
+    Path abs = worktree;
     for (int i = 0; i < parts.length - 1; i++) {
       abs = abs.resolve(parts[i]);
       Stat s = Stat.of(abs);
@@ -231,7 +221,7 @@ final class Restorer {
         d = existingDir;
       } else {
         if (n != null) {
-          chain.scan.removeNode(dir, n);
+          image.remove(dir, n);
         }
         d = new Dir(parts[i], Nodes.utf8(parts[i]), dir);
         dir.put(d);
@@ -245,7 +235,7 @@ final class Restorer {
     Stat s = Stat.of(abs);
     Node existing = dir.children.get(name);
     if (existing instanceof Dir) {
-      chain.scan.removeNode(dir, existing);
+      image.remove(dir, existing);
       existing = null;
     }
     if (s != null && s.type() == Stat.Type.DIRECTORY) {
@@ -253,7 +243,7 @@ final class Restorer {
     } else if (s != null && (s.type() != Stat.Type.FILE || want.mode() == Nodes.SYMLINK)) {
       Files.delete(abs);
     }
-    ObjectLoader blob = chain.reader.open(want.id(), Constants.OBJ_BLOB);
+    ObjectLoader blob = reader.open(want.id(), Constants.OBJ_BLOB);
     if (want.mode() == Nodes.SYMLINK) {
       Files.createSymbolicLink(abs, Path.of(new String(blob.getCachedBytes(), StandardCharsets.UTF_8)));
     } else {
@@ -264,8 +254,8 @@ final class Restorer {
       setExecutable(abs, want.mode() == Nodes.EXECUTABLE);
     }
     File f = existing instanceof File ef ? ef : null;
-    chain.scan.touch(path, f);
-    chain.newContent.remove(path);
+    image.touch(path, f);
+    image.forgetContent(path);
     if (f == null) {
       f = new File(name, Nodes.utf8(name), dir, want.mode(), want.id());
       dir.put(f);
@@ -301,7 +291,7 @@ final class Restorer {
 
   private void pruneEmpty(Dir d) throws IOException {
     while (d != null && d.parent != null && d.children.isEmpty()) {
-      Path abs = chain.absolute(d.path);
+      Path abs = scan.absolute(d.path);
       try (DirectoryStream<Path> entries = Files.newDirectoryStream(abs)) {
         if (entries.iterator().hasNext()) {
           return; // ignored files live here

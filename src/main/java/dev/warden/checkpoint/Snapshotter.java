@@ -1,25 +1,16 @@
 package dev.warden.checkpoint;
 
 import dev.warden.git.GitFailure;
-import dev.warden.checkpoint.Nodes.Dir;
-import dev.warden.checkpoint.Nodes.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jgit.internal.storage.file.FileRepository;
@@ -42,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * the feature's base). The agent's HEAD, index and branch are never read for writing nor moved.
  *
  * <p>Where the time goes, and why it is small: the worktree is kept in memory as a tree of nodes
- * carrying blob ids, stat data and subtree ids ({@link Nodes}). A capture lstat()s only the reported
+ * carrying blob ids, stat data and subtree ids ({@link WorktreeImage}, {@link Nodes}), which {@link
+ * WorktreeScan} brings up to date with the disk. A capture lstat()s only the reported
  * paths, hashes only files whose stat changed, re-serialises only the trees above a change, and writes
  * the new objects as one small pack ({@link PackStore}) — no index file, no loose objects, no git
  * process. A periodic full scan (stat only, hashing what changed) heals events the watcher missed.
@@ -50,14 +42,6 @@ import org.slf4j.LoggerFactory;
 public final class Snapshotter implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Snapshotter.class);
-
-  /** Files up to this size are read whole; larger ones are streamed into the pack. */
-  static final long READ_WHOLE_LIMIT = 32L << 20;
-  /** New contents kept for line counts without re-reading them (per capture). */
-  static final long KEEP_CONTENT_LIMIT = 64L << 20;
-  /** A file modified this close to the moment it was hashed may change again without changing its stat. */
-  static final long RACY_NANOS = TimeUnit.SECONDS.toNanos(2);
-  static final Set<java.nio.file.OpenOption> READ_NOFOLLOW = Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
 
   /**
    * oversized: the files left out of this capture because they were larger than its cap (see {@link
@@ -98,15 +82,13 @@ public final class Snapshotter implements AutoCloseable {
     }
   }
 
-  final Path worktree;
-  final String refName;
+  private final Path worktree;
+  private final String refName;
   private final ObjectId base;
   private final FileRepository repo;
-  final ObjectReader reader;
+  private final ObjectReader reader;
   private final CheckpointHistory history;
-  /** Updates the image from the disk. */
-  final WorktreeScan scan = new WorktreeScan(this);
-  final PackStore store;
+  private final PackStore store;
   /**
    * The daemon's pool, owned by the actor system: line counts start there while the capturing thread
    * does its I/O, and the pack store merges there.
@@ -115,39 +97,20 @@ public final class Snapshotter implements AutoCloseable {
   private final CheckpointRef ref;
   /** Used by the line-count task only (one at a time); ObjectReaders are not thread-safe. */
   private final ObjectReader diffReader;
-  final Ignores ignores;
+  private final Ignores ignores;
   /** The worktree's own git index, read only. */
-  final WorktreeIndex index;
+  private final WorktreeIndex index;
   private final ByteBuilder treeBuffer = new ByteBuilder();
-  final MessageDigest streamDigest = PackStore.sha1();
+  /** What the chain believes the worktree holds; the scan brings it up to date with the disk. */
+  private final WorktreeImage image = new WorktreeImage();
+  private final WorktreeScan scan;
+  private final Restorer restorer;
 
   private Optional<ObjectId> tip;
   private ObjectId parentTree;
-  Dir root;
-  Map<String, FileState> baseFiles;
-  private final Set<String> differFromBase = new HashSet<>();
-  /** Paths touched since the last checkpoint, with their state in it (null: absent). */
-  final Map<String, FileState> sinceCheckpoint = new LinkedHashMap<>();
-  /** New contents of touched files, for line counts. */
-  final Map<String, byte[]> newContent = new HashMap<>();
-  long newContentBytes;
-  boolean needFullScan = true;
-  /**
-   * Files left out of the image for their size, with their size: looked at again by every capture, so
-   * a file stays reported (and its checkpoints flagged) for as long as it is over the cap.
-   */
-  final TreeMap<String, Long> oversized = new TreeMap<>();
   /** The paths the tip commit names as left out (empty after open: the next capture with any records them again). */
   private Set<String> tipOversized = Set.of();
-  /** The cap of the capture under way (bytes; a larger file is not read). */
-  long maxFileBytes = Long.MAX_VALUE;
-  boolean broken;
-  long pass;
-  /**
-   * The worktree index's word on files we have not hashed yet (first scan after open): git's stat data
-   * and blob id per path. Read-only; dropped after that scan.
-   */
-  Map<String, WorktreeIndex.Seed> seed;
+  /** The first full scan after open is seeded with git's index (its stat data and blob ids). */
   private boolean seedPending;
   private boolean closed;
 
@@ -165,6 +128,8 @@ public final class Snapshotter implements AutoCloseable {
     this.diffReader = repo.newObjectReader();
     this.ignores = new Ignores(gitDir, repo);
     this.index = new WorktreeIndex(worktree);
+    this.scan = new WorktreeScan(worktree, image, ignores, index, store, reader);
+    this.restorer = new Restorer(worktree, image, scan, reader, ignores, this::fail);
   }
 
   /**
@@ -225,43 +190,25 @@ public final class Snapshotter implements AutoCloseable {
   }
 
   /** Builds the image of the parent commit's tree; the first capture compares it with the disk. */
-  void load() throws IOException {
+  private void load() throws IOException {
     ObjectId parent = tip.orElse(base);
     try (RevWalk walk = new RevWalk(reader)) {
       parentTree = walk.parseCommit(parent).getTree().copy();
-      ObjectId baseTree = walk.parseCommit(base).getTree();
-      root = Dir.root();
-      Trees.read(reader, root, parentTree);
-      baseFiles = new HashMap<>();
-      Dir baseRoot = root;
-      if (!baseTree.equals(parentTree)) {
-        baseRoot = Dir.root();
-        Trees.read(reader, baseRoot, baseTree);
-      }
-      for (File f : Nodes.files(baseRoot)) {
-        baseFiles.put(f.path(), new FileState(f.mode, f.id));
-      }
+      image.load(reader, parentTree, walk.parseCommit(base).getTree());
     }
-    differFromBase.clear();
-    for (File f : Nodes.files(root)) {
-      if (!new FileState(f.mode, f.id).equals(baseFiles.get(f.path()))) {
-        differFromBase.add(f.path());
-      }
-    }
-    for (String path : baseFiles.keySet()) {
-      if (find(path) == null) {
-        differFromBase.add(path);
-      }
-    }
-    sinceCheckpoint.clear();
-    newContent.clear();
-    newContentBytes = 0;
-    oversized.clear();
     tipOversized = Set.of();
-    needFullScan = true;
-    broken = false;
     index.forget();
     seedPending = true;
+  }
+
+  private void reloadIfBroken() {
+    if (image.isBroken()) {
+      try {
+        load();
+      } catch (IOException e) {
+        throw new GitFailure("cannot reload checkpoint state of " + refName + ": " + e.getMessage(), e);
+      }
+    }
   }
 
   // ================================================================== capture
@@ -300,23 +247,16 @@ public final class Snapshotter implements AutoCloseable {
       throw new IllegalArgumentException("maxFileBytes must not be negative: " + maxFileBytes);
     }
     long started = System.nanoTime();
-    if (broken) {
-      try {
-        load();
-      } catch (IOException e) {
-        throw new GitFailure("cannot reload checkpoint state of " + refName + ": " + e.getMessage(), e);
-      }
-    }
-    boolean full = fullScan || needFullScan;
-    Pass p = new Pass(++pass);
-    this.maxFileBytes = maxFileBytes;
+    reloadIfBroken();
+    boolean full = fullScan || image.needsFullScan();
+    WorktreeScan.Pass p = scan.newPass();
+    scan.cap(maxFileBytes);
     try {
       if (ignores.refresh()) {
         full = true;
       }
       // every file left out for its size is looked at again: it stays reported while it is too large
-      List<String> wasOversized = List.copyOf(oversized.keySet());
-      oversized.clear();
+      List<String> wasOversized = image.takeOversized();
       if (!full) {
         for (String path : wasOversized) {
           scan.processReported(p, path);
@@ -330,37 +270,31 @@ public final class Snapshotter implements AutoCloseable {
             p.skipped.add(raw);
           }
         }
-        Ignores.reloadRules(root, worktree);
+        Map<String, WorktreeIndex.Seed> seed = null;
         if (seedPending) {
           seedPending = false;
           seed = index.seed(p.number);
         }
-        try {
-          scan.scanDir(p, root);
-        } finally {
-          seed = null;
-        }
+        scan.scanAll(p, seed);
       }
       long tScan = System.nanoTime();
-      ObjectId tree = Trees.write(store, treeBuffer, root);
+      ObjectId tree = Trees.write(store, treeBuffer, image.root());
       long tTrees = System.nanoTime();
       if (tree == null) {
         tree = store.insert(Constants.OBJ_TREE, new byte[0], 0, 0);
       }
       ObjectId parent = tip.orElse(base);
-      List<Oversized> leftOut = oversizedList();
+      List<Oversized> leftOut = image.oversized(maxFileBytes);
       // an unchanged tree is a new checkpoint all the same when what it leaves out changed: a file that
       // grew past the cap while its old version stays in the tree must never hide behind the last checkpoint
-      if (tree.equals(parentTree) && !commitIfUnchanged && oversized.keySet().equals(tipOversized)) {
+      if (tree.equals(parentTree) && !commitIfUnchanged && image.oversizedPaths().equals(tipOversized)) {
         store.discard();
-        sinceCheckpoint.clear();
-        clearContent();
-        needFullScan = false;
-        return new Capture(parent, tree, parent, true, List.of(), differFromBase.size(),
+        image.captured();
+        return new Capture(parent, tree, parent, true, List.of(), image.filesChangedSinceBase(),
             System.nanoTime() - started, full, List.copyOf(p.skipped), leftOut);
       }
       boolean sameTree = tree.equals(parentTree);
-      List<LineCounts.PendingChange> pending = pendingChanges();
+      List<LineCounts.PendingChange> pending = image.pendingChanges();
       LineCounts counting = new LineCounts(pending);
       if (!pending.isEmpty()) {
         background.execute(() -> counting.help(diffReader));
@@ -386,11 +320,9 @@ public final class Snapshotter implements AutoCloseable {
         }
         tip = Optional.of(commit);
         parentTree = tree;
-        tipOversized = Set.copyOf(oversized.keySet());
-        sinceCheckpoint.clear();
-        clearContent();
-        needFullScan = false;
-        return new Capture(commit, tree, parent, sameTree, changes, differFromBase.size(),
+        tipOversized = Set.copyOf(image.oversizedPaths());
+        image.captured();
+        return new Capture(commit, tree, parent, sameTree, changes, image.filesChangedSinceBase(),
             System.nanoTime() - started, full, List.copyOf(p.skipped), leftOut);
       } finally {
         counting.stop();
@@ -405,58 +337,15 @@ public final class Snapshotter implements AutoCloseable {
     }
   }
 
-  private List<Oversized> oversizedList() {
-    List<Oversized> out = new ArrayList<>(oversized.size());
-    oversized.forEach((path, bytes) -> out.add(new Oversized(path, bytes, maxFileBytes)));
-    return out;
-  }
-
   /** As {@link CheckpointCommits#withOversized}. */
   static String withOversized(String message, List<Oversized> leftOut) {
     return CheckpointCommits.withOversized(message, leftOut);
   }
 
   /** After a failure the image may disagree with the repository: rebuild it from the tip next time. */
-  void fail() {
+  private void fail() {
     store.discard();
-    broken = true;
-  }
-
-  private void clearContent() {
-    newContent.clear();
-    newContentBytes = 0;
-  }
-
-  /** One walk over (part of) the worktree. */
-  static final class Pass {
-    final long number;
-    /** mtimes at or above this (wall clock, ns) are too recent to trust an unchanged stat later. */
-    final long racyFrom;
-    final List<String> skipped = new ArrayList<>();
-    final Set<String> rescanned = new HashSet<>();
-
-    Pass(long number) {
-      this.number = number;
-      this.racyFrom = TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis()) - RACY_NANOS;
-    }
-  }
-
-  // ---------------------------------------------------------------- trees
-
-  // ---------------------------------------------------------------- changes
-
-  /** What differs from the last checkpoint, from the paths touched since (capturing thread). */
-  private List<LineCounts.PendingChange> pendingChanges() {
-    List<LineCounts.PendingChange> out = new ArrayList<>();
-    for (Map.Entry<String, FileState> e : sinceCheckpoint.entrySet()) {
-      File now = find(e.getKey());
-      FileState after = now == null ? null : new FileState(now.mode, now.id);
-      if (!Objects.equals(e.getValue(), after)) {
-        out.add(new LineCounts.PendingChange(e.getKey(), e.getValue(), after, newContent.get(e.getKey())));
-      }
-    }
-    out.sort((a, b) -> a.path().compareTo(b.path()));
-    return out;
+    image.markBroken();
   }
 
   private List<FileChange> finishChanges(LineCounts counting) throws IOException {
@@ -474,30 +363,10 @@ public final class Snapshotter implements AutoCloseable {
     for (int i = 0; i < pending.size(); i++) {
       LineCounts.PendingChange c = pending.get(i);
       LineCounter.Counts n = counting.counts[i] != null ? counting.counts[i] : CheckpointHistory.counts(reader, c.before(), c.after(), c.afterContent());
-      if (Objects.equals(baseFiles.get(c.path()), c.after())) {
-        differFromBase.remove(c.path());
-      } else {
-        differFromBase.add(c.path());
-      }
+      image.settle(c.path(), c.after());
       out.add(new FileChange(c.path(), CheckpointHistory.kind(c.before(), c.after()), n.added(), n.removed(), n.binary()));
     }
     return out;
-  }
-
-  File find(String path) {
-    Dir dir = root;
-    int start = 0;
-    while (true) {
-      int slash = path.indexOf('/', start);
-      if (slash < 0) {
-        return dir.children.get(path.substring(start)) instanceof File f ? f : null;
-      }
-      if (!(dir.children.get(path.substring(start, slash)) instanceof Dir d)) {
-        return null;
-      }
-      dir = d;
-      start = slash + 1;
-    }
   }
 
   // ================================================================== queries
@@ -526,14 +395,12 @@ public final class Snapshotter implements AutoCloseable {
    */
   public List<String> restore(ObjectId commit, Optional<Collection<String>> paths) {
     ensureOpen();
-    return new Restorer(this).restore(commit, paths);
+    List<String> selection = Restorer.selection(paths);
+    reloadIfBroken();
+    return restorer.restore(commit, selection);
   }
 
   // ================================================================== helpers
-
-  Path absolute(String path) {
-    return path.isEmpty() ? worktree : worktree.resolve(path);
-  }
 
   static boolean isDotGit(String name) {
     return dev.warden.git.GitPaths.isGitName(name);

@@ -15,13 +15,19 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.ObjectReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,27 +35,94 @@ import org.slf4j.LoggerFactory;
  * Brings a chain's in-memory worktree image up to date with the disk: lstat()s the reported paths (or
  * everything, in a full scan), hashes only what the stat cache cannot vouch for, writes new blobs to
  * the chain's pack, and applies git's ignore and tracked rules, the racy-git rule and the file-size
- * cap. Works on the {@link Snapshotter} it belongs to, on the chain's thread.
+ * cap. Works on the {@link WorktreeImage} of the {@link Snapshotter} it belongs to, on the chain's thread.
  */
 final class WorktreeScan {
 
   private static final Logger log = LoggerFactory.getLogger(WorktreeScan.class);
 
-  private final Snapshotter chain;
+  /** Files up to this size are read whole; larger ones are streamed into the pack. */
+  static final long READ_WHOLE_LIMIT = 32L << 20;
+  /** A file modified this close to the moment it was hashed may change again without changing its stat. */
+  static final long RACY_NANOS = TimeUnit.SECONDS.toNanos(2);
+  private static final Set<OpenOption> READ_NOFOLLOW = Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
 
-  WorktreeScan(Snapshotter chain) {
-    this.chain = chain;
+  private final Path worktree;
+  private final WorktreeImage image;
+  private final Ignores ignores;
+  /** The worktree's own git index, read only. */
+  private final WorktreeIndex index;
+  private final PackStore store;
+  private final ObjectReader reader;
+  private final MessageDigest streamDigest = PackStore.sha1();
+  /** The cap of the capture under way (bytes; a larger file is not read). */
+  private long maxFileBytes = Long.MAX_VALUE;
+  /**
+   * The worktree index's word on files we have not hashed yet (first scan after open): git's stat data
+   * and blob id per path. Read-only; set for one full scan only.
+   */
+  private Map<String, WorktreeIndex.Seed> seed;
+  private long pass;
+
+  WorktreeScan(Path worktree, WorktreeImage image, Ignores ignores, WorktreeIndex index, PackStore store, ObjectReader reader) {
+    this.worktree = worktree;
+    this.image = image;
+    this.ignores = ignores;
+    this.index = index;
+    this.store = store;
+    this.reader = reader;
   }
 
-  void processReported(Snapshotter.Pass p, String raw) throws IOException {
+  /** One walk over (part of) the worktree. */
+  static final class Pass {
+    final long number;
+    /** mtimes at or above this (wall clock, ns) are too recent to trust an unchanged stat later. */
+    final long racyFrom;
+    final List<String> skipped = new ArrayList<>();
+    final Set<String> rescanned = new HashSet<>();
+
+    private Pass(long number) {
+      this.number = number;
+      this.racyFrom = TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis()) - RACY_NANOS;
+    }
+  }
+
+  /** Starts a walk (capture or restore); numbers tell whether a directory was lstat()ed in this one. */
+  Pass newPass() {
+    return new Pass(++pass);
+  }
+
+  /** Sets the cap of the capture starting (bytes; a larger file is not read); restores keep the last one. */
+  void cap(long maxFileBytes) {
+    this.maxFileBytes = maxFileBytes;
+  }
+
+  /**
+   * Scans the whole worktree, its root ignore rules reloaded first. seed: git's index entries to trust
+   * instead of hashing (first scan after open), or null.
+   */
+  void scanAll(Pass p, Map<String, WorktreeIndex.Seed> seed) throws IOException {
+    Ignores.reloadRules(image.root(), worktree);
+    this.seed = seed;
+    try {
+      scanDir(p, image.root());
+    } finally {
+      this.seed = null;
+    }
+  }
+
+  Path absolute(String path) {
+    return path.isEmpty() ? worktree : worktree.resolve(path);
+  }
+
+  void processReported(Pass p, String raw) throws IOException {
     String path = Snapshotter.normalize(raw);
     if (path == null) {
       p.skipped.add(raw);
       return;
     }
     if (path.isEmpty()) {
-      Ignores.reloadRules(chain.root, chain.worktree);
-      scanDir(p, chain.root);
+      scanAll(p, null);
       return;
     }
     String[] parts = path.split("/");
@@ -73,7 +146,7 @@ final class WorktreeScan {
         return;
       }
     }
-    Dir dir = chain.root;
+    Dir dir = image.root();
     for (int i = 0; i < parts.length - 1; i++) {
       Node child = dir.children.get(parts[i]);
       if (child instanceof Dir d && stillDirectory(p, d)) {
@@ -91,11 +164,11 @@ final class WorktreeScan {
   }
 
   /** lstat (once per pass) proves a directory of the image is still a real directory, not a symlink. */
-  private boolean stillDirectory(Snapshotter.Pass p, Dir d) {
+  private boolean stillDirectory(Pass p, Dir d) {
     if (d.verified == p.number) {
       return true;
     }
-    if (Stat.isDirectory(chain.absolute(d.path))) {
+    if (Stat.isDirectory(absolute(d.path))) {
       d.verified = p.number;
       return true;
     }
@@ -103,13 +176,13 @@ final class WorktreeScan {
   }
 
   /** Brings entry {@code name} of {@code dir} (and, for a directory, all below it) in line with the disk. */
-  private void refreshEntry(Snapshotter.Pass p, Dir dir, String name) throws IOException {
+  private void refreshEntry(Pass p, Dir dir, String name) throws IOException {
     if (Snapshotter.isDotGit(name)) {
       return;
     }
     String path = dir.path.isEmpty() ? name : dir.path + "/" + name;
-    Path abs = chain.worktree.resolve(path);
-    if (name.equals(".gitignore") && Ignores.reloadRules(dir, chain.absolute(dir.path))) {
+    Path abs = worktree.resolve(path);
+    if (name.equals(".gitignore") && Ignores.reloadRules(dir, absolute(dir.path))) {
       // the rules of this directory changed: everything below it is judged again
       if (!p.rescanned.contains(dir.path)) {
         scanDir(p, dir);
@@ -127,7 +200,7 @@ final class WorktreeScan {
     Node existing = dir.children.get(name);
     if (st == null || st.type() == Stat.Type.OTHER) {
       if (existing != null) {
-        removeNode(dir, existing);
+        image.remove(dir, existing);
       }
       return;
     }
@@ -135,10 +208,10 @@ final class WorktreeScan {
       if (existing instanceof File f && f.mode == Nodes.GITLINK) {
         return; // a submodule stays as the parent tree records it
       }
-      boolean ignored = dir.ignored || chain.ignores.isIgnored(dir, name, true);
-      if (ignored && !chain.index.hasTrackedUnder(p.number, path, chain.baseFiles.keySet())) {
+      boolean ignored = dir.ignored || ignores.isIgnored(dir, name, true);
+      if (ignored && !index.hasTrackedUnder(p.number, path, image.basePaths())) {
         if (existing != null) {
-          removeNode(dir, existing);
+          image.remove(dir, existing);
         }
         return;
       }
@@ -147,7 +220,7 @@ final class WorktreeScan {
         d = e;
       } else {
         if (existing != null) {
-          removeNode(dir, existing);
+          image.remove(dir, existing);
         }
         d = new Dir(name, Nodes.utf8(name), dir);
         dir.put(d);
@@ -160,15 +233,15 @@ final class WorktreeScan {
       scanDir(p, d);
       return;
     }
-    boolean ignored = dir.ignored ? !chain.index.isTracked(p.number, path, chain.baseFiles.keySet()) : chain.ignores.isIgnored(dir, name, false) && !chain.index.isTracked(p.number, path, chain.baseFiles.keySet());
+    boolean ignored = dir.ignored ? !index.isTracked(p.number, path, image.basePaths()) : ignores.isIgnored(dir, name, false) && !index.isTracked(p.number, path, image.basePaths());
     if (ignored) {
       if (existing != null) {
-        removeNode(dir, existing);
+        image.remove(dir, existing);
       }
       return;
     }
     if (existing instanceof Dir) {
-      removeNode(dir, existing);
+      image.remove(dir, existing);
       existing = null;
     }
     try {
@@ -176,7 +249,7 @@ final class WorktreeScan {
     } catch (NoSuchFileException e) {
       // deleted between lstat and read
       if (existing != null) {
-        removeNode(dir, existing);
+        image.remove(dir, existing);
       }
     } catch (IOException e) {
       p.skipped.add(path);
@@ -185,9 +258,9 @@ final class WorktreeScan {
   }
 
   /** Re-scans {@code d} recursively: every entry on disk judged, every entry gone removed. */
-  void scanDir(Snapshotter.Pass p, Dir d) throws IOException {
+  void scanDir(Pass p, Dir d) throws IOException {
     p.rescanned.add(d.path);
-    Path abs = chain.absolute(d.path);
+    Path abs = absolute(d.path);
     Set<String> present = new HashSet<>();
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(abs)) {
       for (Path entry : entries) {
@@ -206,24 +279,24 @@ final class WorktreeScan {
     if (present.size() < d.children.size() || !present.containsAll(d.children.keySet())) {
       for (Node child : new ArrayList<>(d.children.values())) {
         if (!present.contains(child.name)) {
-          removeNode(d, child);
+          image.remove(d, child);
         }
       }
     }
   }
 
-  private void updateFile(Snapshotter.Pass p, Dir dir, String name, String path, File node, Stat st, Path abs) throws IOException {
+  private void updateFile(Pass p, Dir dir, String name, String path, File node, Stat st, Path abs) throws IOException {
     int mode = st.type() == Stat.Type.SYMLINK ? Nodes.SYMLINK : st.executable() ? Nodes.EXECUTABLE : Nodes.REGULAR;
     if (node != null && node.stat != null && !node.racy && node.mode == mode && st.sameFile(node.stat)) {
       return;
     }
-    if (chain.seed != null && (node == null || node.stat == null)) {
-      WorktreeIndex.Seed known = chain.seed.get(path);
+    if (seed != null && (node == null || node.stat == null)) {
+      WorktreeIndex.Seed known = seed.get(path);
       if (known != null && known.mode() == mode && known.length() == (int) st.size() && known.mtime() == st.mtime()) {
         // git's index vouches for this content (same size and mtime, written before the index was):
         // no need to read the file, and the blob is already in the object database
         if (node == null || node.mode != mode || !node.id.equals(known.id())) {
-          touch(path, node);
+          image.touch(path, node);
           if (node == null) {
             node = new File(name, Nodes.utf8(name), dir, mode, known.id());
             dir.put(node);
@@ -232,14 +305,14 @@ final class WorktreeScan {
             node.id = known.id();
             dir.markDirty();
           }
-          chain.newContent.remove(path);
+          image.forgetContent(path);
         }
         node.stat = st;
         node.racy = st.mtime() >= p.racyFrom;
         return;
       }
     }
-    if (st.type() == Stat.Type.FILE && st.size() > chain.maxFileBytes) {
+    if (st.type() == Stat.Type.FILE && st.size() > maxFileBytes) {
       if (node != null && node.mode == mode && blobSize(node.id) == st.size() && sameContent(abs, st.size(), node.id)) {
         // the version the tree already has (a large file of the base, say): hashed, never stored, not left out
         node.stat = st;
@@ -254,30 +327,30 @@ final class WorktreeScan {
     boolean trustStat = true;
     if (st.type() == Stat.Type.SYMLINK) {
       data = Files.readSymbolicLink(abs).toString().getBytes(StandardCharsets.UTF_8);
-      id = chain.store.idFor(Constants.OBJ_BLOB, data, 0, data.length);
-    } else if (st.size() <= Snapshotter.READ_WHOLE_LIMIT) {
-      data = readNoFollow(abs, (int) st.size(), chain.maxFileBytes);
+      id = store.idFor(Constants.OBJ_BLOB, data, 0, data.length);
+    } else if (st.size() <= READ_WHOLE_LIMIT) {
+      data = readNoFollow(abs, (int) st.size(), maxFileBytes);
       if (data == null) {
         leaveOut(path, node, Files.size(abs)); // grew past the cap since lstat: not read beyond it
         return;
       }
       trustStat = data.length == st.size();
-      id = chain.store.idFor(Constants.OBJ_BLOB, data, 0, data.length);
+      id = store.idFor(Constants.OBJ_BLOB, data, 0, data.length);
     } else {
       id = hashStream(abs, st.size());
     }
     boolean changed = node == null || node.mode != mode || !node.id.equals(id);
     if (changed) {
       if (data != null) {
-        chain.store.insert(Constants.OBJ_BLOB, id, data, 0, data.length);
+        store.insert(Constants.OBJ_BLOB, id, data, 0, data.length);
       } else {
         try (InputStream in = Files.newInputStream(abs, LinkOption.NOFOLLOW_LINKS)) {
-          ObjectId stored = chain.store.insertBlob(st.size(), in);
+          ObjectId stored = store.insertBlob(st.size(), in);
           trustStat = stored.equals(id);
           id = stored;
         }
       }
-      touch(path, node);
+      image.touch(path, node);
       if (node == null) {
         node = new File(name, Nodes.utf8(name), dir, mode, id);
         dir.put(node);
@@ -286,7 +359,7 @@ final class WorktreeScan {
         node.id = id;
         dir.markDirty();
       }
-      keepContent(path, data);
+      image.keepContent(path, data);
     }
     node.stat = trustStat ? st : null;
     node.racy = st.mtime() >= p.racyFrom;
@@ -309,7 +382,7 @@ final class WorktreeScan {
   /** The size of a blob already in the repository, or -1 when it cannot be read. */
   private long blobSize(ObjectId id) {
     try {
-      return chain.reader.getObjectSize(id, Constants.OBJ_BLOB);
+      return reader.getObjectSize(id, Constants.OBJ_BLOB);
     } catch (IOException | RuntimeException e) {
       return -1;
     }
@@ -320,7 +393,7 @@ final class WorktreeScan {
    * previous checkpoint's version, or nothing), with no stat, so the file is looked at again.
    */
   private void leaveOut(String path, File node, long size) {
-    chain.oversized.put(path, size);
+    image.leaveOut(path, size);
     if (node != null) {
       node.stat = null;
     }
@@ -328,7 +401,7 @@ final class WorktreeScan {
 
   /** The file's content, or null when it grew past {@code cap} since its lstat (never read further than that). */
   private static byte[] readNoFollow(Path abs, int size, long cap) throws IOException {
-    try (SeekableByteChannel ch = Files.newByteChannel(abs, Snapshotter.READ_NOFOLLOW)) {
+    try (SeekableByteChannel ch = Files.newByteChannel(abs, READ_NOFOLLOW)) {
       byte[] data = new byte[size];
       ByteBuffer bb = ByteBuffer.wrap(data);
       while (bb.hasRemaining()) {
@@ -358,7 +431,7 @@ final class WorktreeScan {
   }
 
   private ObjectId hashStream(Path abs, long size) throws IOException {
-    MessageDigest md = chain.streamDigest;
+    MessageDigest md = streamDigest;
     md.reset();
     md.update(Constants.encodedTypeString(Constants.OBJ_BLOB));
     md.update((byte) ' ');
@@ -377,36 +450,5 @@ final class WorktreeScan {
       throw new IOException(abs + " changed size while it was read");
     }
     return ObjectId.fromRaw(md.digest());
-  }
-
-  void touch(String path, File before) {
-    if (!chain.sinceCheckpoint.containsKey(path)) {
-      chain.sinceCheckpoint.put(path, before == null ? null : new FileState(before.mode, before.id));
-    }
-  }
-
-  private void keepContent(String path, byte[] data) {
-    if (data == null) {
-      chain.newContent.remove(path);
-      return;
-    }
-    if (chain.newContentBytes + data.length <= Snapshotter.KEEP_CONTENT_LIMIT) {
-      byte[] old = chain.newContent.put(path, data);
-      chain.newContentBytes += data.length - (old == null ? 0 : old.length);
-    }
-  }
-
-  void removeNode(Dir dir, Node node) {
-    if (node instanceof File f) {
-      touch(f.path(), f);
-      chain.newContent.remove(f.path());
-    } else {
-      for (File f : Nodes.files((Dir) node)) {
-        touch(f.path(), f);
-        chain.newContent.remove(f.path());
-      }
-    }
-    dir.remove(node.name);
-    node.parent = null;
   }
 }
