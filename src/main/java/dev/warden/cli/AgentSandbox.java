@@ -69,13 +69,42 @@ final class AgentSandbox {
     try {
       SandboxLayout layout = spec.resolve(home());
       if (ask != null) {
-        layout = layout.withMount(new SandboxLayout.Mount(ask.directory(), ask.directory()));
+        // `warden ask` must run inside wherever Warden is installed (even under /tmp, a fresh tmpfs in there)
+        layout = layout.withReadOnly(wardenItself()).withMount(new SandboxLayout.Mount(ask.directory(), ask.directory()));
       }
       return new Launch(argv(options.command(), Optional.of(layout), bubblewrap.executable(), environmentNames(), set), "bubblewrap",
           Optional.empty());
     } catch (IllegalArgumentException e) {
       throw new AgentCommand.Refusal("the sandbox Warden described for feature " + options.feature() + " cannot be set up here: "
           + e.getMessage() + " (run the wrapper on Warden's machine, or pass --no-sandbox)");
+    }
+  }
+
+  /**
+   * What {@code warden ask} needs from Warden's own installation, to be seen read-only in the
+   * sandbox: the jar this runs from, its {@code lib/} beside it, and the {@code bin/warden} launcher
+   * above it (those that exist). Nothing else of the installation (its sources, build output, data)
+   * is exposed.
+   */
+  static List<Path> wardenItself() {
+    try {
+      Path jar = Path.of(AgentSandbox.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      if (!Files.isRegularFile(jar)) {
+        return List.of(); // classes run from a directory (the tests): nothing to expose
+      }
+      List<Path> paths = new ArrayList<>(List.of(jar));
+      Path lib = jar.resolveSibling("lib");
+      if (Files.isDirectory(lib)) {
+        paths.add(lib);
+      }
+      Path parent = jar.getParent().getParent();
+      Path launcher = parent == null ? null : parent.resolve("bin/warden");
+      if (launcher != null && Files.isRegularFile(launcher)) {
+        paths.add(launcher);
+      }
+      return List.copyOf(paths);
+    } catch (java.net.URISyntaxException | RuntimeException e) {
+      return List.of();
     }
   }
 
