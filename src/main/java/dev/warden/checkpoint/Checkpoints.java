@@ -19,6 +19,8 @@ import dev.warden.CborSerializable;
 import dev.warden.Rejection;
 import dev.warden.agent.AgentLink;
 import dev.warden.agent.AgentMessage;
+import dev.warden.checkpoint.CheckpointsState.Started;
+import dev.warden.checkpoint.CheckpointsState.Unstarted;
 import dev.warden.plan.Trigger;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * to pause (no agent connected, its command exited) or the agent said it cannot pause. Git work runs on the blocking pool, serially per feature.
  */
 public final class Checkpoints
-    extends EventSourcedBehaviorWithEnforcedReplies<Checkpoints.Command, Checkpoints.Event, Checkpoints.State> {
+    extends EventSourcedBehaviorWithEnforcedReplies<Checkpoints.Command, Checkpoints.Event, CheckpointsState> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Checkpoints");
   public static final String TAG = "checkpoint";
@@ -168,79 +170,8 @@ public final class Checkpoints
   /** A validated patch was brought into the worktree from its shadow commit. */
   public record PatchPromoted(String featureId, String shadowCommit, List<String> paths, String by, Instant at) implements Event {}
 
-  // ---- state: one record per phase, changed only by the event handler, which returns a new one ----
-
-  /**
-   * What the chain keeps: only what its decisions need. The records of all its checkpoints are in its
-   * events ({@link CheckpointTaken}); the state keeps their number and the newest {@link #RECENT_KEPT}
-   * (the tip, and what reads ask most), so it does not grow with the chain's history. Older records
-   * are read back from the journal ({@link CheckpointJournal}).
-   */
-  public sealed interface State extends CborSerializable {
-    /** How many checkpoints the chain has recorded (the newest is numbered so). */
-    long count();
-
-    /** The newest records, oldest first: numbered {@code count - recent.size() + 1} to {@code count}. */
-    List<CheckpointRecord> recent();
-
-    default Optional<CheckpointRecord> latest() {
-      List<CheckpointRecord> recent = recent();
-      return recent.isEmpty() ? Optional.empty() : Optional.of(recent.get(recent.size() - 1));
-    }
-  }
-
-  /** The chain's Start has not come yet: nothing recorded, commands that need it wait for it. */
-  public record Unstarted() implements State {
-    @Override
-    public long count() {
-      return 0;
-    }
-
-    @Override
-    public List<CheckpointRecord> recent() {
-      return List.of();
-    }
-  }
-
-  /** Started at {@code setup}, with {@code count} checkpoints of which the newest are {@code recent}. */
-  public record Started(ChainSetup setup, long count, List<CheckpointRecord> recent) implements State {
-    public Started {
-      recent = List.copyOf(recent);
-    }
-
-    Started withSetup(ChainSetup newSetup) {
-      return new Started(newSetup, count, recent);
-    }
-
-    Started taken(CheckpointRecord record) {
-      int keep = Math.min(recent.size() + 1, RECENT_KEPT);
-      List<CheckpointRecord> next = new ArrayList<>(keep);
-      next.addAll(recent.subList(recent.size() + 1 - keep, recent.size()));
-      next.add(record);
-      return new Started(setup, count + 1, next);
-    }
-
-    /** The first number {@link #recent} holds. */
-    long firstRecent() {
-      return count - recent.size() + 1;
-    }
-
-    /** Whether record {@code seq} exists but only the journal has it. */
-    boolean onlyInJournal(long seq) {
-      return seq >= 1 && seq < firstRecent();
-    }
-
-    /** Record {@code seq} if the state holds it; see {@link #onlyInJournal}. */
-    Optional<CheckpointRecord> bySeq(long seq) {
-      return seq >= firstRecent() && seq <= count ? Optional.of(recent.get((int) (seq - firstRecent()))) : Optional.empty();
-    }
-  }
-
-  /**
-   * How many of the newest checkpoint records a chain keeps in its state (and snapshots): at least the
-   * dashboard's page (50, newest first), so opening a feature reads no journal.
-   */
-  public static final int RECENT_KEPT = 64;
+  /** Kept for the callers that size pages by it; see {@link CheckpointsState#RECENT_KEPT}. */
+  public static final int RECENT_KEPT = CheckpointsState.RECENT_KEPT;
 
   // ---- internal messages ----
 
@@ -347,7 +278,7 @@ public final class Checkpoints
   }
 
   @Override
-  public State emptyState() {
+  public CheckpointsState emptyState() {
     return new Unstarted();
   }
 
@@ -369,8 +300,8 @@ public final class Checkpoints
   }
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
+  public CommandHandlerWithReply<Command, Event, CheckpointsState> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, Event, CheckpointsState> builder = newCommandHandlerWithReplyBuilder();
     builder
         .forStateType(Unstarted.class)
         .onCommand(Start.class, (state, start) -> persistStart(start))
@@ -415,7 +346,7 @@ public final class Checkpoints
    * chain right after recording it) — stashed, for {@code start-wait} at most — and is refused once
    * that wait is over.
    */
-  private ReplyEffect<Event, State> waitForStart(ActorRef<Outcome> replyTo) {
+  private ReplyEffect<Event, CheckpointsState> waitForStart(ActorRef<Outcome> replyTo) {
     if (startWaitOver) {
       return Effect().reply(replyTo, new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started"));
     }
@@ -426,19 +357,19 @@ public final class Checkpoints
     return Effect().stash();
   }
 
-  private ReplyEffect<Event, State> persistStart(Start start) {
+  private ReplyEffect<Event, CheckpointsState> persistStart(Start start) {
     return Effect().persist(new ChainStarted(start.setup(), Instant.now()))
         .thenReply(start.replyTo(), s -> Done.getInstance()).thenUnstashAll();
   }
 
-  private ReplyEffect<Event, State> onStart(Started state, Start start) {
+  private ReplyEffect<Event, CheckpointsState> onStart(Started state, Start start) {
     if (start.setup().equals(state.setup())) {
       return Effect().reply(start.replyTo(), Done.getInstance());
     }
     return persistStart(start);
   }
 
-  private ReplyEffect<Event, State> onRequest(Started state, Request request) {
+  private ReplyEffect<Event, CheckpointsState> onRequest(Started state, Request request) {
     if (pending == null) {
       pending = new Coalescing(request);
     } else {
@@ -448,7 +379,7 @@ public final class Checkpoints
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onRollback(Started state, Rollback rollback, Map<Long, CheckpointRecord> read) {
+  private ReplyEffect<Event, CheckpointsState> onRollback(Started state, Rollback rollback, Map<Long, CheckpointRecord> read) {
     Optional<String> badPath = rollback.paths().flatMap(Checkpoints::pathProblem);
     if (badPath.isPresent()) {
       return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.INVALID, badPath.get()));
@@ -466,7 +397,7 @@ public final class Checkpoints
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onPromote(Started state, Promote promote) {
+  private ReplyEffect<Event, CheckpointsState> onPromote(Started state, Promote promote) {
     Optional<String> bad = promoteProblem(promote);
     if (bad.isPresent()) {
       return Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.INVALID, bad.get()));
@@ -540,7 +471,7 @@ public final class Checkpoints
     });
   }
 
-  private ReplyEffect<Event, State> onPauseAnswered(Started state, PauseAnswered answered) {
+  private ReplyEffect<Event, CheckpointsState> onPauseAnswered(Started state, PauseAnswered answered) {
     Cycle cycle = answered.cycle();
     boolean fullScan = cycle.fullScan() || capturesSinceFullScan + 1 >= settings.fullScanEvery();
     List<String> paths = cycle.paths();
@@ -573,7 +504,7 @@ public final class Checkpoints
     return state.latest().map(r -> ObjectId.fromString(r.commit()));
   }
 
-  private ReplyEffect<Event, State> onCaptureDone(Started state, CaptureDone done) {
+  private ReplyEffect<Event, CheckpointsState> onCaptureDone(Started state, CaptureDone done) {
     Cycle cycle = done.cycle();
     Snapshotter.Capture capture = done.capture();
     if (capture.fullScan()) {
@@ -629,7 +560,7 @@ public final class Checkpoints
     }).thenNoReply().thenUnstashAll();
   }
 
-  private ReplyEffect<Event, State> onCaptureFailed(Started state, CaptureFailed failed) {
+  private ReplyEffect<Event, CheckpointsState> onCaptureFailed(Started state, CaptureFailed failed) {
     context.getLog().warn("[{}] checkpoint failed: {}", featureId, failed.message());
     failed.cycle().waiters().forEach(w -> w.tell(new Failed(Rejection.Kind.CONFLICT, "checkpoint failed: " + failed.message())));
     finishCycle(state, false, Optional.empty());
@@ -647,7 +578,7 @@ public final class Checkpoints
 
   // ---- reads: from the state when it holds the records, else from the journal first ----
 
-  private Optional<ReplyEffect<Event, State>> listProblem(ListCheckpoints list) {
+  private Optional<ReplyEffect<Event, CheckpointsState>> listProblem(ListCheckpoints list) {
     if (list.offset() < 0) {
       return Optional.of(Effect().reply(list.replyTo(), new Missing(Rejection.Kind.INVALID, "offset: must not be negative, was " + list.offset())));
     }
@@ -657,8 +588,8 @@ public final class Checkpoints
     return Optional.empty();
   }
 
-  private ReplyEffect<Event, State> onList(Started state, ListCheckpoints list) {
-    Optional<ReplyEffect<Event, State>> problem = listProblem(list);
+  private ReplyEffect<Event, CheckpointsState> onList(Started state, ListCheckpoints list) {
+    Optional<ReplyEffect<Event, CheckpointsState>> problem = listProblem(list);
     if (problem.isPresent()) {
       return problem.get();
     }
@@ -676,7 +607,7 @@ public final class Checkpoints
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onGet(Started state, GetCheckpoint get, Map<Long, CheckpointRecord> read) {
+  private ReplyEffect<Event, CheckpointsState> onGet(Started state, GetCheckpoint get, Map<Long, CheckpointRecord> read) {
     if (unread(state, read, get.seq())) {
       return readHistory(get, Set.of(get.seq()));
     }
@@ -691,7 +622,7 @@ public final class Checkpoints
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onDiff(Started state, Diff diff, Map<Long, CheckpointRecord> read) {
+  private ReplyEffect<Event, CheckpointsState> onDiff(Started state, Diff diff, Map<Long, CheckpointRecord> read) {
     if (unread(state, read, diff.seq())) {
       return readHistory(diff, Set.of(diff.seq()));
     }
@@ -708,7 +639,7 @@ public final class Checkpoints
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onCompare(Started state, Compare compare, Map<Long, CheckpointRecord> read) {
+  private ReplyEffect<Event, CheckpointsState> onCompare(Started state, Compare compare, Map<Long, CheckpointRecord> read) {
     Set<Long> unread = new java.util.TreeSet<>();
     for (long seq : new long[] {compare.from(), compare.to()}) {
       if (unread(state, read, seq)) {
@@ -740,7 +671,7 @@ public final class Checkpoints
     return state.onlyInJournal(seq) && !read.containsKey(seq);
   }
 
-  private ReplyEffect<Event, State> readHistory(Command original, Set<Long> seqs) {
+  private ReplyEffect<Event, CheckpointsState> readHistory(Command original, Set<Long> seqs) {
     context.pipeToSelf(history.only(persistenceId().id(), seqs), (records, failure) -> failure != null
         ? new HistoryRead(original, Map.of(), Optional.of(String.valueOf(unwrap(failure).getMessage())))
         : new HistoryRead(original, records.stream().collect(java.util.stream.Collectors.toMap(CheckpointRecord::seq, r -> r)),
@@ -748,7 +679,7 @@ public final class Checkpoints
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onHistoryRead(Started state, HistoryRead read) {
+  private ReplyEffect<Event, CheckpointsState> onHistoryRead(Started state, HistoryRead read) {
     if (read.failure().isPresent()) {
       String why = "cannot read the checkpoints of '" + featureId + "' from the journal: " + read.failure().get();
       Missing missing = new Missing(Rejection.Kind.CONFLICT, why);
@@ -804,7 +735,7 @@ public final class Checkpoints
     return new Missing(Rejection.Kind.NOT_FOUND, "feature '" + featureId + "' has no checkpoint " + seq);
   }
 
-  private ReplyEffect<Event, State> onStop(State state, Stop stop) {
+  private ReplyEffect<Event, CheckpointsState> onStop(CheckpointsState state, Stop stop) {
     if (current != null) {
       return Effect().stash();
     }
@@ -832,8 +763,8 @@ public final class Checkpoints
   // ---- events: pure, each returns the next state ----
 
   @Override
-  public EventHandler<State, Event> eventHandler() {
-    EventHandlerBuilder<State, Event> builder = newEventHandlerBuilder();
+  public EventHandler<CheckpointsState, Event> eventHandler() {
+    EventHandlerBuilder<CheckpointsState, Event> builder = newEventHandlerBuilder();
     builder
         .forStateType(Unstarted.class)
         .onEvent(ChainStarted.class, (state, event) -> new Started(event.setup(), 0, List.of()));
