@@ -1,5 +1,10 @@
 package dev.warden.checkpoint;
 
+import static dev.warden.checkpoint.CheckpointReads.absentAsKnown;
+import static dev.warden.checkpoint.CheckpointReads.commitOf;
+import static dev.warden.checkpoint.CheckpointReads.unread;
+import static dev.warden.checkpoint.CheckpointReads.unwrap;
+
 import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
@@ -19,15 +24,14 @@ import dev.warden.CborSerializable;
 import dev.warden.Rejection;
 import dev.warden.agent.AgentLink;
 import dev.warden.agent.AgentMessage;
+import dev.warden.checkpoint.CaptureQueue.Cycle;
 import dev.warden.checkpoint.CheckpointsState.Started;
 import dev.warden.checkpoint.CheckpointsState.Unstarted;
 import dev.warden.plan.Trigger;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -189,51 +193,7 @@ public final class Checkpoints
    * Records a read needed that only the journal has: {@code original} is handled again with them
    * ({@code failure}: the journal could not be read).
    */
-  private record HistoryRead(Command original, Map<Long, CheckpointRecord> records, Optional<String> failure) implements Command {}
-
-  /** One capture's worth of coalesced requests, or one rollback, or one promotion: fixed once it starts. */
-  private record Cycle(Trigger trigger, List<String> paths, boolean fullScan, List<ActorRef<Outcome>> waiters,
-      Optional<Rollback> rollback, Optional<Promote> promote, Optional<String> restoreTo) {
-
-    /** {@code target}: the commit of the checkpoint it goes back to, resolved when it was asked. */
-    static Cycle of(Rollback rollback, String target) {
-      return new Cycle(Trigger.ROLLBACK, List.of(), false, List.of(rollback.replyTo()), Optional.of(rollback), Optional.empty(),
-          Optional.of(target));
-    }
-
-    static Cycle of(Promote promote) {
-      return new Cycle(Trigger.PATCH, List.of(), false, List.of(promote.replyTo()), Optional.empty(), Optional.of(promote),
-          Optional.of(promote.commit()));
-    }
-
-    String reason() {
-      return rollback.map(r -> "rollback to checkpoint " + r.to()).orElse("checkpoint");
-    }
-  }
-
-  /** Checkpoint requests coalescing while a capture runs; becomes the next {@link Cycle}. Actor thread only. */
-  private static final class Coalescing {
-    private Trigger trigger;
-    private final Set<String> paths = new LinkedHashSet<>();
-    private boolean fullScan;
-    private final List<ActorRef<Outcome>> waiters = new ArrayList<>();
-
-    Coalescing(Request first) {
-      trigger = first.trigger();
-      merge(first);
-    }
-
-    void merge(Request request) {
-      trigger = trigger.strongest(request.trigger());
-      paths.addAll(request.paths());
-      fullScan |= request.fullScan();
-      waiters.add(request.replyTo());
-    }
-
-    Cycle cycle() {
-      return new Cycle(trigger, List.copyOf(paths), fullScan, List.copyOf(waiters), Optional.empty(), Optional.empty(), Optional.empty());
-    }
-  }
+  record HistoryRead(Command original, Map<Long, CheckpointRecord> records, Optional<String> failure) implements Command {}
 
   // ---- behavior ----
 
@@ -242,13 +202,10 @@ public final class Checkpoints
   private final Function<String, CheckpointPeers> peersFactory;
   private final CheckpointSettings settings;
   private final ChainWorker worker;
-  private final CheckpointJournal history;
+  private final CheckpointReads reads;
   private CheckpointPeers peers;
   // not persisted, touched only by command handlers (on the actor's thread): the capture in flight and what waits
-  private Cycle current;
-  private Coalescing pending;
-  private final List<Cycle> pendingRollbacks = new ArrayList<>();
-  private final List<Promote> pendingPromotions = new ArrayList<>();
+  private final CaptureQueue captures = new CaptureQueue();
   private int capturesSinceFullScan;
   /** Commands that came before the chain's Start are stashed until it comes, or until start-wait is over. */
   private boolean startWaitScheduled;
@@ -274,7 +231,7 @@ public final class Checkpoints
     this.peersFactory = peers;
     this.settings = settings;
     this.worker = new ChainWorker(featureId, blocking);
-    this.history = history;
+    this.reads = new CheckpointReads(featureId, persistenceId().id(), context, settings, worker, history, Effect());
   }
 
   @Override
@@ -312,21 +269,21 @@ public final class Checkpoints
         .onCommand(Promote.class, (state, promote) -> promoteProblem(promote)
             .map(bad -> Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.INVALID, bad)))
             .orElseGet(() -> waitForStart(promote.replyTo())))
-        .onCommand(ListCheckpoints.class, (state, list) -> listProblem(list)
+        .onCommand(ListCheckpoints.class, (state, list) -> reads.listProblem(list)
             .orElseGet(() -> Effect().reply(list.replyTo(), new Page(0, List.of()))))
-        .onCommand(GetCheckpoint.class, (state, get) -> Effect().reply(get.replyTo(), missing(get.seq())))
-        .onCommand(Diff.class, (state, diff) -> Effect().reply(diff.replyTo(), missing(diff.seq())))
-        .onCommand(Compare.class, (state, compare) -> Effect().reply(compare.replyTo(), missing(compare.from())));
+        .onCommand(GetCheckpoint.class, (state, get) -> Effect().reply(get.replyTo(), reads.missing(get.seq())))
+        .onCommand(Diff.class, (state, diff) -> Effect().reply(diff.replyTo(), reads.missing(diff.seq())))
+        .onCommand(Compare.class, (state, compare) -> Effect().reply(compare.replyTo(), reads.missing(compare.from())));
     builder
         .forStateType(Started.class)
         .onCommand(Start.class, this::onStart)
         .onCommand(Request.class, this::onRequest)
         .onCommand(Rollback.class, (state, rollback) -> onRollback(state, rollback, Map.of()))
         .onCommand(Promote.class, this::onPromote)
-        .onCommand(ListCheckpoints.class, this::onList)
-        .onCommand(GetCheckpoint.class, (state, get) -> onGet(state, get, Map.of()))
-        .onCommand(Diff.class, (state, diff) -> onDiff(state, diff, Map.of()))
-        .onCommand(Compare.class, (state, compare) -> onCompare(state, compare, Map.of()))
+        .onCommand(ListCheckpoints.class, reads::onList)
+        .onCommand(GetCheckpoint.class, (state, get) -> reads.onGet(state, get, Map.of()))
+        .onCommand(Diff.class, (state, diff) -> reads.onDiff(state, diff, Map.of()))
+        .onCommand(Compare.class, (state, compare) -> reads.onCompare(state, compare, Map.of()))
         .onCommand(HistoryRead.class, this::onHistoryRead)
         .onCommand(PauseAnswered.class, this::onPauseAnswered)
         .onCommand(CaptureDone.class, this::onCaptureDone)
@@ -370,11 +327,7 @@ public final class Checkpoints
   }
 
   private ReplyEffect<Event, CheckpointsState> onRequest(Started state, Request request) {
-    if (pending == null) {
-      pending = new Coalescing(request);
-    } else {
-      pending.merge(request);
-    }
+    captures.request(request);
     startNextIfIdle(state);
     return Effect().noReply();
   }
@@ -385,14 +338,14 @@ public final class Checkpoints
       return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.INVALID, badPath.get()));
     }
     if (unread(state, read, rollback.to())) {
-      return readHistory(rollback, Set.of(rollback.to()));
+      return reads.readHistory(rollback, Set.of(rollback.to()));
     }
     Optional<String> target = commitOf(state, read, rollback.to());
     if (target.isEmpty()) {
       return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.NOT_FOUND, "feature '" + featureId + "' has no checkpoint " + rollback.to()));
     }
     // the target is fixed now: a rollback to an old checkpoint does not read the journal again when it starts
-    pendingRollbacks.add(Cycle.of(rollback, target.get()));
+    captures.rollback(rollback, target.get());
     startNextIfIdle(state);
     return Effect().noReply();
   }
@@ -402,7 +355,7 @@ public final class Checkpoints
     if (bad.isPresent()) {
       return Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.INVALID, bad.get()));
     }
-    pendingPromotions.add(promote);
+    captures.promote(promote);
     startNextIfIdle(state);
     return Effect().noReply();
   }
@@ -434,20 +387,11 @@ public final class Checkpoints
   }
 
   private void startNextIfIdle(Started state) {
-    if (current != null) {
+    Optional<Cycle> next = captures.startNext();
+    if (next.isEmpty()) {
       return;
     }
-    if (!pendingRollbacks.isEmpty()) {
-      current = pendingRollbacks.remove(0);
-    } else if (!pendingPromotions.isEmpty()) {
-      current = Cycle.of(pendingPromotions.remove(0));
-    } else if (pending != null) {
-      current = pending.cycle();
-      pending = null;
-    } else {
-      return;
-    }
-    Cycle cycle = current;
+    Cycle cycle = next.get();
     // the plan's file size limit is asked while the agent pauses; without an answer the setting's cap stands
     CompletionStage<Long> cap = planMaxFileBytes().thenApply(settings::capFor);
     context.pipeToSelf(peers().pauseAgent(cycle.reason()).thenCombine(cap, (outcome, max) -> new PauseAnswered(cycle, outcome, max)),
@@ -572,193 +516,30 @@ public final class Checkpoints
     if (escalate) {
       peers().escalate("checkpoint taken without the agent's acknowledgement: " + note.orElse("no answer"));
     }
-    current = null;
+    captures.finished();
     startNextIfIdle(state);
   }
 
-  // ---- reads: from the state when it holds the records, else from the journal first ----
-
-  private Optional<ReplyEffect<Event, CheckpointsState>> listProblem(ListCheckpoints list) {
-    if (list.offset() < 0) {
-      return Optional.of(Effect().reply(list.replyTo(), new Missing(Rejection.Kind.INVALID, "offset: must not be negative, was " + list.offset())));
-    }
-    if (list.limit() < 0) {
-      return Optional.of(Effect().reply(list.replyTo(), new Missing(Rejection.Kind.INVALID, "limit: must not be negative, was " + list.limit())));
-    }
-    return Optional.empty();
-  }
-
-  private ReplyEffect<Event, CheckpointsState> onList(Started state, ListCheckpoints list) {
-    Optional<ReplyEffect<Event, CheckpointsState>> problem = listProblem(list);
-    if (problem.isPresent()) {
-      return problem.get();
-    }
-    long total = state.count();
-    long from = Math.min(list.offset(), total); // checkpoints from + 1 ..
-    long to = from + Math.min(list.limit(), total - from); // .. to; never from + limit: it overflows
-    if (from == to || from + 1 >= state.firstRecent()) {
-      int skip = (int) (from + 1 - state.firstRecent());
-      return Effect().reply(list.replyTo(), new Page(total, List.copyOf(state.recent().subList(skip, skip + (int) (to - from)))));
-    }
-    ActorRef<Listing> replyTo = list.replyTo();
-    history.range(persistenceId().id(), from + 1, to).whenComplete((records, failure) -> replyTo.tell(failure == null
-        ? new Page(total, List.copyOf(records))
-        : new Missing(Rejection.Kind.CONFLICT, "cannot read the checkpoints of '" + featureId + "': " + unwrap(failure).getMessage())));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, CheckpointsState> onGet(Started state, GetCheckpoint get, Map<Long, CheckpointRecord> read) {
-    if (unread(state, read, get.seq())) {
-      return readHistory(get, Set.of(get.seq()));
-    }
-    Optional<CheckpointRecord> record = record(state, read, get.seq());
-    if (record.isEmpty()) {
-      return Effect().reply(get.replyTo(), missing(get.seq()));
-    }
-    CheckpointRecord r = record.get();
-    worker.read(state.setup(), chain -> chain.compare(ObjectId.fromString(r.parent()), ObjectId.fromString(r.commit())))
-        .whenComplete((files, failure) -> get.replyTo().tell(failure == null ? new Found(r, files)
-            : new Missing(Rejection.Kind.CONFLICT, "cannot read checkpoint " + r.seq() + ": " + unwrap(failure).getMessage())));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, CheckpointsState> onDiff(Started state, Diff diff, Map<Long, CheckpointRecord> read) {
-    if (unread(state, read, diff.seq())) {
-      return readHistory(diff, Set.of(diff.seq()));
-    }
-    Optional<CheckpointRecord> record = record(state, read, diff.seq());
-    if (record.isEmpty()) {
-      return Effect().reply(diff.replyTo(), missing(diff.seq()));
-    }
-    String from = diff.againstBase() ? state.setup().baseCommit() : record.get().parent();
-    String to = record.get().commit();
-    long maxBytes = settings.diffMaxBytes();
-    worker.read(state.setup(), chain -> chain.diff(ObjectId.fromString(from), ObjectId.fromString(to), maxBytes))
-        .whenComplete((text, failure) -> diff.replyTo().tell(failure == null ? new DiffText(from, to, text)
-            : new Missing(Rejection.Kind.CONFLICT, "cannot diff checkpoint " + diff.seq() + ": " + unwrap(failure).getMessage())));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, CheckpointsState> onCompare(Started state, Compare compare, Map<Long, CheckpointRecord> read) {
-    Set<Long> unread = new java.util.TreeSet<>();
-    for (long seq : new long[] {compare.from(), compare.to()}) {
-      if (unread(state, read, seq)) {
-        unread.add(seq);
-      }
-    }
-    if (!unread.isEmpty()) {
-      return readHistory(compare, unread);
-    }
-    Optional<String> from = commitOf(state, read, compare.from());
-    Optional<String> to = commitOf(state, read, compare.to());
-    if (from.isEmpty()) {
-      return Effect().reply(compare.replyTo(), missing(compare.from()));
-    }
-    if (to.isEmpty()) {
-      return Effect().reply(compare.replyTo(), missing(compare.to()));
-    }
-    ObjectId a = ObjectId.fromString(from.get());
-    ObjectId b = ObjectId.fromString(to.get());
-    long maxBytes = settings.diffMaxBytes();
-    worker.read(state.setup(), chain -> new Comparison(from.get(), to.get(), chain.compare(a, b), chain.diff(a, b, maxBytes)))
-        .whenComplete((result, failure) -> compare.replyTo().tell(failure == null ? result
-            : new Missing(Rejection.Kind.CONFLICT, "cannot compare: " + unwrap(failure).getMessage())));
-    return Effect().noReply();
-  }
-
-  /** Whether record {@code seq} is needed from the journal and was not read yet. */
-  private static boolean unread(Started state, Map<Long, CheckpointRecord> read, long seq) {
-    return state.onlyInJournal(seq) && !read.containsKey(seq);
-  }
-
-  private ReplyEffect<Event, CheckpointsState> readHistory(Command original, Set<Long> seqs) {
-    context.pipeToSelf(history.only(persistenceId().id(), seqs), (records, failure) -> failure != null
-        ? new HistoryRead(original, Map.of(), Optional.of(String.valueOf(unwrap(failure).getMessage())))
-        : new HistoryRead(original, records.stream().collect(java.util.stream.Collectors.toMap(CheckpointRecord::seq, r -> r)),
-            Optional.empty()));
-    return Effect().noReply();
-  }
-
+  /** A rollback is handled here again with what the journal had; the reads by {@link CheckpointReads}. */
   private ReplyEffect<Event, CheckpointsState> onHistoryRead(Started state, HistoryRead read) {
-    if (read.failure().isPresent()) {
-      String why = "cannot read the checkpoints of '" + featureId + "' from the journal: " + read.failure().get();
-      Missing missing = new Missing(Rejection.Kind.CONFLICT, why);
-      Command original = read.original();
-      if (original instanceof GetCheckpoint get) {
-        return Effect().reply(get.replyTo(), missing);
-      } else if (original instanceof Diff diff) {
-        return Effect().reply(diff.replyTo(), missing);
-      } else if (original instanceof Compare compare) {
-        return Effect().reply(compare.replyTo(), missing);
-      } else if (original instanceof Rollback rollback) {
-        return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.CONFLICT, why));
-      }
-      return Effect().noReply();
+    if (read.original() instanceof Rollback rollback) {
+      return read.failure().isPresent()
+          ? Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.CONFLICT, reads.journalFailure(read)))
+          : onRollback(state, rollback, absentAsKnown(new java.util.HashMap<>(read.records()), rollback.to()));
     }
-    // a record the journal does not have is missing: not asked for again
-    Map<Long, CheckpointRecord> records = new java.util.HashMap<>(read.records());
-    Command original = read.original();
-    if (original instanceof GetCheckpoint get) {
-      return onGet(state, get, absentAsKnown(records, get.seq()));
-    } else if (original instanceof Diff diff) {
-      return onDiff(state, diff, absentAsKnown(records, diff.seq()));
-    } else if (original instanceof Compare compare) {
-      return onCompare(state, compare, absentAsKnown(absentAsKnown(records, compare.from()), compare.to()));
-    } else if (original instanceof Rollback rollback) {
-      return onRollback(state, rollback, absentAsKnown(records, rollback.to()));
-    }
-    return Effect().noReply();
-  }
-
-  /** Marks {@code seq} as read even if the journal had no such record (it is then missing). */
-  private static Map<Long, CheckpointRecord> absentAsKnown(Map<Long, CheckpointRecord> records, long seq) {
-    records.putIfAbsent(seq, NOT_IN_JOURNAL);
-    return records;
-  }
-
-  private static final CheckpointRecord NOT_IN_JOURNAL = new CheckpointRecord(-1, "", "", "", Trigger.MANUAL, false,
-      Optional.empty(), 0, 0, 0, 0, 0, Instant.EPOCH);
-
-  private static Optional<CheckpointRecord> record(Started state, Map<Long, CheckpointRecord> read, long seq) {
-    Optional<CheckpointRecord> fromState = state.bySeq(seq);
-    return fromState.isPresent() ? fromState : Optional.ofNullable(read.get(seq)).filter(r -> r != NOT_IN_JOURNAL);
-  }
-
-  private static Optional<String> commitOf(Started state, Map<Long, CheckpointRecord> read, long seq) {
-    if (seq == 0) {
-      return Optional.of(state.setup().baseCommit());
-    }
-    return record(state, read, seq).map(CheckpointRecord::commit);
-  }
-
-  private Missing missing(long seq) {
-    return new Missing(Rejection.Kind.NOT_FOUND, "feature '" + featureId + "' has no checkpoint " + seq);
+    return reads.onHistoryRead(state, read);
   }
 
   private ReplyEffect<Event, CheckpointsState> onStop(CheckpointsState state, Stop stop) {
-    if (current != null) {
+    if (captures.busy()) {
       return Effect().stash();
     }
-    if (pending != null) {
-      pending.cycle().waiters().forEach(w -> w.tell(new Failed(Rejection.Kind.CONFLICT, "the feature ended")));
-      pending = null;
-    }
-    pendingRollbacks.forEach(c -> c.waiters().forEach(w -> w.tell(new Failed(Rejection.Kind.CONFLICT, "the feature ended"))));
-    pendingRollbacks.clear();
-    pendingPromotions.forEach(r -> r.replyTo().tell(new Failed(Rejection.Kind.CONFLICT, "the feature ended")));
-    pendingPromotions.clear();
+    captures.refuseWaiting("the feature ended");
     ActorRef<Done> replyTo = stop.replyTo();
     worker.shutdown().whenComplete((ok, failure) -> replyTo.tell(Done.getInstance()));
     return Effect().stop().thenNoReply();
   }
 
-  private static Throwable unwrap(Throwable failure) {
-    Throwable cause = failure;
-    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    return cause;
-  }
 
   // ---- events: pure, each returns the next state ----
 

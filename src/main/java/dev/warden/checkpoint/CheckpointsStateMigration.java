@@ -8,8 +8,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Snapshots written before the chain's state was bounded (and moved to {@link CheckpointsState}):
- * class {@code Checkpoints$State} with every record ({@code {"setup": ..., "checkpoints": [...]}}). Read as a {@link CheckpointsState.Started} that
- * keeps the count and the newest {@link CheckpointsState#RECENT_KEPT} records. An old snapshot always has a
+ * class {@code Checkpoints$State} with every record ({@code {"setup": ..., "checkpoints": [...]}}).
+ * Read as a {@link CheckpointsState.Started} that keeps the count and the newest
+ * {@link CheckpointsState#RECENT_KEPT} records. An old snapshot always has a
  * setup: a chain's first event is its ChainStarted, and commands that come before it are stashed.
  * Registered under {@code akka.serialization.jackson.migrations} (serialization.conf).
  */
