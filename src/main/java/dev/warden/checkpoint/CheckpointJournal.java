@@ -9,7 +9,7 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Checkpoint records older than the ones a chain keeps in its state ({@link Checkpoints.Started#recent}),
+ * Checkpoint records older than the ones a chain keeps in its state ({@link CheckpointsState.Started#recent}),
  * read back from the chain's own events in the journal ({@link Checkpoints.CheckpointTaken} carries the
  * whole record). Checkpoint {@code k} is at least the chain's event {@code k + 1} (its ChainStarted
  * comes first), so a read of checkpoints from {@code k} on scans the chain's events from event

@@ -1,5 +1,10 @@
 package dev.warden.checkpoint;
 
+import static dev.warden.checkpoint.CheckpointReads.absentAsKnown;
+import static dev.warden.checkpoint.CheckpointReads.commitOf;
+import static dev.warden.checkpoint.CheckpointReads.unread;
+import static dev.warden.checkpoint.CheckpointReads.unwrap;
+
 import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
@@ -19,13 +24,14 @@ import dev.warden.CborSerializable;
 import dev.warden.Rejection;
 import dev.warden.agent.AgentLink;
 import dev.warden.agent.AgentMessage;
+import dev.warden.checkpoint.CaptureQueue.Cycle;
+import dev.warden.checkpoint.CheckpointsState.Started;
+import dev.warden.checkpoint.CheckpointsState.Unstarted;
 import dev.warden.plan.Trigger;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -47,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * to pause (no agent connected, its command exited) or the agent said it cannot pause. Git work runs on the blocking pool, serially per feature.
  */
 public final class Checkpoints
-    extends EventSourcedBehaviorWithEnforcedReplies<Checkpoints.Command, Checkpoints.Event, Checkpoints.State> {
+    extends EventSourcedBehaviorWithEnforcedReplies<Checkpoints.Command, Checkpoints.Event, CheckpointsState> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Checkpoints");
   public static final String TAG = "checkpoint";
@@ -168,79 +174,8 @@ public final class Checkpoints
   /** A validated patch was brought into the worktree from its shadow commit. */
   public record PatchPromoted(String featureId, String shadowCommit, List<String> paths, String by, Instant at) implements Event {}
 
-  // ---- state: one record per phase, changed only by the event handler, which returns a new one ----
-
-  /**
-   * What the chain keeps: only what its decisions need. The records of all its checkpoints are in its
-   * events ({@link CheckpointTaken}); the state keeps their number and the newest {@link #RECENT_KEPT}
-   * (the tip, and what reads ask most), so it does not grow with the chain's history. Older records
-   * are read back from the journal ({@link CheckpointJournal}).
-   */
-  public sealed interface State extends CborSerializable {
-    /** How many checkpoints the chain has recorded (the newest is numbered so). */
-    long count();
-
-    /** The newest records, oldest first: numbered {@code count - recent.size() + 1} to {@code count}. */
-    List<CheckpointRecord> recent();
-
-    default Optional<CheckpointRecord> latest() {
-      List<CheckpointRecord> recent = recent();
-      return recent.isEmpty() ? Optional.empty() : Optional.of(recent.get(recent.size() - 1));
-    }
-  }
-
-  /** The chain's Start has not come yet: nothing recorded, commands that need it wait for it. */
-  public record Unstarted() implements State {
-    @Override
-    public long count() {
-      return 0;
-    }
-
-    @Override
-    public List<CheckpointRecord> recent() {
-      return List.of();
-    }
-  }
-
-  /** Started at {@code setup}, with {@code count} checkpoints of which the newest are {@code recent}. */
-  public record Started(ChainSetup setup, long count, List<CheckpointRecord> recent) implements State {
-    public Started {
-      recent = List.copyOf(recent);
-    }
-
-    Started withSetup(ChainSetup newSetup) {
-      return new Started(newSetup, count, recent);
-    }
-
-    Started taken(CheckpointRecord record) {
-      int keep = Math.min(recent.size() + 1, RECENT_KEPT);
-      List<CheckpointRecord> next = new ArrayList<>(keep);
-      next.addAll(recent.subList(recent.size() + 1 - keep, recent.size()));
-      next.add(record);
-      return new Started(setup, count + 1, next);
-    }
-
-    /** The first number {@link #recent} holds. */
-    long firstRecent() {
-      return count - recent.size() + 1;
-    }
-
-    /** Whether record {@code seq} exists but only the journal has it. */
-    boolean onlyInJournal(long seq) {
-      return seq >= 1 && seq < firstRecent();
-    }
-
-    /** Record {@code seq} if the state holds it; see {@link #onlyInJournal}. */
-    Optional<CheckpointRecord> bySeq(long seq) {
-      return seq >= firstRecent() && seq <= count ? Optional.of(recent.get((int) (seq - firstRecent()))) : Optional.empty();
-    }
-  }
-
-  /**
-   * How many of the newest checkpoint records a chain keeps in its state (and snapshots): at least the
-   * dashboard's page (50, newest first), so opening a feature reads no journal.
-   */
-  public static final int RECENT_KEPT = 64;
+  /** Kept for the callers that size pages by it; see {@link CheckpointsState#RECENT_KEPT}. */
+  public static final int RECENT_KEPT = CheckpointsState.RECENT_KEPT;
 
   // ---- internal messages ----
 
@@ -258,51 +193,7 @@ public final class Checkpoints
    * Records a read needed that only the journal has: {@code original} is handled again with them
    * ({@code failure}: the journal could not be read).
    */
-  private record HistoryRead(Command original, Map<Long, CheckpointRecord> records, Optional<String> failure) implements Command {}
-
-  /** One capture's worth of coalesced requests, or one rollback, or one promotion: fixed once it starts. */
-  private record Cycle(Trigger trigger, List<String> paths, boolean fullScan, List<ActorRef<Outcome>> waiters,
-      Optional<Rollback> rollback, Optional<Promote> promote, Optional<String> restoreTo) {
-
-    /** {@code target}: the commit of the checkpoint it goes back to, resolved when it was asked. */
-    static Cycle of(Rollback rollback, String target) {
-      return new Cycle(Trigger.ROLLBACK, List.of(), false, List.of(rollback.replyTo()), Optional.of(rollback), Optional.empty(),
-          Optional.of(target));
-    }
-
-    static Cycle of(Promote promote) {
-      return new Cycle(Trigger.PATCH, List.of(), false, List.of(promote.replyTo()), Optional.empty(), Optional.of(promote),
-          Optional.of(promote.commit()));
-    }
-
-    String reason() {
-      return rollback.map(r -> "rollback to checkpoint " + r.to()).orElse("checkpoint");
-    }
-  }
-
-  /** Checkpoint requests coalescing while a capture runs; becomes the next {@link Cycle}. Actor thread only. */
-  private static final class Coalescing {
-    private Trigger trigger;
-    private final Set<String> paths = new LinkedHashSet<>();
-    private boolean fullScan;
-    private final List<ActorRef<Outcome>> waiters = new ArrayList<>();
-
-    Coalescing(Request first) {
-      trigger = first.trigger();
-      merge(first);
-    }
-
-    void merge(Request request) {
-      trigger = trigger.strongest(request.trigger());
-      paths.addAll(request.paths());
-      fullScan |= request.fullScan();
-      waiters.add(request.replyTo());
-    }
-
-    Cycle cycle() {
-      return new Cycle(trigger, List.copyOf(paths), fullScan, List.copyOf(waiters), Optional.empty(), Optional.empty(), Optional.empty());
-    }
-  }
+  record HistoryRead(Command original, Map<Long, CheckpointRecord> records, Optional<String> failure) implements Command {}
 
   // ---- behavior ----
 
@@ -311,13 +202,10 @@ public final class Checkpoints
   private final Function<String, CheckpointPeers> peersFactory;
   private final CheckpointSettings settings;
   private final ChainWorker worker;
-  private final CheckpointJournal history;
+  private final CheckpointReads reads;
   private CheckpointPeers peers;
   // not persisted, touched only by command handlers (on the actor's thread): the capture in flight and what waits
-  private Cycle current;
-  private Coalescing pending;
-  private final List<Cycle> pendingRollbacks = new ArrayList<>();
-  private final List<Promote> pendingPromotions = new ArrayList<>();
+  private final CaptureQueue captures = new CaptureQueue();
   private int capturesSinceFullScan;
   /** Commands that came before the chain's Start are stashed until it comes, or until start-wait is over. */
   private boolean startWaitScheduled;
@@ -343,11 +231,11 @@ public final class Checkpoints
     this.peersFactory = peers;
     this.settings = settings;
     this.worker = new ChainWorker(featureId, blocking);
-    this.history = history;
+    this.reads = new CheckpointReads(featureId, persistenceId().id(), context, settings, worker, history, Effect());
   }
 
   @Override
-  public State emptyState() {
+  public CheckpointsState emptyState() {
     return new Unstarted();
   }
 
@@ -369,8 +257,8 @@ public final class Checkpoints
   }
 
   @Override
-  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
+  public CommandHandlerWithReply<Command, Event, CheckpointsState> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, Event, CheckpointsState> builder = newCommandHandlerWithReplyBuilder();
     builder
         .forStateType(Unstarted.class)
         .onCommand(Start.class, (state, start) -> persistStart(start))
@@ -381,21 +269,21 @@ public final class Checkpoints
         .onCommand(Promote.class, (state, promote) -> promoteProblem(promote)
             .map(bad -> Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.INVALID, bad)))
             .orElseGet(() -> waitForStart(promote.replyTo())))
-        .onCommand(ListCheckpoints.class, (state, list) -> listProblem(list)
+        .onCommand(ListCheckpoints.class, (state, list) -> reads.listProblem(list)
             .orElseGet(() -> Effect().reply(list.replyTo(), new Page(0, List.of()))))
-        .onCommand(GetCheckpoint.class, (state, get) -> Effect().reply(get.replyTo(), missing(get.seq())))
-        .onCommand(Diff.class, (state, diff) -> Effect().reply(diff.replyTo(), missing(diff.seq())))
-        .onCommand(Compare.class, (state, compare) -> Effect().reply(compare.replyTo(), missing(compare.from())));
+        .onCommand(GetCheckpoint.class, (state, get) -> Effect().reply(get.replyTo(), reads.missing(get.seq())))
+        .onCommand(Diff.class, (state, diff) -> Effect().reply(diff.replyTo(), reads.missing(diff.seq())))
+        .onCommand(Compare.class, (state, compare) -> Effect().reply(compare.replyTo(), reads.missing(compare.from())));
     builder
         .forStateType(Started.class)
         .onCommand(Start.class, this::onStart)
         .onCommand(Request.class, this::onRequest)
         .onCommand(Rollback.class, (state, rollback) -> onRollback(state, rollback, Map.of()))
         .onCommand(Promote.class, this::onPromote)
-        .onCommand(ListCheckpoints.class, this::onList)
-        .onCommand(GetCheckpoint.class, (state, get) -> onGet(state, get, Map.of()))
-        .onCommand(Diff.class, (state, diff) -> onDiff(state, diff, Map.of()))
-        .onCommand(Compare.class, (state, compare) -> onCompare(state, compare, Map.of()))
+        .onCommand(ListCheckpoints.class, reads::onList)
+        .onCommand(GetCheckpoint.class, (state, get) -> reads.onGet(state, get, Map.of()))
+        .onCommand(Diff.class, (state, diff) -> reads.onDiff(state, diff, Map.of()))
+        .onCommand(Compare.class, (state, compare) -> reads.onCompare(state, compare, Map.of()))
         .onCommand(HistoryRead.class, this::onHistoryRead)
         .onCommand(PauseAnswered.class, this::onPauseAnswered)
         .onCommand(CaptureDone.class, this::onCaptureDone)
@@ -415,7 +303,7 @@ public final class Checkpoints
    * chain right after recording it) — stashed, for {@code start-wait} at most — and is refused once
    * that wait is over.
    */
-  private ReplyEffect<Event, State> waitForStart(ActorRef<Outcome> replyTo) {
+  private ReplyEffect<Event, CheckpointsState> waitForStart(ActorRef<Outcome> replyTo) {
     if (startWaitOver) {
       return Effect().reply(replyTo, new Failed(Rejection.Kind.CONFLICT, "the checkpoint chain of '" + featureId + "' is not started"));
     }
@@ -426,52 +314,48 @@ public final class Checkpoints
     return Effect().stash();
   }
 
-  private ReplyEffect<Event, State> persistStart(Start start) {
+  private ReplyEffect<Event, CheckpointsState> persistStart(Start start) {
     return Effect().persist(new ChainStarted(start.setup(), Instant.now()))
         .thenReply(start.replyTo(), s -> Done.getInstance()).thenUnstashAll();
   }
 
-  private ReplyEffect<Event, State> onStart(Started state, Start start) {
+  private ReplyEffect<Event, CheckpointsState> onStart(Started state, Start start) {
     if (start.setup().equals(state.setup())) {
       return Effect().reply(start.replyTo(), Done.getInstance());
     }
     return persistStart(start);
   }
 
-  private ReplyEffect<Event, State> onRequest(Started state, Request request) {
-    if (pending == null) {
-      pending = new Coalescing(request);
-    } else {
-      pending.merge(request);
-    }
+  private ReplyEffect<Event, CheckpointsState> onRequest(Started state, Request request) {
+    captures.request(request);
     startNextIfIdle(state);
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onRollback(Started state, Rollback rollback, Map<Long, CheckpointRecord> read) {
+  private ReplyEffect<Event, CheckpointsState> onRollback(Started state, Rollback rollback, Map<Long, CheckpointRecord> read) {
     Optional<String> badPath = rollback.paths().flatMap(Checkpoints::pathProblem);
     if (badPath.isPresent()) {
       return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.INVALID, badPath.get()));
     }
     if (unread(state, read, rollback.to())) {
-      return readHistory(rollback, Set.of(rollback.to()));
+      return reads.readHistory(rollback, Set.of(rollback.to()));
     }
     Optional<String> target = commitOf(state, read, rollback.to());
     if (target.isEmpty()) {
       return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.NOT_FOUND, "feature '" + featureId + "' has no checkpoint " + rollback.to()));
     }
     // the target is fixed now: a rollback to an old checkpoint does not read the journal again when it starts
-    pendingRollbacks.add(Cycle.of(rollback, target.get()));
+    captures.rollback(rollback, target.get());
     startNextIfIdle(state);
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onPromote(Started state, Promote promote) {
+  private ReplyEffect<Event, CheckpointsState> onPromote(Started state, Promote promote) {
     Optional<String> bad = promoteProblem(promote);
     if (bad.isPresent()) {
       return Effect().reply(promote.replyTo(), new Failed(Rejection.Kind.INVALID, bad.get()));
     }
-    pendingPromotions.add(promote);
+    captures.promote(promote);
     startNextIfIdle(state);
     return Effect().noReply();
   }
@@ -503,20 +387,11 @@ public final class Checkpoints
   }
 
   private void startNextIfIdle(Started state) {
-    if (current != null) {
+    Optional<Cycle> next = captures.startNext();
+    if (next.isEmpty()) {
       return;
     }
-    if (!pendingRollbacks.isEmpty()) {
-      current = pendingRollbacks.remove(0);
-    } else if (!pendingPromotions.isEmpty()) {
-      current = Cycle.of(pendingPromotions.remove(0));
-    } else if (pending != null) {
-      current = pending.cycle();
-      pending = null;
-    } else {
-      return;
-    }
-    Cycle cycle = current;
+    Cycle cycle = next.get();
     // the plan's file size limit is asked while the agent pauses; without an answer the setting's cap stands
     CompletionStage<Long> cap = planMaxFileBytes().thenApply(settings::capFor);
     context.pipeToSelf(peers().pauseAgent(cycle.reason()).thenCombine(cap, (outcome, max) -> new PauseAnswered(cycle, outcome, max)),
@@ -540,7 +415,7 @@ public final class Checkpoints
     });
   }
 
-  private ReplyEffect<Event, State> onPauseAnswered(Started state, PauseAnswered answered) {
+  private ReplyEffect<Event, CheckpointsState> onPauseAnswered(Started state, PauseAnswered answered) {
     Cycle cycle = answered.cycle();
     boolean fullScan = cycle.fullScan() || capturesSinceFullScan + 1 >= settings.fullScanEvery();
     List<String> paths = cycle.paths();
@@ -573,7 +448,7 @@ public final class Checkpoints
     return state.latest().map(r -> ObjectId.fromString(r.commit()));
   }
 
-  private ReplyEffect<Event, State> onCaptureDone(Started state, CaptureDone done) {
+  private ReplyEffect<Event, CheckpointsState> onCaptureDone(Started state, CaptureDone done) {
     Cycle cycle = done.cycle();
     Snapshotter.Capture capture = done.capture();
     if (capture.fullScan()) {
@@ -629,7 +504,7 @@ public final class Checkpoints
     }).thenNoReply().thenUnstashAll();
   }
 
-  private ReplyEffect<Event, State> onCaptureFailed(Started state, CaptureFailed failed) {
+  private ReplyEffect<Event, CheckpointsState> onCaptureFailed(Started state, CaptureFailed failed) {
     context.getLog().warn("[{}] checkpoint failed: {}", featureId, failed.message());
     failed.cycle().waiters().forEach(w -> w.tell(new Failed(Rejection.Kind.CONFLICT, "checkpoint failed: " + failed.message())));
     finishCycle(state, false, Optional.empty());
@@ -641,199 +516,36 @@ public final class Checkpoints
     if (escalate) {
       peers().escalate("checkpoint taken without the agent's acknowledgement: " + note.orElse("no answer"));
     }
-    current = null;
+    captures.finished();
     startNextIfIdle(state);
   }
 
-  // ---- reads: from the state when it holds the records, else from the journal first ----
-
-  private Optional<ReplyEffect<Event, State>> listProblem(ListCheckpoints list) {
-    if (list.offset() < 0) {
-      return Optional.of(Effect().reply(list.replyTo(), new Missing(Rejection.Kind.INVALID, "offset: must not be negative, was " + list.offset())));
+  /** A rollback is handled here again with what the journal had; the reads by {@link CheckpointReads}. */
+  private ReplyEffect<Event, CheckpointsState> onHistoryRead(Started state, HistoryRead read) {
+    if (read.original() instanceof Rollback rollback) {
+      return read.failure().isPresent()
+          ? Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.CONFLICT, reads.journalFailure(read)))
+          : onRollback(state, rollback, absentAsKnown(new java.util.HashMap<>(read.records()), rollback.to()));
     }
-    if (list.limit() < 0) {
-      return Optional.of(Effect().reply(list.replyTo(), new Missing(Rejection.Kind.INVALID, "limit: must not be negative, was " + list.limit())));
-    }
-    return Optional.empty();
+    return reads.onHistoryRead(state, read);
   }
 
-  private ReplyEffect<Event, State> onList(Started state, ListCheckpoints list) {
-    Optional<ReplyEffect<Event, State>> problem = listProblem(list);
-    if (problem.isPresent()) {
-      return problem.get();
-    }
-    long total = state.count();
-    long from = Math.min(list.offset(), total); // checkpoints from + 1 ..
-    long to = from + Math.min(list.limit(), total - from); // .. to; never from + limit: it overflows
-    if (from == to || from + 1 >= state.firstRecent()) {
-      int skip = (int) (from + 1 - state.firstRecent());
-      return Effect().reply(list.replyTo(), new Page(total, List.copyOf(state.recent().subList(skip, skip + (int) (to - from)))));
-    }
-    ActorRef<Listing> replyTo = list.replyTo();
-    history.range(persistenceId().id(), from + 1, to).whenComplete((records, failure) -> replyTo.tell(failure == null
-        ? new Page(total, List.copyOf(records))
-        : new Missing(Rejection.Kind.CONFLICT, "cannot read the checkpoints of '" + featureId + "': " + unwrap(failure).getMessage())));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, State> onGet(Started state, GetCheckpoint get, Map<Long, CheckpointRecord> read) {
-    if (unread(state, read, get.seq())) {
-      return readHistory(get, Set.of(get.seq()));
-    }
-    Optional<CheckpointRecord> record = record(state, read, get.seq());
-    if (record.isEmpty()) {
-      return Effect().reply(get.replyTo(), missing(get.seq()));
-    }
-    CheckpointRecord r = record.get();
-    worker.read(state.setup(), chain -> chain.compare(ObjectId.fromString(r.parent()), ObjectId.fromString(r.commit())))
-        .whenComplete((files, failure) -> get.replyTo().tell(failure == null ? new Found(r, files)
-            : new Missing(Rejection.Kind.CONFLICT, "cannot read checkpoint " + r.seq() + ": " + unwrap(failure).getMessage())));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, State> onDiff(Started state, Diff diff, Map<Long, CheckpointRecord> read) {
-    if (unread(state, read, diff.seq())) {
-      return readHistory(diff, Set.of(diff.seq()));
-    }
-    Optional<CheckpointRecord> record = record(state, read, diff.seq());
-    if (record.isEmpty()) {
-      return Effect().reply(diff.replyTo(), missing(diff.seq()));
-    }
-    String from = diff.againstBase() ? state.setup().baseCommit() : record.get().parent();
-    String to = record.get().commit();
-    long maxBytes = settings.diffMaxBytes();
-    worker.read(state.setup(), chain -> chain.diff(ObjectId.fromString(from), ObjectId.fromString(to), maxBytes))
-        .whenComplete((text, failure) -> diff.replyTo().tell(failure == null ? new DiffText(from, to, text)
-            : new Missing(Rejection.Kind.CONFLICT, "cannot diff checkpoint " + diff.seq() + ": " + unwrap(failure).getMessage())));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, State> onCompare(Started state, Compare compare, Map<Long, CheckpointRecord> read) {
-    Set<Long> unread = new java.util.TreeSet<>();
-    for (long seq : new long[] {compare.from(), compare.to()}) {
-      if (unread(state, read, seq)) {
-        unread.add(seq);
-      }
-    }
-    if (!unread.isEmpty()) {
-      return readHistory(compare, unread);
-    }
-    Optional<String> from = commitOf(state, read, compare.from());
-    Optional<String> to = commitOf(state, read, compare.to());
-    if (from.isEmpty()) {
-      return Effect().reply(compare.replyTo(), missing(compare.from()));
-    }
-    if (to.isEmpty()) {
-      return Effect().reply(compare.replyTo(), missing(compare.to()));
-    }
-    ObjectId a = ObjectId.fromString(from.get());
-    ObjectId b = ObjectId.fromString(to.get());
-    long maxBytes = settings.diffMaxBytes();
-    worker.read(state.setup(), chain -> new Comparison(from.get(), to.get(), chain.compare(a, b), chain.diff(a, b, maxBytes)))
-        .whenComplete((result, failure) -> compare.replyTo().tell(failure == null ? result
-            : new Missing(Rejection.Kind.CONFLICT, "cannot compare: " + unwrap(failure).getMessage())));
-    return Effect().noReply();
-  }
-
-  /** Whether record {@code seq} is needed from the journal and was not read yet. */
-  private static boolean unread(Started state, Map<Long, CheckpointRecord> read, long seq) {
-    return state.onlyInJournal(seq) && !read.containsKey(seq);
-  }
-
-  private ReplyEffect<Event, State> readHistory(Command original, Set<Long> seqs) {
-    context.pipeToSelf(history.only(persistenceId().id(), seqs), (records, failure) -> failure != null
-        ? new HistoryRead(original, Map.of(), Optional.of(String.valueOf(unwrap(failure).getMessage())))
-        : new HistoryRead(original, records.stream().collect(java.util.stream.Collectors.toMap(CheckpointRecord::seq, r -> r)),
-            Optional.empty()));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, State> onHistoryRead(Started state, HistoryRead read) {
-    if (read.failure().isPresent()) {
-      String why = "cannot read the checkpoints of '" + featureId + "' from the journal: " + read.failure().get();
-      Missing missing = new Missing(Rejection.Kind.CONFLICT, why);
-      Command original = read.original();
-      if (original instanceof GetCheckpoint get) {
-        return Effect().reply(get.replyTo(), missing);
-      } else if (original instanceof Diff diff) {
-        return Effect().reply(diff.replyTo(), missing);
-      } else if (original instanceof Compare compare) {
-        return Effect().reply(compare.replyTo(), missing);
-      } else if (original instanceof Rollback rollback) {
-        return Effect().reply(rollback.replyTo(), new Failed(Rejection.Kind.CONFLICT, why));
-      }
-      return Effect().noReply();
-    }
-    // a record the journal does not have is missing: not asked for again
-    Map<Long, CheckpointRecord> records = new java.util.HashMap<>(read.records());
-    Command original = read.original();
-    if (original instanceof GetCheckpoint get) {
-      return onGet(state, get, absentAsKnown(records, get.seq()));
-    } else if (original instanceof Diff diff) {
-      return onDiff(state, diff, absentAsKnown(records, diff.seq()));
-    } else if (original instanceof Compare compare) {
-      return onCompare(state, compare, absentAsKnown(absentAsKnown(records, compare.from()), compare.to()));
-    } else if (original instanceof Rollback rollback) {
-      return onRollback(state, rollback, absentAsKnown(records, rollback.to()));
-    }
-    return Effect().noReply();
-  }
-
-  /** Marks {@code seq} as read even if the journal had no such record (it is then missing). */
-  private static Map<Long, CheckpointRecord> absentAsKnown(Map<Long, CheckpointRecord> records, long seq) {
-    records.putIfAbsent(seq, NOT_IN_JOURNAL);
-    return records;
-  }
-
-  private static final CheckpointRecord NOT_IN_JOURNAL = new CheckpointRecord(-1, "", "", "", Trigger.MANUAL, false,
-      Optional.empty(), 0, 0, 0, 0, 0, Instant.EPOCH);
-
-  private static Optional<CheckpointRecord> record(Started state, Map<Long, CheckpointRecord> read, long seq) {
-    Optional<CheckpointRecord> fromState = state.bySeq(seq);
-    return fromState.isPresent() ? fromState : Optional.ofNullable(read.get(seq)).filter(r -> r != NOT_IN_JOURNAL);
-  }
-
-  private static Optional<String> commitOf(Started state, Map<Long, CheckpointRecord> read, long seq) {
-    if (seq == 0) {
-      return Optional.of(state.setup().baseCommit());
-    }
-    return record(state, read, seq).map(CheckpointRecord::commit);
-  }
-
-  private Missing missing(long seq) {
-    return new Missing(Rejection.Kind.NOT_FOUND, "feature '" + featureId + "' has no checkpoint " + seq);
-  }
-
-  private ReplyEffect<Event, State> onStop(State state, Stop stop) {
-    if (current != null) {
+  private ReplyEffect<Event, CheckpointsState> onStop(CheckpointsState state, Stop stop) {
+    if (captures.busy()) {
       return Effect().stash();
     }
-    if (pending != null) {
-      pending.cycle().waiters().forEach(w -> w.tell(new Failed(Rejection.Kind.CONFLICT, "the feature ended")));
-      pending = null;
-    }
-    pendingRollbacks.forEach(c -> c.waiters().forEach(w -> w.tell(new Failed(Rejection.Kind.CONFLICT, "the feature ended"))));
-    pendingRollbacks.clear();
-    pendingPromotions.forEach(r -> r.replyTo().tell(new Failed(Rejection.Kind.CONFLICT, "the feature ended")));
-    pendingPromotions.clear();
+    captures.refuseWaiting("the feature ended");
     ActorRef<Done> replyTo = stop.replyTo();
     worker.shutdown().whenComplete((ok, failure) -> replyTo.tell(Done.getInstance()));
     return Effect().stop().thenNoReply();
   }
 
-  private static Throwable unwrap(Throwable failure) {
-    Throwable cause = failure;
-    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    return cause;
-  }
 
   // ---- events: pure, each returns the next state ----
 
   @Override
-  public EventHandler<State, Event> eventHandler() {
-    EventHandlerBuilder<State, Event> builder = newEventHandlerBuilder();
+  public EventHandler<CheckpointsState, Event> eventHandler() {
+    EventHandlerBuilder<CheckpointsState, Event> builder = newEventHandlerBuilder();
     builder
         .forStateType(Unstarted.class)
         .onEvent(ChainStarted.class, (state, event) -> new Started(event.setup(), 0, List.of()));

@@ -7,9 +7,10 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * Snapshots written before the chain's state was bounded: class {@code Checkpoints$State} with every
- * record ({@code {"setup": ..., "checkpoints": [...]}}). Read as a {@link Checkpoints.Started} that
- * keeps the count and the newest {@link Checkpoints#RECENT_KEPT} records. An old snapshot always has a
+ * Snapshots written before the chain's state was bounded (and moved to {@link CheckpointsState}):
+ * class {@code Checkpoints$State} with every record ({@code {"setup": ..., "checkpoints": [...]}}).
+ * Read as a {@link CheckpointsState.Started} that keeps the count and the newest
+ * {@link CheckpointsState#RECENT_KEPT} records. An old snapshot always has a
  * setup: a chain's first event is its ChainStarted, and commands that come before it are stashed.
  * Registered under {@code akka.serialization.jackson.migrations} (serialization.conf).
  */
@@ -22,7 +23,7 @@ public final class CheckpointsStateMigration extends JacksonMigration {
 
   @Override
   public String transformClassName(int fromVersion, String className) {
-    return Checkpoints.Started.class.getName();
+    return CheckpointsState.Started.class.getName();
   }
 
   @Override
@@ -33,7 +34,7 @@ public final class CheckpointsStateMigration extends JacksonMigration {
     JsonNode all = json.get("checkpoints");
     ArrayNode recent = JsonNodeFactory.instance.arrayNode();
     int size = all.size();
-    for (int i = Math.max(0, size - Checkpoints.RECENT_KEPT); i < size; i++) {
+    for (int i = Math.max(0, size - CheckpointsState.RECENT_KEPT); i < size; i++) {
       recent.add(all.get(i));
     }
     ObjectNode started = JsonNodeFactory.instance.objectNode();

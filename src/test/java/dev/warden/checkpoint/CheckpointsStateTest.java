@@ -57,8 +57,8 @@ class CheckpointsStateTest {
         skipped == 0 ? Optional.empty() : Optional.of(files));
   }
 
-  private static Checkpoints.State after(int checkpoints, int skippedEach) {
-    Checkpoints.Started state = new Checkpoints.Started(SETUP, 0, List.of());
+  private static CheckpointsState after(int checkpoints, int skippedEach) {
+    CheckpointsState.Started state = new CheckpointsState.Started(SETUP, 0, List.of());
     for (int seq = 1; seq <= checkpoints; seq++) {
       state = state.taken(record(seq, skippedEach));
     }
@@ -75,13 +75,13 @@ class CheckpointsStateTest {
 
   @Test
   void tenThousandCheckpointsLeaveTheSnapshotUnderItsStatedSize() {
-    Checkpoints.State state = after(10_000, 0);
+    CheckpointsState state = after(10_000, 0);
     byte[] bytes = snapshot(state);
 
     assertTrue(bytes.length < MAX_SNAPSHOT_BYTES, "10,000 checkpoints: " + bytes.length + " bytes");
     assertEquals(bytes.length, snapshot(after(1_000, 0)).length, "the same size after 1,000 as after 10,000");
     assertEquals(10_000, state.count());
-    assertEquals(Checkpoints.RECENT_KEPT, state.recent().size());
+    assertEquals(CheckpointsState.RECENT_KEPT, state.recent().size());
     assertEquals(record(10_000, 0), state.latest().orElseThrow());
     assertEquals(state, read(bytes, state, Serializers.manifestFor(serialization.findSerializerFor(state), state)));
     System.out.println("Checkpoints snapshot after 10,000 checkpoints: " + bytes.length + " bytes");
@@ -107,10 +107,10 @@ class CheckpointsStateTest {
     // the manifest old snapshots were stored with: the old class's name, no version
     Object recovered = read(cbor.writeValueAsBytes(old), after(1, 0), "dev.warden.checkpoint.Checkpoints$State");
 
-    Checkpoints.Started started = assertInstanceOf(Checkpoints.Started.class, recovered);
+    CheckpointsState.Started started = assertInstanceOf(CheckpointsState.Started.class, recovered);
     assertEquals(SETUP, started.setup());
     assertEquals(250, started.count());
-    assertEquals(all.subList(250 - Checkpoints.RECENT_KEPT, 250), started.recent());
+    assertEquals(all.subList(250 - CheckpointsState.RECENT_KEPT, 250), started.recent());
     assertEquals(Optional.of(all.get(248)), started.bySeq(249));
     assertTrue(started.onlyInJournal(1) && started.bySeq(1).isEmpty(), "the rest is read from the journal");
     // and what it continues with is numbered on from there

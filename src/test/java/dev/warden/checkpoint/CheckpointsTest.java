@@ -25,7 +25,6 @@ import dev.warden.checkpoint.Checkpoints.CheckpointRecord;
 import dev.warden.checkpoint.Checkpoints.CheckpointTaken;
 import dev.warden.checkpoint.Checkpoints.Command;
 import dev.warden.checkpoint.Checkpoints.Event;
-import dev.warden.checkpoint.Checkpoints.State;
 import dev.warden.feature.Feature;
 import dev.warden.git.GitCli;
 import dev.warden.git.SupervisedRepository;
@@ -99,7 +98,7 @@ class CheckpointsTest {
   private final AtomicReference<Optional<Long>> planMaxFileBytes = new AtomicReference<>(Optional.empty());
   private ActorRef<AgentLink.Command> link;
 
-  private EventSourcedBehaviorTestKit<Command, Event, State> chain;
+  private EventSourcedBehaviorTestKit<Command, Event, CheckpointsState> chain;
 
   @BeforeEach
   void freshFeature() throws Exception {
@@ -138,7 +137,7 @@ class CheckpointsTest {
     blocking.shutdownNow();
   }
 
-  private EventSourcedBehaviorTestKit<Command, Event, State> chainWith(CheckpointSettings settings) {
+  private EventSourcedBehaviorTestKit<Command, Event, CheckpointsState> chainWith(CheckpointSettings settings) {
     return EventSourcedBehaviorTestKit.create(testKit.system(), behavior(settings));
   }
 
@@ -244,7 +243,7 @@ class CheckpointsTest {
 
   // ------------------------------------------------------------------ helpers
 
-  private <R> CommandResultWithReply<Command, Event, State, R> run(Function<ActorRef<R>, Command> command) {
+  private <R> CommandResultWithReply<Command, Event, CheckpointsState, R> run(Function<ActorRef<R>, Command> command) {
     return chain.runCommand(command);
   }
 
@@ -252,7 +251,7 @@ class CheckpointsTest {
     assertEquals(Done.getInstance(), run((ActorRef<Done> replyTo) -> new Checkpoints.Start(setup, replyTo)).reply());
   }
 
-  private CommandResultWithReply<Command, Event, State, Checkpoints.Outcome> request(Trigger trigger, String... paths) {
+  private CommandResultWithReply<Command, Event, CheckpointsState, Checkpoints.Outcome> request(Trigger trigger, String... paths) {
     return run(replyTo -> new Checkpoints.Request(trigger, List.of(paths), paths.length == 0, replyTo));
   }
 
@@ -318,8 +317,8 @@ class CheckpointsTest {
   }
 
   /** Where the chain lives, as its state says; null before it is started. */
-  private static Checkpoints.ChainSetup setupOf(State state) {
-    return state instanceof Checkpoints.Started started ? started.setup() : null;
+  private static Checkpoints.ChainSetup setupOf(CheckpointsState state) {
+    return state instanceof CheckpointsState.Started started ? started.setup() : null;
   }
 
   private static Checkpoints.Page page(Checkpoints.Listing listing) {
@@ -937,7 +936,7 @@ class CheckpointsTest {
     assertEquals(taken, chain.getState().count());
     assertEquals(records.subList(3, taken), chain.getState().recent(), "only the newest " + Checkpoints.RECENT_KEPT);
 
-    for (State state : List.of(chain.getState(), chain.restart().state())) {
+    for (CheckpointsState state : List.of(chain.getState(), chain.restart().state())) {
       assertEquals(taken, state.count());
       assertEquals(records.get(taken - 1), state.latest().orElseThrow());
     }
@@ -1120,7 +1119,7 @@ class CheckpointsTest {
     done.expectMessage(WAIT, Done.getInstance());
     done.expectTerminated(running, WAIT);
     assertEquals(journal, PersistenceTestKit.create(testKit.system()).persistedInStorage(persistenceId));
-    State recovered = chain.restart().state();
+    CheckpointsState recovered = chain.restart().state();
     assertEquals(setup, setupOf(recovered));
     assertEquals(List.of(record), recovered.recent());
   }
@@ -1137,7 +1136,7 @@ class CheckpointsTest {
     taken(run((ActorRef<Checkpoints.Outcome> replyTo) -> new Checkpoints.Rollback(1, Optional.empty(), "alice", replyTo)).reply());
     List<CheckpointRecord> before = List.copyOf(chain.getState().recent());
 
-    State recovered = chain.restart().state();
+    CheckpointsState recovered = chain.restart().state();
 
     assertEquals(setup, setupOf(recovered));
     assertEquals(before, recovered.recent());
