@@ -233,20 +233,35 @@ record ApiCommand(ServerOptions warden, String method, String path, Optional<Str
    * A list command ({@code approvals}, {@code features}): {@code [--status S]} (declared by each, for
    * its usage), no operands, one GET of {@code path}. {@code statuses} are the values {@code --status} takes.
    */
-  abstract static class ListCommand extends Client implements Cli.Unmatched {
+  abstract static class ListCommand extends Client implements Cli.Unmatched, Cli.Configured {
+    private final String things;
     private final List<String> statuses;
     private final String path;
     private final Render table;
+    private CommandLine.Model.OptionSpec statusOption;
 
-    ListCommand(Cli.Context context, List<String> statuses, String path, Render table) {
+    /** Lists {@code things} ("features") from {@code path}; {@code --status} takes one of {@code statuses}. */
+    ListCommand(Cli.Context context, String things, List<String> statuses, String path, Render table) {
       super(context);
+      this.things = things;
       this.statuses = statuses;
       this.path = path;
       this.table = table;
     }
 
+    /** {@code --status S}, its values those of this list, shown in the usage. */
+    @Override
+    public void configure(CommandLine commandLine) {
+      statusOption = CommandLine.Model.OptionSpec.builder("--status").paramLabel("S").type(String.class)
+          .completionCandidates(statuses)
+          .description("only the " + things + " in status S: " + String.join(", ", statuses)).build();
+      commandLine.getCommandSpec().addOption(statusOption);
+    }
+
     /** {@code --status}, when given. */
-    abstract String status();
+    String status() {
+      return statusOption == null ? null : statusOption.getValue();
+    }
 
     @Override
     public ApiCommand request() throws UsageError {

@@ -41,25 +41,8 @@ public final class ApprovalCommands {
   /** {@code warden approvals}. */
   @Command(name = "approvals", description = "List the approvals; a viewer token is enough.", footer = ApiCommand.EXIT_STATUS)
   public static final class Approvals extends ApiCommand.ListCommand {
-    @Option(names = "--status", paramLabel = "S", completionCandidates = Statuses.class,
-        description = "only the approvals in status S: ${COMPLETION-CANDIDATES}")
-    String status;
-
     Approvals(Cli.Context context) {
-      super(context, STATUSES, "/api/v1/approvals", ApprovalCommands::table);
-    }
-
-    @Override
-    String status() {
-      return status;
-    }
-  }
-
-  /** The values {@code --status} takes, for the usage. */
-  static final class Statuses implements Iterable<String> {
-    @Override
-    public java.util.Iterator<String> iterator() {
-      return STATUSES.iterator();
+      super(context, "approvals", STATUSES, "/api/v1/approvals", ApprovalCommands::table);
     }
   }
 

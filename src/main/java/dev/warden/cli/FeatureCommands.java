@@ -30,25 +30,8 @@ public final class FeatureCommands {
   /** {@code warden features}. */
   @Command(name = "features", description = "List the features; a viewer token is enough.", footer = ApiCommand.EXIT_STATUS)
   public static final class Features extends ApiCommand.ListCommand {
-    @Option(names = "--status", paramLabel = "S", completionCandidates = Statuses.class,
-        description = "only the features in status S: ${COMPLETION-CANDIDATES}")
-    String status;
-
     Features(Cli.Context context) {
-      super(context, STATUSES, "/api/v1/features", FeatureCommands::table);
-    }
-
-    @Override
-    String status() {
-      return status;
-    }
-  }
-
-  /** The values {@code --status} takes, for the usage. */
-  static final class Statuses implements Iterable<String> {
-    @Override
-    public java.util.Iterator<String> iterator() {
-      return STATUSES.iterator();
+      super(context, "features", STATUSES, "/api/v1/features", FeatureCommands::table);
     }
   }
 
