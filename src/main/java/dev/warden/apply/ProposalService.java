@@ -79,7 +79,7 @@ public final class ProposalService {
           .thenCompose(checkpoint -> awaitVerdict(featureId, checkpoint.seq(), Instant.now().plus(settings.proposeWait()))
               .thenCompose(verdict -> CompletableFuture.supplyAsync(() -> draft(feature, checkpoint, verdict, description, by), blocking)
                   .thenCompose(draft -> applier(featureId).<Applier.Reply>ask(
-                      replyTo -> new Applier.Propose(draft, verdict.filter(v -> v.status().equals(Proposal.VALID)).isPresent()
+                      replyTo -> new Applier.Propose(draft, verdict.filter(v -> v.status() == VerdictStatus.VALID).isPresent()
                           ? Proposal.VALID : Proposal.PENDING, replyTo), askTimeout)))
               .thenApply(ProposalService::proposalOrThrow))
           .thenCompose(proposal -> features.recordProposal(featureId, description, proposal.draft().checkpointSeq(), by, proposal.id())
