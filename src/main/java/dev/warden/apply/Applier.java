@@ -34,7 +34,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
@@ -56,6 +55,10 @@ import org.slf4j.LoggerFactory;
  * its outcome is an event; only then is the feature told (applied or rejected end it; failed,
  * expired, stale and withdrawn send it back to work, which changes nothing for one that ended), and that is recorded too, so a restart in between
  * finishes the job.
+ *
+ * <p>This class decides on proposals, tells the feature and keeps the timers of open ones; the landing,
+ * land-now and rollback handlers with what they have in flight are {@link ApplierLandings}, the wait
+ * for a pending verdict is {@link VerdictPolls}. Both run on the actor's thread, as its own handlers do.
  */
 public final class Applier
     extends EventSourcedBehaviorWithEnforcedReplies<Applier.Command, Applier.Event, ApplierState> {
@@ -114,19 +117,19 @@ public final class Applier
     }
   }
 
-  private record PollVerdict(String proposalId) implements Command {}
+  record PollVerdict(String proposalId) implements Command {}
 
-  private record VerdictPolled(String proposalId, Optional<Validator.VerdictRecord> verdict) implements Command {}
+  record VerdictPolled(String proposalId, Optional<Validator.VerdictRecord> verdict) implements Command {}
 
   private record ReviewWindowEnded(String proposalId) implements Command {}
 
   private record ExpiryReached(String proposalId) implements Command {}
 
-  private record StartApply(String proposalId) implements Command {}
+  record StartApply(String proposalId) implements Command {}
 
-  private record ApplyFinished(String proposalId, Optional<Landing.Outcome> outcome, Optional<String> failure) implements Command {}
+  record ApplyFinished(String proposalId, Optional<Landing.Outcome> outcome, Optional<String> failure) implements Command {}
 
-  private record RevertFinished(Rollback request, Proposal proposal, Optional<Landing.Outcome> outcome, Optional<String> failure)
+  record RevertFinished(Rollback request, Proposal proposal, Optional<Landing.Outcome> outcome, Optional<String> failure)
       implements Command {}
 
   /** A done proposal the state no longer holds, read back from the journal for {@code original}. */
@@ -137,15 +140,9 @@ public final class Applier
   private record IdleCheck() implements Command {}
 
   /** Time to look at the working tree that blocks a landing. */
-  private record WatchWorktree(String proposalId) implements Command {}
+  record WatchWorktree(String proposalId) implements Command {}
 
-  private record WorktreeSeen(String proposalId, String fingerprint) implements Command {}
-
-  /** A user's working tree a waiting landing watches: {@code last} fingerprint seen. */
-  private record Watch(String worktree, List<String> paths, Optional<String> last) {}
-
-  /** How often a working tree that blocks a landing is looked at (a few stat calls). */
-  static final Duration WATCH_INTERVAL = Duration.ofSeconds(1);
+  record WorktreeSeen(String proposalId, String fingerprint) implements Command {}
 
   // ---- events (stored contracts: never rename; add fields as Optional) ----
 
@@ -207,11 +204,11 @@ public final class Applier
   private final ProposalHistory history;
   private final Optional<ActorRef<ShardCommand>> shard;
   /** Not persisted: work in flight in this incarnation. A restart starts what the state says is due. */
-  private final Set<String> applying = new HashSet<>();
   private final Set<String> settling = new HashSet<>();
-  private final Set<String> polling = new HashSet<>();
-  private final Map<String, Watch> watches = new java.util.HashMap<>();
-  private boolean reverting;
+  /** Landings, land-now, the watch of a blocking working tree, rollbacks: their handlers and what is in flight. */
+  private final ApplierLandings landings;
+  /** Proposals made while their checkpoint's validation ran: asking for the verdict. */
+  private final VerdictPolls verdictPolls;
   /** The newest checkpoint this incarnation was told about: a proposal of an older one is already stale. */
   private long latestCheckpoint;
 
@@ -244,6 +241,8 @@ public final class Applier
     this.settings = settings;
     this.shard = shard;
     this.history = history;
+    this.landings = new ApplierLandings(featureId, context, timers, peers, settings, Effect(), this::reconcile);
+    this.verdictPolls = new VerdictPolls(featureId, context, timers, peers, settings, Effect(), this::reconcile);
   }
 
   @Override
@@ -268,23 +267,23 @@ public final class Applier
         .onCommand(Propose.class, this::onPropose)
         .onCommand(Approve.class, (state, c) -> recalling(state, c.proposalId(), c.replyTo(), c, this::onApprove))
         .onCommand(Reject.class, (state, c) -> recalling(state, c.proposalId(), c.replyTo(), c, this::onReject))
-        .onCommand(Rollback.class, (state, c) -> recalling(state, c.proposalId(), c.replyTo(), c, this::onRollback))
+        .onCommand(Rollback.class, (state, c) -> recalling(state, c.proposalId(), c.replyTo(), c, landings::onRollback))
         .onCommand(NoticeCheckpoint.class, this::onNoticeCheckpoint)
         .onCommand(Withdraw.class, this::onWithdraw)
         .onCommand(Get.class, (state, get) -> recalling(state, get.proposalId(), get.replyTo(), get, this::onGet))
         .onCommand(Recalled.class, this::onRecalled)
-        .onCommand(PollVerdict.class, this::onPollVerdict)
-        .onCommand(VerdictPolled.class, this::onVerdictPolled)
+        .onCommand(PollVerdict.class, verdictPolls::onPollVerdict)
+        .onCommand(VerdictPolled.class, verdictPolls::onVerdictPolled)
         .onCommand(ReviewWindowEnded.class, this::onReviewWindowEnded)
         .onCommand(ExpiryReached.class, this::onExpiryReached)
-        .onCommand(StartApply.class, this::onStartApply)
-        .onCommand(ApplyFinished.class, this::onApplyFinished)
-        .onCommand(RevertFinished.class, this::onRevertFinished)
+        .onCommand(StartApply.class, landings::onStartApply)
+        .onCommand(ApplyFinished.class, landings::onApplyFinished)
+        .onCommand(RevertFinished.class, landings::onRevertFinished)
         .onCommand(FeatureSettledDone.class, this::onFeatureSettledDone)
         .onCommand(IdleCheck.class, this::onIdleCheck)
-        .onCommand(LandNow.class, (state, c) -> recalling(state, c.proposalId(), c.replyTo(), c, this::onLandNow))
-        .onCommand(WatchWorktree.class, this::onWatchWorktree)
-        .onCommand(WorktreeSeen.class, this::onWorktreeSeen)
+        .onCommand(LandNow.class, (state, c) -> recalling(state, c.proposalId(), c.replyTo(), c, landings::onLandNow))
+        .onCommand(WatchWorktree.class, landings::onWatchWorktree)
+        .onCommand(WorktreeSeen.class, landings::onWorktreeSeen)
         .build();
   }
 
@@ -331,9 +330,9 @@ public final class Applier
     } else if (original instanceof Reject c) {
       return onReject(with, c);
     } else if (original instanceof Rollback c) {
-      return onRollback(with, c);
+      return landings.onRollback(with, c);
     }
-    return onLandNow(with, (LandNow) original);
+    return landings.onLandNow(with, (LandNow) original);
   }
 
   private ReplyEffect<Event, ApplierState> onGet(ApplierState state, Get get) {
@@ -349,7 +348,7 @@ public final class Applier
       // the same checkpoint proposed again (a reconnecting agent, a repeated request): the same proposal
       return Effect().reply(command.replyTo(), new Accepted(open.get()));
     }
-    if (open.isPresent() && applying.contains(open.get().id())) {
+    if (open.isPresent() && landings.applying(open.get().id())) {
       return Effect().reply(command.replyTo(), new Refused(Rejection.Kind.CONFLICT,
           "proposal " + open.get().id() + " of feature '" + featureId + "' is being applied; propose again once it is done"));
     }
@@ -421,7 +420,7 @@ public final class Applier
     if (!p.status().isOpen()) {
       return Effect().reply(command.replyTo(), conflict("cannot reject proposal " + p.id() + ": it is " + p.status().label()));
     }
-    if (applying.contains(p.id())) {
+    if (landings.applying(p.id())) {
       return Effect().reply(command.replyTo(), conflict("cannot reject proposal " + p.id() + ": it is being applied"));
     }
     return Effect().persist(new ProposalRejected(featureId, p.id(), command.by(), command.reason(), Instant.now()))
@@ -434,7 +433,7 @@ public final class Applier
     if (open.isEmpty()) {
       return Effect().reply(command.replyTo(), new Refused(Rejection.Kind.NOT_FOUND, "feature '" + featureId + "' has no open proposal"));
     }
-    if (applying.contains(open.get().id())) {
+    if (landings.applying(open.get().id())) {
       return Effect().reply(command.replyTo(), conflict("proposal " + open.get().id() + " is being applied"));
     }
     String id = open.get().id();
@@ -446,7 +445,7 @@ public final class Applier
   private ReplyEffect<Event, ApplierState> onNoticeCheckpoint(ApplierState state, NoticeCheckpoint command) {
     latestCheckpoint = Math.max(latestCheckpoint, command.seq());
     Optional<Proposal> open = state.open();
-    if (open.isEmpty() || open.get().draft().checkpointSeq() >= command.seq() || applying.contains(open.get().id())) {
+    if (open.isEmpty() || open.get().draft().checkpointSeq() >= command.seq() || landings.applying(open.get().id())) {
       return Effect().noReply();
     }
     Proposal p = open.get();
@@ -455,48 +454,6 @@ public final class Applier
     return Effect().persist(new ProposalWentStale(featureId, p.id(), command.seq(), Instant.now()))
         .thenRun(this::reconcile)
         .thenNoReply();
-  }
-
-  // ---- validation still running when proposed ----
-
-  private ReplyEffect<Event, ApplierState> onPollVerdict(ApplierState state, PollVerdict command) {
-    Optional<Proposal> p = state.get(command.proposalId());
-    if (p.isEmpty() || p.get().status() != ProposalStatus.PROPOSED || !p.get().validation().equals(Proposal.PENDING)) {
-      polling.remove(command.proposalId());
-      return Effect().noReply();
-    }
-    context.pipeToSelf(peers.verdict(p.get().draft().checkpointSeq()), (lookup, failure) -> new VerdictPolled(command.proposalId(),
-        lookup instanceof Validator.Found found ? Optional.of(found.verdict()) : Optional.empty()));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, ApplierState> onVerdictPolled(ApplierState state, VerdictPolled command) {
-    Optional<Proposal> found = state.get(command.proposalId());
-    String status = command.verdict().map(v -> v.status().label()).orElse("");
-    boolean settled = command.verdict().filter(v -> v.status().isFinal()).isPresent();
-    if (found.isEmpty() || found.get().status() != ProposalStatus.PROPOSED || !settled) {
-      if (found.isPresent() && found.get().status() == ProposalStatus.PROPOSED) {
-        timers.startSingleTimer("poll-" + command.proposalId(), new PollVerdict(command.proposalId()), settings.verdictPoll());
-      } else {
-        polling.remove(command.proposalId());
-      }
-      return Effect().noReply();
-    }
-    polling.remove(command.proposalId());
-    Proposal p = found.get();
-    Validator.VerdictRecord verdict = command.verdict().orElseThrow();
-    Instant now = Instant.now();
-    ProposalValidated validated = new ProposalValidated(featureId, p.id(), status, verdict.violations(), now);
-    List<Event> events = new ArrayList<>(List.of(validated));
-    if (verdict.status() == dev.warden.validate.VerdictStatus.VALID) {
-      ApprovalRule.ruleMet(featureId, ProposalEvents.apply(p, validated), now).ifPresent(events::add);
-    } else {
-      String reason = "checkpoint " + p.draft().checkpointSeq() + " is " + status
-          + verdict.failure().map(f -> ": " + f).orElse(verdict.violations().isEmpty() ? "" : ": " + verdict.violations().size() + " violation(s)");
-      events.add(new ProposalFailed(featureId, p.id(), reason, List.of(), List.of(), now));
-      peers.tellAgent("proposal " + p.id() + " failed: " + reason);
-    }
-    return Effect().persist(events).thenRun(this::reconcile).thenNoReply();
   }
 
   // ---- timers ----
@@ -530,145 +487,6 @@ public final class Applier
     return Effect().persist(new ProposalExpired(featureId, p.get().id(), Instant.now())).thenRun(this::reconcile).thenNoReply();
   }
 
-  // ---- applying ----
-
-  private ReplyEffect<Event, ApplierState> onStartApply(ApplierState state, StartApply command) {
-    Optional<Proposal> found = state.get(command.proposalId());
-    if (found.isEmpty() || found.get().status() != ProposalStatus.APPROVED || applying.contains(command.proposalId())) {
-      return Effect().noReply();
-    }
-    Proposal p = found.get();
-    if (p.note().isPresent() && Instant.now().isAfter(p.draft().expiresAt())) {
-      peers.tellAgent("proposal " + p.id() + " failed: not applied before it expired: " + p.note().get());
-      return Effect().persist(new ProposalFailed(featureId, p.id(), "not applied before it expired: " + p.note().get(),
-          List.of(), List.of(), Instant.now())).thenRun(this::reconcile).thenNoReply();
-    }
-    applying.add(p.id());
-    watches.remove(p.id());
-    timers.cancel("watch-" + p.id());
-    log.info("[{}] applying proposal {} (checkpoint {}) to {}", featureId, p.id(), p.draft().checkpointSeq(), p.draft().target());
-    context.pipeToSelf(peers.land(p.draft()), (outcome, failure) -> new ApplyFinished(p.id(), Optional.ofNullable(outcome),
-        Optional.ofNullable(failure).map(dev.warden.Failures::describe)));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, ApplierState> onApplyFinished(ApplierState state, ApplyFinished finished) {
-    applying.remove(finished.proposalId());
-    Optional<Proposal> found = state.get(finished.proposalId());
-    if (found.isEmpty() || found.get().status() != ProposalStatus.APPROVED) {
-      return Effect().noReply();
-    }
-    Proposal p = found.get();
-    Instant now = Instant.now();
-    if (finished.failure().isPresent()) {
-      peers.tellAgent("proposal " + p.id() + " failed: the apply failed: " + finished.failure().get());
-      return Effect().persist(new ProposalFailed(featureId, p.id(), "the apply failed: " + finished.failure().get(), List.of(), List.of(), now))
-          .thenRun(this::reconcile).thenNoReply();
-    }
-    Landing.Outcome outcome = finished.outcome().orElseThrow();
-    Event event = LandingOutcomes.outcomeEvent(featureId, p, outcome, settings.deferredRetry(), now);
-    if (event instanceof ApplyDeferred) {
-      timers.startSingleTimer("apply-" + p.id(), new StartApply(p.id()), settings.deferredRetry());
-      if (outcome.result() instanceof MergeEngine.Result.WorktreeBlocked blocked) {
-        watches.put(p.id(), new Watch(blocked.worktree(), blocked.paths(), Optional.empty()));
-        context.getSelf().tell(new WatchWorktree(p.id()));
-      }
-      if (p.note().filter(((ApplyDeferred) event).reason()::equals).isPresent()) {
-        return Effect().noReply(); // same reason as last time: nothing new to record
-      }
-    }
-    if (event instanceof ProposalFailed failed) {
-      peers.tellAgent("proposal " + p.id() + " failed: " + failed.reason());
-    }
-    return Effect().persist(event).thenRun(this::reconcile).thenNoReply();
-  }
-
-  // ---- a landing waiting for a user's working tree ----
-
-  private ReplyEffect<Event, ApplierState> onLandNow(ApplierState state, LandNow command) {
-    Optional<Proposal> found = state.get(command.proposalId());
-    if (found.isEmpty()) {
-      return Effect().reply(command.replyTo(), notFound(command.proposalId()));
-    }
-    Proposal p = found.get();
-    if (p.status() != ProposalStatus.APPROVED) {
-      return Effect().reply(command.replyTo(), conflict("cannot land proposal " + p.id() + ": it is " + p.status().label()
-          + (p.status() == ProposalStatus.APPLIED ? " already" : p.status() == ProposalStatus.PROPOSED ? " (not approved yet)" : "")));
-    }
-    if (!applying.contains(p.id())) {
-      log.info("[{}] {} asked to land proposal {} now", featureId, command.by(), p.id());
-      timers.cancel("apply-" + p.id());
-      context.getSelf().tell(new StartApply(p.id()));
-    }
-    return Effect().reply(command.replyTo(), new Accepted(p));
-  }
-
-  private ReplyEffect<Event, ApplierState> onWatchWorktree(ApplierState state, WatchWorktree command) {
-    Watch watch = watches.get(command.proposalId());
-    if (watch == null || applying.contains(command.proposalId())
-        || state.get(command.proposalId()).filter(p -> p.status() == ProposalStatus.APPROVED).isEmpty()) {
-      watches.remove(command.proposalId());
-      return Effect().noReply();
-    }
-    context.pipeToSelf(peers.worktreeFingerprint(watch.worktree(), watch.paths()), (fingerprint, failure) ->
-        new WorktreeSeen(command.proposalId(), fingerprint == null ? "unreadable" : fingerprint));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, ApplierState> onWorktreeSeen(ApplierState state, WorktreeSeen seen) {
-    Watch watch = watches.get(seen.proposalId());
-    if (watch == null) {
-      return Effect().noReply();
-    }
-    if (watch.last().isPresent() && !watch.last().get().equals(seen.fingerprint())) {
-      log.info("[{}] {} changed: trying proposal {} again", featureId, watch.worktree(), seen.proposalId());
-      watches.remove(seen.proposalId());
-      timers.cancel("apply-" + seen.proposalId());
-      context.getSelf().tell(new StartApply(seen.proposalId()));
-      return Effect().noReply();
-    }
-    watches.put(seen.proposalId(), new Watch(watch.worktree(), watch.paths(), Optional.of(seen.fingerprint())));
-    timers.startSingleTimer("watch-" + seen.proposalId(), new WatchWorktree(seen.proposalId()), WATCH_INTERVAL);
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, ApplierState> onRollback(ApplierState state, Rollback command) {
-    Optional<Proposal> found = state.get(command.proposalId());
-    if (found.isEmpty()) {
-      return Effect().reply(command.replyTo(), notFound(command.proposalId()));
-    }
-    Proposal p = found.get();
-    if (p.status() != ProposalStatus.APPLIED) {
-      return Effect().reply(command.replyTo(), conflict("cannot roll back proposal " + p.id() + ": it is " + p.status().label()
-          + (p.status() == ProposalStatus.REVERTED ? " already" : " (only an applied proposal can be rolled back)")));
-    }
-    if (reverting) {
-      return Effect().reply(command.replyTo(), conflict("proposal " + p.id() + " is already being rolled back"));
-    }
-    reverting = true;
-    String applied = p.apply().flatMap(Proposal.ApplyRecord::commit).orElseThrow();
-    context.pipeToSelf(peers.revert(p.draft(), applied, command.by(), command.reason()), (outcome, failure) ->
-        new RevertFinished(command, p, Optional.ofNullable(outcome), Optional.ofNullable(failure).map(dev.warden.Failures::describe)));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, ApplierState> onRevertFinished(ApplierState state, RevertFinished finished) {
-    reverting = false;
-    Rollback request = finished.request();
-    Proposal p = state.get(finished.proposal().id()).orElse(finished.proposal()); // a done one the state may no longer hold
-    if (finished.failure().isPresent()) {
-      return Effect().reply(request.replyTo(), conflict("the rollback of " + p.id() + " failed: " + finished.failure().get()));
-    }
-    MergeEngine.Result result = finished.outcome().orElseThrow().result();
-    if (result instanceof MergeEngine.Result.Applied reverted) {
-      ProposalReverted event = new ProposalReverted(featureId, p.id(), reverted.commit(), request.by(), request.reason(),
-          LandingOutcomes.outcomes(reverted.tests()), Instant.now());
-      return Effect().persist(event)
-          .thenReply(request.replyTo(), updated -> new Accepted(updated.get(p.id()).orElseGet(() -> ProposalEvents.apply(p, event))));
-    }
-    return Effect().reply(request.replyTo(), conflict("the rollback of " + p.id() + " did not land; the target is unchanged: " + LandingOutcomes.revertFailure(result)));
-  }
-
   // ---- telling the feature ----
 
   private ReplyEffect<Event, ApplierState> onFeatureSettledDone(ApplierState state, FeatureSettledDone done) {
@@ -697,7 +515,7 @@ public final class Applier
 
   /** Something is open, running or not yet told to the feature. */
   private boolean busy(ApplierState state) {
-    return reverting || !applying.isEmpty() || !settling.isEmpty()
+    return landings.busy() || !settling.isEmpty()
         || state.proposals().values().stream().anyMatch(p -> p.status().isOpen() || needsSettling(p));
   }
 
@@ -715,7 +533,7 @@ public final class Applier
       if (p.status() == ProposalStatus.PROPOSED) {
         armTimers(p);
       } else if (p.status() == ProposalStatus.APPROVED) {
-        if (!applying.contains(p.id()) && !timers.isTimerActive("apply-" + p.id())) {
+        if (!landings.applying(p.id()) && !timers.isTimerActive("apply-" + p.id())) {
           context.getSelf().tell(new StartApply(p.id()));
         }
       } else if (needsSettling(p) && settling.add(p.id())) {
@@ -738,9 +556,7 @@ public final class Applier
     if (p.draft().tier() == Tier.MEDIUM && p.draft().reviewEndsAt().isPresent() && !timers.isTimerActive("review-" + p.id())) {
       timers.startSingleTimer("review-" + p.id(), new ReviewWindowEnded(p.id()), until(now, p.draft().reviewEndsAt().get()));
     }
-    if (p.validation().equals(Proposal.PENDING) && polling.add(p.id())) {
-      context.getSelf().tell(new PollVerdict(p.id()));
-    }
+    verdictPolls.start(p);
   }
 
   /** The delay to {@code at}; the scheduler's reach is bounded, so far ones are re-armed when they fire. */
@@ -759,11 +575,11 @@ public final class Applier
 
   // ---- helpers ----
 
-  private Reply notFound(String proposalId) {
+  static Reply notFound(String proposalId) {
     return new Refused(Rejection.Kind.NOT_FOUND, "no proposal '" + proposalId + "'");
   }
 
-  private static Reply conflict(String message) {
+  static Reply conflict(String message) {
     return new Refused(Rejection.Kind.CONFLICT, message);
   }
 

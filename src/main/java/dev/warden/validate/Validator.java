@@ -30,7 +30,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
-import java.util.stream.Stream;
 
 /**
  * Gives every checkpoint of a feature a verdict (sharded by feature id, persistence id
@@ -477,7 +476,7 @@ public final class Validator
         result.violations(), unchecked, result.cacheHits(), result.cacheMisses(), result.elapsedNanos() / 1000,
         done.heavyDue(), Instant.now());
     // undo the files of this very checkpoint, even when a later checkpoint's verdict came first (decided while it is under way)
-    Optional<SmartPlan> undo = done.plan().rollsBackSmartly() ? smartPlan(state, request.seq(), result.violations()) : Optional.empty();
+    Optional<SmartPlan> undo = done.plan().rollsBackSmartly() ? SmartPlan.of(state, request.seq(), result.violations()) : Optional.empty();
     return Effect().persist(event).thenRun(s -> {
       settle(s, request.seq());
       dev.warden.metrics.WardenMetrics.get(context.getSystem())
@@ -543,7 +542,7 @@ public final class Validator
   }
 
   private ReplyEffect<Event, State> onSmartRollback(State state, SmartRollback request) {
-    Optional<SmartPlan> plan = smartPlan(state);
+    Optional<SmartPlan> plan = SmartPlan.latest(state);
     if (plan.isEmpty()) {
       return Effect().reply(request.replyTo(), new NothingToRollBack("the latest judged checkpoint has no violation tied to a file"));
     }
@@ -564,30 +563,6 @@ public final class Validator
     List<Violation> violations = outcome instanceof PatchRefused refused ? refused.violations() : List.of();
     return Effect().persist(new PatchRejected(featureId, judged.request().by(), reason, violations, Instant.now()))
         .thenReply(judged.request().replyTo(), s -> outcome);
-  }
-
-  /** Which files of the latest judged checkpoint to put back, and from which checkpoint. */
-  private record SmartPlan(long from, long to, List<String> paths) {}
-
-  private static Optional<SmartPlan> smartPlan(State state) {
-    // the latest judged checkpoint (an invalid one whose checks still run counts); nothing to undo unless its
-    // own violations make it invalid
-    Stream<VerdictRecord> judging = state.underway().stream().map(Underway::verdict)
-        .filter(v -> v.status() != VerdictStatus.RUNNING && v.status() != VerdictStatus.QUEUED);
-    Stream<VerdictRecord> judged = state.ledger().latest().filter(v -> state.underway().stream().noneMatch(u -> u.seq() == v.seq()))
-        .stream();
-    return Stream.concat(judging, judged).max(java.util.Comparator.comparingLong(VerdictRecord::seq))
-        .flatMap(latest -> smartPlan(state, latest.seq(), latest.violations()));
-  }
-
-  /** Which files of checkpoint {@code from} to put back, and from which checkpoint; empty when none. */
-  private static Optional<SmartPlan> smartPlan(State state, long from, List<Violation> violations) {
-    List<String> paths = violations.stream().filter(v -> v.severity().failsValidation()).map(Violation::path)
-        .filter(path -> !path.equals(".") && !path.isBlank()).distinct().toList();
-    if (paths.isEmpty()) {
-      return Optional.empty();
-    }
-    return Optional.of(new SmartPlan(from, state.ledger().lastValidBefore(from), paths));
   }
 
   @Override
