@@ -22,10 +22,12 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.warden.CborSerializable;
 import dev.warden.agent.AgentMessage;
 import dev.warden.plan.Trigger;
+import dev.warden.validate.Severity;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -446,27 +448,23 @@ public final class Watchdog
       return Effect().noReply();
     }
     List<ViolationRecord> records = found.stream()
-        .map(v -> new ViolationRecord(v.rule(), v.path(), v.severity().name().toLowerCase(), v.message())).toList();
+        .map(v -> new ViolationRecord(v.rule(), v.path(), v.severity().label(), v.message())).toList();
+    Severity severity = found.stream().map(ChangeClassifier.Violation::severity).max(Comparator.naturalOrder()).orElseThrow();
     return Effect().persist(new ViolationsDetected(featureId, records, Instant.now())).thenRun(s -> {
       dev.warden.metrics.WardenMetrics.get(context.getSystem()).violationsReported(records.size());
       context.getLog().warn("[{}] {} violation(s): {}", featureId, records.size(), records.get(0).message());
-      String severity = strongest(records);
-      boolean critical = severity.equals("critical");
+      boolean critical = severity == Severity.CRITICAL;
       // the agent hears why first, then is paused
-      peers().notifyAgent(AgentMessage.violation(Optional.empty(), severity,
+      peers().notifyAgent(AgentMessage.violation(Optional.empty(), severity.label(),
           records.stream().map(r -> new AgentMessage.ViolationNote(r.rule(), r.path(), r.severity(), r.message())).toList(),
           critical ? "paused" : "none"));
       if (critical) {
-        ViolationRecord first = records.stream().filter(r -> r.severity().equals("critical")).findFirst().orElseThrow();
+        ViolationRecord first = records.stream().filter(r -> r.severity().equals(Severity.CRITICAL.label())).findFirst().orElseThrow();
         peers().critical("critical violation: " + first.rule() + " at " + first.path() + ": " + first.message());
       }
     }).thenNoReply();
   }
 
-  private static String strongest(List<ViolationRecord> records) {
-    List<String> order = List.of("info", "warning", "error", "critical");
-    return records.stream().map(ViolationRecord::severity).max((a, b) -> order.indexOf(a) - order.indexOf(b)).orElse("info");
-  }
 
   private ReplyEffect<Event, State> onOverflow(Configured state, Overflowed overflow) {
     fullScanNeeded = true;
