@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * landing and watch a blocking working tree. The entity's command handlers delegate here; it runs on
  * the actor's thread only, and work off it ends in a message to the actor ({@code pipeToSelf}).
  */
-final class ApplierLandings {
+final class ApplierLandings extends ApplierPart {
 
   private static final Logger log = LoggerFactory.getLogger(Applier.class);
 
@@ -47,27 +47,13 @@ final class ApplierLandings {
   /** A user's working tree a waiting landing watches: {@code last} fingerprint seen. */
   private record Watch(String worktree, List<String> paths, Optional<String> last) {}
 
-  private final String featureId;
-  private final ActorContext<Command> context;
-  private final TimerScheduler<Command> timers;
-  private final ApplierPeers peers;
-  private final ApplySettings settings;
-  private final EffectFactories<Event, ApplierState> effect;
-  /** The entity's reconcile: run after every change this persists. */
-  private final Consumer<ApplierState> reconcile;
   private final Set<String> applying = new HashSet<>();
   private final Map<String, Watch> watches = new HashMap<>();
   private boolean reverting;
 
   ApplierLandings(String featureId, ActorContext<Command> context, TimerScheduler<Command> timers, ApplierPeers peers,
       ApplySettings settings, EffectFactories<Event, ApplierState> effect, Consumer<ApplierState> reconcile) {
-    this.featureId = featureId;
-    this.context = context;
-    this.timers = timers;
-    this.peers = peers;
-    this.settings = settings;
-    this.effect = effect;
-    this.reconcile = reconcile;
+    super(featureId, context, timers, peers, settings, effect, reconcile);
   }
 
   /** Proposal {@code id} is being landed right now. */

@@ -27,27 +27,13 @@ import java.util.function.Consumer;
  * rule, or failed). Owns the polls in flight in this incarnation (not persisted: recovery starts them
  * again); runs on the actor's thread only, the validator's answer comes back as a message.
  */
-final class VerdictPolls {
+final class VerdictPolls extends ApplierPart {
 
-  private final String featureId;
-  private final ActorContext<Command> context;
-  private final TimerScheduler<Command> timers;
-  private final ApplierPeers peers;
-  private final ApplySettings settings;
-  private final EffectFactories<Event, ApplierState> effect;
-  /** The entity's reconcile: run after every change this persists. */
-  private final Consumer<ApplierState> reconcile;
   private final Set<String> polling = new HashSet<>();
 
   VerdictPolls(String featureId, ActorContext<Command> context, TimerScheduler<Command> timers, ApplierPeers peers,
       ApplySettings settings, EffectFactories<Event, ApplierState> effect, Consumer<ApplierState> reconcile) {
-    this.featureId = featureId;
-    this.context = context;
-    this.timers = timers;
-    this.peers = peers;
-    this.settings = settings;
-    this.effect = effect;
-    this.reconcile = reconcile;
+    super(featureId, context, timers, peers, settings, effect, reconcile);
   }
 
   /** Starts polling for {@code p}'s verdict if it is pending and no poll is running yet. */
