@@ -249,6 +249,8 @@ export function summary(e) {
       return `${d.agent ?? 'an agent'}${d.version ? ' ' + d.version : ''} connected`;
     case 'agent.disconnected':
       return `${d.agent ?? 'the agent'} disconnected: ${d.reason ?? ''}`;
+    case 'agent.messaged':
+      return `${d.by ?? 'a person'} wrote to the agent (${d.bytes} bytes)`;
     case 'feature.paused':
     case 'feature.abandoned':
     case 'feature.escalated':

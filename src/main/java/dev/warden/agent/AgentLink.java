@@ -66,6 +66,11 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
 
   public record GetStatus(ActorRef<AgentStatus> replyTo) implements Command {}
 
+  /** A person's note ({@code json}, a ready-made {@code message}): sent only if an agent is connected, and says whether it was. */
+  public record Deliver(String json, ActorRef<Delivery> replyTo) implements Command {}
+
+  public record Delivery(boolean delivered) implements CborSerializable {}
+
   /** The feature ended: say so to a connected agent, close, and stop. */
   public record Disconnect(String reason) implements Command {}
 
@@ -180,6 +185,12 @@ public final class AgentLink extends AbstractBehavior<AgentLink.Command> {
         })
         .onMessage(Notify.class, m -> { send(m.json()); return this; })
         .onMessage(GetStatus.class, this::onGetStatus)
+        .onMessage(Deliver.class, m -> {
+          boolean connected = out != null;
+          send(m.json());
+          m.replyTo().tell(new Delivery(connected));
+          return this;
+        })
         .onMessage(Disconnect.class, this::onDisconnect)
         .build();
   }

@@ -244,6 +244,14 @@ public sealed interface AgentMessage {
     return node.toString();
   }
 
+  /** A person's note to the agent: a {@code message} whose optional {@code from} names the person's token. */
+  static String text(String text, String from) {
+    ObjectNode node = message("message");
+    node.put("text", text);
+    node.put("from", from);
+    return node.toString();
+  }
+
   static String answer(String id, String text) {
     ObjectNode node = message("answer");
     node.put("id", id);

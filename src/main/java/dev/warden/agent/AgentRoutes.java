@@ -25,7 +25,8 @@ import java.util.UUID;
 /**
  * {@code /api/v1/features/{id}/agent}: the agent's WebSocket (agent token; a plain GET without an
  * upgrade shows the connection's status to a viewer), and
- * {@code POST /api/v1/features/{id}/questions/{qid}/answer} for operators (approver token).
+ * {@code POST /api/v1/features/{id}/questions/{qid}/answer} and {@code POST /api/v1/features/{id}/message} for
+ * operators (approver token).
  */
 public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes {
 
@@ -64,6 +65,17 @@ public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes
             .orElse(onSuccess(features.get(id), feature -> onSuccess(
                 sharding.entityRefFor(AgentLink.ENTITY_KEY, id).<AgentLink.AgentStatus>ask(AgentLink.GetStatus::new, askTimeout),
                 status -> completeJson(StatusCodes.OK, AgentView.fromDomain(status))))))),
+        path("message", () -> post(() -> requireRole(caller, Role.APPROVER, () -> bodyText(text -> {
+          JsonFields body = JsonFields.parseObject(mapper, text, false).onlyKeys(Set.of("text"));
+          String note = limitedText("text", body.requiredText("text"));
+          if (note.isBlank()) {
+            throw Rejection.invalid("text", "must not be blank");
+          }
+          if (dev.warden.http.TextLimits.utf8Length(note) > settings.maxTextBytes()) {
+            throw Rejection.invalid("text", "is longer than the limit of " + settings.maxTextBytes() + " bytes (warden.agent.max-text-bytes)");
+          }
+          return onSuccess(message(id, note, caller), delivery -> completeJson(StatusCodes.ACCEPTED, delivery));
+        })))),
         pathPrefix("questions", () -> pathPrefix(akka.http.javadsl.server.PathMatchers.segment(), questionId ->
             path("answer", () -> post(() -> requireRole(caller, Role.APPROVER, () -> bodyText(text -> {
               JsonFields body = JsonFields.parseObject(mapper, text, false).onlyKeys(Set.of("text"));
@@ -76,6 +88,25 @@ public final class AgentRoutes extends ApiDirectives implements FeatureSubRoutes
                 return completeJson(StatusCodes.OK, dev.warden.feature.FeatureJson.FeatureView.fromDomain(feature));
               });
             })))))));
+  }
+
+  /**
+   * A person's note to the feature's agent: 404/409 for an unknown or ended feature, 409 when no agent is connected
+   * (nothing recorded); once sent, the feed's {@code agent.messaged} says who wrote and how much, not what.
+   */
+  private CompletionStage<AgentLink.Delivery> message(String id, String note, Caller caller) {
+    return features.requireLive(id)
+        .thenCompose(feature -> sharding.entityRefFor(AgentLink.ENTITY_KEY, id)
+            .<AgentLink.Delivery>ask(replyTo -> new AgentLink.Deliver(AgentMessage.text(note, caller.name()), replyTo), askTimeout))
+        .thenCompose(delivery -> {
+          if (!delivery.delivered()) {
+            throw Rejection.conflict("no agent is connected to feature '" + id + "'");
+          }
+          return sharding.entityRefFor(dev.warden.feature.Feature.ENTITY_KEY, id)
+              .<dev.warden.feature.Feature.Reply>ask(replyTo -> new dev.warden.feature.Feature.RecordMessage(caller.name(),
+                  dev.warden.http.TextLimits.utf8Length(note), replyTo), askTimeout)
+              .thenApply(recorded -> delivery);
+        });
   }
 
   /** Counted against the token's agent connections (429 past the cap) from here until the WebSocket ends. */

@@ -83,7 +83,7 @@ final class AgentProtocol {
   static String describe(JsonNode message) {
     String type = type(message);
     return switch (type) {
-      case "message" -> text(message, "text").orElse("(empty message)");
+      case "message" -> text(message, "from").map(from -> from + " writes: ").orElse("") + text(message, "text").orElse("(empty message)");
       case "answer" -> "answer to " + text(message, "id").orElse("?") + ": " + text(message, "text").orElse("");
       case "error" -> "Warden reports an error: " + text(message, "message").orElse("(no message)")
           + text(message, "ref").map(ref -> " (about '" + ref + "')").orElse("");

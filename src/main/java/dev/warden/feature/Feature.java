@@ -116,6 +116,12 @@ public final class Feature
   public record RecordConnection(boolean connected, String agent, Optional<String> version, Optional<String> reason,
       ActorRef<Reply> replyTo) implements Command {}
 
+  /**
+   * A person ({@code by}) wrote {@code bytes} UTF-8 bytes to the feature's connected agent. Recorded for the feed
+   * only, without the text (viewers read the feed); nothing for an ended feature.
+   */
+  public record RecordMessage(String by, long bytes, ActorRef<Reply> replyTo) implements Command {}
+
   /** What a prepared workspace looks like: where the feature lives and what it starts from. */
   public record Registration(
       String repo, String target, String branch, String worktree, String baseCommit, Plan plan)
@@ -282,6 +288,9 @@ public final class Feature
   /** The connection of an agent that had said hello ended: it closed, or Warden closed it ({@code reason}). */
   public record AgentDisconnected(String featureId, String agent, String reason, Instant at) implements Event {}
 
+  /** A person ({@code by}) wrote to the connected agent; {@code bytes}: the note's UTF-8 length (its text is not kept). */
+  public record AgentMessaged(String featureId, String by, long bytes, Instant at) implements Event {}
+
   // ---- state ----
 
   public sealed interface State extends CborSerializable {}
@@ -378,7 +387,8 @@ public final class Feature
         .onCommand(ChangePlan.class, command -> notFound(command.replyTo()))
         .onCommand(RecordRun.class, command -> notFound(command.replyTo()))
         .onCommand(RecordExit.class, command -> notFound(command.replyTo()))
-        .onCommand(RecordConnection.class, command -> notFound(command.replyTo()));
+        .onCommand(RecordConnection.class, command -> notFound(command.replyTo()))
+        .onCommand(RecordMessage.class, command -> notFound(command.replyTo()));
     builder
         .forStateType(Existing.class)
         .onCommand(Register.class, (state, command) -> reject(command.replyTo(), Rejection.Kind.CONFLICT, "feature '" + featureId + "' already exists"))
@@ -394,7 +404,8 @@ public final class Feature
         .onCommand(ChangePlan.class, this::onChangePlan)
         .onCommand(RecordRun.class, this::onRecordRun)
         .onCommand(RecordExit.class, this::onRecordExit)
-        .onCommand(RecordConnection.class, this::onRecordConnection);
+        .onCommand(RecordConnection.class, this::onRecordConnection)
+        .onCommand(RecordMessage.class, this::onRecordMessage);
     return builder.build();
   }
 
@@ -557,6 +568,14 @@ public final class Feature
     return Effect().persist(event).thenReply(command.replyTo(), Feature::accepted);
   }
 
+  private ReplyEffect<Event, State> onRecordMessage(Existing state, RecordMessage command) {
+    if (state.feature().status().isTerminal()) {
+      return Effect().reply(command.replyTo(), new Accepted(state.feature()));
+    }
+    return Effect().persist(new AgentMessaged(featureId, command.by(), command.bytes(), Instant.now()))
+        .thenReply(command.replyTo(), Feature::accepted);
+  }
+
   private ReplyEffect<Event, State> onRecordProposal(Existing state, RecordProposal command) {
     FeatureStatus status = state.feature().status();
     if (status == FeatureStatus.AWAITING_INPUT) {
@@ -646,6 +665,7 @@ public final class Feature
             : transition(state, FeatureStatus.ACTIVE, Optional.of(event.reason()), event.at()))
         .onEvent(AgentConnected.class, (state, event) -> state)
         .onEvent(AgentDisconnected.class, (state, event) -> state)
+        .onEvent(AgentMessaged.class, (state, event) -> state)
         .onEvent(QuestionAsked.class, Feature::questionAsked)
         .onEvent(QuestionAnswered.class, Feature::questionAnswered)
         .onEvent(FeatureProposed.class, (state, event) -> new Existing(state.feature()

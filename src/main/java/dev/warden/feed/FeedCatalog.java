@@ -104,6 +104,7 @@ public final class FeedCatalog {
         .event(Feature.AgentExited.class, "feature.agent_exited", e -> fields("code", e.code(), "agent", e.agent(), "reason", e.reason()))
         .event(Feature.AgentConnected.class, "agent.connected", e -> fields("agent", e.agent(), "version", e.version()))
         .event(Feature.AgentDisconnected.class, "agent.disconnected", e -> fields("agent", e.agent(), "reason", e.reason()))
+        .event(Feature.AgentMessaged.class, "agent.messaged", e -> fields("by", e.by(), "bytes", e.bytes()))
         // ---- Applier|<id> ----
         .event(dev.warden.apply.Applier.ProposalCreated.class, "proposal.created", e -> fields(
             "proposalId", e.draft().id(), "description", e.draft().description(), "checkpoint", e.draft().checkpointSeq(),

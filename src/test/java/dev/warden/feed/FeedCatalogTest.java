@@ -74,6 +74,7 @@ class FeedCatalogTest {
         Map.entry("Feature|f1", new Feature.AgentExited("f1", 4, "claude", AT)),
         Map.entry("Feature|f1", new Feature.AgentConnected("f1", "claude", Optional.of("1.0.3"), AT)),
         Map.entry("Feature|f1", new Feature.AgentDisconnected("f1", "claude", "the agent sent nothing for 20 s", AT)),
+        Map.entry("Feature|f1", new Feature.AgentMessaged("f1", "lead", 32, AT)),
         Map.entry("Feature|f1", new Feature.QuestionAnswered("f1", "q-1", "yes", "carol", AT)),
         Map.entry("Feature|f1", new Feature.FeatureProposed("f1", "add login", Optional.of(7L), "agent", AT, Optional.of("f1.1"))),
         Map.entry("Feature|f1", new Feature.FeatureApplied("f1", "f1.1", "proposal f1.1 applied to main as " + COMMIT, AT)),
