@@ -106,6 +106,7 @@ class StrictInputIT {
         new Target("POST", f + "/patches", RunningDaemon.AGENT, "{\"diff\":\"@\"}", "diff", "diff"),
         new Target("POST", f + "/propose", RunningDaemon.AGENT, "{\"description\":\"@\"}", "description", "description"),
         new Target("POST", f + "/questions/q-1/answer", RunningDaemon.APPROVER, "{\"text\":\"@\"}", "text", "text"),
+        new Target("POST", f + "/message", RunningDaemon.APPROVER, "{\"text\":\"@\"}", "text", "text"),
         new Target("POST", "/api/v1/approvals/" + feature + ".1/approve", RunningDaemon.ADMIN,
             "{\"reason\":\"@\",\"bypass\":false}", "reason", "bypass"),
         new Target("POST", "/api/v1/approvals/" + feature + ".1/reject", RunningDaemon.APPROVER, "{\"reason\":\"@\"}", "reason", "reason"),
